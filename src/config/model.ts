@@ -1,0 +1,305 @@
+// The validated, normalized Envoy v3 configuration model Weft runs from.
+//
+// Everything here was checked once at the edge (src/config/validate-*.ts) and is trusted
+// inside the proxy: field names follow Envoy's (camelCased), units are in the names
+// (`...Ms`, `...Bytes`), defaults are filled in, and enums are string literals. The same
+// model is produced from a static bootstrap file and (later) from xDS resources, so the
+// proxy has one internal representation and no parallel dialects.
+
+/** `envoy.config.core.v3.SocketAddress` (TCP only). */
+export interface SocketAddress {
+  /** IP literal or hostname (hostnames only where the cluster type resolves them). */
+  readonly address: string;
+  readonly portValue: number;
+}
+
+/** `envoy.config.core.v3.Locality`. */
+export interface Locality {
+  readonly region: string;
+  readonly zone: string;
+  readonly subZone: string;
+}
+
+/** `envoy.config.core.v3.Node` — who this proxy is. */
+export interface NodeInfo {
+  readonly id: string;
+  readonly cluster: string;
+  readonly locality: Locality | null;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+export interface Bootstrap {
+  readonly node: NodeInfo | null;
+  readonly admin: Admin | null;
+  readonly staticResources: {
+    readonly listeners: readonly Listener[];
+    readonly clusters: readonly Cluster[];
+  };
+}
+
+/** `envoy.config.bootstrap.v3.Admin`. */
+export interface Admin {
+  readonly address: SocketAddress;
+  readonly accessLog: readonly AccessLog[];
+}
+
+// ---------------------------------------------------------------------------------------
+// Listeners
+
+/** `envoy.config.listener.v3.Listener`. */
+export interface Listener {
+  readonly name: string;
+  readonly address: SocketAddress;
+  readonly filterChains: readonly FilterChain[];
+  /** `per_connection_buffer_limit_bytes`, default 1 MiB. */
+  readonly perConnectionBufferLimitBytes: number;
+}
+
+/** `envoy.config.listener.v3.FilterChain` (matching and transport sockets come with TLS). */
+export interface FilterChain {
+  readonly name: string;
+  readonly filters: readonly NetworkFilter[];
+}
+
+export type NetworkFilter =
+  | { readonly kind: 'http_connection_manager'; readonly name: string; readonly config: HttpConnectionManager }
+  | { readonly kind: 'tcp_proxy'; readonly name: string; readonly config: TcpProxy };
+
+/** `envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`. */
+export interface TcpProxy {
+  readonly statPrefix: string;
+  readonly cluster: string;
+  /** Idle timeout; Envoy's default is 1 hour; 0 disables (null). */
+  readonly idleTimeoutMs: number | null;
+  readonly accessLog: readonly AccessLog[];
+}
+
+/** `envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`. */
+export interface HttpConnectionManager {
+  readonly statPrefix: string;
+  readonly codecType: 'AUTO' | 'HTTP1' | 'HTTP2';
+  readonly routeConfig: RouteConfiguration;
+  /** Ordered; the last one is always `envoy.filters.http.router`. */
+  readonly httpFilters: readonly HttpFilter[];
+  readonly accessLog: readonly AccessLog[];
+  /** `max_request_headers_kb`, default 60. Applies to the whole request head. */
+  readonly maxRequestHeadersKb: number;
+  /** `common_http_protocol_options.max_headers_count`, default 100. */
+  readonly maxHeadersCount: number;
+  /** `common_http_protocol_options.idle_timeout` for downstream connections, default 1h; null = off. */
+  readonly idleTimeoutMs: number | null;
+  /** `request_headers_timeout`; null = off (Envoy default). */
+  readonly requestHeadersTimeoutMs: number | null;
+  /** `drain_timeout`, default 5000 ms. */
+  readonly drainTimeoutMs: number;
+  /** `use_remote_address`, default false. */
+  readonly useRemoteAddress: boolean;
+  /** `xff_num_trusted_hops`, default 0. */
+  readonly xffNumTrustedHops: number;
+  /** `generate_request_id`, default true. */
+  readonly generateRequestId: boolean;
+  /** `preserve_external_request_id`, default false. */
+  readonly preserveExternalRequestId: boolean;
+  /** `server_name`, default "envoy" in Envoy; Weft uses "weft". */
+  readonly serverName: string;
+  /** `server_header_transformation`. */
+  readonly serverHeaderTransformation: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
+  /** `http_protocol_options.accept_http_10`, default false. */
+  readonly acceptHttp10: boolean;
+}
+
+/** An HTTP filter in the chain. Only the router exists in the proxy-core issue. */
+export interface HttpFilter {
+  readonly name: string;
+  /** The `@type` of its typed_config, e.g. `type.googleapis.com/envoy.extensions.filters.http.router.v3.Router`. */
+  readonly typeUrl: string;
+  /** Filter-specific validated config (the filter factory's own type). */
+  readonly config: unknown;
+}
+
+// ---------------------------------------------------------------------------------------
+// Routes
+
+/** `envoy.config.core.v3.HeaderValueOption`. */
+export interface HeaderValueOption {
+  /** Lower-cased header name. */
+  readonly key: string;
+  /** May contain `%OPERATOR%` substitutions, as Envoy allows in custom headers. */
+  readonly value: string;
+  readonly appendAction:
+    | 'APPEND_IF_EXISTS_OR_ADD'
+    | 'ADD_IF_ABSENT'
+    | 'OVERWRITE_IF_EXISTS_OR_ADD'
+    | 'OVERWRITE_IF_EXISTS';
+  /** `keep_empty_value`, default false: an empty result removes nothing and adds nothing. */
+  readonly keepEmptyValue: boolean;
+}
+
+/** Header mutations shared by route configs, virtual hosts, routes and weighted clusters. */
+export interface HeaderMutations {
+  readonly requestHeadersToAdd: readonly HeaderValueOption[];
+  /** Lower-cased names. */
+  readonly requestHeadersToRemove: readonly string[];
+  readonly responseHeadersToAdd: readonly HeaderValueOption[];
+  readonly responseHeadersToRemove: readonly string[];
+}
+
+/** `envoy.config.route.v3.RouteConfiguration`. */
+export interface RouteConfiguration extends HeaderMutations {
+  readonly name: string;
+  readonly virtualHosts: readonly VirtualHost[];
+}
+
+/** `envoy.config.route.v3.VirtualHost`. */
+export interface VirtualHost extends HeaderMutations {
+  readonly name: string;
+  /** Lower-cased; exact, `*.suffix`, `prefix.*` or `*`. */
+  readonly domains: readonly string[];
+  readonly routes: readonly Route[];
+}
+
+/** `envoy.type.matcher.v3.StringMatcher`. */
+export type StringMatcher =
+  | { readonly kind: 'exact' | 'prefix' | 'suffix' | 'contains'; readonly value: string; readonly ignoreCase: boolean }
+  /** RE2 syntax in Envoy; Weft accepts the subset that JavaScript RegExp gives the same meaning. Full match. */
+  | { readonly kind: 'safe_regex'; readonly regex: string };
+
+/** `envoy.config.route.v3.HeaderMatcher`. */
+export interface HeaderMatcher {
+  /** Lower-cased; `:authority`, `:method`, `:path`, `:scheme` are the pseudo-headers. */
+  readonly name: string;
+  readonly invertMatch: boolean;
+  /** `treat_missing_header_as_empty`, default false. */
+  readonly treatMissingHeaderAsEmpty: boolean;
+  readonly match:
+    | { readonly kind: 'string'; readonly matcher: StringMatcher }
+    | { readonly kind: 'present'; readonly present: boolean }
+    /** `range_match`: integer value in [start, end). */
+    | { readonly kind: 'range'; readonly start: number; readonly end: number };
+}
+
+/** `envoy.config.route.v3.QueryParameterMatcher`. */
+export interface QueryParameterMatcher {
+  readonly name: string;
+  readonly match: { readonly kind: 'string'; readonly matcher: StringMatcher } | { readonly kind: 'present' };
+}
+
+/** `envoy.config.route.v3.RouteMatch`. */
+export interface RouteMatch {
+  readonly path:
+    | { readonly kind: 'prefix'; readonly value: string }
+    | { readonly kind: 'path'; readonly value: string }
+    | { readonly kind: 'safe_regex'; readonly regex: string };
+  /** Default true; applies to prefix and path. */
+  readonly caseSensitive: boolean;
+  readonly headers: readonly HeaderMatcher[];
+  readonly queryParameters: readonly QueryParameterMatcher[];
+}
+
+/** `envoy.config.route.v3.WeightedCluster.ClusterWeight`. */
+export interface ClusterWeight extends HeaderMutations {
+  readonly name: string;
+  readonly weight: number;
+}
+
+/** `envoy.config.route.v3.RouteAction` (the proxy-core subset). */
+export interface RouteAction {
+  readonly kind: 'route';
+  readonly cluster:
+    | { readonly kind: 'cluster'; readonly name: string }
+    | { readonly kind: 'weighted'; readonly clusters: readonly ClusterWeight[]; readonly totalWeight: number };
+  /** `timeout`, default 15 s; 0 disables (null). */
+  readonly timeoutMs: number | null;
+  readonly prefixRewrite: string | null;
+  readonly hostRewriteLiteral: string | null;
+}
+
+/** `envoy.config.route.v3.RedirectAction`. */
+export interface RedirectAction {
+  readonly kind: 'redirect';
+  /** `https_redirect: true` is normalized to `schemeRedirect: 'https'`. */
+  readonly schemeRedirect: string | null;
+  readonly hostRedirect: string | null;
+  readonly portRedirect: number | null;
+  readonly pathRedirect: string | null;
+  readonly prefixRewrite: string | null;
+  /** MOVED_PERMANENTLY=301 (default), FOUND=302, SEE_OTHER=303, TEMPORARY_REDIRECT=307, PERMANENT_REDIRECT=308. */
+  readonly responseCode: 301 | 302 | 303 | 307 | 308;
+  readonly stripQuery: boolean;
+}
+
+/** `envoy.config.route.v3.DirectResponseAction`. */
+export interface DirectResponseAction {
+  readonly kind: 'direct_response';
+  readonly status: number;
+  /** From `body.inline_string`, `body.inline_bytes` (base64) or `body.filename` (read at load). */
+  readonly body: Buffer | null;
+}
+
+/** `envoy.config.route.v3.Route`. */
+export interface Route extends HeaderMutations {
+  readonly name: string;
+  readonly match: RouteMatch;
+  readonly action: RouteAction | RedirectAction | DirectResponseAction;
+}
+
+// ---------------------------------------------------------------------------------------
+// Access logs
+
+/** `envoy.config.accesslog.v3.AccessLog` with a stdout/stderr/file logger. */
+export interface AccessLog {
+  readonly name: string;
+  readonly sink: { readonly kind: 'stdout' } | { readonly kind: 'stderr' } | { readonly kind: 'file'; readonly path: string };
+  /**
+   * `log_format` (SubstitutionFormatString) or the file logger's legacy `format`/`json_format`.
+   * Text with no format given is Envoy's default format.
+   */
+  readonly format:
+    | { readonly kind: 'text'; readonly format: string }
+    | { readonly kind: 'json'; readonly json: Readonly<Record<string, unknown>>; readonly omitEmptyValues: boolean };
+}
+
+// ---------------------------------------------------------------------------------------
+// Clusters
+
+/** `envoy.config.endpoint.v3.LbEndpoint`. */
+export interface LbEndpoint {
+  readonly address: SocketAddress;
+  /** `load_balancing_weight`, default 1. */
+  readonly loadBalancingWeight: number;
+  readonly healthStatus: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED';
+}
+
+/** `envoy.config.endpoint.v3.LocalityLbEndpoints`. */
+export interface LocalityLbEndpoints {
+  readonly locality: Locality | null;
+  readonly lbEndpoints: readonly LbEndpoint[];
+  readonly loadBalancingWeight: number | null;
+  readonly priority: number;
+}
+
+/** `envoy.config.endpoint.v3.ClusterLoadAssignment`. */
+export interface ClusterLoadAssignment {
+  readonly clusterName: string;
+  readonly endpoints: readonly LocalityLbEndpoints[];
+}
+
+/** `envoy.config.cluster.v3.Cluster` (the proxy-core subset). */
+export interface Cluster {
+  readonly name: string;
+  readonly type: 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS';
+  /** `connect_timeout`, default 5 s. */
+  readonly connectTimeoutMs: number;
+  readonly lbPolicy: 'ROUND_ROBIN';
+  readonly loadAssignment: ClusterLoadAssignment;
+  /** `dns_refresh_rate`, default 5 s. */
+  readonly dnsRefreshRateMs: number;
+  /** `dns_lookup_family`, default AUTO (v6 preferred, then v4, as Envoy). */
+  readonly dnsLookupFamily: 'AUTO' | 'V4_ONLY' | 'V6_ONLY' | 'V4_PREFERRED' | 'ALL';
+  /** `per_connection_buffer_limit_bytes`, default 1 MiB. */
+  readonly perConnectionBufferLimitBytes: number;
+  /** `common_http_protocol_options.idle_timeout` for pooled upstream connections, default 1 h; null = off. */
+  readonly idleTimeoutMs: number | null;
+  /** `common_http_protocol_options.max_requests_per_connection`; null = unlimited. */
+  readonly maxRequestsPerConnection: number | null;
+}
