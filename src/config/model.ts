@@ -62,7 +62,11 @@ export interface FilterChain {
 }
 
 export type NetworkFilter =
-  | { readonly kind: 'http_connection_manager'; readonly name: string; readonly config: HttpConnectionManager }
+  | {
+      readonly kind: 'http_connection_manager';
+      readonly name: string;
+      readonly config: HttpConnectionManager;
+    }
   | { readonly kind: 'tcp_proxy'; readonly name: string; readonly config: TcpProxy };
 
 /** `envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`. */
@@ -160,7 +164,11 @@ export interface VirtualHost extends HeaderMutations {
 
 /** `envoy.type.matcher.v3.StringMatcher`. */
 export type StringMatcher =
-  | { readonly kind: 'exact' | 'prefix' | 'suffix' | 'contains'; readonly value: string; readonly ignoreCase: boolean }
+  | {
+      readonly kind: 'exact' | 'prefix' | 'suffix' | 'contains';
+      readonly value: string;
+      readonly ignoreCase: boolean;
+    }
   /** RE2 syntax in Envoy; Weft accepts the subset that JavaScript RegExp gives the same meaning. Full match. */
   | { readonly kind: 'safe_regex'; readonly regex: string };
 
@@ -207,7 +215,11 @@ export interface RouteAction {
   readonly kind: 'route';
   readonly cluster:
     | { readonly kind: 'cluster'; readonly name: string }
-    | { readonly kind: 'weighted'; readonly clusters: readonly ClusterWeight[]; readonly totalWeight: number };
+    | {
+        readonly kind: 'weighted';
+        readonly clusters: readonly ClusterWeight[];
+        readonly totalWeight: number;
+      };
   /** `timeout`, default 15 s; 0 disables (null). */
   readonly timeoutMs: number | null;
   readonly prefixRewrite: string | null;
@@ -249,14 +261,21 @@ export interface Route extends HeaderMutations {
 /** `envoy.config.accesslog.v3.AccessLog` with a stdout/stderr/file logger. */
 export interface AccessLog {
   readonly name: string;
-  readonly sink: { readonly kind: 'stdout' } | { readonly kind: 'stderr' } | { readonly kind: 'file'; readonly path: string };
+  readonly sink:
+    | { readonly kind: 'stdout' }
+    | { readonly kind: 'stderr' }
+    | { readonly kind: 'file'; readonly path: string };
   /**
    * `log_format` (SubstitutionFormatString) or the file logger's legacy `format`/`json_format`.
    * Text with no format given is Envoy's default format.
    */
   readonly format:
     | { readonly kind: 'text'; readonly format: string }
-    | { readonly kind: 'json'; readonly json: Readonly<Record<string, unknown>>; readonly omitEmptyValues: boolean };
+    | {
+        readonly kind: 'json';
+        readonly json: Readonly<Record<string, unknown>>;
+        readonly omitEmptyValues: boolean;
+      };
 }
 
 // ---------------------------------------------------------------------------------------
