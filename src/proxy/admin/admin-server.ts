@@ -1,0 +1,227 @@
+// The admin server (Envoy's admin API, the subset operators use most): readiness,
+// stats (text, JSON and Prometheus), the active config, clusters with their hosts,
+// listeners, draining and quitting. Bound to the bootstrap's `admin.address`
+// (localhost in every example). Not on the hot path, so it uses node:http.
+//
+// Mutating endpoints (/drain_listeners, /quitquitquit) require POST, as in Envoy.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { SocketAddress } from '../../config/model.js';
+import { WeftError } from '../../core/errors.js';
+import type { ProxyServer } from '../proxy-server.js';
+import { renderPrometheus, renderStatsText } from '../stats/render.js';
+
+type Handler = (req: IncomingMessage, url: URL, res: ServerResponse) => void | Promise<void>;
+
+interface Endpoint {
+  readonly help: string;
+  readonly mutating: boolean;
+  readonly handler: Handler;
+}
+
+export class AdminServer {
+  private constructor(
+    private readonly server: Server,
+    readonly addressString: string,
+  ) {}
+
+  static start(address: SocketAddress, proxy: ProxyServer): Promise<AdminServer> {
+    const endpoints = createEndpoints(proxy);
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://admin');
+      const ep = endpoints.get(url.pathname);
+      if (ep === undefined) {
+        send(res, 404, 'text/plain', `no admin endpoint ${url.pathname}; see /help\n`);
+        return;
+      }
+      if (ep.mutating && req.method !== 'POST') {
+        send(res, 405, 'text/plain', `${url.pathname} requires POST\n`);
+        return;
+      }
+      Promise.resolve(ep.handler(req, url, res)).catch((err: Error) => {
+        if (!res.headersSent) send(res, 500, 'text/plain', `${err.message}\n`);
+        else res.destroy();
+      });
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new WeftError(
+            'WEFT_LISTEN_FAILED',
+            `admin: cannot listen on ${address.address}:${address.portValue}: ${err.code ?? err.message}`,
+            { cause: err },
+          ),
+        ),
+      );
+      server.listen(address.portValue, address.address, () => {
+        const a = server.address();
+        const s = a !== null && typeof a === 'object' ? formatHostPort(a.address, a.port) : '';
+        resolve(new AdminServer(server, s));
+      });
+    });
+  }
+
+  close(): void {
+    this.server.close();
+    this.server.closeAllConnections();
+  }
+}
+
+function formatHostPort(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache, max-age=0' });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, value: unknown): void {
+  send(res, 200, 'application/json', `${JSON.stringify(value, null, 2)}\n`);
+}
+
+function createEndpoints(proxy: ProxyServer): Map<string, Endpoint> {
+  const eps = new Map<string, Endpoint>();
+  const add = (path: string, help: string, handler: Handler, mutating = false) =>
+    eps.set(path, { help, handler, mutating });
+
+  add('/help', 'print this list', (_req, _url, res) => {
+    const lines = [...eps].map(([p, e]) => `  ${p}${e.mutating ? ' (POST)' : ''}: ${e.help}`);
+    send(res, 200, 'text/plain', `admin commands are:\n${lines.join('\n')}\n`);
+  });
+  add('/ready', 'LIVE (200) when serving; DRAINING (503) once draining', (_req, _url, res) => {
+    if (proxy.isDraining) send(res, 503, 'text/plain', 'DRAINING\n');
+    else send(res, 200, 'text/plain', 'LIVE\n');
+  });
+  add('/stats', 'counters and gauges; ?filter=REGEX, ?format=json', (_req, url, res) => {
+    const f = url.searchParams.get('filter');
+    let filter: RegExp | undefined;
+    if (f !== null) {
+      try {
+        filter = new RegExp(f);
+      } catch (err) {
+        send(res, 400, 'text/plain', `invalid filter regex: ${(err as Error).message}\n`);
+        return;
+      }
+    }
+    if (url.searchParams.get('format') === 'json') {
+      const stats = [...proxy.stats.allCounters(), ...proxy.stats.allGauges()]
+        .filter((s) => filter === undefined || filter.test(s.name))
+        .map((s) => ({ name: s.name, value: s.value }));
+      sendJson(res, { stats });
+      return;
+    }
+    send(res, 200, 'text/plain', renderStatsText(proxy.stats, filter));
+  });
+  add('/stats/prometheus', 'stats in the Prometheus text exposition format', (_req, _url, res) => {
+    send(res, 200, 'text/plain; version=0.0.4', renderPrometheus(proxy.stats));
+  });
+  add('/config_dump', 'the active configuration as JSON', (_req, _url, res) => {
+    const v = proxy.config;
+    sendJson(res, {
+      configs: [
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
+          bootstrap: v?.raw ?? null,
+          last_updated: v === null ? null : new Date(v.loadedAt).toISOString(),
+          version_info: String(v?.version ?? 0),
+        },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+          active_listeners: proxy.listeners.all().map((l) => ({
+            name: l.name,
+            address: { socket_address: { address: l.address.address, port_value: l.address.port } },
+          })),
+        },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+          static_clusters: proxy.clusters.all().map((c) => ({ name: c.name, type: c.config.type })),
+        },
+      ],
+    });
+  });
+  add('/clusters', 'upstream clusters, their hosts and counters; ?format=json', (_req, url, res) => {
+    const clusters = proxy.clusters.all();
+    if (url.searchParams.get('format') === 'json') {
+      sendJson(res, {
+        cluster_statuses: clusters.map((c) => ({
+          name: c.name,
+          host_statuses: c.hosts.map((h) => ({
+            address: { socket_address: { address: h.address, port_value: h.port } },
+            stats: h.stats,
+            health_status: { eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY' },
+            weight: h.weight,
+            locality: h.locality,
+          })),
+        })),
+      });
+      return;
+    }
+    const lines: string[] = [];
+    for (const c of clusters) {
+      for (const h of c.hosts) {
+        const p = `${c.name}::${h.addressString}::`;
+        lines.push(`${p}cx_total::${h.stats.cxTotal}`);
+        lines.push(`${p}cx_active::${h.stats.cxActive}`);
+        lines.push(`${p}cx_connect_fail::${h.stats.cxConnectFail}`);
+        lines.push(`${p}rq_total::${h.stats.rqTotal}`);
+        lines.push(`${p}rq_active::${h.stats.rqActive}`);
+        lines.push(`${p}rq_success::${h.stats.rqSuccess}`);
+        lines.push(`${p}rq_error::${h.stats.rqError}`);
+        lines.push(`${p}rq_timeout::${h.stats.rqTimeout}`);
+        lines.push(`${p}health_flags::${h.healthy ? 'healthy' : '/failed_eds_health'}`);
+        lines.push(`${p}weight::${h.weight}`);
+        lines.push(`${p}region::${h.locality?.region ?? ''}`);
+        lines.push(`${p}zone::${h.locality?.zone ?? ''}`);
+      }
+    }
+    send(res, 200, 'text/plain', lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+  });
+  add('/listeners', 'listener names and bound addresses; ?format=json', (_req, url, res) => {
+    const ls = proxy.listeners.all();
+    if (url.searchParams.get('format') === 'json') {
+      sendJson(res, {
+        listener_statuses: ls.map((l) => ({
+          name: l.name,
+          local_address: { socket_address: { address: l.address.address, port_value: l.address.port } },
+        })),
+      });
+      return;
+    }
+    send(
+      res,
+      200,
+      'text/plain',
+      ls.map((l) => `${l.name}::${formatHostPort(l.address.address, l.address.port)}\n`).join(''),
+    );
+  });
+  add(
+    '/drain_listeners',
+    'stop accepting on every listener and drain their connections',
+    async (_req, _url, res) => {
+      void proxy.drainListeners();
+      send(res, 200, 'text/plain', 'OK\n');
+    },
+    true,
+  );
+  add(
+    '/quitquitquit',
+    'drain and exit',
+    (_req, _url, res) => {
+      send(res, 200, 'text/plain', 'OK\n');
+      res.on('finish', () => proxy.requestExit());
+    },
+    true,
+  );
+  add(
+    '/reload',
+    're-read the config file now (as SIGHUP does)',
+    async (_req, _url, res) => {
+      const r = await proxy.reload();
+      if (r.ok) send(res, 200, 'text/plain', `OK version ${r.version}\n`);
+      else send(res, 400, 'text/plain', `${r.error.message}\n`);
+    },
+    true,
+  );
+  return eps;
+}

@@ -1,0 +1,693 @@
+// One HTTP request/response exchange on a downstream connection, from request head to
+// access log: routing, the router filter's upstream request (pool, send, receive,
+// forward), timeouts, local replies, and stats. Errors become local replies with an
+// Envoy response flag at this one boundary; nothing here throws on bad traffic.
+//
+// The stream object itself is the pool waiter and the response-parser handler, so the
+// request path allocates no closures.
+
+import type { RedirectAction, RouteAction } from '../../config/model.js';
+import type { Timer } from '../../core/clock.js';
+import { stripHopByHop } from '../http1/hop-by-hop.js';
+import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
+import { type ResponseHead, ResponseParser } from '../http1/response-parser.js';
+import type { BodyFraming } from '../http1/serialize.js';
+import { requestHead } from '../http1/serialize.js';
+import {
+  applyHeaderMutations,
+  buildRedirectLocation,
+  type CompiledRoute,
+  type HeaderMutationPlan,
+  rewritePath,
+} from '../router/route-table.js';
+import { createStreamInfo, ResponseFlag, type StreamInfo } from '../stream-info.js';
+import type { UpstreamCluster } from '../upstream/cluster.js';
+import type { PendingRequest, PoolWaiter, UpstreamConnection } from '../upstream/connection-pool.js';
+import type { Host } from '../upstream/host.js';
+import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
+import type { Http1ServerConnection } from './http1-server-connection.js';
+import { LocalReplyText } from './local-reply.js';
+
+const FRAMING_NONE: BodyFraming = { kind: 'none' };
+const FRAMING_CHUNKED: BodyFraming = { kind: 'chunked' };
+/** Attempts on a fresh connection when a reused keep-alive connection was closed under us. */
+const MAX_STALE_CONNECTION_RETRIES = 3;
+
+export class ActiveStream implements PoolWaiter {
+  private readonly conn: Http1ServerConnection;
+  private readonly head: RequestHead | null;
+  readonly info: StreamInfo;
+
+  // RouteRequest view (the route table reads these fields directly).
+  method = '';
+  path = '';
+  authority = '';
+  scheme = 'http';
+  headers: HeaderList = [];
+
+  private route: CompiledRoute | null = null;
+  private clusterRequestMutations: HeaderMutationPlan | null = null;
+  private clusterResponseMutations: HeaderMutationPlan | null = null;
+  private cluster: UpstreamCluster | null = null;
+  private host: Host | null = null;
+  private upstream: UpstreamConnection | null = null;
+  private pending: PendingRequest | null = null;
+  private responseParser: ResponseParser | null = null;
+  private requestFraming: BodyFraming = FRAMING_NONE;
+  private bufferedBody: Buffer[] | null = null;
+  private bufferedBytes = 0;
+  private requestSentAt = 0;
+  private timer: Timer | null = null;
+  private staleRetries = 0;
+  private upstreamPaused = false;
+  private upstreamKeepAlive = false;
+
+  private readonly bodyless: boolean;
+  private requestComplete = false;
+  private responseStarted = false;
+  private responseComplete = false;
+  private chunkedOut = false;
+  private responseBodyless = false;
+  private keepAlive = true;
+  private finished = false;
+
+  constructor(conn: Http1ServerConnection, head: RequestHead | null) {
+    this.conn = conn;
+    this.head = head;
+    const info = createStreamInfo();
+    this.info = info;
+    const clock = conn.rt.clock;
+    info.startTime = clock.now();
+    info.startMonotonic = clock.monotonic();
+    info.downstreamRemoteAddress = conn.remoteAddress;
+    info.downstreamLocalAddress = conn.localAddress;
+    info.connectionId = conn.id;
+    this.bodyless = head === null || (head.contentLength <= 0 && !head.chunked);
+  }
+
+  // --- request side ---------------------------------------------------------------------
+
+  start(): void {
+    const head = this.head!;
+    const rt = this.conn.rt;
+    const info = this.info;
+    rt.stats.rqTotal.value++;
+    rt.stats.rqHttp1Total.value++;
+    rt.stats.rqActive.value++;
+
+    this.method = head.method;
+    this.path = head.target;
+    this.authority = head.authority;
+    this.headers = head.headers;
+    this.keepAlive = head.keepAlive;
+    info.protocol = head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+    info.method = head.method;
+    info.path = head.target;
+    info.authority = head.authority;
+    info.requestHeaders = head.headers;
+
+    const headers = head.headers;
+    if (head.expectContinue) {
+      // Envoy's default: the proxy answers 100-continue itself and does not forward Expect.
+      removeHeader(headers, 'expect');
+      this.conn.write100Continue();
+    }
+    if (rt.config.generateRequestId && getHeader(headers, 'x-request-id') === undefined) {
+      headers.push('x-request-id', rt.newRequestId());
+    }
+
+    const route = rt.routeTable.select(this);
+    if (route === null) {
+      rt.stats.noRoute.value++;
+      this.localReply(404, '', ResponseFlag.NoRouteFound, 'route_not_found');
+      return;
+    }
+    this.route = route;
+    info.routeName = route.name;
+    const action = route.action;
+    if (action.kind === 'direct_response') {
+      rt.stats.rqDirectResponse.value++;
+      this.localReply(action.status, action.body, 0, 'direct_response', route.responseHeaderMutations);
+      return;
+    }
+    if (action.kind === 'redirect') {
+      rt.stats.rqRedirect.value++;
+      this.redirect(action);
+      return;
+    }
+    this.routeToCluster(route, action);
+  }
+
+  /** A request head that failed to parse: answer and close. */
+  startProtocolError(err: HttpParseError): void {
+    const rt = this.conn.rt;
+    rt.stats.rqTotal.value++;
+    rt.stats.rqActive.value++;
+    this.requestComplete = true;
+    this.keepAlive = false;
+    this.conn.closeAfterResponse = true;
+    this.info.protocol = 'HTTP/1.1';
+    this.localReply(err.status, `${err.message}\n`, ResponseFlag.DownstreamProtocolError, err.details);
+  }
+
+  private redirect(action: RedirectAction): void {
+    const location = buildRedirectLocation(this, action, this.route!);
+    this.localReply(action.responseCode, '', 0, 'redirect', this.route!.responseHeaderMutations, location);
+  }
+
+  private routeToCluster(route: CompiledRoute, action: RouteAction): void {
+    const rt = this.conn.rt;
+    const info = this.info;
+    const pick = rt.routeTable.pickCluster(route);
+    info.upstreamCluster = pick.cluster;
+    const cluster = rt.clusters.get(pick.cluster);
+    if (cluster === undefined) {
+      rt.stats.noCluster.value++;
+      this.localReply(503, LocalReplyText.clusterNotFound, ResponseFlag.NoClusterFound, 'cluster_not_found');
+      return;
+    }
+    this.cluster = cluster;
+    this.clusterRequestMutations = pick.requestHeaderMutations;
+    this.clusterResponseMutations = pick.responseHeaderMutations;
+
+    // Build the upstream request head (RFC 9110 §7.6: hop-by-hop fields are not forwarded).
+    const head = this.head!;
+    const headers = this.headers;
+    stripHopByHop(headers, head.connectionTokens);
+    const hcm = rt.config;
+    if (hcm.useRemoteAddress) {
+      const xff = getHeader(headers, 'x-forwarded-for');
+      setHeader(
+        headers,
+        'x-forwarded-for',
+        xff === undefined ? this.conn.remoteIp : `${xff}, ${this.conn.remoteIp}`,
+      );
+      setHeader(headers, 'x-forwarded-proto', this.scheme);
+    } else if (getHeader(headers, 'x-forwarded-proto') === undefined) {
+      headers.push('x-forwarded-proto', this.scheme);
+    }
+    if (this.clusterRequestMutations !== null)
+      applyHeaderMutations(headers, this.clusterRequestMutations, info);
+    applyHeaderMutations(headers, route.requestHeaderMutations, info);
+    const rewritten = rewritePath(this.path, route);
+    if (rewritten !== null) {
+      info.originalPath = this.path;
+      if (!rt.suppressEnvoyHeaders) headers.push('x-envoy-original-path', this.path);
+      this.path = rewritten;
+    }
+    if (action.hostRewriteLiteral !== null) this.authority = action.hostRewriteLiteral;
+    this.requestFraming = head.chunked
+      ? FRAMING_CHUNKED
+      : head.contentLength >= 0
+        ? { kind: 'length', length: head.contentLength }
+        : FRAMING_NONE;
+    if (!this.bodyless) this.bufferedBody = [];
+
+    const host = cluster.chooseHost();
+    if (host === null) {
+      cluster.stats.upstream_cx_none_healthy.value++;
+      this.localReply(
+        503,
+        LocalReplyText.noHealthyUpstream,
+        ResponseFlag.NoHealthyUpstream,
+        'no_healthy_upstream',
+      );
+      return;
+    }
+    this.host = host;
+    info.upstreamHost = host.addressString;
+    cluster.stats.upstream_rq_total.value++;
+    cluster.stats.upstream_rq_active.value++;
+    host.stats.rqTotal++;
+    host.stats.rqActive++;
+    this.acquire();
+  }
+
+  private acquire(): void {
+    this.pending = this.host!.pool.acquire(this);
+  }
+
+  onRequestBody(chunk: Buffer): void {
+    this.info.bytesReceived += chunk.length;
+    if (this.responseComplete || this.finished) return; // answered already: discard
+    const upstream = this.upstream;
+    if (upstream !== null) {
+      if (!this.writeUpstreamBody(upstream, chunk)) this.conn.pauseReading();
+      return;
+    }
+    const buffered = this.bufferedBody;
+    if (buffered === null) return;
+    buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    if (this.bufferedBytes > this.conn.rt.limits.maxHeaderBytes * 16) this.conn.pauseReading();
+  }
+
+  onRequestComplete(): void {
+    this.requestComplete = true;
+    const rt = this.conn.rt;
+    this.info.lastRequestByteMonotonic = rt.clock.monotonic();
+    if (this.responseComplete) {
+      this.finish();
+      return;
+    }
+    const upstream = this.upstream;
+    if (upstream !== null && this.requestFraming.kind === 'chunked')
+      upstream.socket.write('0\r\n\r\n', 'latin1');
+    if (this.cluster !== null && this.route !== null) {
+      const timeout = (this.route.action as RouteAction).timeoutMs;
+      if (timeout !== null) this.timer = rt.clock.setTimer(timeout, () => this.onRouteTimeout());
+    }
+  }
+
+  private writeUpstreamBody(upstream: UpstreamConnection, chunk: Buffer): boolean {
+    const socket = upstream.socket;
+    this.cluster!.stats.upstream_cx_tx_bytes_total.value += chunk.length;
+    if (this.requestFraming.kind === 'chunked') {
+      if (chunk.length === 0) return true;
+      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      socket.write(chunk);
+      return socket.write('\r\n', 'latin1');
+    }
+    return socket.write(chunk);
+  }
+
+  // --- PoolWaiter -------------------------------------------------------------------------
+
+  onPoolReady(upstream: UpstreamConnection): void {
+    this.pending = null;
+    if (this.finished || this.responseComplete) {
+      upstream.host.pool.release(upstream, true);
+      return;
+    }
+    this.upstream = upstream;
+    const info = this.info;
+    const socket = upstream.socket;
+    info.upstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
+    const conn = this.conn;
+    socket.on('data', conn.onUpstreamData);
+    socket.on('end', conn.onUpstreamEnd);
+    socket.on('close', conn.onUpstreamClose);
+    socket.on('error', conn.onUpstreamError);
+    socket.on('drain', conn.onUpstreamDrain);
+    if (this.responseParser === null) this.responseParser = new ResponseParser(this, this.conn.rt.limits);
+    else this.responseParser.reset();
+    this.responseParser.expect(this.method);
+
+    this.requestSentAt = conn.rt.clock.monotonic();
+    const headString = requestHead(this.method, this.path, this.authority, this.headers, this.requestFraming);
+    const cluster = this.cluster!;
+    cluster.stats.upstream_cx_tx_bytes_total.value += headString.length;
+    socket.cork();
+    let ok = socket.write(headString, 'latin1');
+    const buffered = this.bufferedBody;
+    if (buffered !== null && buffered.length > 0) {
+      for (let i = 0; i < buffered.length; i++) ok = this.writeUpstreamBody(upstream, buffered[i]);
+    }
+    // From here on body bytes go straight upstream; they are not kept for replay.
+    this.bufferedBody = null;
+    this.bufferedBytes = 0;
+    if (this.requestComplete && this.requestFraming.kind === 'chunked')
+      ok = socket.write('0\r\n\r\n', 'latin1');
+    socket.uncork();
+    if (!ok) this.conn.pauseReading();
+    else this.conn.resumeReading();
+  }
+
+  onPoolFailure(
+    reason: 'connect_failure' | 'connect_timeout' | 'overflow' | 'closed',
+    details: string,
+  ): void {
+    this.pending = null;
+    if (this.finished || this.responseComplete) return;
+    this.releaseHostCounters(false);
+    const info = this.info;
+    info.upstreamTransportFailureReason = details;
+    if (reason === 'overflow') {
+      this.localReply(
+        503,
+        LocalReplyText.overflow,
+        ResponseFlag.UpstreamOverflow,
+        'upstream_reset_before_response_started{overflow}',
+      );
+      return;
+    }
+    const text = reason === 'connect_timeout' ? LocalReplyText.connectTimeout : LocalReplyText.connectFailure;
+    this.localReply(
+      503,
+      text,
+      ResponseFlag.UpstreamConnectionFailure,
+      'upstream_reset_before_response_started{connection_failure}',
+    );
+  }
+
+  // --- upstream response (ResponseParser handler) ------------------------------------------
+
+  onUpstreamData(data: Buffer): void {
+    const parser = this.responseParser;
+    const upstream = this.upstream;
+    if (parser === null || upstream === null) return;
+    this.cluster!.stats.upstream_cx_rx_bytes_total.value += data.length;
+    this.conn.cork();
+    const n = parser.execute(data);
+    this.conn.uncork();
+    if (parser.error !== null) {
+      this.onUpstreamProtocolError(parser.error.message);
+    } else if (n < data.length && this.upstream === null) {
+      // Bytes after a complete response on a connection we already released: the pool
+      // sees the connection as unusable on its own read; nothing to forward.
+    }
+  }
+
+  onResponseHead(rh: ResponseHead): void {
+    const rt = this.conn.rt;
+    const info = this.info;
+    this.responseStarted = true;
+    this.upstreamKeepAlive = rh.keepAlive;
+    const status = rh.statusCode;
+    info.responseCode = status;
+    info.responseCodeDetails = 'via_upstream';
+    this.cluster!.recordResponse(status);
+    const headers = rh.headers;
+    info.responseHeaders = headers;
+    stripHopByHop(headers, rh.connectionTokens);
+    if (this.clusterResponseMutations !== null)
+      applyHeaderMutations(headers, this.clusterResponseMutations, info);
+    if (this.route !== null) applyHeaderMutations(headers, this.route.responseHeaderMutations, info);
+    if (!rt.suppressEnvoyHeaders) {
+      headers.push(
+        'x-envoy-upstream-service-time',
+        String(Math.round(rt.clock.monotonic() - this.requestSentAt)),
+      );
+    }
+    this.applyServerHeader(headers);
+
+    // Framing towards downstream (RFC 9112 §6.3): bodyless responses keep their length headers.
+    let framing: BodyFraming;
+    let keepAlive = this.keepAlive;
+    const isHead = this.method === 'HEAD';
+    if (isHead || status === 204 || status === 304 || status < 200) {
+      this.responseBodyless = true;
+      framing =
+        rh.contentLength >= 0 && status !== 204 ? { kind: 'length', length: rh.contentLength } : FRAMING_NONE;
+    } else if (rh.contentLength >= 0) {
+      framing = { kind: 'length', length: rh.contentLength };
+    } else if (this.head!.versionMinor === 1) {
+      framing = FRAMING_CHUNKED;
+      this.chunkedOut = true;
+    } else {
+      framing = FRAMING_NONE; // HTTP/1.0 client: close-delimited
+      keepAlive = false;
+    }
+    info.firstResponseByteMonotonic = rt.clock.monotonic();
+    this.conn.writeResponseHead(status, headers, framing, keepAlive);
+  }
+
+  onBody(chunk: Buffer): void {
+    if (this.responseBodyless) return;
+    this.info.bytesSent += chunk.length;
+    if (!this.conn.writeBody(chunk, this.chunkedOut)) {
+      this.upstreamPaused = true;
+      this.upstream?.socket.pause();
+    }
+  }
+
+  onResponseTrailers(_trailers: HeaderList): void {
+    // HTTP/1.1 response trailers are dropped (Envoy does not forward them on HTTP/1 by default).
+  }
+
+  onMessageComplete(): void {
+    this.responseComplete = true;
+    this.conn.endBody(this.chunkedOut);
+    this.cancelTimer();
+    const upstream = this.upstream;
+    if (upstream !== null) {
+      const reusable = this.requestComplete && this.upstreamKeepAlive;
+      this.detachUpstream(upstream);
+      this.releaseHostCounters(this.info.responseCode < 500);
+      upstream.host.pool.release(upstream, reusable);
+    }
+    if (this.requestComplete) this.finish();
+    else {
+      // The upstream answered before the request body ended: stop reading it and close.
+      this.conn.closeAfterResponse = true;
+      this.finish();
+    }
+  }
+
+  onDownstreamDrain(): void {
+    if (this.upstreamPaused) {
+      this.upstreamPaused = false;
+      this.upstream?.socket.resume();
+    }
+  }
+
+  onUpstreamEnd(): void {
+    const parser = this.responseParser;
+    if (parser !== null && this.upstream !== null) {
+      // EOF completes a close-delimited response (RFC 9112 §6.3 rule 8).
+      const err = parser.finish();
+      if (err === null && this.responseComplete) return;
+    }
+    this.onUpstreamGone('connection termination');
+  }
+
+  onUpstreamClose(): void {
+    this.onUpstreamGone('connection termination');
+  }
+
+  onUpstreamError(err: Error): void {
+    this.info.upstreamTransportFailureReason = err.message;
+  }
+
+  private onUpstreamGone(reason: string): void {
+    const upstream = this.upstream;
+    if (upstream === null || this.responseComplete) return;
+    this.detachUpstream(upstream);
+    upstream.host.pool.release(upstream, false);
+    if (!this.responseStarted) {
+      // A reused keep-alive connection the server closed as we sent: try a fresh one
+      // when nothing unreplayable was sent.
+      if (upstream.requestCount > 1 && this.staleRetries < MAX_STALE_CONNECTION_RETRIES && this.canReplay()) {
+        this.staleRetries++;
+        this.acquire();
+        return;
+      }
+      this.releaseHostCounters(false);
+      this.localReply(
+        502,
+        LocalReplyText.connectionTermination,
+        ResponseFlag.UpstreamConnectionTermination,
+        `upstream_reset_before_response_started{${reason}}`,
+      );
+      return;
+    }
+    this.releaseHostCounters(false);
+    this.info.responseFlags |= ResponseFlag.UpstreamConnectionTermination;
+    this.info.responseCodeDetails = 'upstream_reset_after_response_started{connection_termination}';
+    this.conn.reset();
+    this.finish();
+  }
+
+  /** Only bodyless requests are replayed on a fresh connection (their bytes are all in the head). */
+  private canReplay(): boolean {
+    return this.bodyless;
+  }
+
+  private onUpstreamProtocolError(message: string): void {
+    const upstream = this.upstream;
+    if (upstream !== null) {
+      this.detachUpstream(upstream);
+      upstream.host.pool.release(upstream, false);
+    }
+    this.releaseHostCounters(false);
+    this.info.upstreamTransportFailureReason = message;
+    if (!this.responseStarted) {
+      this.localReply(
+        502,
+        LocalReplyText.upstreamProtocolError,
+        ResponseFlag.UpstreamProtocolError,
+        'upstream_protocol_error',
+      );
+      return;
+    }
+    this.info.responseFlags |= ResponseFlag.UpstreamProtocolError;
+    this.conn.reset();
+    this.finish();
+  }
+
+  private onRouteTimeout(): void {
+    this.timer = null;
+    if (this.finished || this.responseComplete) return;
+    const cluster = this.cluster;
+    if (cluster !== null) cluster.stats.upstream_rq_timeout.value++;
+    if (this.host !== null) this.host.stats.rqTimeout++;
+    this.abandonUpstream();
+    if (!this.responseStarted) {
+      this.localReply(
+        504,
+        LocalReplyText.upstreamTimeout,
+        ResponseFlag.UpstreamRequestTimeout,
+        'upstream_response_timeout',
+      );
+      return;
+    }
+    this.info.responseFlags |= ResponseFlag.UpstreamRequestTimeout;
+    this.conn.reset();
+    this.finish();
+  }
+
+  // --- downstream failures ----------------------------------------------------------------
+
+  onDownstreamProtocolError(err: HttpParseError): void {
+    if (this.finished) return;
+    if (!this.responseStarted) {
+      this.abandonUpstream();
+      this.keepAlive = false;
+      this.conn.closeAfterResponse = true;
+      this.localReply(err.status, `${err.message}\n`, ResponseFlag.DownstreamProtocolError, err.details);
+      return;
+    }
+    this.info.responseFlags |= ResponseFlag.DownstreamProtocolError;
+    this.abandonUpstream();
+    this.conn.reset();
+    this.finish();
+  }
+
+  onDownstreamReset(): void {
+    if (this.finished) return;
+    this.info.responseFlags |= ResponseFlag.DownstreamConnectionTermination;
+    if (this.info.responseCodeDetails === '') this.info.responseCodeDetails = 'downstream_remote_disconnect';
+    this.abandonUpstream();
+    this.finish();
+  }
+
+  // --- helpers ------------------------------------------------------------------------------
+
+  /** Answers locally. `body` is text or bytes; `location` adds a Location header. */
+  private localReply(
+    status: number,
+    body: string | Buffer | null,
+    flags: number,
+    details: string,
+    mutations: HeaderMutationPlan | null = null,
+    location: string | null = null,
+  ): void {
+    const info = this.info;
+    info.responseFlags |= flags;
+    info.responseCodeDetails = details;
+    if (this.responseStarted) {
+      this.conn.reset();
+      this.finish();
+      return;
+    }
+    this.abandonUpstream();
+    this.responseStarted = true;
+    this.responseComplete = true;
+    info.responseCode = status;
+    const headers: HeaderList = [];
+    if (location !== null) headers.push('location', location);
+    const bytes = body === null ? null : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const length = bytes === null ? 0 : bytes.length;
+    if (length > 0) headers.push('content-type', 'text/plain');
+    if (mutations !== null) applyHeaderMutations(headers, mutations, info);
+    this.applyServerHeader(headers);
+    info.responseHeaders = headers;
+    if (!this.requestComplete && !this.bodyless) {
+      // Unread request body: do not try to find the next request in it.
+      this.conn.closeAfterResponse = true;
+    }
+    info.firstResponseByteMonotonic = this.conn.rt.clock.monotonic();
+    const headOnly = this.method === 'HEAD' || status === 204 || status === 304 || status < 200;
+    this.conn.writeResponseHead(
+      status,
+      headers,
+      status === 204 || status < 200 ? FRAMING_NONE : { kind: 'length', length },
+      this.keepAlive,
+    );
+    if (!headOnly && bytes !== null && length > 0) {
+      info.bytesSent += length;
+      this.conn.writeBody(bytes, false);
+    }
+    if (this.requestComplete || this.conn.closeAfterResponse) this.finish();
+  }
+
+  private applyServerHeader(headers: HeaderList): void {
+    const hcm = this.conn.rt.config;
+    switch (hcm.serverHeaderTransformation) {
+      case 'OVERWRITE':
+        setHeader(headers, 'server', hcm.serverName);
+        break;
+      case 'APPEND_IF_ABSENT':
+        if (getHeader(headers, 'server') === undefined) headers.push('server', hcm.serverName);
+        break;
+      case 'PASS_THROUGH':
+        break;
+    }
+  }
+
+  /** Drops the upstream side: cancel a pending pool request or destroy the connection. */
+  private abandonUpstream(): void {
+    this.cancelTimer();
+    if (this.pending !== null) {
+      this.pending.cancel();
+      this.pending = null;
+      this.releaseHostCounters(false);
+    }
+    const upstream = this.upstream;
+    if (upstream !== null) {
+      this.detachUpstream(upstream);
+      upstream.host.pool.release(upstream, false);
+      this.releaseHostCounters(false);
+    }
+  }
+
+  private detachUpstream(upstream: UpstreamConnection): void {
+    const socket = upstream.socket;
+    const conn = this.conn;
+    socket.removeListener('data', conn.onUpstreamData);
+    socket.removeListener('end', conn.onUpstreamEnd);
+    socket.removeListener('close', conn.onUpstreamClose);
+    socket.removeListener('error', conn.onUpstreamError);
+    socket.removeListener('drain', conn.onUpstreamDrain);
+    if (this.upstreamPaused) {
+      this.upstreamPaused = false;
+      socket.resume();
+    }
+    this.upstream = null;
+  }
+
+  private hostCountersReleased = false;
+
+  private releaseHostCounters(success: boolean): void {
+    if (this.hostCountersReleased || this.host === null) return;
+    this.hostCountersReleased = true;
+    const hs = this.host.stats;
+    hs.rqActive--;
+    if (success) hs.rqSuccess++;
+    else hs.rqError++;
+    this.cluster!.stats.upstream_rq_active.value--;
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) {
+      this.timer.cancel();
+      this.timer = null;
+    }
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.cancelTimer();
+    const rt = this.conn.rt;
+    const info = this.info;
+    info.endMonotonic = rt.clock.monotonic();
+    const s = rt.stats;
+    s.rqActive.value--;
+    s.rqCompleted.value++;
+    const cls = (info.responseCode / 100) | 0;
+    s.rqByClass[cls >= 1 && cls <= 5 ? cls : 0].value++;
+    rt.log(info);
+    this.conn.onStreamDone(this);
+  }
+}

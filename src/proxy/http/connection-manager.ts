@@ -1,0 +1,145 @@
+// The HTTP connection manager network filter: its config-time factory.
+//
+// `createHttpConnectionManager` runs once per config version: it compiles the route
+// table, the access loggers and the parser limits, and resolves every stat object, so
+// that per connection and per request nothing is looked up by name (STYLE: filters as
+// factory + cheap instance). `handle(socket)` then serves one downstream connection.
+
+import type { Socket } from 'node:net';
+import type { HttpConnectionManager } from '../../config/model.js';
+import type { Clock } from '../../core/clock.js';
+import type { AccessLogger } from '../access-log/logger.js';
+import type { ParserLimits } from '../http1/request-parser.js';
+import type { DrainSignal } from '../listener/drain.js';
+import type { NetworkFilterInstance } from '../listener/listener-manager.js';
+import type { RouteTable } from '../router/route-table.js';
+import type { Counter, Gauge, StatsStore } from '../stats/store.js';
+import type { StreamInfo } from '../stream-info.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+import { Http1ServerConnection } from './http1-server-connection.js';
+
+/** The stats of one connection manager (`http.<stat_prefix>.*`), resolved once. */
+export interface HcmStats {
+  readonly cxTotal: Counter;
+  readonly cxActive: Gauge;
+  readonly cxDestroy: Counter;
+  readonly cxHttp1Total: Counter;
+  readonly cxRxBytes: Counter;
+  readonly cxTxBytes: Counter;
+  readonly cxProtocolError: Counter;
+  readonly cxDrainClose: Counter;
+  readonly cxIdleTimeout: Counter;
+  readonly rqTotal: Counter;
+  readonly rqHttp1Total: Counter;
+  readonly rqActive: Gauge;
+  readonly rqCompleted: Counter;
+  /** Indexed by status class 1..5. */
+  readonly rqByClass: readonly Counter[];
+  readonly rqTimeout: Counter;
+  readonly noRoute: Counter;
+  readonly noCluster: Counter;
+  readonly rqDirectResponse: Counter;
+  readonly rqRedirect: Counter;
+}
+
+export function createHcmStats(stats: StatsStore, statPrefix: string): HcmStats {
+  const p = `http.${statPrefix}.`;
+  const c = (n: string) => stats.counter(p + n);
+  return {
+    cxTotal: c('downstream_cx_total'),
+    cxActive: stats.gauge(`${p}downstream_cx_active`),
+    cxDestroy: c('downstream_cx_destroy'),
+    cxHttp1Total: c('downstream_cx_http1_total'),
+    cxRxBytes: c('downstream_cx_rx_bytes_total'),
+    cxTxBytes: c('downstream_cx_tx_bytes_total'),
+    cxProtocolError: c('downstream_cx_protocol_error'),
+    cxDrainClose: c('downstream_cx_drain_close'),
+    cxIdleTimeout: c('downstream_cx_idle_timeout'),
+    rqTotal: c('downstream_rq_total'),
+    rqHttp1Total: c('downstream_rq_http1_total'),
+    rqActive: stats.gauge(`${p}downstream_rq_active`),
+    rqCompleted: c('downstream_rq_completed'),
+    rqByClass: [
+      c('downstream_rq_xx_unknown'),
+      c('downstream_rq_1xx'),
+      c('downstream_rq_2xx'),
+      c('downstream_rq_3xx'),
+      c('downstream_rq_4xx'),
+      c('downstream_rq_5xx'),
+    ],
+    rqTimeout: c('downstream_rq_timeout'),
+    noRoute: c('no_route'),
+    noCluster: c('no_cluster'),
+    rqDirectResponse: c('rq_direct_response'),
+    rqRedirect: c('rq_redirect'),
+  };
+}
+
+/** Everything a downstream HTTP connection needs, compiled once per config version. */
+export interface HcmRuntime {
+  readonly config: HttpConnectionManager;
+  readonly routeTable: RouteTable;
+  readonly limits: ParserLimits;
+  readonly stats: HcmStats;
+  readonly accessLoggers: readonly AccessLogger[];
+  readonly clusters: ClusterManager;
+  readonly clock: Clock;
+  /** Router filter options (`envoy.filters.http.router`). */
+  readonly suppressEnvoyHeaders: boolean;
+  /** The listener's drain state: when set, responses carry `connection: close`. */
+  readonly drain: DrainSignal;
+  nextConnectionId(): number;
+  newRequestId(): string;
+  /** Called for every finished request with its stream info. */
+  log(info: StreamInfo): void;
+}
+
+export interface HcmDeps {
+  readonly clusters: ClusterManager;
+  readonly stats: StatsStore;
+  readonly clock: Clock;
+  readonly drain: DrainSignal;
+  readonly routeTable: RouteTable;
+  readonly accessLoggers: readonly AccessLogger[];
+  nextConnectionId(): number;
+  newRequestId(): string;
+}
+
+export function createHttpConnectionManager(
+  config: HttpConnectionManager,
+  deps: HcmDeps,
+): NetworkFilterInstance & { readonly runtime: HcmRuntime } {
+  const routerFilter = config.httpFilters[config.httpFilters.length - 1];
+  const routerConfig = (routerFilter?.config ?? {}) as { suppressEnvoyHeaders?: boolean };
+  const loggers = deps.accessLoggers;
+  const runtime: HcmRuntime = {
+    config,
+    routeTable: deps.routeTable,
+    limits: {
+      maxHeaderBytes: config.maxRequestHeadersKb * 1024,
+      maxHeaderCount: config.maxHeadersCount,
+      acceptHttp10: config.acceptHttp10,
+    },
+    stats: createHcmStats(deps.stats, config.statPrefix),
+    accessLoggers: loggers,
+    clusters: deps.clusters,
+    clock: deps.clock,
+    suppressEnvoyHeaders: routerConfig.suppressEnvoyHeaders === true,
+    drain: deps.drain,
+    nextConnectionId: deps.nextConnectionId,
+    newRequestId: deps.newRequestId,
+    log:
+      loggers.length === 0
+        ? () => {}
+        : (info) => {
+            for (let i = 0; i < loggers.length; i++) loggers[i].log(info);
+          },
+  };
+  return {
+    runtime,
+    managesDrain: true,
+    handle(socket: Socket): void {
+      new Http1ServerConnection(socket, runtime);
+    },
+  };
+}

@@ -1,0 +1,306 @@
+// One downstream HTTP/1.1 connection: drives the request parser from the socket,
+// runs one ActiveStream at a time (pipelined requests wait, in order — RFC 9112 §9.3.2),
+// writes responses with keep-alive and chunked framing, applies backpressure both ways,
+// and takes part in draining.
+//
+// Handlers are bound once per connection (not per request) and upstream sockets get the
+// same bound functions, which forward to the current stream.
+
+import type { Socket } from 'node:net';
+import { type HttpParseError, type RequestHead, RequestParser } from '../http1/request-parser.js';
+import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHead } from '../http1/serialize.js';
+import type { Drainable } from '../listener/drain.js';
+import { ActiveStream } from './active-stream.js';
+import type { HcmRuntime } from './connection-manager.js';
+import type { HeaderList } from './headers.js';
+
+const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** How long an idle keep-alive connection may stay open once draining started. */
+const DRAIN_IDLE_GRACE_MS = 1000;
+
+export class Http1ServerConnection implements Drainable {
+  readonly socket: Socket;
+  readonly rt: HcmRuntime;
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remoteIp: string;
+  readonly localAddress: string;
+  private readonly parser: RequestParser;
+  private stream: ActiveStream | null = null;
+  /** Input not consumed while the parser is paused behind an active stream. */
+  private pendingInput: Buffer | null = null;
+  /** Close the connection once the current response is written. */
+  closeAfterResponse = false;
+  private closed = false;
+  private peerEnded = false;
+  private lastActivity: number;
+  private idleTimerArmed = false;
+
+  // Bound once per connection; also attached to upstream sockets for the current stream.
+  readonly onUpstreamData: (data: Buffer) => void;
+  readonly onUpstreamEnd: () => void;
+  readonly onUpstreamClose: () => void;
+  readonly onUpstreamError: (err: Error) => void;
+  readonly onUpstreamDrain: () => void;
+
+  constructor(socket: Socket, rt: HcmRuntime) {
+    this.socket = socket;
+    this.rt = rt;
+    this.id = rt.nextConnectionId();
+    const rip = socket.remoteAddress ?? '';
+    this.remoteIp = rip.startsWith('::ffff:') ? rip.slice(7) : rip;
+    this.remoteAddress = formatAddress(this.remoteIp, socket.remotePort ?? 0);
+    const lip = socket.localAddress ?? '';
+    this.localAddress = formatAddress(lip.startsWith('::ffff:') ? lip.slice(7) : lip, socket.localPort ?? 0);
+    this.parser = new RequestParser(this, rt.limits);
+    this.lastActivity = rt.clock.monotonic();
+
+    const s = rt.stats;
+    s.cxTotal.value++;
+    s.cxActive.value++;
+    s.cxHttp1Total.value++;
+
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('end', () => this.onEnd());
+    socket.on('close', () => this.onClose());
+    socket.on('error', () => {}); // 'close' follows; the stream learns of it there
+    socket.on('drain', () => this.stream?.onDownstreamDrain());
+
+    this.onUpstreamData = (d) => this.stream?.onUpstreamData(d);
+    this.onUpstreamEnd = () => this.stream?.onUpstreamEnd();
+    this.onUpstreamClose = () => this.stream?.onUpstreamClose();
+    this.onUpstreamError = (e) => this.stream?.onUpstreamError(e);
+    this.onUpstreamDrain = () => {
+      if (!this.closed) this.socket.resume();
+    };
+
+    rt.drain.add(this);
+    this.armIdleTimer();
+  }
+
+  // --- RequestHandler (called by the parser) -------------------------------------------
+
+  onRequestHead(head: RequestHead): void {
+    this.lastActivity = this.rt.clock.monotonic();
+    const stream = new ActiveStream(this, head);
+    this.stream = stream;
+    stream.start();
+  }
+
+  onBody(chunk: Buffer): void {
+    this.stream?.onRequestBody(chunk);
+  }
+
+  onRequestTrailers(_trailers: HeaderList): void {
+    // HTTP/1.1 request trailers are not forwarded (Envoy drops them by default too).
+  }
+
+  onMessageComplete(): boolean {
+    const stream = this.stream;
+    if (stream !== null) stream.onRequestComplete();
+    // Pause behind a stream that is still answering: pipelined requests wait their turn.
+    return this.stream !== null || this.closed;
+  }
+
+  // --- socket events ----------------------------------------------------------------------
+
+  private onData(data: Buffer): void {
+    this.rt.stats.cxRxBytes.value += data.length;
+    if (this.closed) return;
+    if (this.pendingInput !== null) {
+      this.pendingInput = Buffer.concat([this.pendingInput, data]);
+      this.socket.pause();
+      return;
+    }
+    this.feed(data);
+  }
+
+  private feed(data: Buffer): void {
+    const parser = this.parser;
+    const n = parser.execute(data);
+    if (parser.error !== null) {
+      this.onParseError(parser.error);
+      return;
+    }
+    if (n < data.length && !this.closed) {
+      this.pendingInput = data.subarray(n);
+      this.socket.pause();
+    }
+  }
+
+  private onParseError(err: HttpParseError): void {
+    this.rt.stats.cxProtocolError.value++;
+    const stream = this.stream;
+    if (stream !== null) {
+      // Framing broke inside a request body: the stream cannot complete.
+      stream.onDownstreamProtocolError(err);
+      return;
+    }
+    // Error before or inside a request head: answer with a local reply and close.
+    const s = new ActiveStream(this, null);
+    this.stream = s;
+    s.startProtocolError(err);
+  }
+
+  private onEnd(): void {
+    this.peerEnded = true;
+    const err = this.parser.finish();
+    if (this.stream !== null) {
+      if (err !== null) this.stream.onDownstreamProtocolError(err);
+      else this.closeAfterResponse = true;
+      return;
+    }
+    this.close();
+  }
+
+  private onClose(): void {
+    if (!this.closed) {
+      this.closed = true;
+    }
+    const stream = this.stream;
+    if (stream !== null) stream.onDownstreamReset();
+    this.stream = null;
+    this.rt.stats.cxActive.value--;
+    this.rt.stats.cxDestroy.value++;
+    this.rt.drain.delete(this);
+  }
+
+  // --- called by the stream ------------------------------------------------------------
+
+  write100Continue(): void {
+    this.socket.write(CONTINUE_100, 'latin1');
+  }
+
+  /** Writes the response head; adds `connection: close` when this response ends the connection. */
+  writeResponseHead(status: number, headers: HeaderList, framing: BodyFraming, keepAlive: boolean): void {
+    if (!keepAlive || this.peerEnded || this.rt.drain.draining) {
+      if (this.rt.drain.draining && keepAlive && !this.closeAfterResponse) this.rt.stats.cxDrainClose.value++;
+      this.closeAfterResponse = true;
+    }
+    if (this.closeAfterResponse) headers.push('connection', 'close');
+    const head = responseHead(status, headers, framing, 1);
+    this.rt.stats.cxTxBytes.value += head.length;
+    this.socket.write(head, 'latin1');
+  }
+
+  /** Writes body bytes; returns false when the socket buffer is full (wait for drain). */
+  writeBody(chunk: Buffer, chunked: boolean): boolean {
+    const socket = this.socket;
+    this.rt.stats.cxTxBytes.value += chunk.length;
+    if (chunked) {
+      if (chunk.length === 0) return true;
+      socket.write(chunkHeader(chunk.length), 'latin1');
+      socket.write(chunk);
+      return socket.write(CRLF, 'latin1');
+    }
+    return socket.write(chunk);
+  }
+
+  endBody(chunked: boolean): void {
+    if (chunked) this.socket.write(CHUNK_END, 'latin1');
+  }
+
+  /** Stops reading from downstream (request-body backpressure). */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.closed && this.pendingInput === null) this.socket.resume();
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  /** The current stream finished (response written, request read or abandoned). */
+  onStreamDone(stream: ActiveStream): void {
+    if (this.stream !== stream) return;
+    this.stream = null;
+    this.lastActivity = this.rt.clock.monotonic();
+    if (this.closeAfterResponse) {
+      this.close();
+      return;
+    }
+    if (this.parser.paused) {
+      this.parser.resume();
+      const pending = this.pendingInput;
+      if (pending !== null) {
+        this.pendingInput = null;
+        this.feed(pending);
+      }
+      if (this.pendingInput === null && !this.closed) this.socket.resume();
+    }
+    if (this.rt.drain.draining && this.stream === null) this.armDrainIdleTimer();
+  }
+
+  /** Ends the connection gracefully after pending writes. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+    // A peer that never reads must not hold the socket forever.
+    this.rt.clock.setTimer(this.rt.config.drainTimeoutMs, () => this.socket.destroy());
+  }
+
+  /** Aborts the connection now (a response cannot be completed). */
+  reset(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // --- Drainable --------------------------------------------------------------------------
+
+  onDrain(): void {
+    if (this.stream === null) this.armDrainIdleTimer();
+  }
+
+  forceClose(): void {
+    this.reset();
+  }
+
+  // --- timers -----------------------------------------------------------------------------
+
+  /** One timer per connection for the idle timeout, re-armed lazily (no per-request timers). */
+  private armIdleTimer(): void {
+    const timeout = this.rt.config.idleTimeoutMs;
+    if (timeout === null || this.idleTimerArmed) return;
+    this.idleTimerArmed = true;
+    const check = (): void => {
+      this.idleTimerArmed = false;
+      if (this.closed) return;
+      const idleFor = this.rt.clock.monotonic() - this.lastActivity;
+      if (this.stream === null && idleFor >= timeout) {
+        this.rt.stats.cxIdleTimeout.value++;
+        this.close();
+        return;
+      }
+      this.idleTimerArmed = true;
+      this.rt.clock.setTimer(Math.max(1, timeout - (this.stream === null ? idleFor : 0)), check);
+    };
+    this.rt.clock.setTimer(timeout, check);
+  }
+
+  private armDrainIdleTimer(): void {
+    this.rt.clock.setTimer(DRAIN_IDLE_GRACE_MS, () => {
+      if (this.stream === null && !this.closed) {
+        this.rt.stats.cxDrainClose.value++;
+        this.close();
+      }
+    });
+  }
+}
+
+/** "ip:port", with IPv6 in brackets. */
+export function formatAddress(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
