@@ -3,7 +3,7 @@
 // -l/--log-level). SIGHUP and file changes reload; SIGTERM/SIGINT drain, then exit 0.
 
 import { parseArgs } from 'node:util';
-import { createDefaultHttpFilterRegistry } from '../config/http-filters.js';
+import { createDefaultHttpFilterRegistry } from '../config/http-filter-registry.js';
 import { loadBootstrapFile } from '../config/load-bootstrap.js';
 import { systemClock } from '../core/clock.js';
 import { WeftError } from '../core/errors.js';

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import YAML from 'yaml';
-import { createDefaultHttpFilterRegistry, type HttpFilterRegistry } from '../config/http-filters.js';
+import { createDefaultHttpFilterRegistry, type HttpFilterRegistry } from '../config/http-filter-registry.js';
 import { parseBootstrap } from '../config/load-bootstrap.js';
 import type { Bootstrap, NetworkFilter } from '../config/model.js';
 import type { Clock } from '../core/clock.js';
@@ -217,7 +217,8 @@ export class ProxyServer {
     issues: ConfigIssue[],
   ): (drain: DrainSignal) => NetworkFilterInstance {
     const accessLogConfigs = filter.config.accessLog;
-    accessLogConfigs.forEach((c, i) => validateAccessLogFormat(c, `${path}.access_log[${i}]`, issues));
+    for (const [i, c] of accessLogConfigs.entries())
+      validateAccessLogFormat(c, `${path}.access_log[${i}]`, issues);
     const hostname = this.hostname;
     const openLoggers = (): AccessLogger[] =>
       accessLogConfigs.map((c, i) => createAccessLogger(c, { hostname }, `${path}.access_log[${i}]`, []));

@@ -1,0 +1,52 @@
+// The HTTP filters a config may name, by the `@type` of their typed_config.
+//
+// Each entry validates its own typed_config once at load time (Envoy's factory model:
+// validate config once, build cheap per-stream instances later). The registry is a plain
+// map created by the caller and injected — no module-level registration — so tests and
+// embedders choose exactly which filters exist.
+
+import type { ConfigIssue } from '../core/errors.js';
+import { readMessage } from './fields.js';
+
+export const ROUTER_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+
+export interface HttpFilterFactoryConfig {
+  readonly typeUrl: string;
+  /** The filter `name` used when the config gives none (Envoy's well-known name). */
+  readonly defaultName?: string;
+  /**
+   * Validates the filter's typed_config (without its `@type` key), pushing issues with full
+   * paths under `path`, and returns the filter's validated config.
+   */
+  validate(raw: Record<string, unknown>, path: string, issues: ConfigIssue[]): unknown;
+}
+
+export type HttpFilterRegistry = ReadonlyMap<string, HttpFilterFactoryConfig>;
+
+/** Validated `envoy.extensions.filters.http.router.v3.Router`. */
+export interface RouterConfig {
+  /** `suppress_envoy_headers`, default false: do not add `x-envoy-*` response headers. */
+  readonly suppressEnvoyHeaders: boolean;
+}
+
+function validateRouter(raw: Record<string, unknown>, path: string, issues: ConfigIssue[]): RouterConfig {
+  const r = readMessage(raw, path, issues);
+  const suppressEnvoyHeaders = r.boolean('suppress_envoy_headers', false);
+  // Accepted for compatibility; Weft has no per-route dynamic stats or tracing spans yet,
+  // so either value behaves the same.
+  r.boolean('dynamic_stats', true);
+  r.boolean('start_child_span', false);
+  r.done();
+  return { suppressEnvoyHeaders };
+}
+
+export const ROUTER_FILTER: HttpFilterFactoryConfig = {
+  typeUrl: ROUTER_TYPE_URL,
+  defaultName: 'envoy.filters.http.router',
+  validate: validateRouter,
+};
+
+/** A new registry holding the router. Callers add their own filters to the returned map. */
+export function createDefaultHttpFilterRegistry(): Map<string, HttpFilterFactoryConfig> {
+  return new Map([[ROUTER_TYPE_URL, ROUTER_FILTER]]);
+}

@@ -1,0 +1,455 @@
+// Tests that every kind of invalid or unsupported config yields an issue naming the full
+// field path, and that all issues of a config are reported together.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parse } from 'yaml';
+import type { ConfigIssue } from '../core/errors.js';
+import { REALISTIC_BOOTSTRAP_YAML } from './bootstrap-fixture.js';
+import { createDefaultHttpFilterRegistry, type HttpFilterRegistry } from './http-filter-registry.js';
+import { validateBootstrap } from './validate-bootstrap.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: tests edit raw, untyped config trees.
+type Raw = any;
+
+const L0 = 'static_resources.listeners[0]';
+const HCM = `${L0}.filter_chains[0].filters[0].typed_config`;
+const RC = `${HCM}.route_config`;
+const VH = `${RC}.virtual_hosts[0]`;
+const TCP = 'static_resources.listeners[1].filter_chains[0].filters[0].typed_config';
+const C = 'static_resources.clusters';
+
+function fixture(): Raw {
+  return parse(REALISTIC_BOOTSTRAP_YAML);
+}
+function hcm(cfg: Raw): Raw {
+  return cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+}
+function vh(cfg: Raw): Raw {
+  return hcm(cfg).route_config.virtual_hosts[0];
+}
+
+function issuesAfter(
+  edit: (cfg: Raw) => void,
+  registry: HttpFilterRegistry = createDefaultHttpFilterRegistry(),
+): ConfigIssue[] {
+  const cfg = fixture();
+  edit(cfg);
+  const { bootstrap, issues } = validateBootstrap(cfg, registry);
+  assert.equal(
+    bootstrap === null,
+    issues.length > 0,
+    'a bootstrap is returned exactly when there are no issues',
+  );
+  return issues;
+}
+
+function expectIssue(edit: (cfg: Raw) => void, path: string, message: RegExp | string): void {
+  const issues = issuesAfter(edit);
+  assert.equal(issues.length, 1, `expected one issue, got ${JSON.stringify(issues, null, 1)}`);
+  assert.equal(issues[0].path, path);
+  if (typeof message === 'string') assert.equal(issues[0].message, message);
+  else assert.match(issues[0].message, message);
+}
+
+describe('unsupported and unknown fields', () => {
+  test('an unknown top-level field', () => {
+    expectIssue((c) => (c.layered_runtime = {}), 'layered_runtime', 'unsupported field');
+  });
+  test('rds instead of route_config names the full path', () => {
+    expectIssue(
+      (c) => {
+        delete hcm(c).route_config;
+        hcm(c).rds = { route_config_name: 'x' };
+      },
+      `${HCM}.rds`,
+      'unsupported field',
+    );
+  });
+  test('an unknown camelCase field is reported in snake_case', () => {
+    expectIssue((c) => (vh(c).requireTls = 'ALL'), `${VH}.require_tls`, 'unsupported field');
+  });
+  test('typed_per_filter_config on a route', () => {
+    expectIssue(
+      (c) => (vh(c).routes[1].typed_per_filter_config = {}),
+      `${VH}.routes[1].typed_per_filter_config`,
+      'unsupported field',
+    );
+  });
+  test('an access log filter', () => {
+    expectIssue(
+      (c) => (hcm(c).access_log[0].filter = {}),
+      `${HCM}.access_log[0].filter`,
+      'unsupported field',
+    );
+  });
+  test('an unknown network filter @type', () => {
+    expectIssue(
+      (c) =>
+        (hcm(c)['@type'] = 'type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy'),
+      `${HCM}.@type`,
+      /unsupported network filter type 'type\.googleapis\.com\/envoy\.extensions\.filters\.network\.redis_proxy\.v3\.RedisProxy'/,
+    );
+  });
+  test('a network filter without typed_config', () => {
+    expectIssue(
+      (c) => delete c.static_resources.listeners[1].filter_chains[0].filters[0].typed_config,
+      'static_resources.listeners[1].filter_chains[0].filters[0].typed_config',
+      'is required',
+    );
+  });
+  test('an unknown HTTP filter @type, which also leaves the router missing at the end', () => {
+    const issues = issuesAfter((c) => {
+      hcm(c).http_filters.push({
+        name: 'x',
+        typed_config: { '@type': 'type.googleapis.com/acme.Filter', a: 1 },
+      });
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [`${HCM}.http_filters[0]`, `${HCM}.http_filters[1].typed_config.@type`, `${HCM}.http_filters[1]`],
+    );
+    assert.match(issues[1].message, /unsupported HTTP filter type 'type\.googleapis\.com\/acme\.Filter'/);
+  });
+  test('a registered HTTP filter validates its own config', () => {
+    const registry = createDefaultHttpFilterRegistry();
+    registry.set('type.googleapis.com/acme.Filter', {
+      typeUrl: 'type.googleapis.com/acme.Filter',
+      validate: (raw, path, issues) => {
+        if (raw.level !== 'high') issues.push({ path: `${path}.level`, message: 'must be high' });
+        return { level: raw.level };
+      },
+    });
+    const issues = issuesAfter((c) => {
+      hcm(c).http_filters.unshift({
+        typed_config: { '@type': 'type.googleapis.com/acme.Filter', level: 'low' },
+      });
+    }, registry);
+    assert.deepEqual(issues, [
+      { path: `${HCM}.http_filters[0].typed_config.level`, message: 'must be high' },
+    ]);
+  });
+  test('a missing http_filters list', () => {
+    expectIssue(
+      (c) => delete hcm(c).http_filters,
+      `${HCM}.http_filters`,
+      /is required and must end with the router/,
+    );
+  });
+  test('unknown router fields', () => {
+    expectIssue(
+      (c) => (hcm(c).http_filters[0].typed_config.upstream_log = []),
+      `${HCM}.http_filters[0].typed_config.upstream_log`,
+      'unsupported field',
+    );
+  });
+});
+
+describe('wrong values name their field', () => {
+  test('wrong scalar types', () => {
+    const issues = issuesAfter((c) => {
+      hcm(c).stat_prefix = 5;
+      hcm(c).use_remote_address = 'yes';
+      hcm(c).max_request_headers_kb = 9000;
+      hcm(c).codec_type = 'HTTP3';
+    });
+    assert.deepEqual(issues, [
+      { path: `${HCM}.stat_prefix`, message: 'expected a string, got number 5' },
+      {
+        path: `${HCM}.codec_type`,
+        message: "'HTTP3' is not supported by Weft; supported: AUTO, HTTP1, HTTP2",
+      },
+      { path: `${HCM}.max_request_headers_kb`, message: 'must be between 1 and 8192, got 9000' },
+      { path: `${HCM}.use_remote_address`, message: "expected true or false, got a string ('yes')" },
+    ]);
+  });
+  test('a listener address must be an IP literal with a valid port', () => {
+    const issues = issuesAfter((c) => {
+      c.static_resources.listeners[0].address.socket_address = {
+        address: 'localhost',
+        port_value: 70000,
+        ipv4_compat: true,
+      };
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [
+        `${L0}.address.socket_address.address`,
+        `${L0}.address.socket_address.port_value`,
+        `${L0}.address.socket_address.ipv4_compat`,
+      ],
+    );
+  });
+  test('a bad duration', () => {
+    expectIssue(
+      (c) => (vh(c).routes[1].route.timeout = '5ms'),
+      `${VH}.routes[1].route.timeout`,
+      /not a duration.*"0\.005s"/,
+    );
+  });
+  test('domains: wildcard placement, duplicates across virtual hosts', () => {
+    const issues = issuesAfter((c) => {
+      vh(c).domains = ['a.*.com', 'example.com'];
+      hcm(c).route_config.virtual_hosts.push({ name: 'other', domains: ['EXAMPLE.com'], routes: [] });
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [`${VH}.domains[0]`, `${RC}.virtual_hosts[1].domains[0]`],
+    );
+    assert.match(issues[1].message, /'example\.com' is already used by virtual host 'backend'/);
+  });
+  test('a virtual host without name or domains', () => {
+    const issues = issuesAfter((c) => hcm(c).route_config.virtual_hosts.push({ routes: [] }));
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [`${RC}.virtual_hosts[1].name`, `${RC}.virtual_hosts[1].domains`],
+    );
+  });
+  test('a route with two actions, and one with none', () => {
+    const issues = issuesAfter((c) => {
+      vh(c).routes[1].redirect = { https_redirect: true };
+      delete vh(c).routes[2].route;
+    });
+    assert.deepEqual(issues, [
+      {
+        path: `${VH}.routes[1]`,
+        message: 'only one of route, redirect, direct_response may be set, found route, redirect',
+      },
+      { path: `${VH}.routes[2]`, message: 'one of route, redirect or direct_response is required' },
+    ]);
+  });
+  test('a match with both prefix and path', () => {
+    expectIssue(
+      (c) => (vh(c).routes[4].match.path = '/x'),
+      `${VH}.routes[4].match`,
+      /only one of prefix, path, safe_regex/,
+    );
+  });
+  test('a regex RegExp would read differently', () => {
+    expectIssue(
+      (c) => (vh(c).routes[4].match = { safe_regex: { google_re2: {}, regex: '/(?!admin).*' } }),
+      `${VH}.routes[4].match.safe_regex.regex`,
+      /lookahead/,
+    );
+    expectIssue(
+      (c) => (vh(c).routes[4].match = { safe_regex: { regex: '/[[:alpha:]]+' } }),
+      `${VH}.routes[4].match.safe_regex.regex`,
+      /POSIX/,
+    );
+    expectIssue(
+      (c) => (vh(c).routes[4].match = { safe_regex: { regex: '/\\z' } }),
+      `${VH}.routes[4].match.safe_regex.regex`,
+      /does not compile/,
+    );
+  });
+  test('header matchers: specifiers, ranges, pseudo-headers', () => {
+    const issues = issuesAfter((c) => {
+      vh(c).routes[2].match.headers = [
+        { name: 'a', exact_match: 'x', prefix_match: 'y' },
+        { name: 'b', range_match: { start: 10, end: 5 } },
+        { name: ':status', present_match: true },
+        { name: 'c', string_match: {} },
+      ];
+    });
+    const H = `${VH}.routes[2].match.headers`;
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [`${H}[0]`, `${H}[1].range_match`, `${H}[2].name`, `${H}[3].string_match`],
+    );
+  });
+  test('weighted clusters: total_weight must match, weight required', () => {
+    const issues = issuesAfter((c) => {
+      const wc = vh(c).routes[1].route.weighted_clusters;
+      wc.total_weight = 50;
+      delete wc.clusters[1].weight;
+    });
+    assert.deepEqual(issues, [
+      { path: `${VH}.routes[1].route.weighted_clusters.clusters[1].weight`, message: 'is required' },
+      {
+        path: `${VH}.routes[1].route.weighted_clusters.total_weight`,
+        message: 'is 50 but the weights add up to 90',
+      },
+    ]);
+  });
+  test('direct_response status range and body sources', () => {
+    const issues = issuesAfter((c) => {
+      vh(c).routes[0].direct_response = { status: 700, body: { inline_string: 'a', inline_bytes: 'YQ==' } };
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [`${VH}.routes[0].direct_response.status`, `${VH}.routes[0].direct_response.body`],
+    );
+  });
+  test('header mutations refuse bad names, host and pseudo-headers', () => {
+    const issues = issuesAfter((c) => {
+      vh(c).request_headers_to_add = [
+        { header: { key: 'bad name', value: 'x' } },
+        { header: { key: 'Host', value: 'x' } },
+        { header: { key: 'x-ok', value: 'a\r\nb' }, append: true, append_action: 'ADD_IF_ABSENT' },
+      ];
+      vh(c).response_headers_to_remove = [':status'];
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [
+        `${VH}.request_headers_to_add[0].header.key`,
+        `${VH}.request_headers_to_add[1].header.key`,
+        `${VH}.request_headers_to_add[2].header.value`,
+        `${VH}.request_headers_to_add[2]`,
+        `${VH}.response_headers_to_remove[0]`,
+      ],
+    );
+  });
+  test('access logs: unknown logger, file logger without path, two formats', () => {
+    const issues = issuesAfter((c) => {
+      hcm(c).access_log = [
+        {
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig',
+            x: 1,
+          },
+        },
+        {
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+            format: 'x',
+            json_format: { a: 'b' },
+          },
+        },
+      ];
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [
+        `${HCM}.access_log[0].typed_config.@type`,
+        `${HCM}.access_log[1].typed_config.path`,
+        `${HCM}.access_log[1].typed_config`,
+      ],
+    );
+  });
+});
+
+describe('clusters', () => {
+  test('unsupported types and policies, endpoint rules', () => {
+    const issues = issuesAfter((c) => {
+      const cl = c.static_resources.clusters;
+      cl[0].type = 'EDS';
+      cl[0].lb_policy = 'RING_HASH';
+      cl[0].load_assignment.endpoints[0].lb_endpoints[1].load_balancing_weight = 0;
+      cl[3].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address =
+        'db.internal';
+      cl[2].load_assignment.endpoints[0].lb_endpoints.push(
+        cl[2].load_assignment.endpoints[0].lb_endpoints[0],
+      );
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [
+        `${C}[0].type`,
+        `${C}[0].lb_policy`,
+        `${C}[0].load_assignment.endpoints[0].lb_endpoints[1].load_balancing_weight`,
+        `${C}[2].load_assignment.endpoints`,
+        `${C}[3].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address`,
+      ],
+    );
+    assert.equal(
+      issues[0].message,
+      "'EDS' is not supported by Weft; supported: STATIC, STRICT_DNS, LOGICAL_DNS",
+    );
+  });
+  test('HttpProtocolOptions via typed_extension_protocol_options', () => {
+    const key = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+    const cfg = fixture();
+    cfg.static_resources.clusters[0].typed_extension_protocol_options = {
+      [key]: {
+        '@type': `type.googleapis.com/${key}`,
+        common_http_protocol_options: { idle_timeout: '30s', max_requests_per_connection: 100 },
+        explicit_http_config: { http_protocol_options: {} },
+      },
+    };
+    const { bootstrap, issues } = validateBootstrap(cfg, createDefaultHttpFilterRegistry());
+    assert.deepEqual(issues, []);
+    assert.equal(bootstrap?.staticResources.clusters[0].idleTimeoutMs, 30000);
+    assert.equal(bootstrap?.staticResources.clusters[0].maxRequestsPerConnection, 100);
+    expectIssue(
+      (c) => {
+        c.static_resources.clusters[0].typed_extension_protocol_options = {
+          [key]: {
+            '@type': `type.googleapis.com/${key}`,
+            explicit_http_config: { http2_protocol_options: {} },
+          },
+        };
+      },
+      `${C}[0].typed_extension_protocol_options.${key}.explicit_http_config.http2_protocol_options`,
+      'unsupported field',
+    );
+  });
+  test('an endpoint without a port', () => {
+    expectIssue(
+      (c) =>
+        delete c.static_resources.clusters[3].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address
+          .socket_address.port_value,
+      `${C}[3].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value`,
+      'is required',
+    );
+  });
+});
+
+describe('cross checks', () => {
+  test('undefined clusters referenced by routes and tcp_proxy', () => {
+    const issues = issuesAfter((c) => {
+      vh(c).routes[4].route.cluster = 'nope';
+      c.static_resources.clusters.pop();
+    });
+    assert.deepEqual(issues, [
+      { path: `${VH}.routes[4].route.cluster`, message: "cluster 'nope' is not defined" },
+      { path: `${TCP}.cluster`, message: "cluster 'db' is not defined" },
+    ]);
+  });
+  test('validate_clusters: false skips the route check (not the tcp_proxy one)', () => {
+    const issues = issuesAfter((c) => {
+      hcm(c).route_config.validate_clusters = false;
+      vh(c).routes[4].route.cluster = 'nope';
+    });
+    assert.deepEqual(issues, []);
+  });
+  test('duplicate listener names and addresses, duplicate cluster names', () => {
+    const issues = issuesAfter((c) => {
+      const l = structuredClone(c.static_resources.listeners[1]);
+      c.static_resources.listeners.push(l);
+      c.static_resources.clusters.push(structuredClone(c.static_resources.clusters[0]));
+    });
+    assert.deepEqual(issues, [
+      { path: 'static_resources.listeners[2].name', message: "duplicate listener name 'tcp_in'" },
+      {
+        path: 'static_resources.listeners[2].address',
+        message: "listener 'tcp_in' already uses 127.0.0.1:5432",
+      },
+      { path: `${C}[4].name`, message: "duplicate cluster name 'api_v1'" },
+    ]);
+  });
+});
+
+test('a config with several problems reports all of them', () => {
+  const issues = issuesAfter((c) => {
+    c.admin.address.socket_address.port_value = -1;
+    c.stats_config = {};
+    hcm(c).stat_prefix = '';
+    vh(c).routes[1].route.weighted_clusters.clusters[0].name = 'missing';
+    vh(c).routes[3].redirect.response_code = 'MOVED';
+    c.static_resources.clusters[1].connect_timeout = 5;
+    c.static_resources.listeners[1].filter_chains[0].filters[0].typed_config.idle_timeout = '-1s';
+  });
+  assert.deepEqual(
+    issues.map((i) => i.path),
+    [
+      'admin.address.socket_address.port_value',
+      `${HCM}.stat_prefix`,
+      `${VH}.routes[3].redirect.response_code`,
+      `${TCP}.idle_timeout`,
+      `${C}[1].connect_timeout`,
+      'stats_config',
+      `${VH}.routes[1].route.weighted_clusters.clusters[0].name`,
+    ],
+  );
+});

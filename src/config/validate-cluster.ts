@@ -1,0 +1,153 @@
+// Validation of `envoy.config.cluster.v3.Cluster` (STATIC, STRICT_DNS, LOGICAL_DNS with
+// ROUND_ROBIN) and its inline ClusterLoadAssignment (envoy.config.endpoint.v3).
+
+import type { ConfigIssue } from '../core/errors.js';
+import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
+import type { Cluster, LbEndpoint, Locality, LocalityLbEndpoints } from './model.js';
+import { readAddress } from './validate-address.js';
+
+const DISCOVERY_TYPE: EnumSpec<Cluster['type']> = {
+  known: ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'],
+  supported: ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS'],
+};
+const LB_POLICY: EnumSpec<Cluster['lbPolicy']> = {
+  // Proto numbers: 4 was ORIGINAL_DST_LB (removed), hence the gap.
+  known: [
+    'ROUND_ROBIN',
+    'LEAST_REQUEST',
+    'RING_HASH',
+    'RANDOM',
+    '',
+    'MAGLEV',
+    'CLUSTER_PROVIDED',
+    'LOAD_BALANCING_POLICY_CONFIG',
+  ],
+  supported: ['ROUND_ROBIN'],
+};
+const DNS_LOOKUP_FAMILY: EnumSpec<Cluster['dnsLookupFamily']> = {
+  known: ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'],
+  supported: ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'],
+};
+const HEALTH_STATUS: EnumSpec<LbEndpoint['healthStatus']> = {
+  known: ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'],
+  supported: ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'],
+};
+
+/** Envoy defaults (Cluster and HttpProtocolOptions docs). */
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_DNS_REFRESH_MS = 5_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+const DEFAULT_BUFFER_LIMIT_BYTES = 1_048_576;
+const MAX_PRIORITY = 127;
+
+export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[]): Cluster {
+  const r = readMessage(raw, path, issues);
+  const name = r.requiredString('name');
+  const type = r.enumeration('type', 'STATIC', DISCOVERY_TYPE);
+  const connectTimeoutMs =
+    r.duration('connect_timeout', DEFAULT_CONNECT_TIMEOUT_MS) ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  if (connectTimeoutMs <= 0) r.issue('connect_timeout', 'must be greater than 0s');
+  const lbPolicy = r.enumeration('lb_policy', 'ROUND_ROBIN', LB_POLICY);
+  const dnsRefreshRateMs = r.duration('dns_refresh_rate', DEFAULT_DNS_REFRESH_MS) ?? DEFAULT_DNS_REFRESH_MS;
+  if (dnsRefreshRateMs < 1) r.issue('dns_refresh_rate', 'must be at least 1ms');
+  const dnsLookupFamily = r.enumeration('dns_lookup_family', 'AUTO', DNS_LOOKUP_FAMILY);
+  const perConnectionBufferLimitBytes = r.uint32(
+    'per_connection_buffer_limit_bytes',
+    DEFAULT_BUFFER_LIMIT_BYTES,
+    1,
+  );
+  let idleTimeoutMs: number | null = DEFAULT_IDLE_TIMEOUT_MS;
+  let maxRequestsPerConnection: number | null = null;
+  // The same options come either from the deprecated Cluster.common_http_protocol_options or
+  // from the HttpProtocolOptions extension that replaced it (envoy.extensions.upstreams.http.v3).
+  const common = r.message('common_http_protocol_options') ?? readUpstreamHttpOptions(r);
+  if (common !== null) {
+    idleTimeoutMs = common.duration('idle_timeout', DEFAULT_IDLE_TIMEOUT_MS, true);
+    // 0 means no limit, as an absent value does.
+    maxRequestsPerConnection = common.optionalUint32('max_requests_per_connection') || null;
+  }
+  if (!r.has('load_assignment')) r.issue('load_assignment', 'is required (the endpoints of the cluster)');
+  const la = r.requiredMessage('load_assignment');
+  const clusterName = la.string('cluster_name') || name;
+  const endpoints = readEndpoints(la, type);
+  r.done();
+  return {
+    name,
+    type,
+    connectTimeoutMs,
+    lbPolicy,
+    loadAssignment: { clusterName, endpoints },
+    dnsRefreshRateMs,
+    dnsLookupFamily,
+    perConnectionBufferLimitBytes,
+    idleTimeoutMs,
+    maxRequestsPerConnection,
+  };
+}
+
+export const UPSTREAM_HTTP_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const UPSTREAM_HTTP_OPTIONS_TYPE = `type.googleapis.com/${UPSTREAM_HTTP_OPTIONS_KEY}`;
+
+/**
+ * `typed_extension_protocol_options` holding HttpProtocolOptions with HTTP/1.1 upstreams:
+ * returns its common_http_protocol_options reader, or null.
+ */
+function readUpstreamHttpOptions(r: FieldReader): FieldReader | null {
+  const ext = r.message('typed_extension_protocol_options');
+  if (ext === null) return null;
+  if (r.has('common_http_protocol_options')) {
+    r.issue('typed_extension_protocol_options', 'must not be combined with common_http_protocol_options');
+  }
+  const opts = ext.message(UPSTREAM_HTTP_OPTIONS_KEY);
+  if (opts === null) return null;
+  const typeUrl = opts.requiredString('@type');
+  if (typeUrl !== '' && typeUrl !== UPSTREAM_HTTP_OPTIONS_TYPE)
+    opts.issue('@type', `expected '${UPSTREAM_HTTP_OPTIONS_TYPE}'`);
+  const explicit = opts.message('explicit_http_config');
+  // Weft speaks HTTP/1.1 upstream only: http_protocol_options may be given (empty), nothing else.
+  explicit?.message('http_protocol_options');
+  return opts.message('common_http_protocol_options');
+}
+
+function readEndpoints(la: FieldReader, type: Cluster['type']): LocalityLbEndpoints[] {
+  const items = la.list('endpoints');
+  const out: LocalityLbEndpoints[] = [];
+  let count = 0;
+  for (let i = 0; i < items.length; i++) {
+    const r = readMessage(items[i], `${la.at('endpoints')}[${i}]`, la.issues);
+    const loc = r.message('locality');
+    const locality = loc === null ? null : readLocality(loc);
+    const loadBalancingWeight = r.optionalUint32('load_balancing_weight', 1);
+    const priority = r.uint32('priority', 0, 0, MAX_PRIORITY);
+    const lbItems = r.list('lb_endpoints');
+    const lbEndpoints: LbEndpoint[] = [];
+    for (let j = 0; j < lbItems.length; j++) {
+      const e = readMessage(lbItems[j], `${r.at('lb_endpoints')}[${j}]`, la.issues);
+      const ep = e.requiredMessage('endpoint');
+      const address = readAddress(ep, 'address', {
+        host: type === 'STATIC' ? 'ip' : 'host',
+        allowPortZero: false,
+      });
+      const weight = e.uint32('load_balancing_weight', 1, 1);
+      const healthStatus = e.enumeration('health_status', 'UNKNOWN', HEALTH_STATUS);
+      e.done();
+      lbEndpoints.push({ address, loadBalancingWeight: weight, healthStatus });
+      count++;
+    }
+    r.done();
+    out.push({ locality, lbEndpoints, loadBalancingWeight, priority });
+  }
+  if (type === 'LOGICAL_DNS' && count !== 1) {
+    la.issue('endpoints', `a LOGICAL_DNS cluster must have exactly one endpoint, found ${count}`);
+  }
+  return out;
+}
+
+/** `envoy.config.core.v3.Locality` (also used by the bootstrap's node). */
+export function readLocality(r: FieldReader): Locality {
+  return {
+    region: r.string('region') ?? '',
+    zone: r.string('zone') ?? '',
+    subZone: r.string('sub_zone') ?? '',
+  };
+}

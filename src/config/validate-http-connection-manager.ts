@@ -1,0 +1,135 @@
+// Validation of `envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`:
+// codec and limits, inline route_config (RDS comes with the xDS client), the HTTP filter
+// chain (looked up in the injected registry; the router must be last), access logs.
+
+import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
+import { ROUTER_TYPE_URL } from './http-filter-registry.js';
+import type { HttpConnectionManager, HttpFilter } from './model.js';
+import { validateAccessLog } from './validate-access-log.js';
+import { validateRouteConfiguration } from './validate-route-configuration.js';
+import type { ValidationContext } from './validation-context.js';
+
+export const HTTP_CONNECTION_MANAGER_TYPE =
+  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+const CODEC_TYPE: EnumSpec<HttpConnectionManager['codecType']> = {
+  known: ['AUTO', 'HTTP1', 'HTTP2', 'HTTP3'],
+  supported: ['AUTO', 'HTTP1', 'HTTP2'],
+};
+const SERVER_HEADER_TRANSFORMATION: EnumSpec<HttpConnectionManager['serverHeaderTransformation']> = {
+  known: ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'],
+  supported: ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'],
+};
+
+/** Envoy defaults (HttpConnectionManager and HttpProtocolOptions docs). */
+const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+const DEFAULT_DRAIN_TIMEOUT_MS = 5_000;
+const DEFAULT_MAX_REQUEST_HEADERS_KB = 60;
+const DEFAULT_MAX_HEADERS_COUNT = 100;
+
+/** Reads an HttpConnectionManager typed_config (its `@type` already consumed). */
+export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext): HttpConnectionManager {
+  const statPrefix = r.requiredString('stat_prefix');
+  const codecType = r.enumeration('codec_type', 'AUTO', CODEC_TYPE);
+  if (!r.has('route_config') && !r.has('rds')) {
+    r.issue('route_config', 'is required (rds and scoped_routes are not supported yet)');
+  }
+  const routeConfig = validateRouteConfiguration(
+    r.take('route_config') ?? {},
+    r.at('route_config'),
+    r.issues,
+    ctx,
+  );
+  const httpFilters = readHttpFilters(r, ctx);
+  const logs = r.list('access_log');
+  const accessLog = logs.map((l, i) => validateAccessLog(l, `${r.at('access_log')}[${i}]`, r.issues));
+  const maxRequestHeadersKb = r.uint32('max_request_headers_kb', DEFAULT_MAX_REQUEST_HEADERS_KB, 1, 8192);
+  let idleTimeoutMs: number | null = DEFAULT_IDLE_TIMEOUT_MS;
+  let maxHeadersCount = DEFAULT_MAX_HEADERS_COUNT;
+  const common = r.message('common_http_protocol_options');
+  if (common !== null) {
+    idleTimeoutMs = common.duration('idle_timeout', DEFAULT_IDLE_TIMEOUT_MS, true);
+    maxHeadersCount = common.uint32('max_headers_count', DEFAULT_MAX_HEADERS_COUNT, 1);
+  }
+  const http1 = r.message('http_protocol_options');
+  const acceptHttp10 = http1 === null ? false : http1.boolean('accept_http_10', false);
+  const requestHeadersTimeoutMs = r.duration('request_headers_timeout', null, true);
+  const drainTimeoutMs = r.duration('drain_timeout', DEFAULT_DRAIN_TIMEOUT_MS) ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  const useRemoteAddress = r.boolean('use_remote_address', false);
+  const xffNumTrustedHops = r.uint32('xff_num_trusted_hops', 0);
+  const generateRequestId = r.boolean('generate_request_id', true);
+  const preserveExternalRequestId = r.boolean('preserve_external_request_id', false);
+  const serverName = r.string('server_name') ?? 'weft';
+  const serverHeaderTransformation = r.enumeration(
+    'server_header_transformation',
+    'OVERWRITE',
+    SERVER_HEADER_TRANSFORMATION,
+  );
+  return {
+    statPrefix,
+    codecType,
+    routeConfig,
+    httpFilters,
+    accessLog,
+    maxRequestHeadersKb,
+    maxHeadersCount,
+    idleTimeoutMs,
+    requestHeadersTimeoutMs,
+    drainTimeoutMs,
+    useRemoteAddress,
+    xffNumTrustedHops,
+    generateRequestId,
+    preserveExternalRequestId,
+    serverName,
+    serverHeaderTransformation,
+    acceptHttp10,
+  };
+}
+
+/** `http_filters`: required, each looked up by `@type`, the router exactly once and last. */
+function readHttpFilters(r: FieldReader, ctx: ValidationContext): HttpFilter[] {
+  if (!r.has('http_filters')) {
+    r.issue('http_filters', `is required and must end with the router (${ROUTER_TYPE_URL})`);
+  }
+  const items = r.list('http_filters');
+  const out: HttpFilter[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const path = `${r.at('http_filters')}[${i}]`;
+    const f = readMessage(items[i], path, r.issues);
+    const givenName = f.string('name');
+    const tc = f.requiredMessage('typed_config');
+    const typeUrl = tc.requiredString('@type');
+    const factory = ctx.registry.get(typeUrl);
+    let config: unknown = null;
+    if (factory !== undefined) {
+      // The filter's own validator reads its fields and reports the unsupported ones.
+      const raw: Record<string, unknown> = { ...tc.rawObject() };
+      delete raw['@type'];
+      tc.ignoreRest();
+      try {
+        config = factory.validate(raw, tc.path, r.issues);
+      } catch (err) {
+        // A filter validator that throws is a bug in that filter; report it as a config issue
+        // rather than let it escape the loader.
+        tc.issue(
+          null,
+          `filter config validation failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    } else if (typeUrl !== '') {
+      tc.issue('@type', `unsupported HTTP filter type '${typeUrl}'`);
+      tc.ignoreRest();
+    }
+    const isRouter = typeUrl === ROUTER_TYPE_URL;
+    if (isRouter && i !== items.length - 1) f.issue(null, 'the router must be the last HTTP filter');
+    if (!isRouter && i === items.length - 1 && typeUrl !== '') {
+      f.issue(null, `the last HTTP filter must be the router (${ROUTER_TYPE_URL})`);
+    }
+    f.done();
+    out.push({ name: givenName || factory?.defaultName || typeUrl, typeUrl, config });
+  }
+  if (r.has('http_filters') && items.length === 0) {
+    r.issue('http_filters', `must not be empty; the last filter must be the router (${ROUTER_TYPE_URL})`);
+  }
+  return out;
+}

@@ -1,0 +1,181 @@
+// Tests for access-log sinks and the access logger: batching, ordering, flush on close,
+// file append/creation, rotation, and write errors that are counted instead of thrown.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import type { ConfigIssue } from '../../core/errors.js';
+import { createStreamInfo } from '../stream-info.js';
+import { createAccessLogger } from './logger.js';
+import { createAccessLogSink, validateAccessLogSink } from './sinks.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'weft-access-log-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A Writable that records each write call (or fails every write). */
+function recorder(fail = false): { stream: Writable; chunks: string[] } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _enc, cb) {
+      if (fail) {
+        cb(new Error('disk full'));
+        return;
+      }
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
+  return { stream, chunks };
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('createAccessLogSink', () => {
+  it('batches the lines of one event-loop turn into one write', async () => {
+    const { stream, chunks } = recorder();
+    const sink = createAccessLogSink({ kind: 'stdout' }, { stdout: stream });
+    sink.write('a\n');
+    sink.write('b\n');
+    sink.write('c\n');
+    assert.deepEqual(chunks, [], 'nothing is written synchronously');
+    await nextTurn();
+    assert.deepEqual(chunks, ['a\nb\nc\n']);
+    assert.equal(sink.stats.flushes, 1);
+    await sink.close();
+  });
+
+  it('flushes at once when 64 KiB are pending', async () => {
+    const { stream, chunks } = recorder();
+    const sink = createAccessLogSink({ kind: 'stderr' }, { stderr: stream });
+    const line = `${'x'.repeat(1023)}\n`;
+    for (let i = 0; i < 64; i++) sink.write(line);
+    assert.equal(sink.stats.flushes, 1, 'the 64th KiB triggers a flush without waiting a turn');
+    sink.write('tail\n');
+    await sink.close();
+    const all = chunks.join('');
+    assert.equal(all.length, 64 * 1024 + 5);
+    assert.ok(all.endsWith('tail\n'));
+  });
+
+  it('counts write errors and keeps going', async () => {
+    const { stream } = recorder(true);
+    const sink = createAccessLogSink({ kind: 'stdout' }, { stdout: stream });
+    sink.write('a\n');
+    await nextTurn();
+    await nextTurn();
+    assert.equal(sink.stats.writeErrors, 1);
+    // The stream is now destroyed: later lines are dropped and counted, not thrown.
+    sink.write('b\n');
+    await sink.close();
+    assert.equal(sink.stats.droppedLines, 1);
+    sink.write('after close\n');
+    assert.equal(sink.stats.droppedLines, 2);
+  });
+
+  it('appends to a file (created if missing), in order, and close flushes', async () => {
+    const file = join(dir, 'access.log');
+    writeFileSync(file, 'existing\n');
+    const sink = createAccessLogSink({ kind: 'file', path: file });
+    const expected = ['existing\n'];
+    for (let i = 0; i < 2000; i++) {
+      sink.write(`line ${i}\n`);
+      expected.push(`line ${i}\n`);
+    }
+    await sink.close();
+    assert.equal(readFileSync(file, 'utf8'), expected.join(''));
+
+    const fresh = join(dir, 'fresh.log');
+    const s2 = createAccessLogSink({ kind: 'file', path: fresh });
+    s2.write('one\n');
+    await s2.close();
+    assert.equal(readFileSync(fresh, 'utf8'), 'one\n');
+  });
+
+  it('reopen() moves to a new file after rotation', async () => {
+    const file = join(dir, 'rotate.log');
+    const sink = createAccessLogSink({ kind: 'file', path: file });
+    sink.write('before\n');
+    await nextTurn();
+    renameSync(file, `${file}.1`);
+    sink.reopen();
+    sink.write('after\n');
+    await sink.close();
+    assert.equal(readFileSync(`${file}.1`, 'utf8'), 'before\n');
+    assert.equal(readFileSync(file, 'utf8'), 'after\n');
+  });
+
+  it('throws when the file cannot be opened', () => {
+    assert.throws(
+      () => createAccessLogSink({ kind: 'file', path: join(dir, 'no-such-dir', 'x.log') }),
+      /ENOENT/,
+    );
+  });
+});
+
+describe('validateAccessLogSink', () => {
+  it('accepts a writable directory without creating the file', () => {
+    const issues: ConfigIssue[] = [];
+    const file = join(dir, 'not-created.log');
+    validateAccessLogSink({ kind: 'file', path: file }, 'a[0]', issues);
+    assert.deepEqual(issues, []);
+    assert.throws(() => statSync(file));
+  });
+
+  it('reports an unopenable path', () => {
+    const issues: ConfigIssue[] = [];
+    validateAccessLogSink({ kind: 'file', path: join(dir, 'missing', 'x.log') }, 'a[0]', issues);
+    assert.equal(issues.length, 1);
+    assert.equal(issues[0].path, 'a[0].typed_config.path');
+  });
+});
+
+describe('createAccessLogger', () => {
+  it('formats each StreamInfo and writes it to the sink', async () => {
+    const { stream, chunks } = recorder();
+    const issues: ConfigIssue[] = [];
+    const logger = createAccessLogger(
+      {
+        name: 'l',
+        sink: { kind: 'stdout' },
+        format: { kind: 'text', format: '%HOSTNAME% %RESPONSE_CODE%\n' },
+      },
+      { hostname: 'node-a', stdout: stream },
+      'p',
+      issues,
+    );
+    assert.deepEqual(issues, []);
+    const info = createStreamInfo();
+    info.responseCode = 201;
+    logger.log(info);
+    info.responseCode = 503;
+    logger.log(info);
+    await logger.close();
+    assert.equal(chunks.join(''), 'node-a 201\nnode-a 503\n');
+  });
+
+  it('reports an unopenable file and discards, counting the loss', async () => {
+    const issues: ConfigIssue[] = [];
+    const logger = createAccessLogger(
+      {
+        name: 'l',
+        sink: { kind: 'file', path: join(dir, 'missing', 'x.log') },
+        format: { kind: 'json', json: { code: '%RESPONSE_CODE%' }, omitEmptyValues: false },
+      },
+      { hostname: 'h' },
+      'listeners[0].access_log[0]',
+      issues,
+    );
+    assert.equal(issues.length, 1);
+    assert.equal(issues[0].path, 'listeners[0].access_log[0].typed_config.path');
+    logger.log(createStreamInfo());
+    assert.equal(logger.sink.stats.writeErrors, 1);
+    assert.equal(logger.sink.stats.droppedLines, 1);
+    await logger.close();
+  });
+});

@@ -1,0 +1,204 @@
+// Access-log sinks: stdout, stderr and append-mode files.
+//
+// Like Envoy's file access log (which buffers and flushes from a separate thread), a
+// sink never makes a syscall per request: lines are appended to one pending string and
+// handed to the stream once per event-loop turn (setImmediate), or at once when 64 KiB
+// have piled up. Write errors are counted, never thrown: a full disk must not take the
+// proxy down. `reopen()` supports log rotation (Envoy's admin `/reopen_logs`).
+
+import { accessSync, closeSync, constants, createWriteStream, existsSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { AccessLog } from '../../config/model.js';
+import type { ConfigIssue } from '../../core/errors.js';
+
+/** Pending bytes (characters) that trigger an immediate flush. */
+const FLUSH_THRESHOLD = 64 * 1024;
+/** If the stream itself has this much unwritten data, new batches are dropped (and counted). */
+const MAX_STREAM_BACKLOG = 16 * 1024 * 1024;
+
+export interface AccessLogSinkStats {
+  /** Failed writes/opens. */
+  readonly writeErrors: number;
+  /** Lines discarded: stream broken or too far behind, or written after close. */
+  readonly droppedLines: number;
+  /** Batches handed to the stream. */
+  readonly flushes: number;
+}
+
+export interface AccessLogSink {
+  /** Queues one complete line (including its newline, if the format has one). */
+  write(line: string): void;
+  /** Flushes, then re-opens a file sink's path (after rotation). No-op for stdout/stderr. */
+  reopen(): void;
+  /** Flushes everything queued and closes a file; resolves when the data is written. */
+  close(): Promise<void>;
+  readonly stats: AccessLogSinkStats;
+}
+
+/** Streams for stdout/stderr sinks; injected in tests. Defaults to the process's. */
+export interface SinkStreams {
+  readonly stdout?: Writable;
+  readonly stderr?: Writable;
+}
+
+class BatchingSink implements AccessLogSink {
+  private pending = '';
+  private pendingLines = 0;
+  private scheduled: NodeJS.Immediate | null = null;
+  private closed = false;
+  private stream: Writable;
+  private readonly counts = { writeErrors: 0, droppedLines: 0, flushes: 0 };
+
+  // Bound once, so the per-batch paths allocate no closures.
+  private readonly onImmediate = (): void => {
+    this.scheduled = null;
+    this.flush();
+  };
+  private readonly onWritten = (err?: Error | null): void => {
+    if (err) this.counts.writeErrors++;
+  };
+  // A stream 'error' with no listener would crash the process; the failure itself is
+  // counted in onWritten (or at open), so this only has to exist.
+  private readonly onStreamError = (): void => {};
+
+  constructor(
+    stream: Writable,
+    /** Set for file sinks: the path to (re)open. */
+    private readonly filePath: string | null,
+  ) {
+    this.stream = stream;
+    stream.on('error', this.onStreamError);
+  }
+
+  get stats(): AccessLogSinkStats {
+    return this.counts;
+  }
+
+  write(line: string): void {
+    if (this.closed) {
+      this.counts.droppedLines++;
+      return;
+    }
+    this.pending += line;
+    this.pendingLines++;
+    if (this.pending.length >= FLUSH_THRESHOLD) this.flush();
+    else if (this.scheduled === null) this.scheduled = setImmediate(this.onImmediate);
+  }
+
+  private flush(): void {
+    if (this.scheduled !== null) {
+      clearImmediate(this.scheduled);
+      this.scheduled = null;
+    }
+    if (this.pendingLines === 0) return;
+    const data = this.pending;
+    const lines = this.pendingLines;
+    this.pending = '';
+    this.pendingLines = 0;
+    const stream = this.stream;
+    if (stream.destroyed || stream.writableEnded || stream.writableLength > MAX_STREAM_BACKLOG) {
+      this.counts.droppedLines += lines;
+      return;
+    }
+    this.counts.flushes++;
+    stream.write(data, this.onWritten);
+  }
+
+  reopen(): void {
+    if (this.filePath === null || this.closed) return;
+    this.flush();
+    let next: Writable;
+    try {
+      next = openAppendStream(this.filePath);
+    } catch {
+      // Keep writing to the old file rather than losing lines.
+      this.counts.writeErrors++;
+      return;
+    }
+    const old = this.stream;
+    old.end(() => old.off('error', this.onStreamError));
+    next.on('error', this.onStreamError);
+    this.stream = next;
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.flush();
+    this.closed = true;
+    const stream = this.stream;
+    if (stream.destroyed || stream.writableEnded) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        stream.off('error', this.onStreamError);
+        resolve();
+      };
+      // A file is ours to end; stdout/stderr are shared, so only wait for our writes
+      // (a write callback runs after every earlier write on the stream has completed).
+      if (this.filePath !== null) stream.end(done);
+      else stream.write('', done);
+    });
+  }
+}
+
+/** Opens `path` for appending (created if missing) synchronously, so failures surface at config time. */
+function openAppendStream(path: string): Writable {
+  const fd = openSync(path, 'a');
+  try {
+    return createWriteStream(path, { fd, autoClose: true });
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * Creates a sink. A file sink opens its path now (append mode, created if missing) and
+ * throws the fs error if it cannot; `/dev/stdout` and `/dev/stderr` map to the
+ * process streams, as Envoy configs often use them.
+ */
+export function createAccessLogSink(sink: AccessLog['sink'], streams: SinkStreams = {}): AccessLogSink {
+  const stdout = streams.stdout ?? process.stdout;
+  const stderr = streams.stderr ?? process.stderr;
+  if (sink.kind === 'stdout') return new BatchingSink(stdout, null);
+  if (sink.kind === 'stderr') return new BatchingSink(stderr, null);
+  if (sink.path === '/dev/stdout') return new BatchingSink(stdout, null);
+  if (sink.path === '/dev/stderr') return new BatchingSink(stderr, null);
+  return new BatchingSink(openAppendStream(sink.path), sink.path);
+}
+
+/**
+ * A sink that discards everything, for a file that could not be opened: the open
+ * failure counts as one write error and every line as dropped, so the loss shows in stats.
+ */
+export function createDiscardSink(): AccessLogSink {
+  const counts = { writeErrors: 1, droppedLines: 0, flushes: 0 };
+  return {
+    write() {
+      counts.droppedLines++;
+    },
+    reopen() {},
+    close: () => Promise.resolve(),
+    stats: counts,
+  };
+}
+
+/**
+ * Config-time check that a file sink's path can be opened for appending, without
+ * creating it (so `weft check` leaves no files behind): the file must be writable, or
+ * be absent in a writable directory. Problems go to `issues` at `${path}.typed_config.path`.
+ */
+export function validateAccessLogSink(sink: AccessLog['sink'], path: string, issues: ConfigIssue[]): void {
+  if (sink.kind !== 'file' || sink.path === '/dev/stdout' || sink.path === '/dev/stderr') return;
+  const file = sink.path;
+  try {
+    if (existsSync(file)) accessSync(file, constants.W_OK);
+    else accessSync(dirname(file), constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    issues.push({
+      path: `${path}.typed_config.path`,
+      message: `cannot open access log file for appending: ${reason}`,
+    });
+  }
+}

@@ -1,0 +1,81 @@
+// Finds CRLF-terminated lines (start line, field lines, chunk-size lines' trailers) in
+// input that may arrive split at any byte. A complete line inside one input buffer is
+// handed out in place (no copy); only a line split across execute() calls is copied into
+// a growable buffer, whose doubling keeps byte-at-a-time input linear, not quadratic.
+
+import { CH_LF } from './char-tables.js';
+
+/** Result of next(): more bytes are needed (the partial line was buffered). */
+export const LINE_NEED_MORE = -1;
+/** Result of next(): the line (so far) is longer than the remaining budget. */
+export const LINE_TOO_LONG = -2;
+
+export class LineReader {
+  /** Buffer holding the current line after next() returned >= 0. */
+  buf: Buffer = EMPTY;
+  /** Index of the first byte of the current line in `buf`. */
+  start = 0;
+  /** Index of the terminating LF of the current line in `buf`. */
+  lf = 0;
+
+  private pending: Buffer = EMPTY;
+  private pendingLen = 0;
+
+  /** Bytes of a partial line buffered so far. */
+  get pendingBytes(): number {
+    return this.pendingLen;
+  }
+
+  /**
+   * Looks for the end of the next line in data[pos..]. Returns the index just past the
+   * LF (the line is then at buf[start..lf]), LINE_NEED_MORE when data ran out (the
+   * partial line is kept), or LINE_TOO_LONG when the line would exceed `budget` bytes.
+   */
+  next(data: Buffer, pos: number, budget: number): number {
+    const nl = data.indexOf(CH_LF, pos);
+    if (this.pendingLen === 0) {
+      if (nl === -1) {
+        if (data.length - pos > budget) return LINE_TOO_LONG;
+        this.append(data, pos, data.length);
+        return LINE_NEED_MORE;
+      }
+      if (nl + 1 - pos > budget) return LINE_TOO_LONG;
+      this.buf = data;
+      this.start = pos;
+      this.lf = nl;
+      return nl + 1;
+    }
+    const end = nl === -1 ? data.length : nl + 1;
+    if (this.pendingLen + end - pos > budget) return LINE_TOO_LONG;
+    this.append(data, pos, end);
+    if (nl === -1) return LINE_NEED_MORE;
+    this.buf = this.pending;
+    this.start = 0;
+    this.lf = this.pendingLen - 1;
+    // The bytes stay valid in `pending` until the next append.
+    this.pendingLen = 0;
+    return end;
+  }
+
+  /** Drops any partial line (parser reset). */
+  clear(): void {
+    this.pendingLen = 0;
+    this.buf = EMPTY;
+    if (this.pending.length > 4096) this.pending = EMPTY;
+  }
+
+  private append(data: Buffer, from: number, to: number): void {
+    const need = this.pendingLen + (to - from);
+    if (need > this.pending.length) {
+      let cap = this.pending.length === 0 ? 256 : this.pending.length * 2;
+      while (cap < need) cap *= 2;
+      const grown = Buffer.allocUnsafe(cap);
+      this.pending.copy(grown, 0, 0, this.pendingLen);
+      this.pending = grown;
+    }
+    data.copy(this.pending, this.pendingLen, from, to);
+    this.pendingLen = need;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,480 @@
+// Weft's strict HTTP/1.1 request parser for raw downstream sockets (RFC 9112, RFC 9110).
+// It scans the head straight out of the input Buffer (line finding with indexOf, byte
+// validation with precomputed tables, no regexes, no per-request closures), streams
+// Content-Length and chunked bodies to the handler as subarrays of the input, supports
+// pipelining with pause/resume, and refuses every ambiguous framing shape (request
+// smuggling) with a catalogued error instead of throwing. See docs/http1-parsing.md.
+
+import type { HeaderList } from '../http/headers.js';
+import { AUTHORITY_CHAR, CH_CR, CH_SP, CH_TAB, TARGET_CHAR, TOKEN_LOWER } from './char-tables.js';
+import { ChunkedDecoder } from './chunked-decoder.js';
+import {
+  CL_CONFLICT,
+  CL_TOO_LARGE,
+  checkTransferEncoding,
+  FIELD_OK,
+  hasListToken,
+  parseContentLength,
+  parseFieldLine,
+  TE_CHUNKED,
+} from './field-line.js';
+import { LINE_NEED_MORE, LINE_TOO_LONG, LineReader } from './line-reader.js';
+import { type HttpParseError, ParseErrorKind, REQUEST_ERRORS } from './parse-error.js';
+
+export type { HttpParseError } from './parse-error.js';
+
+export interface ParserLimits {
+  /** Max bytes of the head (request line + header lines + CRLFs); trailers get the same budget. */
+  maxHeaderBytes: number;
+  /** Max header field lines (Host included); trailers get the same budget. */
+  maxHeaderCount: number;
+  /** Accept HTTP/1.0 requests; when false they are answered 426 (as Envoy does). */
+  acceptHttp10: boolean;
+}
+
+export const DEFAULT_PARSER_LIMITS: ParserLimits = Object.freeze({
+  maxHeaderBytes: 60 * 1024,
+  maxHeaderCount: 100,
+  acceptHttp10: false,
+});
+
+export interface RequestHead {
+  /** e.g. 'GET' (case-sensitive token). */
+  method: string;
+  /** request-target as sent: origin-form, absolute-form, authority-form (CONNECT) or '*' (OPTIONS). */
+  target: string;
+  versionMinor: 0 | 1;
+  /** Host value; for absolute-form and CONNECT targets the target's authority (RFC 9112 §3.2.2). */
+  authority: string;
+  /** Lower-case names, wire order, without host. Identical Content-Length duplicates collapsed to one. */
+  headers: HeaderList;
+  /** -1 when there is no Content-Length. */
+  contentLength: number;
+  /** Transfer-Encoding: chunked. */
+  chunked: boolean;
+  /** RFC 9112 §9.3: HTTP/1.1 unless Connection: close; HTTP/1.0 only with keep-alive. */
+  keepAlive: boolean;
+  /** Expect: 100-continue present. */
+  expectContinue: boolean;
+  /** Connection lists 'upgrade' and an Upgrade header exists. */
+  upgrade: boolean;
+  /** Lower-cased Connection value(s) joined with ', ' ('' if none), for stripHopByHop. */
+  connectionTokens: string;
+}
+
+export interface RequestHandler {
+  onRequestHead(head: RequestHead): void;
+  /** Body bytes (de-chunked); may be a subarray of the buffer given to execute(). */
+  onBody(chunk: Buffer): void;
+  onRequestTrailers?(trailers: HeaderList): void;
+  /** Return true to pause the parser right after this message (pipelining, upgrade, CONNECT). */
+  onMessageComplete(): boolean;
+}
+
+const S_HEAD = 0;
+const S_BODY_LENGTH = 1;
+const S_CHUNKED = 2;
+const S_COMPLETE = 3;
+const S_ERROR = 4;
+
+const TARGET_ORIGIN = 0;
+const TARGET_ABSOLUTE = 1;
+const TARGET_AUTHORITY = 2;
+const TARGET_ASTERISK = 3;
+
+export class RequestParser {
+  private readonly handler: RequestHandler;
+  private readonly limits: ParserLimits;
+  private readonly reader = new LineReader();
+  private readonly chunks: ChunkedDecoder;
+  private state = S_HEAD;
+  private _error: HttpParseError | null = null;
+  private _paused = false;
+  private remaining = 0;
+
+  // Per-message head state, reset by resetMessage().
+  private inStartLine = true;
+  private headBytes = 0;
+  private headerCount = 0;
+  private method = '';
+  private target = '';
+  private targetForm = TARGET_ORIGIN;
+  private targetAuthority = '';
+  private versionMinor: 0 | 1 = 1;
+  private headers: HeaderList = [];
+  private host = '';
+  private hostCount = 0;
+  private contentLength = -1;
+  private te = '';
+  private teSeen = false;
+  private connection = '';
+  private expectContinue = false;
+  private upgradeHeader = false;
+
+  constructor(handler: RequestHandler, limits: ParserLimits) {
+    this.handler = handler;
+    this.limits = limits;
+    this.chunks = new ChunkedDecoder(this.reader, limits.maxHeaderBytes, limits.maxHeaderCount);
+  }
+
+  get error(): HttpParseError | null {
+    return this._error;
+  }
+
+  get paused(): boolean {
+    return this._paused;
+  }
+
+  /**
+   * Consumes bytes, calling the handler. Returns the number consumed: data.length unless
+   * paused (after onMessageComplete returned true) or failed (then `error` is set and all
+   * further input is refused).
+   */
+  execute(data: Buffer): number {
+    if (this._paused || this.state === S_ERROR) return 0;
+    const len = data.length;
+    let pos = 0;
+    for (;;) {
+      switch (this.state) {
+        case S_HEAD:
+          if (pos === len) return pos;
+          pos = this.readHead(data, pos);
+          break;
+        case S_BODY_LENGTH: {
+          if (pos === len) return pos;
+          const avail = len - pos;
+          if (avail < this.remaining) {
+            this.remaining -= avail;
+            this.handler.onBody(pos === 0 ? data : data.subarray(pos));
+            return len;
+          }
+          const end = pos + this.remaining;
+          this.remaining = 0;
+          this.state = S_COMPLETE;
+          this.handler.onBody(data.subarray(pos, end));
+          pos = end;
+          break;
+        }
+        case S_CHUNKED: {
+          if (pos === len) return pos;
+          const chunks = this.chunks;
+          pos = chunks.execute(data, pos, this.handler);
+          if (chunks.error !== -1) return this.fail(chunks.error, pos);
+          if (chunks.done) {
+            this.state = S_COMPLETE;
+            if (chunks.trailers.length !== 0 && this.handler.onRequestTrailers !== undefined) {
+              this.handler.onRequestTrailers(chunks.trailers);
+            }
+          }
+          break;
+        }
+        case S_COMPLETE:
+          this.state = S_HEAD;
+          this.resetMessage();
+          if (this.handler.onMessageComplete()) {
+            this._paused = true;
+            return pos;
+          }
+          break;
+        default:
+          return pos;
+      }
+    }
+  }
+
+  /** Clears a pause; the caller then calls execute() with the unconsumed remainder. */
+  resume(): void {
+    this._paused = false;
+  }
+
+  /** EOF from the peer: an error when it cut a message short, else null. */
+  finish(): HttpParseError | null {
+    if (this._error !== null) return this._error;
+    if (this.state === S_HEAD && this.inStartLine && this.reader.pendingBytes === 0) return null;
+    this.fail(ParseErrorKind.PrematureEof, 0);
+    return this._error;
+  }
+
+  /** Back to a fresh state (connection reuse in tests). */
+  reset(): void {
+    this.state = S_HEAD;
+    this._error = null;
+    this._paused = false;
+    this.remaining = 0;
+    this.reader.clear();
+    this.resetMessage();
+  }
+
+  private fail(kind: number, pos: number): number {
+    this.state = S_ERROR;
+    this._error = REQUEST_ERRORS[kind];
+    return pos;
+  }
+
+  private resetMessage(): void {
+    this.inStartLine = true;
+    this.headBytes = 0;
+    this.headerCount = 0;
+    this.method = '';
+    this.target = '';
+    this.targetAuthority = '';
+    this.headers = [];
+    this.host = '';
+    this.hostCount = 0;
+    this.contentLength = -1;
+    this.te = '';
+    this.teSeen = false;
+    this.connection = '';
+    this.expectContinue = false;
+    this.upgradeHeader = false;
+  }
+
+  /** Reads head lines until the head is complete, more data is needed, or an error. */
+  private readHead(data: Buffer, pos: number): number {
+    const reader = this.reader;
+    const max = this.limits.maxHeaderBytes;
+    while (pos < data.length) {
+      const next = reader.next(data, pos, max - this.headBytes);
+      if (next === LINE_NEED_MORE) return data.length;
+      if (next === LINE_TOO_LONG) return this.fail(ParseErrorKind.HeadersTooLarge, pos);
+      const buf = reader.buf;
+      const s = reader.start;
+      const lf = reader.lf;
+      this.headBytes += lf + 1 - s;
+      let r: number;
+      if (lf === s + 1 && buf[s] === CH_CR) {
+        // Empty line: RFC 9112 §2.2 lets a server skip CRLFs before the request line;
+        // after the headers it ends the head.
+        r = this.inStartLine ? FIELD_OK : this.finishHead();
+      } else if (this.inStartLine) {
+        r = this.parseRequestLine(buf, s, lf);
+      } else if (++this.headerCount > this.limits.maxHeaderCount) {
+        r = ParseErrorKind.TooManyHeaders;
+      } else if (this.headerCount === 1 && (buf[s] === CH_SP || buf[s] === CH_TAB)) {
+        r = ParseErrorKind.LeadingWhitespaceLine;
+      } else {
+        r = parseFieldLine(buf, s, lf, this.headers);
+        if (r === FIELD_OK) r = this.onField();
+      }
+      if (r !== FIELD_OK) return this.fail(r, pos);
+      pos = next;
+      if (this.state !== S_HEAD) return pos;
+    }
+    return pos;
+  }
+
+  /** request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 §3). */
+  private parseRequestLine(buf: Buffer, s: number, lf: number): number {
+    if (buf[lf - 1] !== CH_CR || lf === s) return ParseErrorKind.BareLf;
+    const end = lf - 1;
+    let i = s;
+    while (i < end && TOKEN_LOWER[buf[i]] !== 0) i++;
+    if (i === end || buf[i] !== CH_SP) {
+      return i === s || i === end ? ParseErrorKind.BadRequestLine : ParseErrorKind.InvalidMethod;
+    }
+    if (i === s) return ParseErrorKind.BadRequestLine;
+    const ms = s;
+    const me = i;
+    const ts = ++i;
+    while (i < end && TARGET_CHAR[buf[i]] !== 0) i++;
+    if (i === ts) return ParseErrorKind.BadRequestLine;
+    if (i === end) return ParseErrorKind.BadRequestLine; // HTTP/0.9 shape: no version
+    if (buf[i] !== CH_SP) return buf[i] === CH_CR ? ParseErrorKind.BareCr : ParseErrorKind.InvalidTarget;
+    const te = i++;
+    // HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), exactly, then CRLF.
+    if (
+      end - i !== 8 ||
+      buf[i] !== 0x48 ||
+      buf[i + 1] !== 0x54 ||
+      buf[i + 2] !== 0x54 ||
+      buf[i + 3] !== 0x50 ||
+      buf[i + 4] !== 0x2f ||
+      buf[i + 6] !== 0x2e
+    ) {
+      return ParseErrorKind.MalformedVersion;
+    }
+    const major = buf[i + 5] - 0x30;
+    const minor = buf[i + 7] - 0x30;
+    if (major < 0 || major > 9 || minor < 0 || minor > 9) return ParseErrorKind.MalformedVersion;
+    if (major !== 1 || minor > 1) return ParseErrorKind.UnsupportedVersion;
+    if (minor === 0 && !this.limits.acceptHttp10) return ParseErrorKind.Http10NotAllowed;
+    this.versionMinor = minor as 0 | 1;
+    this.method = methodString(buf, ms, me);
+    const form = this.classifyTarget(buf, ts, te);
+    if (form < 0) return ParseErrorKind.InvalidTarget;
+    this.targetForm = form;
+    this.target = buf.toString('latin1', ts, te);
+    this.inStartLine = false;
+    return FIELD_OK;
+  }
+
+  /** RFC 9112 §3.2: which form the target has, -1 when none fits the method. */
+  private classifyTarget(buf: Buffer, ts: number, te: number): number {
+    const first = buf[ts];
+    const isConnect = te - ts > 0 && this.method === 'CONNECT';
+    if (isConnect) {
+      // authority-form = uri-host ":" port (RFC 9112 §3.2.3), CONNECT only.
+      const colon = buf.indexOf(0x3a, ts);
+      if (!authorityOk(buf, ts, te) || colon === -1 || colon >= te) return -1;
+      this.targetAuthority = buf.toString('latin1', ts, te);
+      return TARGET_AUTHORITY;
+    }
+    if (first === 0x2f) return TARGET_ORIGIN;
+    if (first === 0x2a) return te - ts === 1 && this.method === 'OPTIONS' ? TARGET_ASTERISK : -1;
+    // absolute-form: scheme "://" authority path-abempty [ "?" query ] (RFC 3986 §3).
+    let i = ts;
+    if (!isAlpha(buf[i])) return -1;
+    while (
+      i < te &&
+      (isAlpha(buf[i]) || isDigit(buf[i]) || buf[i] === 0x2b || buf[i] === 0x2d || buf[i] === 0x2e)
+    )
+      i++;
+    if (te - i < 3 || buf[i] !== 0x3a || buf[i + 1] !== 0x2f || buf[i + 2] !== 0x2f) return -1;
+    const as = i + 3;
+    let ae = as;
+    while (ae < te && buf[ae] !== 0x2f && buf[ae] !== 0x3f && buf[ae] !== 0x23) ae++;
+    // userinfo ('@') is refused by authorityOk (RFC 9110 §4.2.4).
+    if (!authorityOk(buf, as, ae)) return -1;
+    this.targetAuthority = buf.toString('latin1', as, ae);
+    return TARGET_ABSOLUTE;
+  }
+
+  /** Inspects the field just appended for the headers that drive framing and routing. */
+  private onField(): number {
+    const h = this.headers;
+    const n = h.length;
+    const name = h[n - 2];
+    switch (name.length) {
+      case 4:
+        if (name === 'host') {
+          this.hostCount++;
+          this.host = h[n - 1];
+          h.length = n - 2;
+        }
+        break;
+      case 14:
+        if (name === 'content-length') {
+          const v = parseContentLength(h[n - 1]);
+          if (v < 0) {
+            return v === CL_CONFLICT
+              ? ParseErrorKind.ConflictingContentLength
+              : v === CL_TOO_LARGE
+                ? ParseErrorKind.ContentLengthTooLarge
+                : ParseErrorKind.InvalidContentLength;
+          }
+          if (this.contentLength === -1) {
+            this.contentLength = v;
+            h[n - 1] = String(v);
+          } else if (this.contentLength !== v) {
+            return ParseErrorKind.ConflictingContentLength;
+          } else {
+            h.length = n - 2; // identical duplicate: collapsed (RFC 9110 §8.6)
+          }
+        }
+        break;
+      case 17:
+        if (name === 'transfer-encoding') {
+          this.te = this.teSeen ? `${this.te},${h[n - 1]}` : h[n - 1];
+          this.teSeen = true;
+        }
+        break;
+      case 10:
+        if (name === 'connection') {
+          const v = h[n - 1].toLowerCase();
+          this.connection = this.connection === '' ? v : `${this.connection}, ${v}`;
+        }
+        break;
+      case 6:
+        if (name === 'expect' && h[n - 1].toLowerCase() === '100-continue') this.expectContinue = true;
+        break;
+      case 7:
+        if (name === 'upgrade') this.upgradeHeader = true;
+        break;
+    }
+    return FIELD_OK;
+  }
+
+  /** Validates Host and framing (RFC 9112 §3.2, §6), emits the head, picks the body state. */
+  private finishHead(): number {
+    const minor = this.versionMinor;
+    if (this.hostCount > 1) return ParseErrorKind.MultipleHost;
+    if (this.hostCount === 0) {
+      if (minor === 1) return ParseErrorKind.MissingHost;
+    } else if (!hostOk(this.host)) {
+      return ParseErrorKind.InvalidHost;
+    }
+    let chunked = false;
+    if (this.teSeen) {
+      if (minor === 0) return ParseErrorKind.TransferEncodingInHttp10;
+      if (this.contentLength !== -1) return ParseErrorKind.ContentLengthWithTransferEncoding;
+      const r = checkTransferEncoding(this.te);
+      if (r !== TE_CHUNKED) return r;
+      chunked = true;
+    }
+    const conn = this.connection;
+    const keepAlive =
+      minor === 1
+        ? conn === '' || !hasListToken(conn, 'close')
+        : conn !== '' && hasListToken(conn, 'keep-alive') && !hasListToken(conn, 'close');
+    const form = this.targetForm;
+    const head: RequestHead = {
+      method: this.method,
+      target: this.target,
+      versionMinor: minor,
+      authority: form === TARGET_ABSOLUTE || form === TARGET_AUTHORITY ? this.targetAuthority : this.host,
+      headers: this.headers,
+      contentLength: this.contentLength,
+      chunked,
+      keepAlive,
+      expectContinue: this.expectContinue,
+      upgrade: this.upgradeHeader && conn !== '' && hasListToken(conn, 'upgrade'),
+      connectionTokens: conn,
+    };
+    if (chunked) {
+      this.state = S_CHUNKED;
+      this.chunks.begin();
+    } else if (this.contentLength > 0) {
+      this.state = S_BODY_LENGTH;
+      this.remaining = this.contentLength;
+    } else {
+      // No CL and no TE: a request has no body (RFC 9112 §6.3 item 7).
+      this.state = S_COMPLETE;
+    }
+    this.handler.onRequestHead(head);
+    return FIELD_OK;
+  }
+}
+
+/** Interned strings for the common methods, so the hot path does not allocate them. */
+function methodString(buf: Buffer, s: number, e: number): string {
+  const n = e - s;
+  const c = buf[s];
+  if (n === 3 && c === 0x47 && buf[s + 1] === 0x45 && buf[s + 2] === 0x54) return 'GET';
+  if (n === 4 && c === 0x50 && buf[s + 1] === 0x4f && buf[s + 2] === 0x53 && buf[s + 3] === 0x54)
+    return 'POST';
+  return buf.toString('latin1', s, e);
+}
+
+function authorityOk(buf: Buffer, s: number, e: number): boolean {
+  if (s >= e) return false;
+  for (let i = s; i < e; i++) if (AUTHORITY_CHAR[buf[i]] === 0) return false;
+  return true;
+}
+
+/** Host = uri-host [ ":" port ] (RFC 9110 §7.2); empty or with other characters is invalid. */
+function hostOk(v: string): boolean {
+  if (v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c > 0x7f || AUTHORITY_CHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+function isAlpha(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}

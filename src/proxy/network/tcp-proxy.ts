@@ -1,0 +1,350 @@
+// The tcp_proxy network filter: for each downstream connection, pick a host of the
+// configured cluster, open a fresh upstream connection (not the HTTP pool), and relay
+// bytes both ways until both sides are done.
+// (https://www.envoyproxy.io/docs/envoy/latest/configuration/listeners/network_filters/tcp_proxy_filter)
+//
+// - Backpressure: when write() on one side returns false the other side is paused until
+//   'drain', so a slow reader never makes the proxy buffer more than one socket's
+//   highWaterMark plus one chunk.
+// - Half-close: 'end' on one side becomes end() on the other (both sockets run with
+//   allowHalfOpen), so request/response protocols that shut down their write side work.
+//   When one side closes completely the other is ended and destroyed once its writes are
+//   flushed (Envoy's FlushWrite close); a socket error closes the other side at once.
+// - Idle timeout: each chunk only stores a timestamp; one Clock timer per connection
+//   checks it and re-arms for the remainder, so no timer is re-armed per chunk.
+// - Failures: no cluster → downstream_cx_no_route and flag NC; no healthy host → UH;
+//   connect error or connect_timeout → UF. The downstream is closed in each case.
+// - StreamInfo is filled as the connection runs and logged exactly once, after both
+//   sockets closed. Socket errors are recorded, never thrown.
+
+import * as net from 'node:net';
+import type { TcpProxy } from '../../config/model.js';
+import type { Clock, Timer } from '../../core/clock.js';
+import type { Counter, StatsStore } from '../stats/store.js';
+import { createStreamInfo, ResponseFlag, type StreamInfo } from '../stream-info.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+import type { UpstreamCluster } from '../upstream/cluster.js';
+import type { ConnectFn } from '../upstream/connection-pool.js';
+import { formatAddress, type Host } from '../upstream/host.js';
+
+export interface TcpProxyDeps {
+  readonly clusters: ClusterManager;
+  readonly stats: StatsStore;
+  readonly clock: Clock;
+  log(info: StreamInfo): void;
+  idGen(): number;
+  /** Opens the upstream socket; must create it with allowHalfOpen. Tests inject one. */
+  readonly connect?: ConnectFn;
+}
+
+export interface TcpProxyFactory {
+  handle(downstream: net.Socket): void;
+}
+
+const defaultTcpConnect: ConnectFn = (port, address) =>
+  net.connect({ port, host: address, noDelay: true, allowHalfOpen: true });
+
+interface TcpProxyStats {
+  readonly downstreamCxTotal: Counter;
+  readonly downstreamCxRxBytesTotal: Counter;
+  readonly downstreamCxTxBytesTotal: Counter;
+  readonly downstreamCxNoRoute: Counter;
+  readonly downstreamFlowControlPausedReadingTotal: Counter;
+  readonly downstreamFlowControlResumedReadingTotal: Counter;
+  readonly idleTimeout: Counter;
+}
+
+class TcpProxyFactoryImpl implements TcpProxyFactory {
+  readonly stats: TcpProxyStats;
+  readonly connect: ConnectFn;
+
+  constructor(
+    readonly config: TcpProxy,
+    readonly deps: TcpProxyDeps,
+  ) {
+    const prefix = `tcp.${config.statPrefix}.`;
+    const c = (n: string) => deps.stats.counter(prefix + n);
+    this.stats = {
+      downstreamCxTotal: c('downstream_cx_total'),
+      downstreamCxRxBytesTotal: c('downstream_cx_rx_bytes_total'),
+      downstreamCxTxBytesTotal: c('downstream_cx_tx_bytes_total'),
+      downstreamCxNoRoute: c('downstream_cx_no_route'),
+      downstreamFlowControlPausedReadingTotal: c('downstream_flow_control_paused_reading_total'),
+      downstreamFlowControlResumedReadingTotal: c('downstream_flow_control_resumed_reading_total'),
+      idleTimeout: c('idle_timeout'),
+    };
+    this.connect = deps.connect ?? defaultTcpConnect;
+  }
+
+  handle(downstream: net.Socket): void {
+    new TcpProxySession(this, downstream).start();
+  }
+}
+
+class TcpProxySession {
+  private readonly info: StreamInfo = createStreamInfo();
+  private readonly clock: Clock;
+  private cluster: UpstreamCluster | null = null;
+  private host: Host | null = null;
+  private upstream: net.Socket | null = null;
+  private connected = false;
+  private downstreamClosed = false;
+  private upstreamClosed = false;
+  private downstreamPaused = false;
+  private upstreamPaused = false;
+  private logged = false;
+  private connectTimer: Timer | null = null;
+  private idleTimer: Timer | null = null;
+  private readonly trackActivity: boolean;
+  private lastActivity = 0;
+
+  constructor(
+    private readonly factory: TcpProxyFactoryImpl,
+    private readonly downstream: net.Socket,
+  ) {
+    this.clock = factory.deps.clock;
+    this.trackActivity = factory.config.idleTimeoutMs !== null;
+  }
+
+  start(): void {
+    const { factory, downstream, info, clock } = this;
+    factory.stats.downstreamCxTotal.value++;
+    info.startTime = clock.now();
+    info.startMonotonic = clock.monotonic();
+    info.connectionId = factory.deps.idGen();
+    info.protocol = '';
+    if (downstream.remoteAddress !== undefined) {
+      info.downstreamRemoteAddress = formatAddress(downstream.remoteAddress, downstream.remotePort ?? 0);
+    }
+    if (downstream.localAddress !== undefined) {
+      info.downstreamLocalAddress = formatAddress(downstream.localAddress, downstream.localPort ?? 0);
+    }
+    downstream.on('error', this.onDownstreamError);
+    downstream.on('close', this.onDownstreamClose);
+    // Nothing is read until the upstream is connected; the kernel buffers meanwhile.
+    downstream.pause();
+
+    const cluster = factory.deps.clusters.get(factory.config.cluster);
+    if (cluster === undefined) {
+      factory.stats.downstreamCxNoRoute.value++;
+      info.responseFlags |= ResponseFlag.NoClusterFound;
+      info.upstreamCluster = factory.config.cluster;
+      downstream.destroy();
+      return;
+    }
+    this.cluster = cluster;
+    info.upstreamCluster = cluster.name;
+    const host = cluster.chooseHost();
+    if (host === null) {
+      cluster.stats.upstream_cx_none_healthy.value++;
+      info.responseFlags |= ResponseFlag.NoHealthyUpstream;
+      downstream.destroy();
+      return;
+    }
+    this.host = host;
+    info.upstreamHost = host.addressString;
+    cluster.stats.upstream_cx_total.value++;
+    cluster.stats.upstream_cx_active.value++;
+    host.stats.cxTotal++;
+    host.stats.cxActive++;
+    let upstream: net.Socket;
+    try {
+      upstream = factory.connect(host.port, host.address);
+    } catch (err) {
+      this.upstreamClosed = true;
+      cluster.stats.upstream_cx_active.value--;
+      host.stats.cxActive--;
+      cluster.stats.upstream_cx_connect_fail.value++;
+      host.stats.cxConnectFail++;
+      info.responseFlags |= ResponseFlag.UpstreamConnectionFailure;
+      info.upstreamTransportFailureReason = err instanceof Error ? err.message : String(err);
+      downstream.destroy();
+      return;
+    }
+    this.upstream = upstream;
+    upstream.on('error', this.onUpstreamError);
+    upstream.on('close', this.onUpstreamClose);
+    upstream.once('connect', this.onUpstreamConnect);
+    this.connectTimer = clock.setTimer(cluster.config.connectTimeoutMs, this.onConnectTimeout);
+  }
+
+  // --- connection setup -------------------------------------------------------------------
+
+  private readonly onUpstreamConnect = (): void => {
+    const upstream = this.upstream!;
+    const downstream = this.downstream;
+    this.connectTimer?.cancel();
+    this.connectTimer = null;
+    this.connected = true;
+    if (upstream.localAddress !== undefined) {
+      this.info.upstreamLocalAddress = formatAddress(upstream.localAddress, upstream.localPort ?? 0);
+    }
+    if (this.downstreamClosed) {
+      upstream.destroy();
+      return;
+    }
+    upstream.on('data', this.onUpstreamData);
+    upstream.on('end', this.onUpstreamEnd);
+    upstream.on('drain', this.onUpstreamDrain);
+    upstream.on('finish', this.onUpstreamFinish);
+    downstream.on('data', this.onDownstreamData);
+    downstream.on('end', this.onDownstreamEnd);
+    downstream.on('drain', this.onDownstreamDrain);
+    downstream.on('finish', this.onDownstreamFinish);
+    downstream.resume();
+    const idle = this.factory.config.idleTimeoutMs;
+    if (idle !== null) {
+      this.lastActivity = this.clock.monotonic();
+      this.idleTimer = this.clock.setTimer(idle, this.onIdleCheck);
+    }
+  };
+
+  private readonly onConnectTimeout = (): void => {
+    this.connectTimer = null;
+    if (this.connected || this.upstream === null) return;
+    this.cluster!.stats.upstream_cx_connect_timeout.value++;
+    this.info.upstreamTransportFailureReason = `connect timeout after ${this.cluster!.config.connectTimeoutMs} ms`;
+    this.upstream.destroy();
+  };
+
+  // --- relaying (hot path: no allocation per chunk) ----------------------------------------
+
+  private readonly onDownstreamData = (chunk: Buffer): void => {
+    const n = chunk.length;
+    this.info.bytesReceived += n;
+    this.factory.stats.downstreamCxRxBytesTotal.value += n;
+    this.cluster!.stats.upstream_cx_tx_bytes_total.value += n;
+    if (this.trackActivity) this.lastActivity = this.clock.monotonic();
+    if (!this.upstream!.write(chunk)) {
+      this.downstreamPaused = true;
+      this.downstream.pause();
+      this.factory.stats.downstreamFlowControlPausedReadingTotal.value++;
+    }
+  };
+
+  private readonly onUpstreamData = (chunk: Buffer): void => {
+    const n = chunk.length;
+    const info = this.info;
+    if (info.firstResponseByteMonotonic < 0) info.firstResponseByteMonotonic = this.clock.monotonic();
+    info.bytesSent += n;
+    this.factory.stats.downstreamCxTxBytesTotal.value += n;
+    this.cluster!.stats.upstream_cx_rx_bytes_total.value += n;
+    if (this.trackActivity) this.lastActivity = this.clock.monotonic();
+    if (!this.downstream.write(chunk)) {
+      this.upstreamPaused = true;
+      this.upstream!.pause();
+    }
+  };
+
+  private readonly onUpstreamDrain = (): void => {
+    if (this.downstreamPaused) {
+      this.downstreamPaused = false;
+      this.downstream.resume();
+      this.factory.stats.downstreamFlowControlResumedReadingTotal.value++;
+    }
+  };
+
+  private readonly onDownstreamDrain = (): void => {
+    if (this.upstreamPaused) {
+      this.upstreamPaused = false;
+      this.upstream!.resume();
+    }
+  };
+
+  // --- half-close and close ------------------------------------------------------------------
+
+  private readonly onDownstreamEnd = (): void => {
+    this.info.lastRequestByteMonotonic = this.clock.monotonic();
+    const upstream = this.upstream;
+    if (upstream !== null && !this.upstreamClosed) upstream.end();
+  };
+
+  private readonly onUpstreamEnd = (): void => {
+    if (!this.downstreamClosed) this.downstream.end();
+  };
+
+  /** Our writes to downstream are flushed; if the upstream is gone, nothing more will come. */
+  private readonly onDownstreamFinish = (): void => {
+    if (this.upstreamClosed) this.downstream.destroy();
+  };
+
+  private readonly onUpstreamFinish = (): void => {
+    if (this.downstreamClosed) this.upstream?.destroy();
+  };
+
+  private readonly onDownstreamError = (): void => {
+    // Recorded through the 'close' event's hadError; nothing may escape a socket handler.
+  };
+
+  private readonly onUpstreamError = (err: Error): void => {
+    if (this.info.upstreamTransportFailureReason === '') this.info.upstreamTransportFailureReason = err.message;
+  };
+
+  private readonly onDownstreamClose = (hadError: boolean): void => {
+    this.downstreamClosed = true;
+    const upstream = this.upstream;
+    if (upstream !== null && !this.upstreamClosed) {
+      if (!this.connected || hadError) upstream.destroy();
+      else if (upstream.writableFinished) upstream.destroy();
+      else upstream.end();
+    }
+    this.maybeFinish();
+  };
+
+  private readonly onUpstreamClose = (hadError: boolean): void => {
+    this.upstreamClosed = true;
+    this.connectTimer?.cancel();
+    this.connectTimer = null;
+    const cluster = this.cluster!;
+    const host = this.host!;
+    cluster.stats.upstream_cx_active.value--;
+    host.stats.cxActive--;
+    const downstream = this.downstream;
+    if (!this.connected) {
+      cluster.stats.upstream_cx_connect_fail.value++;
+      host.stats.cxConnectFail++;
+      this.info.responseFlags |= ResponseFlag.UpstreamConnectionFailure;
+      if (!this.downstreamClosed) downstream.destroy();
+    } else {
+      cluster.stats.upstream_cx_destroy.value++;
+      if (!this.downstreamClosed) {
+        if (hadError) downstream.destroy();
+        else if (downstream.writableFinished) downstream.destroy();
+        else downstream.end();
+      }
+    }
+    this.maybeFinish();
+  };
+
+  private readonly onIdleCheck = (): void => {
+    this.idleTimer = null;
+    if (this.downstreamClosed && this.upstreamClosed) return;
+    const timeout = this.factory.config.idleTimeoutMs!;
+    const idleFor = this.clock.monotonic() - this.lastActivity;
+    if (idleFor < timeout) {
+      this.idleTimer = this.clock.setTimer(timeout - idleFor, this.onIdleCheck);
+      return;
+    }
+    this.factory.stats.idleTimeout.value++;
+    this.downstream.destroy();
+    this.upstream?.destroy();
+  };
+
+  private maybeFinish(): void {
+    if (this.logged || !this.downstreamClosed) return;
+    if (this.upstream !== null && !this.upstreamClosed) return;
+    this.logged = true;
+    this.idleTimer?.cancel();
+    this.idleTimer = null;
+    this.info.endMonotonic = this.clock.monotonic();
+    try {
+      this.factory.deps.log(this.info);
+    } catch {
+      // An access-log failure must not take the proxy down.
+    }
+  }
+}
+
+export function createTcpProxyFactory(config: TcpProxy, deps: TcpProxyDeps): TcpProxyFactory {
+  return new TcpProxyFactoryImpl(config, deps);
+}

@@ -1,0 +1,182 @@
+// The compiled route table: built once per RouteConfiguration version, consulted per
+// request to pick the virtual host and the route (Envoy's RouteMatcher / VirtualHostImpl).
+//
+// select(): virtual host by authority (see virtual-host-index.ts), then the host's routes
+// in config order, first match wins (Envoy: "routes are matched in order"). No route →
+// null, which the connection manager answers with 404 and response flag NR.
+// Everything a request needs is prepared here (matchers, regexes, header mutation plans,
+// weighted-cluster tables), so the request path only compares and looks up.
+
+import type {
+  DirectResponseAction,
+  RedirectAction,
+  Route,
+  RouteAction,
+  RouteConfiguration,
+  VirtualHost,
+} from '../../config/model.js';
+import type { StreamInfo } from '../stream-info.js';
+import {
+  type CompileHeaderValue,
+  compileHeaderMutations,
+  EMPTY_HEADER_MUTATION_PLAN,
+  type HeaderMutationPlan,
+} from './header-mutations.js';
+import { CompiledRouteMatch } from './route-match.js';
+import type { RouteRequest } from './route-request.js';
+import { VirtualHostIndex } from './virtual-host-index.js';
+import { type ClusterPick, ClusterPicker } from './weighted-clusters.js';
+
+export type { CompiledHeaderValueOption, HeaderMutationPlan } from './header-mutations.js';
+// The router's public surface lives here, so users import one module.
+export { applyHeaderMutations, EMPTY_HEADER_MUTATION_PLAN } from './header-mutations.js';
+export { rewritePath } from './path-rewrite.js';
+export { buildRedirectLocation } from './redirect.js';
+export type { RouteRequest } from './route-request.js';
+export type { ClusterPick } from './weighted-clusters.js';
+
+export interface CompiledRoute {
+  readonly name: string;
+  readonly action: RouteAction | RedirectAction | DirectResponseAction;
+  readonly virtualHostName: string;
+  /**
+   * For `prefix` routes the configured prefix; null for `path` and `safe_regex` routes,
+   * where the whole path part is what matched. Feed it to buildRedirectLocation.
+   */
+  readonly matchedPrefix: string | null;
+  /**
+   * Mutations in Envoy's default order: route, then virtual host, then route configuration
+   * (most specific first, so a less specific OVERWRITE wins). Apply a weighted cluster's
+   * own plan (from pickCluster) before this one.
+   */
+  readonly requestHeaderMutations: HeaderMutationPlan;
+  readonly responseHeaderMutations: HeaderMutationPlan;
+}
+
+export interface RouteTable {
+  readonly name: string;
+  /** The route for this request, or null (→ 404, response flag NR). */
+  select(req: RouteRequest): CompiledRoute | null;
+  /**
+   * The upstream cluster for a `route` action (weighted clusters picked with the injected
+   * random()). Throws when `route` is a redirect or direct response, or from another table.
+   */
+  pickCluster(route: CompiledRoute): ClusterPick;
+}
+
+export interface RouteTableDeps {
+  /** Uniform in [0, 1), like Math.random. */
+  random(): number;
+  /** Compiles a header value with `%OPERATOR%` substitutions into a formatter. */
+  compileHeaderValue(value: string): (info: StreamInfo) => string;
+}
+
+class RouteEntry implements CompiledRoute {
+  readonly name: string;
+  readonly action: RouteAction | RedirectAction | DirectResponseAction;
+  readonly matchedPrefix: string | null;
+  readonly requestHeaderMutations: HeaderMutationPlan;
+  readonly responseHeaderMutations: HeaderMutationPlan;
+  /** Internal: the compiled match. */
+  readonly match: CompiledRouteMatch;
+  /** Internal: null unless the action is `route`. */
+  readonly picker: ClusterPicker | null;
+
+  constructor(
+    route: Route,
+    readonly virtualHostName: string,
+    vhRequest: HeaderMutationPlan | null,
+    vhResponse: HeaderMutationPlan | null,
+    deps: RouteTableDeps,
+    compileHeaderValue: CompileHeaderValue,
+  ) {
+    this.name = route.name;
+    this.action = route.action;
+    this.match = new CompiledRouteMatch(route.match);
+    this.matchedPrefix = this.match.matchedPrefix;
+    const m = compileHeaderMutations(route, vhRequest, vhResponse, compileHeaderValue);
+    this.requestHeaderMutations = m.request ?? EMPTY_HEADER_MUTATION_PLAN;
+    this.responseHeaderMutations = m.response ?? EMPTY_HEADER_MUTATION_PLAN;
+    this.picker =
+      route.action.kind === 'route'
+        ? new ClusterPicker(route.action.cluster, deps.random, compileHeaderValue)
+        : null;
+  }
+}
+
+class VirtualHostEntry {
+  readonly routes: readonly RouteEntry[];
+  /** Some route matches on a regex, so select() must materialize the path part. */
+  readonly needsPathOnly: boolean;
+
+  constructor(
+    vh: VirtualHost,
+    configRequest: HeaderMutationPlan | null,
+    configResponse: HeaderMutationPlan | null,
+    deps: RouteTableDeps,
+    compileHeaderValue: CompileHeaderValue,
+  ) {
+    // The virtual host level is compiled once and shared by all its routes' chains.
+    const m = compileHeaderMutations(vh, configRequest, configResponse, compileHeaderValue);
+    this.routes = vh.routes.map(
+      (r) => new RouteEntry(r, vh.name, m.request, m.response, deps, compileHeaderValue),
+    );
+    this.needsPathOnly = this.routes.some((r) => r.match.needsPathOnly);
+  }
+}
+
+class CompiledRouteTable implements RouteTable {
+  private readonly hosts: VirtualHostIndex<VirtualHostEntry>;
+
+  constructor(
+    readonly name: string,
+    hosts: VirtualHostIndex<VirtualHostEntry>,
+  ) {
+    this.hosts = hosts;
+  }
+
+  select(req: RouteRequest): CompiledRoute | null {
+    const vh = this.hosts.find(req.authority);
+    if (vh === null) return null;
+    const path = req.path;
+    const q = path.indexOf('?');
+    const h = path.indexOf('#');
+    let pathEnd = path.length;
+    let queryStart = 0;
+    let queryEnd = 0;
+    if (q >= 0 && (h < 0 || q < h)) {
+      pathEnd = q;
+      queryStart = q + 1;
+      queryEnd = h < 0 ? path.length : h;
+    } else if (h >= 0) {
+      pathEnd = h;
+    }
+    const pathOnly = vh.needsPathOnly && pathEnd !== path.length ? path.slice(0, pathEnd) : path;
+    const routes = vh.routes;
+    for (let i = 0; i < routes.length; i++) {
+      if (routes[i].match.matches(req, pathEnd, pathOnly, queryStart, queryEnd)) return routes[i];
+    }
+    return null;
+  }
+
+  pickCluster(route: CompiledRoute): ClusterPick {
+    const picker = route instanceof RouteEntry ? route.picker : null;
+    if (picker === null) {
+      throw new TypeError(
+        `route "${route.name}" has no upstream cluster (action ${route.action.kind}, or not from table "${this.name}")`,
+      );
+    }
+    return picker.pick();
+  }
+}
+
+/** Compiles `config` into a RouteTable. `config` is trusted: it passed validation. */
+export function compileRouteTable(config: RouteConfiguration, deps: RouteTableDeps): RouteTable {
+  const compileHeaderValue: CompileHeaderValue = (v) => deps.compileHeaderValue(v);
+  const top = compileHeaderMutations(config, null, null, compileHeaderValue);
+  const entries = config.virtualHosts.map((vh) => ({
+    domains: vh.domains,
+    value: new VirtualHostEntry(vh, top.request, top.response, deps, compileHeaderValue),
+  }));
+  return new CompiledRouteTable(config.name, new VirtualHostIndex(entries));
+}

@@ -1,0 +1,420 @@
+// An HTTP/1.1 keep-alive connection pool for one upstream host: one request per
+// connection at a time, idle connections reused LIFO (the most recently used socket is
+// the warmest), new connections opened on demand with `connect_timeout`, idle ones
+// closed after `idle_timeout`, and `max_requests_per_connection` honoured.
+//
+// Socket hand-over protocol (who may listen to what, and when):
+//   - The pool keeps three listeners on every socket for its whole life: 'error'
+//     (records the text; a socket never crashes the process), 'end' and 'close'
+//     (bookkeeping: an idle connection that the server closed is dropped at once and never
+//     handed out; a busy one is marked so that release(conn, true) destroys it).
+//   - While a connection is IDLE the pool also listens to 'data': bytes from the server on
+//     an idle HTTP/1.1 connection are a protocol error (RFC 9112 §9.3 — nothing may be sent
+//     without a request), so the connection is destroyed. This watcher is also how a
+//     server's FIN is noticed promptly: the socket keeps reading while idle.
+//   - When the pool hands a connection out (waiter.onPoolReady), it first removes its
+//     'data' watcher. The socket may be in flowing mode with no 'data' listener, so the
+//     user MUST attach its own 'data' listener synchronously inside onPoolReady (or call
+//     socket.pause() there); no bytes can arrive before onPoolReady returns.
+//   - Before release(), the user removes every listener it added (including 'error').
+//     If it paused the socket, the pool resumes it. release(conn, false) — or a server
+//     that already sent FIN, a draining pool, or the request limit reached — destroys the
+//     connection; otherwise it goes back on the idle stack (or straight to the oldest
+//     waiter).
+//
+// Waiter callbacks are method calls on the waiter object: no closure per request. The
+// only per-acquire allocation is the PendingRequest handle when a request has to wait.
+// Connection stats (host.stats.cx*, cluster upstream_cx_total/active/connect_fail/
+// connect_timeout/destroy) are kept here. Following Envoy, upstream_cx_total/active count
+// from the connect attempt, and a connect timeout counts in both upstream_cx_connect_timeout
+// and upstream_cx_connect_fail; upstream_cx_destroy counts established connections closed.
+// Byte counters (upstream_cx_rx/tx_bytes_total) are bumped by whoever moves the bytes
+// (the router, the TCP proxy), not here.
+
+import * as net from 'node:net';
+import type { Clock, Timer } from '../../core/clock.js';
+import type { ClusterStats } from './cluster-stats.js';
+import type { Host } from './host.js';
+
+export type PoolFailureReason = 'connect_failure' | 'connect_timeout' | 'overflow' | 'closed';
+
+export interface PoolWaiter {
+  onPoolReady(conn: UpstreamConnection): void;
+  onPoolFailure(reason: PoolFailureReason, details: string): void;
+}
+
+export interface UpstreamConnection {
+  readonly socket: net.Socket;
+  readonly host: Host;
+  /** Requests handed out on this connection so far (including the current one). */
+  requestCount: number;
+}
+
+export interface PendingRequest {
+  /** Stops waiting; the waiter will not be called. A connection being opened for it stays (goes idle). */
+  cancel(): void;
+}
+
+export interface ConnectionPool {
+  /**
+   * Gets a connection for one request. Returns null when the waiter was already called
+   * synchronously — onPoolReady with an idle connection, or onPoolFailure('closed') when
+   * the pool is draining/closed; otherwise a handle to cancel the wait.
+   */
+  acquire(waiter: PoolWaiter): PendingRequest | null;
+  /** Gives a handed-out connection back; reusable=false destroys it. */
+  release(conn: UpstreamConnection, reusable: boolean): void;
+  readonly idleCount: number;
+  /** Connections handed out and not yet released. */
+  readonly activeCount: number;
+  readonly pendingCount: number;
+  readonly connectingCount: number;
+  /** Closes idle connections now and busy ones when released; opens no new ones. */
+  drain(): void;
+  /** Destroys every connection and fails every waiter with 'closed'. */
+  close(): void;
+}
+
+/** Opens a TCP connection; injectable so tests can supply a socket that never connects. */
+export type ConnectFn = (port: number, address: string) => net.Socket;
+
+export const defaultConnect: ConnectFn = (port, address) => net.connect({ port, host: address, noDelay: true });
+
+export interface ConnectionPoolOptions {
+  readonly connectTimeoutMs: number;
+  /** null = idle connections are kept until the server closes them. */
+  readonly idleTimeoutMs: number | null;
+  /** null = unlimited. */
+  readonly maxRequestsPerConnection: number | null;
+}
+
+export interface ConnectionPoolDeps {
+  readonly clock: Clock;
+  readonly stats: ClusterStats;
+  readonly connect?: ConnectFn;
+}
+
+const CONNECTING = 0;
+const IDLE = 1;
+const BUSY = 2;
+const CLOSED = 3;
+
+class PooledConnection implements UpstreamConnection {
+  readonly socket: net.Socket;
+  readonly host: Host;
+  requestCount = 0;
+  state = CONNECTING;
+  /** Between onPoolReady and release(); survives a close so release() balances the count. */
+  handedOut = false;
+  /** The server sent FIN; never reuse. */
+  remoteEnded = false;
+  watchingIdle = false;
+  timedOut = false;
+  lastError = '';
+  idleSince = 0;
+  connectTimer: Timer | null = null;
+
+  // Per-connection bound handlers (allocated once per connection, never per request).
+  readonly onConnect: () => void;
+  readonly onIdleData: () => void;
+  readonly onEnd: () => void;
+  readonly onClose: () => void;
+  readonly onError: (err: Error) => void;
+  readonly onConnectTimeout: () => void;
+
+  constructor(pool: Pool, socket: net.Socket, host: Host) {
+    this.socket = socket;
+    this.host = host;
+    this.onConnect = () => pool.connectionConnected(this);
+    this.onIdleData = () => pool.destroyConnection(this);
+    this.onEnd = () => pool.connectionEnded(this);
+    this.onClose = () => pool.connectionClosed(this);
+    this.onError = (err: Error) => {
+      this.lastError = err.message;
+    };
+    this.onConnectTimeout = () => pool.connectTimedOut(this);
+  }
+}
+
+class PendingEntry implements PendingRequest {
+  done = false;
+  constructor(
+    private readonly pool: Pool,
+    readonly waiter: PoolWaiter,
+  ) {}
+  cancel(): void {
+    if (this.done) return;
+    this.done = true;
+    this.pool.removePending(this);
+  }
+}
+
+class Pool implements ConnectionPool {
+  private readonly idle: PooledConnection[] = [];
+  private readonly pending: PendingEntry[] = [];
+  private readonly all = new Set<PooledConnection>();
+  private connecting = 0;
+  private busy = 0;
+  private draining = false;
+  private closed = false;
+  private idleTimer: Timer | null = null;
+  private readonly connect: ConnectFn;
+  private readonly onIdleSweep = () => this.sweepIdle();
+
+  constructor(
+    private readonly host: Host,
+    private readonly options: ConnectionPoolOptions,
+    private readonly deps: ConnectionPoolDeps,
+  ) {
+    this.connect = deps.connect ?? defaultConnect;
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+  get activeCount(): number {
+    return this.busy;
+  }
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+  get connectingCount(): number {
+    return this.connecting;
+  }
+
+  acquire(waiter: PoolWaiter): PendingRequest | null {
+    if (this.draining) {
+      waiter.onPoolFailure('closed', 'connection pool is draining');
+      return null;
+    }
+    const conn = this.idle.pop();
+    if (conn !== undefined) {
+      this.handOut(conn, waiter);
+      return null;
+    }
+    const entry = new PendingEntry(this, waiter);
+    this.pending.push(entry);
+    if (this.connecting < this.pending.length) this.openConnection();
+    return entry.done ? null : entry;
+  }
+
+  release(c: UpstreamConnection, reusable: boolean): void {
+    const conn = c as PooledConnection;
+    if (!conn.handedOut) return;
+    conn.handedOut = false;
+    this.busy--;
+    if (conn.state === CLOSED) return;
+    const max = this.options.maxRequestsPerConnection;
+    if (
+      !reusable ||
+      this.draining ||
+      conn.remoteEnded ||
+      conn.socket.destroyed ||
+      (max !== null && conn.requestCount >= max)
+    ) {
+      this.destroyConnection(conn);
+      return;
+    }
+    const socket = conn.socket;
+    if (socket.isPaused()) socket.resume();
+    const next = this.pending.shift();
+    if (next !== undefined) {
+      next.done = true;
+      this.handOut(conn, next.waiter);
+      return;
+    }
+    this.makeIdle(conn);
+  }
+
+  drain(): void {
+    this.draining = true;
+    while (this.idle.length > 0) this.destroyConnection(this.idle[this.idle.length - 1]);
+  }
+
+  close(): void {
+    this.draining = true;
+    this.closed = true;
+    if (this.idleTimer !== null) {
+      this.idleTimer.cancel();
+      this.idleTimer = null;
+    }
+    const waiting = this.pending.splice(0);
+    for (const conn of [...this.all]) this.destroyConnection(conn);
+    for (const entry of waiting) {
+      entry.done = true;
+      entry.waiter.onPoolFailure('closed', 'connection pool closed');
+    }
+  }
+
+  // --- internals (called by PooledConnection/PendingEntry handlers) ---
+
+  removePending(entry: PendingEntry): void {
+    const i = this.pending.indexOf(entry);
+    if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  connectionConnected(conn: PooledConnection): void {
+    if (conn.state !== CONNECTING) return;
+    this.connecting--;
+    if (conn.connectTimer !== null) {
+      conn.connectTimer.cancel();
+      conn.connectTimer = null;
+    }
+    const next = this.pending.shift();
+    if (next !== undefined) {
+      next.done = true;
+      this.handOut(conn, next.waiter);
+    } else if (this.draining) {
+      this.destroyConnection(conn);
+    } else {
+      this.makeIdle(conn);
+    }
+  }
+
+  connectTimedOut(conn: PooledConnection): void {
+    conn.connectTimer = null;
+    if (conn.state !== CONNECTING) return;
+    conn.timedOut = true;
+    this.deps.stats.upstream_cx_connect_timeout.value++;
+    this.destroyConnection(conn);
+  }
+
+  connectionEnded(conn: PooledConnection): void {
+    conn.remoteEnded = true;
+    if (conn.state === IDLE) this.destroyConnection(conn);
+  }
+
+  connectionClosed(conn: PooledConnection): void {
+    this.finalize(conn);
+  }
+
+  /** Destroys the socket; bookkeeping happens at once so an idle one is never handed out. */
+  destroyConnection(conn: PooledConnection): void {
+    this.finalize(conn);
+    conn.socket.destroy();
+  }
+
+  private openConnection(): void {
+    const host = this.host;
+    const stats = this.deps.stats;
+    stats.upstream_cx_total.value++;
+    stats.upstream_cx_active.value++;
+    host.stats.cxTotal++;
+    host.stats.cxActive++;
+    let socket: net.Socket;
+    try {
+      socket = this.connect(host.port, host.address);
+    } catch (err) {
+      stats.upstream_cx_active.value--;
+      host.stats.cxActive--;
+      stats.upstream_cx_connect_fail.value++;
+      host.stats.cxConnectFail++;
+      this.failPendingBeyondConnecting('connect_failure', err instanceof Error ? err.message : String(err));
+      return;
+    }
+    const conn = new PooledConnection(this, socket, host);
+    this.all.add(conn);
+    this.connecting++;
+    socket.on('error', conn.onError);
+    socket.on('end', conn.onEnd);
+    socket.on('close', conn.onClose);
+    socket.once('connect', conn.onConnect);
+    conn.connectTimer = this.deps.clock.setTimer(this.options.connectTimeoutMs, conn.onConnectTimeout);
+  }
+
+  private handOut(conn: PooledConnection, waiter: PoolWaiter): void {
+    if (conn.watchingIdle) {
+      conn.socket.removeListener('data', conn.onIdleData);
+      conn.watchingIdle = false;
+    }
+    conn.state = BUSY;
+    conn.handedOut = true;
+    conn.requestCount++;
+    this.busy++;
+    waiter.onPoolReady(conn);
+  }
+
+  private makeIdle(conn: PooledConnection): void {
+    conn.state = IDLE;
+    conn.idleSince = this.deps.clock.monotonic();
+    if (!conn.watchingIdle) {
+      conn.socket.on('data', conn.onIdleData);
+      conn.watchingIdle = true;
+    }
+    this.idle.push(conn);
+    this.armIdleTimer();
+  }
+
+  /** One timer per pool, due when the oldest idle connection (bottom of the stack) expires. */
+  private armIdleTimer(): void {
+    const timeout = this.options.idleTimeoutMs;
+    if (timeout === null || this.idleTimer !== null || this.idle.length === 0) return;
+    const due = this.idle[0].idleSince + timeout - this.deps.clock.monotonic();
+    this.idleTimer = this.deps.clock.setTimer(due > 0 ? due : 0, this.onIdleSweep);
+  }
+
+  private sweepIdle(): void {
+    this.idleTimer = null;
+    const timeout = this.options.idleTimeoutMs;
+    if (timeout === null) return;
+    const now = this.deps.clock.monotonic();
+    while (this.idle.length > 0 && now - this.idle[0].idleSince >= timeout) {
+      this.destroyConnection(this.idle[0]);
+    }
+    this.armIdleTimer();
+  }
+
+  private failPendingBeyondConnecting(reason: PoolFailureReason, details: string): void {
+    while (this.pending.length > this.connecting) {
+      const entry = this.pending.shift()!;
+      entry.done = true;
+      entry.waiter.onPoolFailure(reason, details);
+    }
+  }
+
+  /** Removes a connection from every structure and settles its stats; idempotent. */
+  private finalize(conn: PooledConnection): void {
+    const prev = conn.state;
+    if (prev === CLOSED) return;
+    conn.state = CLOSED;
+    this.all.delete(conn);
+    const stats = this.deps.stats;
+    const hostStats = this.host.stats;
+    stats.upstream_cx_active.value--;
+    hostStats.cxActive--;
+    if (prev === CONNECTING) {
+      this.connecting--;
+      if (conn.connectTimer !== null) {
+        conn.connectTimer.cancel();
+        conn.connectTimer = null;
+      }
+      stats.upstream_cx_connect_fail.value++;
+      hostStats.cxConnectFail++;
+      if (conn.timedOut) {
+        this.failPendingBeyondConnecting(
+          'connect_timeout',
+          `connect to ${this.host.addressString} timed out after ${this.options.connectTimeoutMs} ms`,
+        );
+      } else {
+        this.failPendingBeyondConnecting(
+          'connect_failure',
+          conn.lastError === '' ? `connection to ${this.host.addressString} closed` : conn.lastError,
+        );
+      }
+      return;
+    }
+    stats.upstream_cx_destroy.value++;
+    if (prev === IDLE) {
+      const i = this.idle.lastIndexOf(conn);
+      if (i >= 0) this.idle.splice(i, 1);
+    }
+  }
+}
+
+export function createConnectionPool(
+  host: Host,
+  options: ConnectionPoolOptions,
+  deps: ConnectionPoolDeps,
+): ConnectionPool {
+  return new Pool(host, options, deps);
+}

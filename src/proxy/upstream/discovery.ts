@@ -1,0 +1,39 @@
+// The contract between a cluster and its host-discovery strategy (static config, STRICT_DNS,
+// LOGICAL_DNS; EDS later): the strategy creates hosts through the cluster (so they get
+// the cluster's pools) and publishes whole host lists with setHosts.
+
+import type { Cluster, LbEndpoint, LocalityLbEndpoints } from '../../config/model.js';
+import type { Clock } from '../../core/clock.js';
+import type { ClusterStats } from './cluster-stats.js';
+import type { DnsResolver } from './dns.js';
+import { type Host, type HostInit, isHealthyStatus, type LogicalHost } from './host.js';
+
+/** What a discovery strategy may do to its cluster. */
+export interface HostSetTarget {
+  readonly config: Cluster;
+  readonly stats: ClusterStats;
+  readonly clock: Clock;
+  readonly resolver: DnsResolver;
+  createHost(init: HostInit): Host;
+  createLogicalHost(init: HostInit): LogicalHost;
+  /** Publishes the new host list; the array is not mutated afterwards. */
+  setHosts(hosts: readonly Host[]): void;
+}
+
+export interface Discovery {
+  /** Settles when the first round finished, successfully or not. Never rejects. */
+  readonly initialized: Promise<void>;
+  stop(): void;
+}
+
+/** The HostInit of an endpoint reached at `address` (an IP, for DNS-resolved endpoints). */
+export function endpointHostInit(locality: LocalityLbEndpoints, endpoint: LbEndpoint, address: string): HostInit {
+  return {
+    address,
+    port: endpoint.address.portValue,
+    weight: endpoint.loadBalancingWeight,
+    healthy: isHealthyStatus(endpoint.healthStatus),
+    locality: locality.locality,
+    priority: locality.priority,
+  };
+}

@@ -1,0 +1,139 @@
+// One upstream endpoint (Envoy's "host"): its address, weight, health, locality and
+// per-host stats, plus the connection pool that reaches it.
+//
+// Stats are plain numbers (not StatsStore objects) because there can be many hosts and
+// they are only read by the admin /clusters page. Health is a mutable field: health
+// checking and outlier detection (later) flip it; load balancers read it at pick time.
+
+import type { Locality } from '../../config/model.js';
+import type { ConnectionPool } from './connection-pool.js';
+
+export interface HostStats {
+  cxTotal: number;
+  cxActive: number;
+  cxConnectFail: number;
+  rqTotal: number;
+  rqActive: number;
+  rqSuccess: number;
+  rqError: number;
+  rqTimeout: number;
+}
+
+export interface Host {
+  readonly address: string;
+  readonly port: number;
+  /** "ip:port", IPv6 in brackets ("[::1]:80"). */
+  readonly addressString: string;
+  weight: number;
+  /** Healthy unless the endpoint's health_status is UNHEALTHY/DRAINING/TIMEOUT (checks come later). */
+  healthy: boolean;
+  readonly locality: Locality | null;
+  readonly priority: number;
+  readonly stats: HostStats;
+  readonly pool: ConnectionPool;
+}
+
+export interface HostInit {
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly healthy: boolean;
+  readonly locality: Locality | null;
+  readonly priority: number;
+}
+
+/** Builds the pool for a host; called once, from the host's constructor. */
+export type PoolFactory = (host: Host) => ConnectionPool;
+
+/** "ip:port" with IPv6 literals bracketed, as Envoy prints addresses. */
+export function formatAddress(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Endpoint health_status values that take a host out of rotation. */
+export function isHealthyStatus(status: string): boolean {
+  return status !== 'UNHEALTHY' && status !== 'DRAINING' && status !== 'TIMEOUT';
+}
+
+export function createHostStats(): HostStats {
+  return {
+    cxTotal: 0,
+    cxActive: 0,
+    cxConnectFail: 0,
+    rqTotal: 0,
+    rqActive: 0,
+    rqSuccess: 0,
+    rqError: 0,
+    rqTimeout: 0,
+  };
+}
+
+class UpstreamHost implements Host {
+  readonly address: string;
+  readonly port: number;
+  readonly addressString: string;
+  weight: number;
+  healthy: boolean;
+  readonly locality: Locality | null;
+  readonly priority: number;
+  readonly stats: HostStats = createHostStats();
+  readonly pool: ConnectionPool;
+
+  constructor(init: HostInit, createPool: PoolFactory) {
+    this.address = init.address;
+    this.port = init.port;
+    this.addressString = formatAddress(init.address, init.port);
+    this.weight = init.weight;
+    this.healthy = init.healthy;
+    this.locality = init.locality;
+    this.priority = init.priority;
+    this.pool = createPool(this);
+  }
+}
+
+export function createHost(init: HostInit, createPool: PoolFactory): Host {
+  return new UpstreamHost(init, createPool);
+}
+
+/**
+ * A LOGICAL_DNS cluster's single host: the address it connects to follows the latest
+ * DNS answer, while the Host object (and its pool, whose open connections keep working)
+ * stays the same. `address` is read by the pool at each new connect.
+ */
+export class LogicalHost implements Host {
+  private currentAddress: string;
+  private currentAddressString: string;
+  readonly port: number;
+  weight: number;
+  healthy: boolean;
+  readonly locality: Locality | null;
+  readonly priority: number;
+  readonly stats: HostStats = createHostStats();
+  readonly pool: ConnectionPool;
+
+  constructor(init: HostInit, createPool: PoolFactory) {
+    this.currentAddress = init.address;
+    this.currentAddressString = formatAddress(init.address, init.port);
+    this.port = init.port;
+    this.weight = init.weight;
+    this.healthy = init.healthy;
+    this.locality = init.locality;
+    this.priority = init.priority;
+    this.pool = createPool(this);
+  }
+
+  get address(): string {
+    return this.currentAddress;
+  }
+
+  get addressString(): string {
+    return this.currentAddressString;
+  }
+
+  /** Points new connections at `address`; existing connections are untouched. */
+  setAddress(address: string): void {
+    if (address === this.currentAddress) return;
+    this.currentAddress = address;
+    this.currentAddressString = formatAddress(address, this.port);
+  }
+}
