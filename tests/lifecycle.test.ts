@@ -63,7 +63,8 @@ describe('weft proxy process', () => {
   it('refuses to start on an invalid config and lists every error with its path', () => {
     const dir = tempDir();
     const path = join(dir, 'bad.yaml');
-    const cfg = configWithTag(backend.port, 'x') as Record<string, any>;
+    // Edit the YAML text form so the test reads like the config a user would break.
+    const cfg = JSON.parse(JSON.stringify(configWithTag(backend.port, 'x')));
     cfg.static_resources.clusters[0].lb_policy = 'MAGIC';
     cfg.static_resources.clusters[0].bogus_field = 1;
     cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route.cluster =

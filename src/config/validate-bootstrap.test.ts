@@ -395,6 +395,19 @@ describe('clusters', () => {
   });
 });
 
+test("admin's deprecated access_log_path becomes a file log ('/dev/null' means none)", () => {
+  for (const [path, count] of [
+    ['/dev/null', 0],
+    ['/var/log/admin.log', 1],
+  ] as const) {
+    const cfg = fixture();
+    cfg.admin.access_log_path = path;
+    const { bootstrap, issues } = validateBootstrap(cfg, createDefaultHttpFilterRegistry());
+    assert.deepEqual(issues, []);
+    assert.equal(bootstrap?.admin?.accessLog.length, count);
+  }
+});
+
 describe('cross checks', () => {
   test('undefined clusters referenced by routes and tcp_proxy', () => {
     const issues = issuesAfter((c) => {

@@ -57,6 +57,11 @@ export class LineReader {
     return end;
   }
 
+  /** True when the buffered partial line is a lone CR (half of an empty line). */
+  get pendingIsCr(): boolean {
+    return this.pendingLen === 1 && this.pending[0] === 0x0d;
+  }
+
   /** Drops any partial line (parser reset). */
   clear(): void {
     this.pendingLen = 0;

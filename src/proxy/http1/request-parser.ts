@@ -190,7 +190,10 @@ export class RequestParser {
   /** EOF from the peer: an error when it cut a message short, else null. */
   finish(): HttpParseError | null {
     if (this._error !== null) return this._error;
-    if (this.state === S_HEAD && this.inStartLine && this.reader.pendingBytes === 0) return null;
+    // Between messages, only CRLFs (or half of one) may have been received: not a message.
+    if (this.state === S_HEAD && this.inStartLine && (this.reader.pendingBytes === 0 || this.reader.pendingIsCr)) {
+      return null;
+    }
     this.fail(ParseErrorKind.PrematureEof, 0);
     return this._error;
   }
