@@ -228,7 +228,7 @@ export class ChunkedDecoder {
         return next;
       }
       if (++this.trailerCount > this.maxTrailerCount) return this.fail(ParseErrorKind.TooManyTrailers, pos);
-      const r = parseFieldLine(buf, s, lf, this.trailers);
+      const r = parseFieldLine(reader, this.trailers);
       if (r !== FIELD_OK) return this.fail(r, pos);
       pos = next;
     }

@@ -5,16 +5,21 @@
 
 import type { HeaderList } from '../http/headers.js';
 import { CH_COLON, CH_CR, CH_SP, CH_TAB, FIELD_VALUE, TOKEN_LOWER } from './char-tables.js';
+import { knownHeaderName } from './header-names.js';
+import type { LineReader } from './line-reader.js';
 import { ParseErrorKind } from './parse-error.js';
 
 /** parseFieldLine() succeeded. Any other result is a ParseErrorKind. */
 export const FIELD_OK = -1;
 
 /**
- * Parses buf[start..lf] (lf = index of the terminating LF) as `name ":" OWS value OWS CRLF`.
- * The caller has handled the empty line that ends the section.
+ * Parses the reader's current line (buf[start..lf], lf = index of the terminating LF) as
+ * `name ":" OWS value OWS CRLF`. The caller has handled the empty line ending the section.
  */
-export function parseFieldLine(buf: Buffer, start: number, lf: number, out: HeaderList): number {
+export function parseFieldLine(line: LineReader, out: HeaderList): number {
+  const buf = line.buf;
+  const start = line.start;
+  const lf = line.lf;
   if (lf === start || buf[lf - 1] !== CH_CR) return ParseErrorKind.BareLf;
   const end = lf - 1;
   let c = buf[start];
@@ -42,18 +47,19 @@ export function parseFieldLine(buf: Buffer, start: number, lf: number, out: Head
     return ParseErrorKind.InvalidHeaderName;
   }
   if (i === start) return ParseErrorKind.MissingColon;
-  let name = buf.toString('latin1', start, i);
-  if (upper) name = name.toLowerCase();
+  let name = knownHeaderName(buf, start, i);
+  if (name === '') {
+    name = line.text(start, i);
+    if (upper) name = name.toLowerCase();
+  }
   i++;
   while (i < end && (buf[i] === CH_SP || buf[i] === CH_TAB)) i++;
   const vs = i;
-  let ve = i;
-  for (; i < end; i++) {
-    c = buf[i];
-    if (FIELD_VALUE[c] === 0) return c === CH_CR ? ParseErrorKind.BareCr : ParseErrorKind.InvalidHeaderValue;
-    if (c !== CH_SP && c !== CH_TAB) ve = i + 1;
-  }
-  out.push(name, vs === ve ? '' : buf.toString('latin1', vs, ve));
+  while (i < end && FIELD_VALUE[buf[i]] !== 0) i++;
+  if (i !== end) return buf[i] === CH_CR ? ParseErrorKind.BareCr : ParseErrorKind.InvalidHeaderValue;
+  let ve = end;
+  while (ve > vs && (buf[ve - 1] === CH_SP || buf[ve - 1] === CH_TAB)) ve--;
+  out.push(name, vs === ve ? '' : line.text(vs, ve));
   return FIELD_OK;
 }
 

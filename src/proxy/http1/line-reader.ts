@@ -2,8 +2,11 @@
 // input that may arrive split at any byte. A complete line inside one input buffer is
 // handed out in place (no copy); only a line split across execute() calls is copied into
 // a growable buffer, whose doubling keeps byte-at-a-time input linear, not quadratic.
+// It also hands out the lines' strings: when a whole head sits in one input buffer it is
+// decoded once (one latin1 call) and fields are sliced from that string in JS, which is
+// several times cheaper than one Buffer-to-string call per name and value.
 
-import { CH_LF } from './char-tables.js';
+import { CH_LF, latin1 } from './char-tables.js';
 
 /** Result of next(): more bytes are needed (the partial line was buffered). */
 export const LINE_NEED_MORE = -1;
@@ -21,6 +24,12 @@ export class LineReader {
   private pending: Buffer = EMPTY;
   private pendingLen = 0;
 
+  // The decoded window: winStr = latin1 of winBuf[winStart..winEnd).
+  private winBuf: Buffer = EMPTY;
+  private winStart = 0;
+  private winEnd = 0;
+  private winStr = '';
+
   /** Bytes of a partial line buffered so far. */
   get pendingBytes(): number {
     return this.pendingLen;
@@ -32,7 +41,12 @@ export class LineReader {
    * partial line is kept), or LINE_TOO_LONG when the line would exceed `budget` bytes.
    */
   next(data: Buffer, pos: number, budget: number): number {
-    const nl = data.indexOf(CH_LF, pos);
+    // Inside the decoded window the LF is found in the string (a JS builtin, no call
+    // into C++); the window ends with CRLFCRLF, so the search always succeeds there.
+    const nl =
+      data === this.winBuf && pos >= this.winStart && pos < this.winEnd
+        ? this.winStr.indexOf('\n', pos - this.winStart) + this.winStart
+        : data.indexOf(CH_LF, pos);
     if (this.pendingLen === 0) {
       if (nl === -1) {
         if (data.length - pos > budget) return LINE_TOO_LONG;
@@ -62,10 +76,41 @@ export class LineReader {
     return this.pendingLen === 1 && this.pending[0] === 0x0d;
   }
 
+  /**
+   * Decodes data[pos..] up to the first empty line at once, when no partial line is
+   * pending and the section fits in `max` bytes. Lines inside it get their strings by
+   * slicing. Must be closed with closeWindow() before `data` may change.
+   */
+  openWindow(data: Buffer, pos: number, max: number): void {
+    if (this.pendingLen !== 0) return;
+    const e = data.indexOf(CRLF_CRLF, pos);
+    if (e === -1 || e + 4 - pos > max) return;
+    this.winBuf = data;
+    this.winStart = pos;
+    this.winEnd = e + 4;
+    this.winStr = latin1(data, pos, e + 4);
+  }
+
+  closeWindow(): void {
+    if (this.winStr !== '') {
+      this.winBuf = EMPTY;
+      this.winStr = '';
+    }
+  }
+
+  /** The current line's bytes buf[start..end) as a latin1 string. */
+  text(start: number, end: number): string {
+    if (this.buf === this.winBuf && start >= this.winStart && end <= this.winEnd) {
+      return this.winStr.slice(start - this.winStart, end - this.winStart);
+    }
+    return latin1(this.buf, start, end);
+  }
+
   /** Drops any partial line (parser reset). */
   clear(): void {
     this.pendingLen = 0;
     this.buf = EMPTY;
+    this.closeWindow();
     if (this.pending.length > 4096) this.pending = EMPTY;
   }
 
@@ -84,3 +129,4 @@ export class LineReader {
 }
 
 const EMPTY = Buffer.alloc(0);
+const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');

@@ -32,7 +32,8 @@ const WEFT_STRICTER: Readonly<Record<string, string>> = {
   'http1.multiple_host': 'several Host fields are refused (RFC 9112 §3.2 MUST)',
   'http1.invalid_host': 'Host must be a valid authority (no spaces, userinfo, paths, empty)',
   'http1.invalid_url': 'target must match its form; no userinfo; * only for OPTIONS',
-  'http1.invalid_transfer_encoding': 'every Transfer-Encoding element must be a bare token (no params, no empty elements)',
+  'http1.invalid_transfer_encoding':
+    'every Transfer-Encoding element must be a bare token (no params, no empty elements)',
   'http1.chunked_not_final': 'chunked must be the final coding in a request (RFC 9112 §6.3)',
   'http1.unsupported_transfer_encoding': 'only plain chunked is implemented (gzip, chunked -> 501)',
   'http1.transfer_encoding_in_http10': 'Transfer-Encoding in HTTP/1.0 is faulty framing (RFC 9112 §6.1)',
@@ -413,6 +414,7 @@ it(`agrees with llhttp on ${ITERATIONS} generated requests (seed ${SEED})`, (t) 
         `Weft rejects (${details}: ${w.error!.message}) what llhttp accepts: ${JSON.stringify(input)}`,
       );
       tally[`weft-stricter ${details}`] = (tally[`weft-stricter ${details}`] ?? 0) + 1;
+      if (process.env.WEFT_FUZZ_SHOW === details) t.diagnostic(JSON.stringify(input));
     } else {
       const reason = llhttpStricterReason(o.error!, input, w.messages, binding.methods);
       assert.ok(reason !== null, `llhttp rejects (${o.error}) what Weft accepts: ${JSON.stringify(input)}`);

@@ -191,7 +191,11 @@ export class RequestParser {
   finish(): HttpParseError | null {
     if (this._error !== null) return this._error;
     // Between messages, only CRLFs (or half of one) may have been received: not a message.
-    if (this.state === S_HEAD && this.inStartLine && (this.reader.pendingBytes === 0 || this.reader.pendingIsCr)) {
+    if (
+      this.state === S_HEAD &&
+      this.inStartLine &&
+      (this.reader.pendingBytes === 0 || this.reader.pendingIsCr)
+    ) {
       return null;
     }
     this.fail(ParseErrorKind.PrematureEof, 0);
@@ -236,6 +240,15 @@ export class RequestParser {
   private readHead(data: Buffer, pos: number): number {
     const reader = this.reader;
     const max = this.limits.maxHeaderBytes;
+    reader.openWindow(data, pos, max - this.headBytes);
+    pos = this.readHeadLines(data, pos);
+    reader.closeWindow();
+    return pos;
+  }
+
+  private readHeadLines(data: Buffer, pos: number): number {
+    const reader = this.reader;
+    const max = this.limits.maxHeaderBytes;
     while (pos < data.length) {
       const next = reader.next(data, pos, max - this.headBytes);
       if (next === LINE_NEED_MORE) return data.length;
@@ -256,7 +269,7 @@ export class RequestParser {
       } else if (this.headerCount === 1 && (buf[s] === CH_SP || buf[s] === CH_TAB)) {
         r = ParseErrorKind.LeadingWhitespaceLine;
       } else {
-        r = parseFieldLine(buf, s, lf, this.headers);
+        r = parseFieldLine(reader, this.headers);
         if (r === FIELD_OK) r = this.onField();
       }
       if (r !== FIELD_OK) return this.fail(r, pos);
@@ -302,11 +315,11 @@ export class RequestParser {
     if (major !== 1 || minor > 1) return ParseErrorKind.UnsupportedVersion;
     if (minor === 0 && !this.limits.acceptHttp10) return ParseErrorKind.Http10NotAllowed;
     this.versionMinor = minor as 0 | 1;
-    this.method = methodString(buf, ms, me);
+    this.method = methodString(buf, ms, me, this.reader);
     const form = this.classifyTarget(buf, ts, te);
     if (form < 0) return ParseErrorKind.InvalidTarget;
     this.targetForm = form;
-    this.target = buf.toString('latin1', ts, te);
+    this.target = this.reader.text(ts, te);
     this.inStartLine = false;
     return FIELD_OK;
   }
@@ -314,12 +327,11 @@ export class RequestParser {
   /** RFC 9112 §3.2: which form the target has, -1 when none fits the method. */
   private classifyTarget(buf: Buffer, ts: number, te: number): number {
     const first = buf[ts];
-    const isConnect = te - ts > 0 && this.method === 'CONNECT';
-    if (isConnect) {
+    if (this.method === 'CONNECT') {
       // authority-form = uri-host ":" port (RFC 9112 §3.2.3), CONNECT only.
       const colon = buf.indexOf(0x3a, ts);
       if (!authorityOk(buf, ts, te) || colon === -1 || colon >= te) return -1;
-      this.targetAuthority = buf.toString('latin1', ts, te);
+      this.targetAuthority = this.reader.text(ts, te);
       return TARGET_AUTHORITY;
     }
     if (first === 0x2f) return TARGET_ORIGIN;
@@ -338,7 +350,7 @@ export class RequestParser {
     while (ae < te && buf[ae] !== 0x2f && buf[ae] !== 0x3f && buf[ae] !== 0x23) ae++;
     // userinfo ('@') is refused by authorityOk (RFC 9110 §4.2.4).
     if (!authorityOk(buf, as, ae)) return -1;
-    this.targetAuthority = buf.toString('latin1', as, ae);
+    this.targetAuthority = this.reader.text(as, ae);
     return TARGET_ABSOLUTE;
   }
 
@@ -449,13 +461,13 @@ export class RequestParser {
 }
 
 /** Interned strings for the common methods, so the hot path does not allocate them. */
-function methodString(buf: Buffer, s: number, e: number): string {
+function methodString(buf: Buffer, s: number, e: number, line: LineReader): string {
   const n = e - s;
   const c = buf[s];
   if (n === 3 && c === 0x47 && buf[s + 1] === 0x45 && buf[s + 2] === 0x54) return 'GET';
   if (n === 4 && c === 0x50 && buf[s + 1] === 0x4f && buf[s + 2] === 0x53 && buf[s + 3] === 0x54)
     return 'POST';
-  return buf.toString('latin1', s, e);
+  return line.text(s, e);
 }
 
 function authorityOk(buf: Buffer, s: number, e: number): boolean {

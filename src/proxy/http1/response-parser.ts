@@ -210,6 +210,15 @@ export class ResponseParser {
   private readHead(data: Buffer, pos: number): number {
     const reader = this.reader;
     const max = this.limits.maxHeaderBytes;
+    reader.openWindow(data, pos, max - this.headBytes);
+    pos = this.readHeadLines(data, pos);
+    reader.closeWindow();
+    return pos;
+  }
+
+  private readHeadLines(data: Buffer, pos: number): number {
+    const reader = this.reader;
+    const max = this.limits.maxHeaderBytes;
     while (pos < data.length) {
       const next = reader.next(data, pos, max - this.headBytes);
       if (next === LINE_NEED_MORE) return data.length;
@@ -229,7 +238,7 @@ export class ResponseParser {
       } else if (this.headerCount === 1 && (buf[s] === CH_SP || buf[s] === CH_TAB)) {
         r = ParseErrorKind.LeadingWhitespaceLine;
       } else {
-        r = parseFieldLine(buf, s, lf, this.headers);
+        r = parseFieldLine(reader, this.headers);
         if (r === FIELD_OK) r = this.onField();
       }
       if (r !== FIELD_OK) return this.fail(r, pos);
@@ -274,7 +283,7 @@ export class ResponseParser {
         if (FIELD_VALUE[c] === 0)
           return c === CH_CR ? ParseErrorKind.BareCr : ParseErrorKind.InvalidStatusLine;
       }
-      reason = buf.toString('latin1', s + 13, end);
+      reason = this.reader.text(s + 13, end);
     }
     this.statusCode = d0 * 100 + d1 * 10 + d2;
     this.reason = reason;

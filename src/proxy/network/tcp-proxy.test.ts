@@ -25,7 +25,9 @@ async function listen(server: net.Server): Promise<number> {
 }
 
 /** An upstream server; `onSocket` decides its behaviour. Its sockets allow half-open. */
-async function upstreamServer(onSocket: (s: net.Socket) => void): Promise<{ port: number; sockets: net.Socket[] }> {
+async function upstreamServer(
+  onSocket: (s: net.Socket) => void,
+): Promise<{ port: number; sockets: net.Socket[] }> {
   const sockets: net.Socket[] = [];
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
     sockets.push(s);
@@ -141,6 +143,11 @@ async function readExactly(s: net.Socket, n: number): Promise<string> {
   return text;
 }
 
+/** The proxy closed the connection: FIN ('end') or RST ('close' with an error). */
+function hungUp(s: net.Socket): Promise<unknown> {
+  return Promise.race([once(s, 'end'), once(s, 'close')]);
+}
+
 function counter(stats: StatsStore, name: string): number {
   return stats.counter(name).value;
 }
@@ -154,6 +161,7 @@ describe('tcp_proxy', () => {
     const proxy = await startProxy(clusterConfig('echo', [endpoint('127.0.0.1', up.port)]));
     const c = client(proxy.port);
     await once(c, 'connect');
+    const clientPort = c.localPort;
     c.write('hello');
     assert.equal(await readExactly(c, 5), 'hello');
     c.end('!!');
@@ -165,7 +173,7 @@ describe('tcp_proxy', () => {
     assert.equal(info.bytesSent, 7);
     assert.equal(info.upstreamCluster, 'echo');
     assert.equal(info.upstreamHost, `127.0.0.1:${up.port}`);
-    assert.equal(info.downstreamRemoteAddress, `127.0.0.1:${c.localPort}`);
+    assert.equal(info.downstreamRemoteAddress, `127.0.0.1:${clientPort}`);
     assert.equal(info.downstreamLocalAddress, `127.0.0.1:${proxy.port}`);
     assert.match(info.upstreamLocalAddress, /^127\.0\.0\.1:\d+$/);
     assert.equal(info.responseFlags, 0);
@@ -220,36 +228,29 @@ describe('tcp_proxy', () => {
   it('applies backpressure: 20 MiB to a stalled reader is not buffered in the proxy, then arrives intact', async () => {
     const size = 20 * 1024 * 1024;
     const payload = Buffer.alloc(size);
-    for (let i = 0; i < size; i += 4096) payload.writeUInt32LE(i * 2654435761 >>> 0, i);
+    for (let i = 0; i < size; i += 4096) payload.writeUInt32LE((i * 2654435761) >>> 0, i);
     let upstreamSide!: net.Socket;
-    const serverReceived = new Promise<Buffer>((resolve) => {
-      void upstreamServer((s) => {
-        upstreamSide = s;
-        s.pause(); // the slow reader: reads nothing until the test says so
-        const parts: Buffer[] = [];
-        s.on('data', (d: Buffer) => parts.push(d));
-        s.on('end', () => {
-          resolve(Buffer.concat(parts));
-          s.end();
-        });
-      }).then((u) => startUp(u.port));
+    let received!: (b: Buffer) => void;
+    const serverReceived = new Promise<Buffer>((r) => {
+      received = r;
+    });
+    const up = await upstreamServer((s) => {
+      upstreamSide = s;
+      s.pause(); // the slow reader: reads nothing until the test says so
+      const parts: Buffer[] = [];
+      s.on('data', (d: Buffer) => parts.push(d));
+      s.on('end', () => {
+        received(Buffer.concat(parts));
+        s.end();
+      });
     });
     let proxyUpstream!: net.Socket;
-    let proxy!: Proxy;
-    let ready!: () => void;
-    const started = new Promise<void>((r) => {
-      ready = r;
+    const proxy = await startProxy(clusterConfig('big', [endpoint('127.0.0.1', up.port)]), {
+      connect: (port, address) => {
+        proxyUpstream = net.connect({ port, host: address, allowHalfOpen: true, noDelay: true });
+        return proxyUpstream;
+      },
     });
-    const startUp = async (upPort: number) => {
-      proxy = await startProxy(clusterConfig('big', [endpoint('127.0.0.1', upPort)]), {
-        connect: (port, address) => {
-          proxyUpstream = net.connect({ port, host: address, allowHalfOpen: true, noDelay: true });
-          return proxyUpstream;
-        },
-      });
-      ready();
-    };
-    await started;
     const c = client(proxy.port);
     c.end(payload);
     // Wait until the relay stops making progress (the reader is stalled).
@@ -272,10 +273,10 @@ describe('tcp_proxy', () => {
     assert.equal(proxy.downstreams[0].isPaused(), true, 'downstream reading is paused');
     assert.ok(counter(proxy.stats, 'tcp.tcp_in.downstream_flow_control_paused_reading_total') > 0);
     upstreamSide.resume();
-    const received = await serverReceived;
-    assert.equal(received.length, size);
+    const got = await serverReceived;
+    assert.equal(got.length, size);
     assert.equal(
-      createHash('sha256').update(received).digest('hex'),
+      createHash('sha256').update(got).digest('hex'),
       createHash('sha256').update(payload).digest('hex'),
     );
     const info = await proxy.nextLog();
@@ -284,7 +285,9 @@ describe('tcp_proxy', () => {
 
   it('closes both sides after idle_timeout without traffic (manual clock)', async () => {
     const up = await upstreamServer((s) => s.on('data', (d) => s.write(d)));
-    const proxy = await startProxy(clusterConfig('c', [endpoint('127.0.0.1', up.port)]), { idleTimeoutMs: 1000 });
+    const proxy = await startProxy(clusterConfig('c', [endpoint('127.0.0.1', up.port)]), {
+      idleTimeoutMs: 1000,
+    });
     const c = client(proxy.port);
     c.write('a');
     await readExactly(c, 1); // connected; idle timer armed at t=0
@@ -297,7 +300,7 @@ describe('tcp_proxy', () => {
     assert.equal(proxy.downstreams[0].destroyed, false);
     proxy.clock.advance(1); // t=1600: 1000 ms idle
     assert.equal(proxy.downstreams[0].destroyed, true);
-    await once(c, 'close');
+    await once(c, 'end');
     const info = await proxy.nextLog();
     assert.equal(info.bytesSent, 2);
     assert.equal(counter(proxy.stats, 'tcp.tcp_in.idle_timeout'), 1);
@@ -308,7 +311,7 @@ describe('tcp_proxy', () => {
     const proxy = await startProxy(clusterConfig('dead', [endpoint('127.0.0.1', port)]));
     const c = client(proxy.port);
     c.write('hello?');
-    await once(c, 'close');
+    await hungUp(c);
     const info = await proxy.nextLog();
     assert.equal(info.responseFlags, ResponseFlag.UpstreamConnectionFailure);
     assert.match(info.upstreamTransportFailureReason, /ECONNREFUSED/);
@@ -318,31 +321,54 @@ describe('tcp_proxy', () => {
   });
 
   it('logs UF and counts a connect timeout (manual clock)', async () => {
-    const proxy = await startProxy(clusterConfig('slow', [endpoint('127.0.0.1', 9)], { connectTimeoutMs: 300 }), {
-      connect: () => new net.Socket(),
-    });
+    const proxy = await startProxy(
+      clusterConfig('slow', [endpoint('127.0.0.1', 9)], { connectTimeoutMs: 300 }),
+      {
+        connect: () => new net.Socket(),
+      },
+    );
     const c = client(proxy.port);
     await once(c, 'connect');
     while (proxy.downstreams.length === 0) await new Promise((r) => setImmediate(r));
     proxy.clock.advance(300);
-    await once(c, 'close');
+    await hungUp(c);
     const info = await proxy.nextLog();
     assert.equal(info.responseFlags, ResponseFlag.UpstreamConnectionFailure);
     assert.equal(counter(proxy.stats, 'cluster.slow.upstream_cx_connect_timeout'), 1);
     assert.equal(counter(proxy.stats, 'cluster.slow.upstream_cx_connect_fail'), 1);
   });
 
+  it('does not count a connect failure when the client leaves while connecting', async () => {
+    const sockets: net.Socket[] = [];
+    const proxy = await startProxy(clusterConfig('slow', [endpoint('127.0.0.1', 9)]), {
+      connect: () => {
+        const s = new net.Socket();
+        sockets.push(s);
+        return s;
+      },
+    });
+    const c = client(proxy.port);
+    await once(c, 'connect');
+    while (sockets.length === 0) await new Promise((r) => setImmediate(r));
+    c.resetAndDestroy();
+    const info = await proxy.nextLog();
+    assert.equal(sockets[0].destroyed, true, 'the pending upstream connect is abandoned');
+    assert.equal(info.responseFlags, 0);
+    assert.equal(counter(proxy.stats, 'cluster.slow.upstream_cx_connect_fail'), 0);
+    assert.equal(proxy.stats.gauge('cluster.slow.upstream_cx_active').value, 0);
+  });
+
   it('logs UH when no host is healthy and NC when the cluster does not exist', async () => {
     const proxy = await startProxy(clusterConfig('sick', [endpoint('127.0.0.1', 9, 1, 'UNHEALTHY')]));
     const c = client(proxy.port);
-    await once(c, 'close');
+    await hungUp(c);
     const info = await proxy.nextLog();
     assert.equal(info.responseFlags, ResponseFlag.NoHealthyUpstream);
     assert.equal(counter(proxy.stats, 'cluster.sick.upstream_cx_none_healthy'), 1);
 
     const proxy2 = await startProxy(null, { clusterName: 'nope' });
     const c2 = client(proxy2.port);
-    await once(c2, 'close');
+    await hungUp(c2);
     const info2 = await proxy2.nextLog();
     assert.equal(info2.responseFlags, ResponseFlag.NoClusterFound);
     assert.equal(counter(proxy2.stats, 'tcp.tcp_in.downstream_cx_no_route'), 1);

@@ -22,8 +22,8 @@ import type { TcpProxy } from '../../config/model.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { Counter, StatsStore } from '../stats/store.js';
 import { createStreamInfo, ResponseFlag, type StreamInfo } from '../stream-info.js';
-import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { ConnectFn } from '../upstream/connection-pool.js';
 import { formatAddress, type Host } from '../upstream/host.js';
 
@@ -88,6 +88,8 @@ class TcpProxySession {
   private host: Host | null = null;
   private upstream: net.Socket | null = null;
   private connected = false;
+  /** The downstream went away while we were still connecting; not an upstream failure. */
+  private abandoned = false;
   private downstreamClosed = false;
   private upstreamClosed = false;
   private downstreamPaused = false;
@@ -277,14 +279,18 @@ class TcpProxySession {
   };
 
   private readonly onUpstreamError = (err: Error): void => {
-    if (this.info.upstreamTransportFailureReason === '') this.info.upstreamTransportFailureReason = err.message;
+    if (this.info.upstreamTransportFailureReason === '')
+      this.info.upstreamTransportFailureReason = err.message;
   };
 
   private readonly onDownstreamClose = (hadError: boolean): void => {
     this.downstreamClosed = true;
     const upstream = this.upstream;
     if (upstream !== null && !this.upstreamClosed) {
-      if (!this.connected || hadError) upstream.destroy();
+      if (!this.connected) {
+        this.abandoned = true;
+        upstream.destroy();
+      } else if (hadError) upstream.destroy();
       else if (upstream.writableFinished) upstream.destroy();
       else upstream.end();
     }
@@ -300,7 +306,9 @@ class TcpProxySession {
     cluster.stats.upstream_cx_active.value--;
     host.stats.cxActive--;
     const downstream = this.downstream;
-    if (!this.connected) {
+    if (this.abandoned) {
+      // Connect attempt cancelled because the downstream closed first.
+    } else if (!this.connected) {
       cluster.stats.upstream_cx_connect_fail.value++;
       host.stats.cxConnectFail++;
       this.info.responseFlags |= ResponseFlag.UpstreamConnectionFailure;

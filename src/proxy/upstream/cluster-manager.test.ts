@@ -27,14 +27,26 @@ class Waiter implements PoolWaiter {
 
 function manager() {
   const resolver = createFakeResolver();
-  const cm = createClusterManager({ stats: new StatsStore(), clock: createManualClock(), resolver, random: () => 0 });
+  const cm = createClusterManager({
+    stats: new StatsStore(),
+    clock: createManualClock(),
+    resolver,
+    random: () => 0,
+  });
   return { cm, resolver };
 }
 
 describe('cluster manager', () => {
   it('configEqual compares structurally', () => {
-    assert.ok(configEqual(clusterConfig('a', [endpoint('1.1.1.1', 1)]), clusterConfig('a', [endpoint('1.1.1.1', 1)])));
-    assert.ok(!configEqual(clusterConfig('a', [endpoint('1.1.1.1', 1)]), clusterConfig('a', [endpoint('1.1.1.1', 2)])));
+    assert.ok(
+      configEqual(clusterConfig('a', [endpoint('1.1.1.1', 1)]), clusterConfig('a', [endpoint('1.1.1.1', 1)])),
+    );
+    assert.ok(
+      !configEqual(
+        clusterConfig('a', [endpoint('1.1.1.1', 1)]),
+        clusterConfig('a', [endpoint('1.1.1.1', 2)]),
+      ),
+    );
     assert.ok(!configEqual({ a: 1 }, { a: 1, b: undefined }));
     assert.ok(!configEqual([1, 2], { 0: 1, 1: 2 }));
   });
@@ -76,7 +88,11 @@ describe('cluster manager', () => {
         cm.all().map((c) => c.name),
         ['keep', 'change', 'added'],
       );
-      assert.equal(idleConns.get('keep')!.socket.destroyed, false, 'unchanged cluster keeps its idle connection');
+      assert.equal(
+        idleConns.get('keep')!.socket.destroyed,
+        false,
+        'unchanged cluster keeps its idle connection',
+      );
       assert.equal(keep!.hosts[0].pool.idleCount, 1);
       assert.equal(idleConns.get('change')!.socket.destroyed, true, 'old pool drained');
       assert.equal(idleConns.get('remove')!.socket.destroyed, true);

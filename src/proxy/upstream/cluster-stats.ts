@@ -85,7 +85,14 @@ class ClusterStatsImpl implements ClusterStats {
     this.update_success = c('update_success');
     this.update_failure = c('update_failure');
     // 1xx responses have no class counter in Envoy's cluster stats.
-    this.byClass = [null, null, this.upstream_rq_2xx, this.upstream_rq_3xx, this.upstream_rq_4xx, this.upstream_rq_5xx];
+    this.byClass = [
+      null,
+      null,
+      this.upstream_rq_2xx,
+      this.upstream_rq_3xx,
+      this.upstream_rq_4xx,
+      this.upstream_rq_5xx,
+    ];
   }
 
   recordResponse(code: number): void {

@@ -2,18 +2,33 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StatsStore } from '../stats/store.js';
 import { createUpstreamCluster, type UpstreamClusterDeps } from './cluster.js';
-import { clusterConfig, createFakeResolver, endpoint, type FakeResolver, flushMicrotasks } from './testing/fixtures.js';
+import {
+  clusterConfig,
+  createFakeResolver,
+  endpoint,
+  type FakeResolver,
+  flushMicrotasks,
+} from './testing/fixtures.js';
 import { createManualClock, type ManualClock } from './testing/manual-clock.js';
 
 function deps(): UpstreamClusterDeps & { clock: ManualClock; resolver: FakeResolver; stats: StatsStore } {
-  return { stats: new StatsStore(), clock: createManualClock(), resolver: createFakeResolver(), random: () => 0 };
+  return {
+    stats: new StatsStore(),
+    clock: createManualClock(),
+    resolver: createFakeResolver(),
+    random: () => 0,
+  };
 }
 
 describe('STATIC cluster', () => {
   it('builds hosts from load_assignment with weights, health and membership gauges', async () => {
     const d = deps();
     const c = createUpstreamCluster(
-      clusterConfig('web', [endpoint('10.0.0.1', 80, 2), endpoint('::1', 81, 1, 'DRAINING'), endpoint('10.0.0.3', 82)]),
+      clusterConfig('web', [
+        endpoint('10.0.0.1', 80, 2),
+        endpoint('::1', 81, 1, 'DRAINING'),
+        endpoint('10.0.0.3', 82),
+      ]),
       d,
     );
     await c.initialized;
@@ -57,7 +72,10 @@ describe('STRICT_DNS cluster', () => {
     d.resolver.answers.set('a.svc', ['10.0.0.1', '10.0.0.2']);
     d.resolver.answers.set('b.svc', ['10.0.1.1']);
     const c = createUpstreamCluster(
-      clusterConfig('dns', [endpoint('a.svc', 80, 3), endpoint('b.svc', 90)], { type: 'STRICT_DNS', dnsRefreshRateMs: 1000 }),
+      clusterConfig('dns', [endpoint('a.svc', 80, 3), endpoint('b.svc', 90)], {
+        type: 'STRICT_DNS',
+        dnsRefreshRateMs: 1000,
+      }),
       d,
     );
     assert.equal(c.chooseHost(), null, 'no hosts before the first answer');
@@ -106,7 +124,10 @@ describe('STRICT_DNS cluster', () => {
 
   it('is initialized even when the first resolution fails, and stops refreshing once drained', async () => {
     const d = deps();
-    const c = createUpstreamCluster(clusterConfig('dns', [endpoint('nx.svc', 80)], { type: 'STRICT_DNS' }), d);
+    const c = createUpstreamCluster(
+      clusterConfig('dns', [endpoint('nx.svc', 80)], { type: 'STRICT_DNS' }),
+      d,
+    );
     await c.initialized;
     assert.equal(c.hosts.length, 0);
     assert.equal(d.stats.counter('cluster.dns.update_failure').value, 1);
@@ -122,7 +143,10 @@ describe('LOGICAL_DNS cluster', () => {
     const d = deps();
     d.resolver.answers.set('api.example', ['10.1.0.1', '10.1.0.2']);
     const c = createUpstreamCluster(
-      clusterConfig('logical', [endpoint('api.example', 443, 4)], { type: 'LOGICAL_DNS', dnsRefreshRateMs: 2000 }),
+      clusterConfig('logical', [endpoint('api.example', 443, 4)], {
+        type: 'LOGICAL_DNS',
+        dnsRefreshRateMs: 2000,
+      }),
       d,
     );
     await c.initialized;

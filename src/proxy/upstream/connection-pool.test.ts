@@ -72,10 +72,13 @@ async function setup(options: Partial<ConnectionPoolOptions> = {}, connect?: Con
     ...options,
   };
   let pool: ConnectionPool | null = null;
-  const host = createHost({ address: '127.0.0.1', port, weight: 1, healthy: true, locality: null, priority: 0 }, (h) => {
-    pool = createConnectionPool(h, opts, { clock, stats: clusterStats, connect });
-    return pool;
-  });
+  const host = createHost(
+    { address: '127.0.0.1', port, weight: 1, healthy: true, locality: null, priority: 0 },
+    (h) => {
+      pool = createConnectionPool(h, opts, { clock, stats: clusterStats, connect });
+      return pool;
+    },
+  );
   cleanups.push(() => {
     host.pool.close();
     for (const s of serverSockets) s.destroy();
@@ -183,7 +186,9 @@ describe('connection pool', () => {
     const closedPort = (probe.address() as net.AddressInfo).port;
     probe.close();
     await once(probe, 'close');
-    const f = await setup({}, (_port, address) => net.connect({ port: closedPort, host: address, noDelay: true }));
+    const f = await setup({}, (_port, address) =>
+      net.connect({ port: closedPort, host: address, noDelay: true }),
+    );
     const w = new TestWaiter();
     f.pool.acquire(w);
     await w.done;

@@ -78,7 +78,8 @@ export interface ConnectionPool {
 /** Opens a TCP connection; injectable so tests can supply a socket that never connects. */
 export type ConnectFn = (port: number, address: string) => net.Socket;
 
-export const defaultConnect: ConnectFn = (port, address) => net.connect({ port, host: address, noDelay: true });
+export const defaultConnect: ConnectFn = (port, address) =>
+  net.connect({ port, host: address, noDelay: true });
 
 export interface ConnectionPoolOptions {
   readonly connectTimeoutMs: number;
@@ -156,7 +157,6 @@ class Pool implements ConnectionPool {
   private connecting = 0;
   private busy = 0;
   private draining = false;
-  private closed = false;
   private idleTimer: Timer | null = null;
   private readonly connect: ConnectFn;
   private readonly onIdleSweep = () => this.sweepIdle();
@@ -233,7 +233,6 @@ class Pool implements ConnectionPool {
 
   close(): void {
     this.draining = true;
-    this.closed = true;
     if (this.idleTimer !== null) {
       this.idleTimer.cancel();
       this.idleTimer = null;
@@ -350,7 +349,7 @@ class Pool implements ConnectionPool {
     const timeout = this.options.idleTimeoutMs;
     if (timeout === null || this.idleTimer !== null || this.idle.length === 0) return;
     const due = this.idle[0].idleSince + timeout - this.deps.clock.monotonic();
-    this.idleTimer = this.deps.clock.setTimer(due > 0 ? due : 0, this.onIdleSweep);
+    this.idleTimer = this.deps.clock.setTimer(Math.max(due, 0), this.onIdleSweep);
   }
 
   private sweepIdle(): void {

@@ -27,7 +27,11 @@ export interface Discovery {
 }
 
 /** The HostInit of an endpoint reached at `address` (an IP, for DNS-resolved endpoints). */
-export function endpointHostInit(locality: LocalityLbEndpoints, endpoint: LbEndpoint, address: string): HostInit {
+export function endpointHostInit(
+  locality: LocalityLbEndpoints,
+  endpoint: LbEndpoint,
+  address: string,
+): HostInit {
   return {
     address,
     port: endpoint.address.portValue,

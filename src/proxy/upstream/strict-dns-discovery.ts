@@ -38,7 +38,8 @@ class StrictDnsDiscovery implements Discovery {
       this.markInitialized = resolve;
     });
     for (const locality of cluster.config.loadAssignment.endpoints) {
-      for (const endpoint of locality.lbEndpoints) this.targets.push(new ResolveTarget(this, locality, endpoint));
+      for (const endpoint of locality.lbEndpoints)
+        this.targets.push(new ResolveTarget(this, locality, endpoint));
     }
     this.unresolved = this.targets.length;
     if (this.unresolved === 0) this.markInitialized();

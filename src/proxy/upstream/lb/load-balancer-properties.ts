@@ -49,7 +49,10 @@ export function describeLoadBalancerProperties(name: string, factory: TestLoadBa
       const counts = pickCounts(factory(hosts), picks);
       for (const h of hosts) {
         const share = (counts.get(h) ?? 0) / picks;
-        assert.ok(Math.abs(share - h.weight / total) <= 0.02, `${h.address} weight ${h.weight} share ${share}`);
+        assert.ok(
+          Math.abs(share - h.weight / total) <= 0.02,
+          `${h.address} weight ${h.weight} share ${share}`,
+        );
       }
     });
 

@@ -26,7 +26,12 @@ describe('round robin', () => {
   });
 
   it('rotates equal weights from a random start, skipping unhealthy hosts', () => {
-    const hosts = [testHost('10.0.0.1'), testHost('10.0.0.2', 1, false), testHost('10.0.0.3'), testHost('10.0.0.4')];
+    const hosts = [
+      testHost('10.0.0.1'),
+      testHost('10.0.0.2', 1, false),
+      testHost('10.0.0.3'),
+      testHost('10.0.0.4'),
+    ];
     const lb = createRoundRobinLoadBalancer(hosts, () => 0.3); // start index 1
     const seq = Array.from({ length: 6 }, () => lb.chooseHost()?.address);
     assert.deepEqual(seq, ['10.0.0.3', '10.0.0.4', '10.0.0.1', '10.0.0.3', '10.0.0.4', '10.0.0.1']);

@@ -6,17 +6,29 @@ import type { ConnectionPool } from '../connection-pool.js';
 import type { DnsResolver } from '../dns.js';
 import { createHost, type Host } from '../host.js';
 
-export function endpoint(address: string, port: number, weight = 1, healthStatus: LbEndpoint['healthStatus'] = 'UNKNOWN'): LbEndpoint {
+export function endpoint(
+  address: string,
+  port: number,
+  weight = 1,
+  healthStatus: LbEndpoint['healthStatus'] = 'UNKNOWN',
+): LbEndpoint {
   return { address: { address, portValue: port }, loadBalancingWeight: weight, healthStatus };
 }
 
-export function clusterConfig(name: string, endpoints: readonly LbEndpoint[], overrides: Partial<Cluster> = {}): Cluster {
+export function clusterConfig(
+  name: string,
+  endpoints: readonly LbEndpoint[],
+  overrides: Partial<Cluster> = {},
+): Cluster {
   return {
     name,
     type: 'STATIC',
     connectTimeoutMs: 5000,
     lbPolicy: 'ROUND_ROBIN',
-    loadAssignment: { clusterName: name, endpoints: [{ locality: null, lbEndpoints: endpoints, loadBalancingWeight: null, priority: 0 }] },
+    loadAssignment: {
+      clusterName: name,
+      endpoints: [{ locality: null, lbEndpoints: endpoints, loadBalancingWeight: null, priority: 0 }],
+    },
     dnsRefreshRateMs: 5000,
     dnsLookupFamily: 'AUTO',
     perConnectionBufferLimitBytes: 1024 * 1024,

@@ -43,7 +43,10 @@ export function createManualClock(startWallMs = 1_700_000_000_000): ManualClock 
         timers = timers.filter((t) => !t.cancelled);
         let next: ManualTimer | null = null;
         for (const t of timers) {
-          if (t.due <= target && (next === null || t.due < next.due || (t.due === next.due && t.seq < next.seq))) {
+          if (
+            t.due <= target &&
+            (next === null || t.due < next.due || (t.due === next.due && t.seq < next.seq))
+          ) {
             next = t;
           }
         }
