@@ -7,7 +7,7 @@ import { ConfigError, ERROR_CODES } from './errors.js';
 
 test('every error code is documented in docs/errors.md, and only those', () => {
   const doc = readFileSync(resolve(import.meta.dirname, '../../../docs/errors.md'), 'utf8');
-  const documented = [...doc.matchAll(/^\| `(WEFT_[A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
+  const documented = [...doc.matchAll(/^\| `(WEFT_[A-Z_]+)` +\|/gm)].map((m) => m[1]).sort();
   assert.deepEqual(documented, Object.keys(ERROR_CODES).sort());
 });
 
