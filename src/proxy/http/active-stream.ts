@@ -347,9 +347,13 @@ export class ActiveStream implements PoolWaiter {
     const upstream = this.upstream;
     if (parser === null || upstream === null) return;
     this.cluster!.stats.upstream_cx_rx_bytes_total.value += data.length;
-    this.conn.cork();
+    const conn = this.conn;
+    conn.batchWrites();
     const n = parser.execute(data);
-    this.conn.uncork();
+    if (!conn.flush() && this.upstream !== null) {
+      this.upstreamPaused = true;
+      this.upstream.socket.pause();
+    }
     if (parser.error !== null) {
       this.onUpstreamProtocolError(parser.error.message);
     } else if (n < data.length && this.upstream === null) {

@@ -17,6 +17,8 @@ import type { HeaderList } from './headers.js';
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** How long an idle keep-alive connection may stay open once draining started. */
 const DRAIN_IDLE_GRACE_MS = 1000;
+/** Batched writes up to this size are copied into one buffer; larger ones are written as they are. */
+const MAX_COALESCE_BYTES = 16 * 1024;
 
 export class Http1ServerConnection implements Drainable {
   readonly socket: Socket;
@@ -35,6 +37,9 @@ export class Http1ServerConnection implements Drainable {
   private peerEnded = false;
   private lastActivity: number;
   private idleTimerArmed = false;
+  private batchDepth = 0;
+  private readonly batch: Array<string | Buffer> = [];
+  private batchBytes = 0;
 
   // Bound once per connection; also attached to upstream sockets for the current stream.
   readonly onUpstreamData: (data: Buffer) => void;
@@ -118,7 +123,9 @@ export class Http1ServerConnection implements Drainable {
 
   private feed(data: Buffer): void {
     const parser = this.parser;
+    this.batchWrites();
     const n = parser.execute(data);
+    this.flush();
     if (parser.error !== null) {
       this.onParseError(parser.error);
       return;
@@ -169,7 +176,7 @@ export class Http1ServerConnection implements Drainable {
   // --- called by the stream ------------------------------------------------------------
 
   write100Continue(): void {
-    this.socket.write(CONTINUE_100, 'latin1');
+    this.out(CONTINUE_100);
   }
 
   /** Writes the response head; adds `connection: close` when this response ends the connection. */
@@ -181,24 +188,75 @@ export class Http1ServerConnection implements Drainable {
     if (this.closeAfterResponse) headers.push('connection', 'close');
     const head = responseHead(status, headers, framing, 1);
     this.rt.stats.cxTxBytes.value += head.length;
-    this.socket.write(head, 'latin1');
+    this.out(head);
   }
 
   /** Writes body bytes; returns false when the socket buffer is full (wait for drain). */
   writeBody(chunk: Buffer, chunked: boolean): boolean {
-    const socket = this.socket;
     this.rt.stats.cxTxBytes.value += chunk.length;
     if (chunked) {
       if (chunk.length === 0) return true;
-      socket.write(chunkHeader(chunk.length), 'latin1');
-      socket.write(chunk);
-      return socket.write(CRLF, 'latin1');
+      this.out(chunkHeader(chunk.length));
+      this.out(chunk);
+      return this.out(CRLF);
     }
-    return socket.write(chunk);
+    return this.out(chunk);
   }
 
   endBody(chunked: boolean): void {
-    if (chunked) this.socket.write(CHUNK_END, 'latin1');
+    if (chunked) this.out(CHUNK_END);
+  }
+
+  /**
+   * Starts collecting writes: everything written until `flush()` goes out in one write
+   * (one syscall for a response head and its body), which matters on the hot path.
+   */
+  batchWrites(): void {
+    this.batchDepth++;
+  }
+
+  /** Ends a batch (batches nest); writes what was collected; false when the socket buffer is full. */
+  flush(): boolean {
+    if (this.batchDepth > 0) this.batchDepth--;
+    if (this.batchDepth > 0) return true;
+    const batch = this.batch;
+    const n = batch.length;
+    if (n === 0) return true;
+    const socket = this.socket;
+    let ok: boolean;
+    if (n === 1) {
+      const piece = batch[0];
+      ok = typeof piece === 'string' ? socket.write(piece, 'latin1') : socket.write(piece);
+    } else if (this.batchBytes <= MAX_COALESCE_BYTES) {
+      const buf = Buffer.allocUnsafe(this.batchBytes);
+      let off = 0;
+      for (let i = 0; i < n; i++) {
+        const piece = batch[i];
+        off += typeof piece === 'string' ? buf.write(piece, off, 'latin1') : piece.copy(buf, off);
+      }
+      ok = socket.write(buf);
+    } else {
+      socket.cork();
+      for (let i = 0; i < n; i++) {
+        const piece = batch[i];
+        if (typeof piece === 'string') socket.write(piece, 'latin1');
+        else socket.write(piece);
+      }
+      socket.uncork();
+      ok = !socket.writableNeedDrain;
+    }
+    batch.length = 0;
+    this.batchBytes = 0;
+    return ok;
+  }
+
+  private out(piece: string | Buffer): boolean {
+    if (this.batchDepth > 0) {
+      this.batch.push(piece);
+      this.batchBytes += piece.length;
+      return true;
+    }
+    return typeof piece === 'string' ? this.socket.write(piece, 'latin1') : this.socket.write(piece);
   }
 
   /** Stops reading from downstream (request-body backpressure). */
@@ -208,14 +266,6 @@ export class Http1ServerConnection implements Drainable {
 
   resumeReading(): void {
     if (!this.closed && this.pendingInput === null) this.socket.resume();
-  }
-
-  cork(): void {
-    this.socket.cork();
-  }
-
-  uncork(): void {
-    this.socket.uncork();
   }
 
   /** The current stream finished (response written, request read or abandoned). */
@@ -243,6 +293,8 @@ export class Http1ServerConnection implements Drainable {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.batchDepth = 0;
+    this.flush();
     this.socket.end();
     // A peer that never reads must not hold the socket forever.
     this.rt.clock.setTimer(this.rt.config.drainTimeoutMs, () => this.socket.destroy());
