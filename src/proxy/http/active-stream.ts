@@ -22,7 +22,12 @@ import {
 } from '../router/route-table.js';
 import { createStreamInfo, ResponseFlag, type StreamInfo } from '../stream-info.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
-import type { PendingRequest, PoolWaiter, UpstreamConnection } from '../upstream/connection-pool.js';
+import type {
+  PendingRequest,
+  PoolWaiter,
+  UpstreamConnection,
+  UpstreamConnectionUser,
+} from '../upstream/connection-pool.js';
 import type { Host } from '../upstream/host.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
 import type { Http1ServerConnection } from './http1-server-connection.js';
@@ -33,7 +38,7 @@ const FRAMING_CHUNKED: BodyFraming = { kind: 'chunked' };
 /** Attempts on a fresh connection when a reused keep-alive connection was closed under us. */
 const MAX_STALE_CONNECTION_RETRIES = 3;
 
-export class ActiveStream implements PoolWaiter {
+export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
   private readonly conn: Http1ServerConnection;
   private readonly head: RequestHead | null;
   readonly info: StreamInfo;
@@ -284,11 +289,7 @@ export class ActiveStream implements PoolWaiter {
     const socket = upstream.socket;
     info.upstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
     const conn = this.conn;
-    socket.on('data', conn.onUpstreamData);
-    socket.on('end', conn.onUpstreamEnd);
-    socket.on('close', conn.onUpstreamClose);
-    socket.on('error', conn.onUpstreamError);
-    socket.on('drain', conn.onUpstreamDrain);
+    upstream.user = this;
     if (this.responseParser === null) this.responseParser = new ResponseParser(this, this.conn.rt.limits);
     else this.responseParser.reset();
     this.responseParser.expect(this.method);
@@ -459,13 +460,14 @@ export class ActiveStream implements PoolWaiter {
     this.onUpstreamGone('connection termination');
   }
 
-  onUpstreamError(err: Error): void {
-    this.info.upstreamTransportFailureReason = err.message;
+  onUpstreamDrain(): void {
+    this.conn.resumeReading();
   }
 
   private onUpstreamGone(reason: string): void {
     const upstream = this.upstream;
     if (upstream === null || this.responseComplete) return;
+    if (upstream.lastError !== '') this.info.upstreamTransportFailureReason = upstream.lastError;
     this.detachUpstream(upstream);
     upstream.host.pool.release(upstream, false);
     if (!this.responseStarted) {
@@ -645,18 +647,10 @@ export class ActiveStream implements PoolWaiter {
     }
   }
 
+  /** Stops handling the connection's events (the pool's release() resumes a paused socket). */
   private detachUpstream(upstream: UpstreamConnection): void {
-    const socket = upstream.socket;
-    const conn = this.conn;
-    socket.removeListener('data', conn.onUpstreamData);
-    socket.removeListener('end', conn.onUpstreamEnd);
-    socket.removeListener('close', conn.onUpstreamClose);
-    socket.removeListener('error', conn.onUpstreamError);
-    socket.removeListener('drain', conn.onUpstreamDrain);
-    if (this.upstreamPaused) {
-      this.upstreamPaused = false;
-      socket.resume();
-    }
+    upstream.user = null;
+    this.upstreamPaused = false;
     this.upstream = null;
   }
 

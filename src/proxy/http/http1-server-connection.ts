@@ -3,8 +3,7 @@
 // writes responses with keep-alive and chunked framing, applies backpressure both ways,
 // and takes part in draining.
 //
-// Handlers are bound once per connection (not per request) and upstream sockets get the
-// same bound functions, which forward to the current stream.
+// Socket handlers are bound once per connection, never per request.
 
 import type { Socket } from 'node:net';
 import { type HttpParseError, type RequestHead, RequestParser } from '../http1/request-parser.js';
@@ -41,13 +40,6 @@ export class Http1ServerConnection implements Drainable {
   private readonly batch: Array<string | Buffer> = [];
   private batchBytes = 0;
 
-  // Bound once per connection; also attached to upstream sockets for the current stream.
-  readonly onUpstreamData: (data: Buffer) => void;
-  readonly onUpstreamEnd: () => void;
-  readonly onUpstreamClose: () => void;
-  readonly onUpstreamError: (err: Error) => void;
-  readonly onUpstreamDrain: () => void;
-
   constructor(socket: Socket, rt: HcmRuntime) {
     this.socket = socket;
     this.rt = rt;
@@ -71,14 +63,6 @@ export class Http1ServerConnection implements Drainable {
     socket.on('close', () => this.onClose());
     socket.on('error', () => {}); // 'close' follows; the stream learns of it there
     socket.on('drain', () => this.stream?.onDownstreamDrain());
-
-    this.onUpstreamData = (d) => this.stream?.onUpstreamData(d);
-    this.onUpstreamEnd = () => this.stream?.onUpstreamEnd();
-    this.onUpstreamClose = () => this.stream?.onUpstreamClose();
-    this.onUpstreamError = (e) => this.stream?.onUpstreamError(e);
-    this.onUpstreamDrain = () => {
-      if (!this.closed) this.socket.resume();
-    };
 
     rt.drain.add(this);
     this.armIdleTimer();

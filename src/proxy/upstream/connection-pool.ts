@@ -3,24 +3,20 @@
 // the warmest), new connections opened on demand with `connect_timeout`, idle ones
 // closed after `idle_timeout`, and `max_requests_per_connection` honoured.
 //
-// Socket hand-over protocol (who may listen to what, and when):
-//   - The pool keeps three listeners on every socket for its whole life: 'error'
-//     (records the text; a socket never crashes the process), 'end' and 'close'
-//     (bookkeeping: an idle connection that the server closed is dropped at once and never
-//     handed out; a busy one is marked so that release(conn, true) destroys it).
-//   - While a connection is IDLE the pool also listens to 'data': bytes from the server on
-//     an idle HTTP/1.1 connection are a protocol error (RFC 9112 §9.3 — nothing may be sent
-//     without a request), so the connection is destroyed. This watcher is also how a
-//     server's FIN is noticed promptly: the socket keeps reading while idle.
-//   - When the pool hands a connection out (waiter.onPoolReady), it first removes its
-//     'data' watcher. The socket may be in flowing mode with no 'data' listener, so the
-//     user MUST attach its own 'data' listener synchronously inside onPoolReady (or call
-//     socket.pause() there); no bytes can arrive before onPoolReady returns.
-//   - Before release(), the user removes every listener it added (including 'error').
-//     If it paused the socket, the pool resumes it. release(conn, false) — or a server
-//     that already sent FIN, a draining pool, or the request limit reached — destroys the
-//     connection; otherwise it goes back on the idle stack (or straight to the oldest
-//     waiter).
+// Socket hand-over protocol: the pool owns every listener on its sockets for their
+// whole life ('data', 'drain', 'end', 'close', 'error'), attached once at connect; the
+// user of a handed-out connection never adds or removes listeners (that cost showed in
+// the profile on every request). Instead:
+//   - In onPoolReady the user sets `conn.user` to an UpstreamConnectionUser; the pool's
+//     listeners forward data/drain/end/close to it while the connection is handed out.
+//   - While a connection is IDLE, bytes from the server are a protocol error (RFC 9112
+//     §9.3 — nothing may be sent without a request): the connection is destroyed. The
+//     socket keeps reading while idle, so a server's FIN is noticed at once and an idle
+//     connection that the server closed is never handed out.
+//   - release() clears `conn.user`. If the user paused the socket, the pool resumes it.
+//     release(conn, false) — or a server that already sent FIN, a draining pool, or the
+//     request limit reached — destroys the connection; otherwise it goes back on the idle
+//     stack (or straight to the oldest waiter).
 //
 // Waiter callbacks are method calls on the waiter object: no closure per request. The
 // only per-acquire allocation is the PendingRequest handle when a request has to wait.
@@ -43,11 +39,25 @@ export interface PoolWaiter {
   onPoolFailure(reason: PoolFailureReason, details: string): void;
 }
 
+/** Receives a handed-out connection's socket events (methods, so no closure per request). */
+export interface UpstreamConnectionUser {
+  onUpstreamData(data: Buffer): void;
+  onUpstreamDrain(): void;
+  /** The server sent FIN. */
+  onUpstreamEnd(): void;
+  /** The socket closed (after an error, a FIN, or destroy). */
+  onUpstreamClose(): void;
+}
+
 export interface UpstreamConnection {
   readonly socket: net.Socket;
   readonly host: Host;
   /** Requests handed out on this connection so far (including the current one). */
   requestCount: number;
+  /** Set by the user in onPoolReady; cleared by release(). */
+  user: UpstreamConnectionUser | null;
+  /** The last socket error's text, '' when none. */
+  readonly lastError: string;
 }
 
 export interface PendingRequest {
@@ -104,12 +114,12 @@ class PooledConnection implements UpstreamConnection {
   readonly socket: net.Socket;
   readonly host: Host;
   requestCount = 0;
+  user: UpstreamConnectionUser | null = null;
   state = CONNECTING;
   /** Between onPoolReady and release(); survives a close so release() balances the count. */
   handedOut = false;
   /** The server sent FIN; never reuse. */
   remoteEnded = false;
-  watchingIdle = false;
   timedOut = false;
   lastError = '';
   idleSince = 0;
@@ -117,7 +127,8 @@ class PooledConnection implements UpstreamConnection {
 
   // Per-connection bound handlers (allocated once per connection, never per request).
   readonly onConnect: () => void;
-  readonly onIdleData: () => void;
+  readonly onData: (data: Buffer) => void;
+  readonly onDrain: () => void;
   readonly onEnd: () => void;
   readonly onClose: () => void;
   readonly onError: (err: Error) => void;
@@ -127,9 +138,20 @@ class PooledConnection implements UpstreamConnection {
     this.socket = socket;
     this.host = host;
     this.onConnect = () => pool.connectionConnected(this);
-    this.onIdleData = () => pool.destroyConnection(this);
-    this.onEnd = () => pool.connectionEnded(this);
-    this.onClose = () => pool.connectionClosed(this);
+    this.onData = (data: Buffer) => {
+      const user = this.user;
+      if (user !== null) user.onUpstreamData(data);
+      else if (this.state !== BUSY) pool.destroyConnection(this); // bytes on an idle connection
+    };
+    this.onDrain = () => this.user?.onUpstreamDrain();
+    this.onEnd = () => {
+      pool.connectionEnded(this);
+      this.user?.onUpstreamEnd();
+    };
+    this.onClose = () => {
+      pool.connectionClosed(this);
+      this.user?.onUpstreamClose();
+    };
     this.onError = (err: Error) => {
       this.lastError = err.message;
     };
@@ -202,6 +224,7 @@ class Pool implements ConnectionPool {
     const conn = c as PooledConnection;
     if (!conn.handedOut) return;
     conn.handedOut = false;
+    conn.user = null;
     this.busy--;
     if (conn.state === CLOSED) return;
     const max = this.options.maxRequestsPerConnection;
@@ -315,6 +338,8 @@ class Pool implements ConnectionPool {
     this.all.add(conn);
     this.connecting++;
     socket.on('error', conn.onError);
+    socket.on('data', conn.onData);
+    socket.on('drain', conn.onDrain);
     socket.on('end', conn.onEnd);
     socket.on('close', conn.onClose);
     socket.once('connect', conn.onConnect);
@@ -322,10 +347,6 @@ class Pool implements ConnectionPool {
   }
 
   private handOut(conn: PooledConnection, waiter: PoolWaiter): void {
-    if (conn.watchingIdle) {
-      conn.socket.removeListener('data', conn.onIdleData);
-      conn.watchingIdle = false;
-    }
     conn.state = BUSY;
     conn.handedOut = true;
     conn.requestCount++;
@@ -336,10 +357,6 @@ class Pool implements ConnectionPool {
   private makeIdle(conn: PooledConnection): void {
     conn.state = IDLE;
     conn.idleSince = this.deps.clock.monotonic();
-    if (!conn.watchingIdle) {
-      conn.socket.on('data', conn.onIdleData);
-      conn.watchingIdle = true;
-    }
     this.idle.push(conn);
     this.armIdleTimer();
   }
