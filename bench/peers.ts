@@ -417,8 +417,9 @@ export async function startWeft(launch: ProxyLaunch): Promise<RunningServer> {
     stringify(weftBootstrap({ httpPort, tcpPort, adminPort, backendPort: launch.backendPort })),
   );
   const command = {
-    file: process.execPath,
-    args: [join(launch.repoRoot, 'bin/weft.js'), 'proxy', '-c', conf],
+    // Run the command as users do (`npx weft`): its shebang carries Weft's V8 defaults.
+    file: join(launch.repoRoot, 'bin/weft.js'),
+    args: ['proxy', '-c', conf],
   };
   const daemon = await startAndWait(launch.supervisor, 'weft', command, launch.dir, [httpPort, tcpPort]);
   return { name: 'weft', daemon, httpUrl: url(httpPort), tcpUrl: url(tcpPort), note: null };
