@@ -157,7 +157,7 @@ describe('wrong values name their field', () => {
       { path: `${HCM}.stat_prefix`, message: 'expected a string, got number 5' },
       {
         path: `${HCM}.codec_type`,
-        message: "'HTTP3' is not supported by Weft; supported: AUTO, HTTP1, HTTP2",
+        message: "'HTTP3' is not supported by Weft; supported: AUTO, HTTP1",
       },
       { path: `${HCM}.max_request_headers_kb`, message: 'must be between 1 and 8192, got 9000' },
       { path: `${HCM}.use_remote_address`, message: "expected true or false, got a string ('yes')" },
@@ -465,4 +465,18 @@ test('a config with several problems reports all of them', () => {
       `${VH}.routes[1].route.weighted_clusters.clusters[0].name`,
     ],
   );
+});
+
+describe('fields Envoy has that Weft refuses until their feature lands', () => {
+  test('codec_type HTTP2, xff_num_trusted_hops and endpoint priority are refused with their paths', () => {
+    const issues = issuesAfter((c) => {
+      hcm(c).codec_type = 'HTTP2';
+      hcm(c).xff_num_trusted_hops = 1;
+      c.static_resources.clusters[0].load_assignment.endpoints[0].priority = 1;
+    });
+    const paths = issues.map((i) => i.path);
+    assert.ok(paths.includes(`${HCM}.codec_type`), paths.join('\n'));
+    assert.ok(paths.includes(`${HCM}.xff_num_trusted_hops`), paths.join('\n'));
+    assert.ok(paths.includes(`${C}[0].load_assignment.endpoints[0].priority`), paths.join('\n'));
+  });
 });

@@ -119,6 +119,11 @@ function readEndpoints(la: FieldReader, type: Cluster['type']): LocalityLbEndpoi
     const locality = loc === null ? null : readLocality(loc);
     const loadBalancingWeight = r.optionalUint32('load_balancing_weight', 1);
     const priority = r.uint32('priority', 0, 0, MAX_PRIORITY);
+    if (priority !== 0) {
+      // Priority levels (with overprovisioned spill-over) come with the load-balancing
+      // work; mixing levels into one round robin would send traffic to failover hosts.
+      r.issue('priority', 'priorities other than 0 are not supported yet');
+    }
     const lbItems = r.list('lb_endpoints');
     const lbEndpoints: LbEndpoint[] = [];
     for (let j = 0; j < lbItems.length; j++) {

@@ -12,7 +12,7 @@ import { hostname as osHostname } from 'node:os';
 import YAML from 'yaml';
 import { createDefaultHttpFilterRegistry, type HttpFilterRegistry } from '../config/http-filter-registry.js';
 import { parseBootstrap } from '../config/load-bootstrap.js';
-import type { Bootstrap, NetworkFilter } from '../config/model.js';
+import type { Bootstrap, Listener, NetworkFilter } from '../config/model.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, type ConfigIssue, WeftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -201,7 +201,7 @@ export class ProxyServer {
       const chain = listener.filterChains[0];
       const fi = chain.filters.length - 1;
       const path = `static_resources.listeners[${li}].filter_chains[0].filters[${fi}].typed_config`;
-      builders.set(listener.name, this.compileNetworkFilter(chain.filters[fi], path, issues));
+      builders.set(listener.name, this.compileNetworkFilter(listener, chain.filters[fi], path, issues));
     });
     if (issues.length > 0) throw new ConfigError(source, issues);
     return { version: ++this.versions, bootstrap, raw, loadedAt: this.deps.clock.now(), builders };
@@ -212,6 +212,7 @@ export class ProxyServer {
    * chain instance per listener generation (each generation owns its access loggers).
    */
   private compileNetworkFilter(
+    listener: Listener,
     filter: NetworkFilter,
     path: string,
     issues: ConfigIssue[],
@@ -262,6 +263,7 @@ export class ProxyServer {
         drain,
         routeTable,
         accessLoggers: loggers,
+        bufferLimitBytes: listener.perConnectionBufferLimitBytes,
         nextConnectionId,
         newRequestId: randomUUID,
       });

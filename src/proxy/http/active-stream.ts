@@ -117,8 +117,13 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
       removeHeader(headers, 'expect');
       this.conn.write100Continue();
     }
-    if (rt.config.generateRequestId && getHeader(headers, 'x-request-id') === undefined) {
-      headers.push('x-request-id', rt.newRequestId());
+    if (rt.config.generateRequestId) {
+      // Envoy: keep a client's x-request-id unless the request is from outside (edge,
+      // use_remote_address) and preserve_external_request_id is off.
+      if (getHeader(headers, 'x-request-id') === undefined) headers.push('x-request-id', rt.newRequestId());
+      else if (this.conn.externalPeer && !rt.config.preserveExternalRequestId) {
+        setHeader(headers, 'x-request-id', rt.newRequestId());
+      }
     }
 
     const route = rt.routeTable.select(this);
@@ -145,6 +150,11 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
 
   /** A request head that failed to parse: answer and close. */
   startProtocolError(err: HttpParseError): void {
+    this.startConnectionError(err.status, err.message, ResponseFlag.DownstreamProtocolError, err.details);
+  }
+
+  /** No request to serve (bad or missing head): answer `status` and close the connection. */
+  startConnectionError(status: number, message: string, flags: number, details: string): void {
     const rt = this.conn.rt;
     rt.stats.rqTotal.value++;
     rt.stats.rqActive.value++;
@@ -152,7 +162,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     this.keepAlive = false;
     this.conn.closeAfterResponse = true;
     this.info.protocol = 'HTTP/1.1';
-    this.localReply(err.status, `${err.message}\n`, ResponseFlag.DownstreamProtocolError, err.details);
+    this.localReply(status, `${message}\n`, flags, details);
   }
 
   private redirect(action: RedirectAction): void {
@@ -244,7 +254,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     if (buffered === null) return;
     buffered.push(chunk);
     this.bufferedBytes += chunk.length;
-    if (this.bufferedBytes > this.conn.rt.limits.maxHeaderBytes * 16) this.conn.pauseReading();
+    if (this.bufferedBytes > this.conn.rt.bufferLimitBytes) this.conn.pauseReading();
   }
 
   onRequestComplete(): void {

@@ -86,6 +86,8 @@ export interface HcmRuntime {
   readonly clock: Clock;
   /** Router filter options (`envoy.filters.http.router`). */
   readonly suppressEnvoyHeaders: boolean;
+  /** The listener's per_connection_buffer_limit_bytes: how much request body is held while the upstream connects. */
+  readonly bufferLimitBytes: number;
   /** The listener's drain state: when set, responses carry `connection: close`. */
   readonly drain: DrainSignal;
   nextConnectionId(): number;
@@ -101,6 +103,7 @@ export interface HcmDeps {
   readonly drain: DrainSignal;
   readonly routeTable: RouteTable;
   readonly accessLoggers: readonly AccessLogger[];
+  readonly bufferLimitBytes: number;
   nextConnectionId(): number;
   newRequestId(): string;
 }
@@ -125,6 +128,7 @@ export function createHttpConnectionManager(
     clusters: deps.clusters,
     clock: deps.clock,
     suppressEnvoyHeaders: routerConfig.suppressEnvoyHeaders === true,
+    bufferLimitBytes: deps.bufferLimitBytes,
     drain: deps.drain,
     nextConnectionId: deps.nextConnectionId,
     newRequestId: deps.newRequestId,

@@ -6,12 +6,14 @@
 // Socket handlers are bound once per connection, never per request.
 
 import type { Socket } from 'node:net';
+import type { Timer } from '../../core/clock.js';
 import { type HttpParseError, type RequestHead, RequestParser } from '../http1/request-parser.js';
 import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHead } from '../http1/serialize.js';
 import type { Drainable } from '../listener/drain.js';
 import { ActiveStream } from './active-stream.js';
 import type { HcmRuntime } from './connection-manager.js';
 import type { HeaderList } from './headers.js';
+import { isInternalAddress } from './internal-address.js';
 
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** How long an idle keep-alive connection may stay open once draining started. */
@@ -26,6 +28,9 @@ export class Http1ServerConnection implements Drainable {
   readonly remoteAddress: string;
   readonly remoteIp: string;
   readonly localAddress: string;
+  /** The peer is outside (use_remote_address and not an internal address). */
+  readonly externalPeer: boolean;
+  private headersTimer: Timer | null = null;
   private readonly parser: RequestParser;
   private stream: ActiveStream | null = null;
   /** Input not consumed while the parser is paused behind an active stream. */
@@ -49,6 +54,7 @@ export class Http1ServerConnection implements Drainable {
     this.remoteAddress = formatAddress(this.remoteIp, socket.remotePort ?? 0);
     const lip = socket.localAddress ?? '';
     this.localAddress = formatAddress(lip.startsWith('::ffff:') ? lip.slice(7) : lip, socket.localPort ?? 0);
+    this.externalPeer = rt.config.useRemoteAddress && !isInternalAddress(this.remoteIp);
     this.parser = new RequestParser(this, rt.limits);
     this.lastActivity = rt.clock.monotonic();
 
@@ -72,6 +78,10 @@ export class Http1ServerConnection implements Drainable {
 
   onRequestHead(head: RequestHead): void {
     this.lastActivity = this.rt.clock.monotonic();
+    if (this.headersTimer !== null) {
+      this.headersTimer.cancel();
+      this.headersTimer = null;
+    }
     const stream = new ActiveStream(this, head);
     this.stream = stream;
     stream.start();
@@ -117,7 +127,22 @@ export class Http1ServerConnection implements Drainable {
     if (n < data.length && !this.closed) {
       this.pendingInput = data.subarray(n);
       this.socket.pause();
+    } else if (this.stream === null && !this.closed && this.rt.config.requestHeadersTimeoutMs !== null) {
+      // Part of a request head arrived: the rest must come within request_headers_timeout.
+      this.armHeadersTimer(this.rt.config.requestHeadersTimeoutMs);
     }
+  }
+
+  private armHeadersTimer(timeoutMs: number): void {
+    if (this.headersTimer !== null) return;
+    this.headersTimer = this.rt.clock.setTimer(timeoutMs, () => {
+      this.headersTimer = null;
+      if (this.stream !== null || this.closed) return;
+      this.rt.stats.rqTimeout.value++;
+      const s = new ActiveStream(this, null);
+      this.stream = s;
+      s.startConnectionError(408, 'request headers timeout', 0, 'request_header_timeout');
+    });
   }
 
   private onParseError(err: HttpParseError): void {
@@ -146,9 +171,8 @@ export class Http1ServerConnection implements Drainable {
   }
 
   private onClose(): void {
-    if (!this.closed) {
-      this.closed = true;
-    }
+    this.closed = true;
+    if (this.headersTimer !== null) this.headersTimer.cancel();
     const stream = this.stream;
     if (stream !== null) stream.onDownstreamReset();
     this.stream = null;

@@ -1,0 +1,75 @@
+// Connection-level timeouts of the HTTP connection manager: request_headers_timeout
+// (408 and close when a head is not completed in time) and the downstream idle timeout
+// (common_http_protocol_options.idle_timeout closes an idle keep-alive connection).
+// Outcomes are awaited, never timed.
+
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import {
+  type Backend,
+  bootstrap,
+  httpListener,
+  type RunningProxy,
+  requestHost,
+  splitHostPort,
+  startBackend,
+  startProxy,
+  staticCluster,
+} from './support/harness.js';
+
+/** Opens a connection, writes `data`, resolves with everything read until the server closes. */
+function readUntilClosed(port: number, data: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    s.on('connect', () => s.write(data));
+    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    s.on('close', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
+describe('HTTP connection timeouts', () => {
+  let backend: Backend;
+  let proxy: RunningProxy;
+
+  before(async () => {
+    backend = await startBackend('app');
+    proxy = await startProxy(
+      bootstrap(
+        [
+          httpListener(
+            't',
+            [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }] }],
+            {
+              request_headers_timeout: '0.2s',
+              common_http_protocol_options: { idle_timeout: '0.3s' },
+            },
+          ),
+        ],
+        [staticCluster('app', [backend.port])],
+      ),
+    );
+  });
+  after(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+
+  it('answers 408 and closes when a request head is not completed in time', async () => {
+    const out = await readUntilClosed(proxy.port('t'), 'GET / HTTP/1.1\r\nHost: x\r\n');
+    assert.match(out, /^HTTP\/1\.1 408 /);
+    assert.match(out, /connection: close/i);
+    assert.match(out, /request headers timeout/);
+  });
+
+  it('closes an idle keep-alive connection after idle_timeout and counts it', async () => {
+    const out = await readUntilClosed(proxy.port('t'), 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(out, /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(out, /connection: close/i, 'the response itself kept the connection alive');
+    const [host, port] = splitHostPort(proxy.proxy.admin!.addressString);
+    const stats = await requestHost(host, port, '/stats?filter=downstream_cx_idle_timeout');
+    assert.match(stats.body, /http\.t\.downstream_cx_idle_timeout: [1-9]/);
+  });
+});
