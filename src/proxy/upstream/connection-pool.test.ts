@@ -95,16 +95,26 @@ async function connected(f: Fixture): Promise<UpstreamConnection> {
   return w.conn;
 }
 
-/** Sends `text` and waits for the echo, the way a user of a handed-out connection must. */
+/** Sends `text` and waits for the echo, the way a user of a handed-out connection must (via conn.user). */
 async function roundTrip(conn: UpstreamConnection, text: string): Promise<string> {
   let got = '';
-  const onData = (d: Buffer) => {
-    got += d.toString();
+  let wake: (() => void) | null = null;
+  conn.user = {
+    onUpstreamData(d: Buffer) {
+      got += d.toString();
+      wake?.();
+    },
+    onUpstreamDrain() {},
+    onUpstreamEnd() {},
+    onUpstreamClose() {},
   };
-  conn.socket.on('data', onData);
   conn.socket.write(text);
-  while (got.length < text.length) await once(conn.socket, 'data');
-  conn.socket.removeListener('data', onData);
+  while (got.length < text.length) {
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
+  conn.user = null;
   return got;
 }
 
@@ -169,11 +179,9 @@ describe('connection pool', () => {
   it('does not reuse a connection whose server sent FIN while busy', async () => {
     const f = await setup();
     const conn = await connected(f);
-    conn.socket.on('data', () => {});
     const ended = once(conn.socket, 'end');
     f.serverSockets[0].end();
     await ended;
-    conn.socket.removeAllListeners('data');
     f.pool.release(conn, true);
     assert.equal(f.pool.idleCount, 0);
     assert.equal(conn.socket.destroyed, true);
