@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { ConfigError, WeftError } from '../core/errors.js';
+import { seededRandom } from '../core/seeded-random.js';
 import { REALISTIC_BOOTSTRAP_YAML } from './bootstrap-fixture.js';
 import { createDefaultHttpFilterRegistry } from './http-filter-registry.js';
 import { parseBootstrap } from './load-bootstrap.js';
@@ -14,18 +15,6 @@ import { validateBootstrap } from './validate-bootstrap.js';
 
 const ITERATIONS = Number(process.env.WEFT_FUZZ_ITERATIONS ?? 300);
 const SEED = Number(process.env.WEFT_FUZZ_SEED ?? 0x5eed);
-
-/** mulberry32: a small seeded PRNG so failures replay exactly. */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD_VALUES: unknown[] = [
   null,
@@ -95,7 +84,7 @@ function mutate(root: unknown, rnd: () => number): void {
 }
 
 test(`random mutations never escape as anything but config errors (${ITERATIONS} iterations)`, () => {
-  const rnd = createRandom(SEED);
+  const rnd = seededRandom(SEED);
   const registry = createDefaultHttpFilterRegistry();
   const base = parse(REALISTIC_BOOTSTRAP_YAML);
   let rejected = 0;

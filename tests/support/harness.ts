@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
 import { systemClock } from '../../src/core/clock.js';
 import { createMemoryLogger } from '../../src/core/logger.js';
+import { seededRandom } from '../../src/core/seeded-random.js';
 import { ProxyServer } from '../../src/proxy/proxy-server.js';
 
 export const ROUTER_FILTER = {
@@ -266,17 +267,7 @@ export function count(haystack: string, needle: string): number {
   return n;
 }
 
-/** A seeded PRNG (mulberry32) for deterministic tests. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Polls `fn` until it returns true (bounded). For waiting on real processes, not timing. */
 export async function waitFor(

@@ -15,6 +15,7 @@
 
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { seededRandom } from '../../core/seeded-random.js';
 import type { HeaderList } from '../http/headers.js';
 import { parseRequests, type RecordedRequest } from './parse-recorder.js';
 import type { ParserLimits } from './request-parser.js';
@@ -166,16 +167,6 @@ function createOracle(binding: LlhttpBinding) {
 // --- generator ---------------------------------------------------------------------------
 
 type Rand = () => number;
-
-function mulberry32(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const int = (r: Rand, n: number) => Math.floor(r() * n);
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)];
@@ -383,7 +374,7 @@ function llhttpStricterReason(
 it(`agrees with llhttp on ${ITERATIONS} generated requests (seed ${SEED})`, (t) => {
   const binding = loadLlhttp();
   const oracle = createOracle(binding);
-  const r = mulberry32(SEED);
+  const r = seededRandom(SEED);
   const tally: Record<string, number> = {};
   let agreeAccept = 0;
   let agreeReject = 0;

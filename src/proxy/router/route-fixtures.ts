@@ -15,6 +15,7 @@ import type {
   RouteMatch,
   VirtualHost,
 } from '../../config/model.js';
+import { seededRandom } from '../../core/seeded-random.js';
 import type { HeaderList } from '../http/headers.js';
 import type { StreamInfo } from '../stream-info.js';
 import type { RouteRequest, RouteTableDeps } from './route-table.js';
@@ -129,20 +130,7 @@ export function req(
   return { authority, path, method: 'GET', scheme: 'http', headers, ...extra };
 }
 
-/**
- * Deterministic PRNG (mulberry32) so weighted picks are reproducible.
- * Returns floats in [0, 1).
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /**
  * Test header-value compiler: "%ROUTE_NAME%" reads StreamInfo.routeName, "%REQ(name)%"
