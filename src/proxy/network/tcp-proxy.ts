@@ -17,14 +17,14 @@
 // - StreamInfo is filled as the connection runs and logged exactly once, after both
 //   sockets closed. Socket errors are recorded, never thrown.
 
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { TcpProxy } from '../../config/model.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { Counter, StatsStore } from '../stats/store.js';
 import { createStreamInfo, ResponseFlag, type StreamInfo } from '../stream-info.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
-import type { ConnectFn } from '../upstream/connection-pool.js';
+import { type ConnectFn, connectUpstream } from '../upstream/connect.js';
 import { formatAddress, type Host } from '../upstream/host.js';
 
 export interface TcpProxyDeps {
@@ -41,8 +41,7 @@ export interface TcpProxyFactory {
   handle(downstream: net.Socket): void;
 }
 
-const defaultTcpConnect: ConnectFn = (port, address) =>
-  net.connect({ port, host: address, noDelay: true, allowHalfOpen: true });
+const defaultTcpConnect: ConnectFn = (port, address, onData) => connectUpstream(port, address, true, onData);
 
 interface TcpProxyStats {
   readonly downstreamCxTotal: Counter;
@@ -151,7 +150,7 @@ class TcpProxySession {
     host.stats.cxActive++;
     let upstream: net.Socket;
     try {
-      upstream = factory.connect(host.port, host.address);
+      upstream = factory.connect(host.port, host.address, this.onUpstreamData);
     } catch (err) {
       this.upstreamClosed = true;
       cluster.stats.upstream_cx_active.value--;

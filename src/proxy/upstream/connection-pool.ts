@@ -27,9 +27,10 @@
 // Byte counters (upstream_cx_rx/tx_bytes_total) are bumped by whoever moves the bytes
 // (the router, the TCP proxy), not here.
 
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { ClusterStats } from './cluster-stats.js';
+import { type ConnectFn, connectUpstream } from './connect.js';
 import type { Host } from './host.js';
 
 export type PoolFailureReason = 'connect_failure' | 'connect_timeout' | 'overflow' | 'closed';
@@ -85,39 +86,11 @@ export interface ConnectionPool {
   close(): void;
 }
 
-/**
- * Opens a TCP connection; injectable so tests can supply a socket that never connects.
- * With `onData`, received bytes are delivered there (each chunk a fresh copy) instead of
- * through the socket's 'data' event.
- */
-export type ConnectFn = (port: number, address: string, onData?: (chunk: Buffer) => void) => net.Socket;
+export type { ConnectFn } from './connect.js';
 
-/** Bytes read per socket read call on pooled connections (reused; see defaultConnect). */
-const READ_BUFFER_BYTES = 16 * 1024;
-
-/**
- * With `onData`, reads go into one reused buffer per connection (Node's `onread` option)
- * and each chunk is copied out into a small pooled Buffer: this skips the Readable-stream
- * machinery and the 64 KiB allocation Node makes per read, which the profile showed on
- * every proxied response. The copy keeps the hazard of a reused buffer out of the
- * codec: callers may keep and queue the chunks they get.
- */
-export const defaultConnect: ConnectFn = (port, address, onData) => {
-  if (onData === undefined) return net.connect({ port, host: address, noDelay: true });
-  const buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
-  return net.connect({
-    port,
-    host: address,
-    noDelay: true,
-    onread: {
-      buffer,
-      callback: (n: number, buf: Uint8Array) => {
-        onData(Buffer.from(buf.subarray(0, n)));
-        return true;
-      },
-    },
-  });
-};
+/** HTTP/1.1 pooled connections: half-close is not used. */
+export const defaultConnect: ConnectFn = (port, address, onData) =>
+  connectUpstream(port, address, false, onData);
 
 export interface ConnectionPoolOptions {
   readonly connectTimeoutMs: number;
