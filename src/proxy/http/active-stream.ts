@@ -297,7 +297,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     this.upstream = upstream;
     const info = this.info;
     const socket = upstream.socket;
-    info.upstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
+    info.upstreamLocalAddress = upstream.localAddress;
     const conn = this.conn;
     upstream.user = this;
     if (this.responseParser === null) this.responseParser = new ResponseParser(this, this.conn.rt.limits);

@@ -3,40 +3,19 @@
 // validation with precomputed tables, no regexes, no per-request closures), streams
 // Content-Length and chunked bodies to the handler as subarrays of the input, supports
 // pipelining with pause/resume, and refuses every ambiguous framing shape (request
-// smuggling) with a catalogued error instead of throwing. See docs/http1-parsing.md.
+// smuggling) with a catalogued error instead of throwing. The head loop, framing fields
+// and body states are shared with the response parser (message-parser.ts); this file adds
+// the request line, Host, Expect and Upgrade. See docs/http1-parsing.md.
 
 import type { HeaderList } from '../http/headers.js';
-import { AUTHORITY_CHAR, CH_CR, CH_SP, CH_TAB, TARGET_CHAR, TOKEN_LOWER } from './char-tables.js';
-import { ChunkedDecoder } from './chunked-decoder.js';
-import {
-  CL_CONFLICT,
-  CL_TOO_LARGE,
-  checkTransferEncoding,
-  FIELD_OK,
-  hasListToken,
-  parseContentLength,
-  parseFieldLine,
-  TE_CHUNKED,
-} from './field-line.js';
-import { LINE_NEED_MORE, LINE_TOO_LONG, LineReader } from './line-reader.js';
+import { AUTHORITY_CHAR, CH_CR, CH_SP, TARGET_CHAR, TOKEN_LOWER } from './char-tables.js';
+import { FIELD_OK, hasListToken } from './field-line.js';
+import type { LineReader } from './line-reader.js';
+import { MessageParser, type ParserLimits, S_COMPLETE, S_ERROR, S_HEAD } from './message-parser.js';
 import { type HttpParseError, ParseErrorKind, REQUEST_ERRORS } from './parse-error.js';
 
+export { DEFAULT_PARSER_LIMITS, type ParserLimits } from './message-parser.js';
 export type { HttpParseError } from './parse-error.js';
-
-export interface ParserLimits {
-  /** Max bytes of the head (request line + header lines + CRLFs); trailers get the same budget. */
-  maxHeaderBytes: number;
-  /** Max header field lines (Host included); trailers get the same budget. */
-  maxHeaderCount: number;
-  /** Accept HTTP/1.0 requests; when false they are answered 426 (as Envoy does). */
-  acceptHttp10: boolean;
-}
-
-export const DEFAULT_PARSER_LIMITS: ParserLimits = Object.freeze({
-  maxHeaderBytes: 60 * 1024,
-  maxHeaderCount: 100,
-  acceptHttp10: false,
-});
 
 export interface RequestHead {
   /** e.g. 'GET' (case-sensitive token). */
@@ -71,54 +50,26 @@ export interface RequestHandler {
   onMessageComplete(): boolean;
 }
 
-const S_HEAD = 0;
-const S_BODY_LENGTH = 1;
-const S_CHUNKED = 2;
-const S_COMPLETE = 3;
-const S_ERROR = 4;
-
 const TARGET_ORIGIN = 0;
 const TARGET_ABSOLUTE = 1;
 const TARGET_AUTHORITY = 2;
 const TARGET_ASTERISK = 3;
 
-export class RequestParser {
-  private readonly handler: RequestHandler;
-  private readonly limits: ParserLimits;
-  private readonly reader = new LineReader();
-  private readonly chunks: ChunkedDecoder;
-  private state = S_HEAD;
-  private _error: HttpParseError | null = null;
+export class RequestParser extends MessageParser<RequestHandler> {
   private _paused = false;
-  private remaining = 0;
 
-  // Per-message head state, reset by resetMessage().
-  private inStartLine = true;
-  private headBytes = 0;
-  private headerCount = 0;
+  // Per-message request state, reset by resetMessage().
   private method = '';
   private target = '';
   private targetForm = TARGET_ORIGIN;
   private targetAuthority = '';
-  private versionMinor: 0 | 1 = 1;
-  private headers: HeaderList = [];
   private host = '';
   private hostCount = 0;
-  private contentLength = -1;
-  private te = '';
-  private teSeen = false;
-  private connection = '';
   private expectContinue = false;
   private upgradeHeader = false;
 
   constructor(handler: RequestHandler, limits: ParserLimits) {
-    this.handler = handler;
-    this.limits = limits;
-    this.chunks = new ChunkedDecoder(this.reader, limits.maxHeaderBytes, limits.maxHeaderCount);
-  }
-
-  get error(): HttpParseError | null {
-    return this._error;
+    super(handler, limits, REQUEST_ERRORS);
   }
 
   get paused(): boolean {
@@ -132,52 +83,15 @@ export class RequestParser {
    */
   execute(data: Buffer): number {
     if (this._paused || this.state === S_ERROR) return 0;
-    const len = data.length;
     let pos = 0;
     for (;;) {
-      switch (this.state) {
-        case S_HEAD:
-          if (pos === len) return pos;
-          pos = this.readHead(data, pos);
-          break;
-        case S_BODY_LENGTH: {
-          if (pos === len) return pos;
-          const avail = len - pos;
-          if (avail < this.remaining) {
-            this.remaining -= avail;
-            this.handler.onBody(pos === 0 ? data : data.subarray(pos));
-            return len;
-          }
-          const end = pos + this.remaining;
-          this.remaining = 0;
-          this.state = S_COMPLETE;
-          this.handler.onBody(data.subarray(pos, end));
-          pos = end;
-          break;
-        }
-        case S_CHUNKED: {
-          if (pos === len) return pos;
-          const chunks = this.chunks;
-          pos = chunks.execute(data, pos, this.handler);
-          if (chunks.error !== -1) return this.fail(chunks.error, pos);
-          if (chunks.done) {
-            this.state = S_COMPLETE;
-            if (chunks.trailers.length !== 0 && this.handler.onRequestTrailers !== undefined) {
-              this.handler.onRequestTrailers(chunks.trailers);
-            }
-          }
-          break;
-        }
-        case S_COMPLETE:
-          this.state = S_HEAD;
-          this.resetMessage();
-          if (this.handler.onMessageComplete()) {
-            this._paused = true;
-            return pos;
-          }
-          break;
-        default:
-          return pos;
+      pos = this.advance(data, pos);
+      if (this.state !== S_COMPLETE) return pos;
+      this.state = S_HEAD;
+      this.resetMessage();
+      if (this.handler.onMessageComplete()) {
+        this._paused = true;
+        return pos;
       }
     }
   }
@@ -203,84 +117,30 @@ export class RequestParser {
   }
 
   /** Back to a fresh state (connection reuse in tests). */
-  reset(): void {
-    this.state = S_HEAD;
-    this._error = null;
+  override reset(): void {
     this._paused = false;
-    this.remaining = 0;
-    this.reader.clear();
-    this.resetMessage();
+    super.reset();
   }
 
-  private fail(kind: number, pos: number): number {
-    this.state = S_ERROR;
-    this._error = REQUEST_ERRORS[kind];
-    return pos;
-  }
-
-  private resetMessage(): void {
-    this.inStartLine = true;
-    this.headBytes = 0;
-    this.headerCount = 0;
+  protected override resetMessage(): void {
+    super.resetMessage();
     this.method = '';
     this.target = '';
     this.targetAuthority = '';
-    this.headers = [];
     this.host = '';
     this.hostCount = 0;
-    this.contentLength = -1;
-    this.te = '';
-    this.teSeen = false;
-    this.connection = '';
     this.expectContinue = false;
     this.upgradeHeader = false;
   }
 
-  /** Reads head lines until the head is complete, more data is needed, or an error. */
-  private readHead(data: Buffer, pos: number): number {
-    const reader = this.reader;
-    const max = this.limits.maxHeaderBytes;
-    reader.openWindow(data, pos, max - this.headBytes);
-    pos = this.readHeadLines(data, pos);
-    reader.closeWindow();
-    return pos;
-  }
-
-  private readHeadLines(data: Buffer, pos: number): number {
-    const reader = this.reader;
-    const max = this.limits.maxHeaderBytes;
-    while (pos < data.length) {
-      const next = reader.next(data, pos, max - this.headBytes);
-      if (next === LINE_NEED_MORE) return data.length;
-      if (next === LINE_TOO_LONG) return this.fail(ParseErrorKind.HeadersTooLarge, pos);
-      const buf = reader.buf;
-      const s = reader.start;
-      const lf = reader.lf;
-      this.headBytes += lf + 1 - s;
-      let r: number;
-      if (lf === s + 1 && buf[s] === CH_CR) {
-        // Empty line: RFC 9112 §2.2 lets a server skip CRLFs before the request line;
-        // after the headers it ends the head.
-        r = this.inStartLine ? FIELD_OK : this.finishHead();
-      } else if (this.inStartLine) {
-        r = this.parseRequestLine(buf, s, lf);
-      } else if (++this.headerCount > this.limits.maxHeaderCount) {
-        r = ParseErrorKind.TooManyHeaders;
-      } else if (this.headerCount === 1 && (buf[s] === CH_SP || buf[s] === CH_TAB)) {
-        r = ParseErrorKind.LeadingWhitespaceLine;
-      } else {
-        r = parseFieldLine(reader, this.headers);
-        if (r === FIELD_OK) r = this.onField();
-      }
-      if (r !== FIELD_OK) return this.fail(r, pos);
-      pos = next;
-      if (this.state !== S_HEAD) return pos;
-    }
-    return pos;
+  protected override onTrailers(trailers: HeaderList): void {
+    if (this.handler.onRequestTrailers !== undefined) this.handler.onRequestTrailers(trailers);
   }
 
   /** request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 §3). */
-  private parseRequestLine(buf: Buffer, s: number, lf: number): number {
+  protected override parseStartLine(buf: Buffer, s: number, lf: number): number {
+    // RFC 9112 §2.2 lets a server skip empty lines (CRLFs) before the request line.
+    if (lf === s + 1 && buf[s] === CH_CR) return FIELD_OK;
     if (buf[lf - 1] !== CH_CR || lf === s) return ParseErrorKind.BareLf;
     const end = lf - 1;
     let i = s;
@@ -354,63 +214,27 @@ export class RequestParser {
     return TARGET_ABSOLUTE;
   }
 
-  /** Inspects the field just appended for the headers that drive framing and routing. */
-  private onField(): number {
+  /** Inspects the field just appended for Host, Expect and Upgrade; framing fields go to the base. */
+  protected override onField(): number {
     const h = this.headers;
     const n = h.length;
     const name = h[n - 2];
-    switch (name.length) {
-      case 4:
-        if (name === 'host') {
-          this.hostCount++;
-          this.host = h[n - 1];
-          h.length = n - 2;
-        }
-        break;
-      case 14:
-        if (name === 'content-length') {
-          const v = parseContentLength(h[n - 1]);
-          if (v < 0) {
-            return v === CL_CONFLICT
-              ? ParseErrorKind.ConflictingContentLength
-              : v === CL_TOO_LARGE
-                ? ParseErrorKind.ContentLengthTooLarge
-                : ParseErrorKind.InvalidContentLength;
-          }
-          if (this.contentLength === -1) {
-            this.contentLength = v;
-            h[n - 1] = String(v);
-          } else if (this.contentLength !== v) {
-            return ParseErrorKind.ConflictingContentLength;
-          } else {
-            h.length = n - 2; // identical duplicate: collapsed (RFC 9110 §8.6)
-          }
-        }
-        break;
-      case 17:
-        if (name === 'transfer-encoding') {
-          this.te = this.teSeen ? `${this.te},${h[n - 1]}` : h[n - 1];
-          this.teSeen = true;
-        }
-        break;
-      case 10:
-        if (name === 'connection') {
-          const v = h[n - 1].toLowerCase();
-          this.connection = this.connection === '' ? v : `${this.connection}, ${v}`;
-        }
-        break;
-      case 6:
-        if (name === 'expect' && h[n - 1].toLowerCase() === '100-continue') this.expectContinue = true;
-        break;
-      case 7:
-        if (name === 'upgrade') this.upgradeHeader = true;
-        break;
+    if (name.length === 4 && name === 'host') {
+      this.hostCount++;
+      this.host = h[n - 1];
+      h.length = n - 2;
+    } else if (name.length === 6 && name === 'expect') {
+      if (h[n - 1].toLowerCase() === '100-continue') this.expectContinue = true;
+    } else if (name.length === 7 && name === 'upgrade') {
+      this.upgradeHeader = true;
+    } else {
+      return super.onField();
     }
     return FIELD_OK;
   }
 
   /** Validates Host and framing (RFC 9112 §3.2, §6), emits the head, picks the body state. */
-  private finishHead(): number {
+  protected override finishHead(): number {
     const minor = this.versionMinor;
     if (this.hostCount > 1) return ParseErrorKind.MultipleHost;
     if (this.hostCount === 0) {
@@ -418,19 +242,9 @@ export class RequestParser {
     } else if (!hostOk(this.host)) {
       return ParseErrorKind.InvalidHost;
     }
-    let chunked = false;
-    if (this.teSeen) {
-      if (minor === 0) return ParseErrorKind.TransferEncodingInHttp10;
-      if (this.contentLength !== -1) return ParseErrorKind.ContentLengthWithTransferEncoding;
-      const r = checkTransferEncoding(this.te);
-      if (r !== TE_CHUNKED) return r;
-      chunked = true;
-    }
+    const r = this.checkFraming();
+    if (r !== FIELD_OK) return r;
     const conn = this.connection;
-    const keepAlive =
-      minor === 1
-        ? conn === '' || !hasListToken(conn, 'close')
-        : conn !== '' && hasListToken(conn, 'keep-alive') && !hasListToken(conn, 'close');
     const form = this.targetForm;
     const head: RequestHead = {
       method: this.method,
@@ -439,22 +253,14 @@ export class RequestParser {
       authority: form === TARGET_ABSOLUTE || form === TARGET_AUTHORITY ? this.targetAuthority : this.host,
       headers: this.headers,
       contentLength: this.contentLength,
-      chunked,
-      keepAlive,
+      chunked: this.chunked,
+      keepAlive: this.keepAlive(),
       expectContinue: this.expectContinue,
       upgrade: this.upgradeHeader && conn !== '' && hasListToken(conn, 'upgrade'),
       connectionTokens: conn,
     };
-    if (chunked) {
-      this.state = S_CHUNKED;
-      this.chunks.begin();
-    } else if (this.contentLength > 0) {
-      this.state = S_BODY_LENGTH;
-      this.remaining = this.contentLength;
-    } else {
-      // No CL and no TE: a request has no body (RFC 9112 §6.3 item 7).
-      this.state = S_COMPLETE;
-    }
+    // No Content-Length and no Transfer-Encoding: a request has no body (RFC 9112 §6.3 item 7).
+    if (!this.beginBody()) this.state = S_COMPLETE;
     this.handler.onRequestHead(head);
     return FIELD_OK;
   }

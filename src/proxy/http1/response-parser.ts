@@ -1,25 +1,22 @@
 // Weft's strict HTTP/1.1 response parser for upstream connections (RFC 9112 §4, §6.3).
-// Same scanning machinery and strictness as the request parser; differences are the
-// status line, the message-length rules that depend on the request method and status
-// (HEAD, 1xx, 204, 304, CONNECT), close-delimited bodies completed by finish(), skipping
-// of interim 1xx responses, and every error mapping to 502 'upstream_protocol_error'.
+// Same scanning machinery and strictness as the request parser (the head loop, framing
+// fields and body states are shared in message-parser.ts); differences are the status
+// line, the message-length rules that depend on the request method and status (HEAD, 1xx,
+// 204, 304, CONNECT), close-delimited bodies completed by finish(), skipping of interim
+// 1xx responses, and every error mapping to 502 'upstream_protocol_error'.
 
 import type { HeaderList } from '../http/headers.js';
-import { CH_CR, CH_SP, CH_TAB, FIELD_VALUE } from './char-tables.js';
-import { ChunkedDecoder } from './chunked-decoder.js';
+import { CH_CR, CH_SP, FIELD_VALUE } from './char-tables.js';
+import { FIELD_OK } from './field-line.js';
 import {
-  CL_CONFLICT,
-  CL_TOO_LARGE,
-  checkTransferEncoding,
-  FIELD_OK,
-  hasListToken,
-  parseContentLength,
-  parseFieldLine,
-  TE_CHUNKED,
-} from './field-line.js';
-import { LINE_NEED_MORE, LINE_TOO_LONG, LineReader } from './line-reader.js';
+  MessageParser,
+  type ParserLimits,
+  S_COMPLETE,
+  S_ERROR,
+  S_HEAD,
+  S_SUBCLASS,
+} from './message-parser.js';
 import { type HttpParseError, ParseErrorKind, RESPONSE_ERRORS } from './parse-error.js';
-import type { ParserLimits } from './request-parser.js';
 
 export interface ResponseHead {
   statusCode: number;
@@ -46,47 +43,22 @@ export interface ResponseHandler {
   onInformational?(head: ResponseHead): void;
 }
 
-const S_HEAD = 0;
-const S_BODY_LENGTH = 1;
-const S_CHUNKED = 2;
-const S_BODY_EOF = 3;
-const S_COMPLETE = 4;
+/** Close-delimited body: everything until EOF (RFC 9112 §6.3 item 8). */
+const S_BODY_EOF = S_SUBCLASS;
 /** The response is complete; further bytes wait for the next expect(). */
-const S_IDLE = 5;
+const S_IDLE = S_SUBCLASS + 1;
 /** After 101 or a 2xx to CONNECT: the connection is a tunnel, bytes are not parsed. */
-const S_UPGRADED = 6;
-const S_ERROR = 7;
+const S_UPGRADED = S_SUBCLASS + 2;
 
-export class ResponseParser {
-  private readonly handler: ResponseHandler;
-  private readonly limits: ParserLimits;
-  private readonly reader = new LineReader();
-  private readonly chunks: ChunkedDecoder;
-  private state = S_HEAD;
-  private _error: HttpParseError | null = null;
-  private remaining = 0;
+export class ResponseParser extends MessageParser<ResponseHandler> {
   private requestMethod = '';
 
-  private inStatusLine = true;
-  private headBytes = 0;
-  private headerCount = 0;
+  // Per-message status line, reset by resetMessage().
   private statusCode = 0;
   private reason = '';
-  private versionMinor: 0 | 1 = 1;
-  private headers: HeaderList = [];
-  private contentLength = -1;
-  private te = '';
-  private teSeen = false;
-  private connection = '';
 
   constructor(handler: ResponseHandler, limits: ParserLimits) {
-    this.handler = handler;
-    this.limits = limits;
-    this.chunks = new ChunkedDecoder(this.reader, limits.maxHeaderBytes, limits.maxHeaderCount);
-  }
-
-  get error(): HttpParseError | null {
-    return this._error;
+    super(handler, limits, RESPONSE_ERRORS);
   }
 
   /** True after a 101 or a 2xx answer to CONNECT: the remaining bytes belong to the tunnel. */
@@ -109,53 +81,18 @@ export class ResponseParser {
    * expect()), after an upgrade, or on error (then `error` is set).
    */
   execute(data: Buffer): number {
-    const len = data.length;
-    let pos = 0;
-    for (;;) {
-      switch (this.state) {
-        case S_HEAD:
-          if (pos === len) return pos;
-          pos = this.readHead(data, pos);
-          break;
-        case S_BODY_LENGTH: {
-          if (pos === len) return pos;
-          const avail = len - pos;
-          if (avail < this.remaining) {
-            this.remaining -= avail;
-            this.handler.onBody(pos === 0 ? data : data.subarray(pos));
-            return len;
-          }
-          const end = pos + this.remaining;
-          this.remaining = 0;
-          this.state = S_COMPLETE;
-          this.handler.onBody(data.subarray(pos, end));
-          pos = end;
-          break;
-        }
-        case S_CHUNKED: {
-          if (pos === len) return pos;
-          const chunks = this.chunks;
-          pos = chunks.execute(data, pos, this.handler);
-          if (chunks.error !== -1) return this.fail(chunks.error, pos);
-          if (chunks.done) {
-            this.state = S_COMPLETE;
-            if (chunks.trailers.length !== 0 && this.handler.onResponseTrailers !== undefined) {
-              this.handler.onResponseTrailers(chunks.trailers);
-            }
-          }
-          break;
-        }
-        case S_BODY_EOF:
-          if (pos < len) this.handler.onBody(pos === 0 ? data : data.subarray(pos));
-          return len;
-        case S_COMPLETE:
-          this.state = S_IDLE;
-          this.resetMessage();
-          this.handler.onMessageComplete();
-          break;
-        default:
-          return pos;
-      }
+    const pos = this.advance(data, 0);
+    switch (this.state) {
+      case S_BODY_EOF:
+        if (pos < data.length) this.handler.onBody(pos === 0 ? data : data.subarray(pos));
+        return data.length;
+      case S_COMPLETE:
+        this.state = S_IDLE;
+        this.resetMessage();
+        this.handler.onMessageComplete();
+        return pos;
+      default:
+        return pos;
     }
   }
 
@@ -173,85 +110,32 @@ export class ResponseParser {
       return null;
     }
     if (st === S_IDLE || st === S_UPGRADED) return null;
-    if (st === S_HEAD && this.inStatusLine && this.reader.pendingBytes === 0) return null;
+    if (st === S_HEAD && this.inStartLine && this.reader.pendingBytes === 0) return null;
     this.fail(ParseErrorKind.PrematureEof, 0);
     return this._error;
   }
 
   /** Back to a fresh state (before reusing the parser for another upstream connection). */
-  reset(): void {
-    this.state = S_HEAD;
-    this._error = null;
-    this.remaining = 0;
+  override reset(): void {
     this.requestMethod = '';
-    this.reader.clear();
-    this.resetMessage();
+    super.reset();
   }
 
-  private fail(kind: number, pos: number): number {
-    this.state = S_ERROR;
-    this._error = RESPONSE_ERRORS[kind];
-    return pos;
-  }
-
-  private resetMessage(): void {
-    this.inStatusLine = true;
-    this.headBytes = 0;
-    this.headerCount = 0;
+  protected override resetMessage(): void {
+    super.resetMessage();
     this.statusCode = 0;
     this.reason = '';
-    this.headers = [];
-    this.contentLength = -1;
-    this.te = '';
-    this.teSeen = false;
-    this.connection = '';
   }
 
-  private readHead(data: Buffer, pos: number): number {
-    const reader = this.reader;
-    const max = this.limits.maxHeaderBytes;
-    reader.openWindow(data, pos, max - this.headBytes);
-    pos = this.readHeadLines(data, pos);
-    reader.closeWindow();
-    return pos;
+  protected override onTrailers(trailers: HeaderList): void {
+    if (this.handler.onResponseTrailers !== undefined) this.handler.onResponseTrailers(trailers);
   }
 
-  private readHeadLines(data: Buffer, pos: number): number {
-    const reader = this.reader;
-    const max = this.limits.maxHeaderBytes;
-    while (pos < data.length) {
-      const next = reader.next(data, pos, max - this.headBytes);
-      if (next === LINE_NEED_MORE) return data.length;
-      if (next === LINE_TOO_LONG) return this.fail(ParseErrorKind.HeadersTooLarge, pos);
-      const buf = reader.buf;
-      const s = reader.start;
-      const lf = reader.lf;
-      this.headBytes += lf + 1 - s;
-      let r: number;
-      if (lf === s + 1 && buf[s] === CH_CR) {
-        // Unlike requests, no empty lines are skipped before a status line.
-        r = this.inStatusLine ? ParseErrorKind.InvalidStatusLine : this.finishHead();
-      } else if (this.inStatusLine) {
-        r = this.parseStatusLine(buf, s, lf);
-      } else if (++this.headerCount > this.limits.maxHeaderCount) {
-        r = ParseErrorKind.TooManyHeaders;
-      } else if (this.headerCount === 1 && (buf[s] === CH_SP || buf[s] === CH_TAB)) {
-        r = ParseErrorKind.LeadingWhitespaceLine;
-      } else {
-        r = parseFieldLine(reader, this.headers);
-        if (r === FIELD_OK) r = this.onField();
-      }
-      if (r !== FIELD_OK) return this.fail(r, pos);
-      pos = next;
-      // Head finished; after a skipped interim 1xx the state is still S_HEAD and the
-      // loop goes on with the final response's status line.
-      if (this.state !== S_HEAD) return pos;
-    }
-    return pos;
-  }
-
-  /** status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF (RFC 9112 §4). */
-  private parseStatusLine(buf: Buffer, s: number, lf: number): number {
+  /**
+   * status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF (RFC 9112 §4).
+   * Unlike requests, no empty lines are skipped before it: one is an invalid status line.
+   */
+  protected override parseStartLine(buf: Buffer, s: number, lf: number): number {
     if (lf === s || buf[lf - 1] !== CH_CR) return ParseErrorKind.BareLf;
     const end = lf - 1;
     if (
@@ -288,60 +172,17 @@ export class ResponseParser {
     this.statusCode = d0 * 100 + d1 * 10 + d2;
     this.reason = reason;
     this.versionMinor = minor as 0 | 1;
-    this.inStatusLine = false;
-    return FIELD_OK;
-  }
-
-  private onField(): number {
-    const h = this.headers;
-    const n = h.length;
-    const name = h[n - 2];
-    if (name.length === 14 && name === 'content-length') {
-      const v = parseContentLength(h[n - 1]);
-      if (v < 0) {
-        return v === CL_CONFLICT
-          ? ParseErrorKind.ConflictingContentLength
-          : v === CL_TOO_LARGE
-            ? ParseErrorKind.ContentLengthTooLarge
-            : ParseErrorKind.InvalidContentLength;
-      }
-      if (this.contentLength === -1) {
-        this.contentLength = v;
-        h[n - 1] = String(v);
-      } else if (this.contentLength !== v) {
-        return ParseErrorKind.ConflictingContentLength;
-      } else {
-        h.length = n - 2;
-      }
-    } else if (name.length === 17 && name === 'transfer-encoding') {
-      this.te = this.teSeen ? `${this.te},${h[n - 1]}` : h[n - 1];
-      this.teSeen = true;
-    } else if (name.length === 10 && name === 'connection') {
-      const v = h[n - 1].toLowerCase();
-      this.connection = this.connection === '' ? v : `${this.connection}, ${v}`;
-    }
+    this.inStartLine = false;
     return FIELD_OK;
   }
 
   /** Message length per RFC 9112 §6.3, in its order of precedence. */
-  private finishHead(): number {
+  protected override finishHead(): number {
     const status = this.statusCode;
-    const minor = this.versionMinor;
-    let chunked = false;
-    if (this.teSeen) {
-      if (minor === 0) return ParseErrorKind.TransferEncodingInHttp10;
-      if (this.contentLength !== -1) return ParseErrorKind.ContentLengthWithTransferEncoding;
-      // Weft re-frames bodies and strips Transfer-Encoding, so it cannot relay any other
-      // coding (nor read a close-delimited body behind one, §6.3 item 4): refused.
-      const r = checkTransferEncoding(this.te);
-      if (r !== TE_CHUNKED) return r;
-      chunked = true;
-    }
-    const conn = this.connection;
-    let keepAlive =
-      minor === 1
-        ? conn === '' || !hasListToken(conn, 'close')
-        : conn !== '' && hasListToken(conn, 'keep-alive') && !hasListToken(conn, 'close');
+    const r = this.checkFraming();
+    if (r !== FIELD_OK) return r;
+    const chunked = this.chunked;
+    let keepAlive = this.keepAlive();
     const method = this.requestMethod;
     const bodyless = method === 'HEAD' || status < 200 || status === 204 || status === 304;
     const tunnel = status === 101 || (method === 'CONNECT' && status >= 200 && status < 300);
@@ -350,12 +191,12 @@ export class ResponseParser {
     const head: ResponseHead = {
       statusCode: status,
       reason: this.reason,
-      versionMinor: minor,
+      versionMinor: this.versionMinor,
       headers: this.headers,
       contentLength: this.contentLength,
       chunked: chunked && !bodyless && !tunnel,
       keepAlive,
-      connectionTokens: conn,
+      connectionTokens: this.connection,
     };
     if (status < 200 && status !== 101) {
       // Interim response (RFC 9110 §15.2): report, then parse the final response.
@@ -365,14 +206,7 @@ export class ResponseParser {
     }
     if (tunnel) this.state = S_UPGRADED;
     else if (bodyless) this.state = S_COMPLETE;
-    else if (chunked) {
-      this.state = S_CHUNKED;
-      this.chunks.begin();
-    } else if (this.contentLength > 0) {
-      this.state = S_BODY_LENGTH;
-      this.remaining = this.contentLength;
-    } else if (this.contentLength === 0) this.state = S_COMPLETE;
-    else this.state = S_BODY_EOF;
+    else if (!this.beginBody()) this.state = this.contentLength === 0 ? S_COMPLETE : S_BODY_EOF;
     this.handler.onResponseHead(head);
     if (tunnel) {
       this.resetMessage();

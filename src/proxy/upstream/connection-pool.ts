@@ -31,7 +31,7 @@ import type * as net from 'node:net';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream } from './connect.js';
-import type { Host } from './host.js';
+import { formatAddress, type Host } from './host.js';
 
 export type PoolFailureReason = 'connect_failure' | 'connect_timeout' | 'overflow' | 'closed';
 
@@ -59,6 +59,8 @@ export interface UpstreamConnection {
   user: UpstreamConnectionUser | null;
   /** The last socket error's text, '' when none. */
   readonly lastError: string;
+  /** "ip:port" of our side of the connection, '' until connected. */
+  readonly localAddress: string;
 }
 
 export interface PendingRequest {
@@ -116,6 +118,7 @@ class PooledConnection implements UpstreamConnection {
   readonly host: Host;
   requestCount = 0;
   user: UpstreamConnectionUser | null = null;
+  localAddress = '';
   state = CONNECTING;
   /** Between onPoolReady and release(); survives a close so release() balances the count. */
   handedOut = false;
@@ -279,6 +282,9 @@ class Pool implements ConnectionPool {
   connectionConnected(conn: PooledConnection): void {
     if (conn.state !== CONNECTING) return;
     this.connecting--;
+    const socket = conn.socket;
+    if (socket.localAddress !== undefined)
+      conn.localAddress = formatAddress(socket.localAddress, socket.localPort ?? 0);
     if (conn.connectTimer !== null) {
       conn.connectTimer.cancel();
       conn.connectTimer = null;
