@@ -62,8 +62,8 @@ function parseDurationMessage(obj: Record<string, unknown>): DurationResult {
   return { ok: true, ms: seconds * 1000 + nanos / 1e6 };
 }
 
-/** int64 values may be JSON numbers or decimal strings (proto3 JSON mapping). */
-function integerOf(v: unknown): number | null {
+/** Integer fields (int32/int64/uint32...) may be JSON numbers or decimal strings (proto3 JSON mapping). */
+export function integerOf(v: unknown): number | null {
   if (typeof v === 'number') return Number.isSafeInteger(v) ? v : null;
   if (typeof v === 'string' && INTEGER_TEXT.test(v)) {
     const n = Number(v);

@@ -10,12 +10,11 @@
 // for and will not get.
 
 import type { ConfigIssue } from '../core/errors.js';
-import { parseDuration } from './duration.js';
+import { integerOf, parseDuration } from './duration.js';
 
 export type RawObject = Record<string, unknown>;
 
 const UINT32_MAX = 0xffff_ffff;
-const INTEGER_TEXT = /^-?\d+$/;
 const LOWER_CAMEL = /^[a-z][a-zA-Z0-9]*$/;
 
 export function isPlainObject(v: unknown): v is RawObject {
@@ -316,14 +315,4 @@ function unwrap(v: unknown): unknown {
     if (keys.length === 1 && keys[0] === 'value') return v.value === null ? undefined : v.value;
   }
   return v;
-}
-
-/** 32/64-bit integers may be JSON numbers or decimal strings (proto3 JSON mapping). */
-function integerOf(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : null;
-  if (typeof v === 'string' && INTEGER_TEXT.test(v)) {
-    const n = Number(v);
-    return Number.isSafeInteger(n) ? n : null;
-  }
-  return null;
 }
