@@ -517,18 +517,12 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     }
     this.releaseHostCounters(false);
     this.info.upstreamTransportFailureReason = message;
-    if (!this.responseStarted) {
-      this.localReply(
-        502,
-        LocalReplyText.upstreamProtocolError,
-        ResponseFlag.UpstreamProtocolError,
-        'upstream_protocol_error',
-      );
-      return;
-    }
-    this.info.responseFlags |= ResponseFlag.UpstreamProtocolError;
-    this.conn.reset();
-    this.finish();
+    this.localReply(
+      502,
+      LocalReplyText.upstreamProtocolError,
+      ResponseFlag.UpstreamProtocolError,
+      'upstream_protocol_error',
+    );
   }
 
   private onRouteTimeout(): void {
@@ -537,36 +531,21 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     const cluster = this.cluster;
     if (cluster !== null) cluster.stats.upstream_rq_timeout.value++;
     if (this.host !== null) this.host.stats.rqTimeout++;
-    this.abandonUpstream();
-    if (!this.responseStarted) {
-      this.localReply(
-        504,
-        LocalReplyText.upstreamTimeout,
-        ResponseFlag.UpstreamRequestTimeout,
-        'upstream_response_timeout',
-      );
-      return;
-    }
-    this.info.responseFlags |= ResponseFlag.UpstreamRequestTimeout;
-    this.conn.reset();
-    this.finish();
+    this.localReply(
+      504,
+      LocalReplyText.upstreamTimeout,
+      ResponseFlag.UpstreamRequestTimeout,
+      'upstream_response_timeout',
+    );
   }
 
   // --- downstream failures ----------------------------------------------------------------
 
   onDownstreamProtocolError(err: HttpParseError): void {
     if (this.finished) return;
-    if (!this.responseStarted) {
-      this.abandonUpstream();
-      this.keepAlive = false;
-      this.conn.closeAfterResponse = true;
-      this.localReply(err.status, `${err.message}\n`, ResponseFlag.DownstreamProtocolError, err.details);
-      return;
-    }
-    this.info.responseFlags |= ResponseFlag.DownstreamProtocolError;
-    this.abandonUpstream();
-    this.conn.reset();
-    this.finish();
+    this.keepAlive = false;
+    this.conn.closeAfterResponse = true;
+    this.localReply(err.status, `${err.message}\n`, ResponseFlag.DownstreamProtocolError, err.details);
   }
 
   onDownstreamReset(): void {
@@ -591,12 +570,13 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     const info = this.info;
     info.responseFlags |= flags;
     info.responseCodeDetails = details;
+    this.abandonUpstream();
     if (this.responseStarted) {
+      // Too late for a reply: the client sees the connection reset.
       this.conn.reset();
       this.finish();
       return;
     }
-    this.abandonUpstream();
     this.responseStarted = true;
     this.responseComplete = true;
     info.responseCode = status;
