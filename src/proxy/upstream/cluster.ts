@@ -12,7 +12,7 @@ import { type ClusterStats, createClusterStats } from './cluster-stats.js';
 import { type ConnectFn, type ConnectionPool, createConnectionPool } from './connection-pool.js';
 import { type Discovery, endpointHostInit, type HostSetTarget } from './discovery.js';
 import type { DnsResolver } from './dns.js';
-import { createHost, type Host, type HostInit, LogicalHost } from './host.js';
+import { createHost, type Host, type HostInit, type UpstreamHost } from './host.js';
 import type { LoadBalancer } from './lb/load-balancer.js';
 import { createRoundRobinLoadBalancer } from './lb/round-robin.js';
 import { startLogicalDnsDiscovery } from './logical-dns-discovery.js';
@@ -105,12 +105,8 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
     this.stats.recordResponse(code);
   }
 
-  createHost(init: HostInit): Host {
+  createHost(init: HostInit): UpstreamHost {
     return createHost(init, this.poolFactory);
-  }
-
-  createLogicalHost(init: HostInit): LogicalHost {
-    return new LogicalHost(init, this.poolFactory);
   }
 
   setHosts(hosts: readonly Host[]): void {

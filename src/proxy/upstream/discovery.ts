@@ -6,7 +6,7 @@ import type { Cluster, LbEndpoint, LocalityLbEndpoints } from '../../config/mode
 import type { Clock } from '../../core/clock.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { DnsResolver } from './dns.js';
-import { type Host, type HostInit, isHealthyStatus, type LogicalHost } from './host.js';
+import { type Host, type HostInit, isHealthyStatus, type UpstreamHost } from './host.js';
 
 /** What a discovery strategy may do to its cluster. */
 export interface HostSetTarget {
@@ -14,8 +14,7 @@ export interface HostSetTarget {
   readonly stats: ClusterStats;
   readonly clock: Clock;
   readonly resolver: DnsResolver;
-  createHost(init: HostInit): Host;
-  createLogicalHost(init: HostInit): LogicalHost;
+  createHost(init: HostInit): UpstreamHost;
   /** Publishes the new host list; the array is not mutated afterwards. */
   setHosts(hosts: readonly Host[]): void;
 }

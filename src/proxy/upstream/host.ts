@@ -68,39 +68,13 @@ export function createHostStats(): HostStats {
   };
 }
 
-class UpstreamHost implements Host {
-  readonly address: string;
-  readonly port: number;
-  readonly addressString: string;
-  weight: number;
-  healthy: boolean;
-  readonly locality: Locality | null;
-  readonly priority: number;
-  readonly stats: HostStats = createHostStats();
-  readonly pool: ConnectionPool;
-
-  constructor(init: HostInit, createPool: PoolFactory) {
-    this.address = init.address;
-    this.port = init.port;
-    this.addressString = formatAddress(init.address, init.port);
-    this.weight = init.weight;
-    this.healthy = init.healthy;
-    this.locality = init.locality;
-    this.priority = init.priority;
-    this.pool = createPool(this);
-  }
-}
-
-export function createHost(init: HostInit, createPool: PoolFactory): Host {
-  return new UpstreamHost(init, createPool);
-}
-
 /**
- * A LOGICAL_DNS cluster's single host: the address it connects to follows the latest
- * DNS answer, while the Host object (and its pool, whose open connections keep working)
- * stays the same. `address` is read by the pool at each new connect.
+ * A host. Its address is fixed for STATIC and STRICT_DNS endpoints (a new DNS answer
+ * makes new hosts); a LOGICAL_DNS cluster's single host follows the latest DNS answer
+ * through setAddress(), while the Host object and its pool (whose open connections keep
+ * working) stay the same. The pool reads `address` at each new connect.
  */
-export class LogicalHost implements Host {
+export class UpstreamHost implements Host {
   private currentAddress: string;
   private currentAddressString: string;
   readonly port: number;
@@ -136,4 +110,8 @@ export class LogicalHost implements Host {
     this.currentAddress = address;
     this.currentAddressString = formatAddress(address, this.port);
   }
+}
+
+export function createHost(init: HostInit, createPool: PoolFactory): UpstreamHost {
+  return new UpstreamHost(init, createPool);
 }

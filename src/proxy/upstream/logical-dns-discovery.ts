@@ -8,11 +8,11 @@
 
 import type { Timer } from '../../core/clock.js';
 import { type Discovery, endpointHostInit, type HostSetTarget } from './discovery.js';
-import type { LogicalHost } from './host.js';
+import type { UpstreamHost } from './host.js';
 
 class LogicalDnsDiscovery implements Discovery {
   readonly initialized: Promise<void>;
-  private host: LogicalHost | null = null;
+  private host: UpstreamHost | null = null;
   private timer: Timer | null = null;
   private stopped = false;
   private resolvedOnce = false;
@@ -58,10 +58,11 @@ class LogicalDnsDiscovery implements Discovery {
         stats.update_success.value++;
         if (addresses.length > 0) {
           if (this.host === null) {
-            this.host = this.cluster.createLogicalHost(
+            const host = this.cluster.createHost(
               endpointHostInit(target.locality, target.endpoint, addresses[0]),
             );
-            this.cluster.setHosts([this.host]);
+            this.host = host;
+            this.cluster.setHosts([host]);
           } else {
             this.host.setAddress(addresses[0]);
           }
