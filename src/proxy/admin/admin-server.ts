@@ -7,6 +7,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { SocketAddress } from '../../config/model.js';
+import { formatAddress } from '../../core/address.js';
 import { WeftError } from '../../core/errors.js';
 import type { ProxyServer } from '../proxy-server.js';
 import { renderPrometheus, renderStatsText } from '../stats/render.js';
@@ -55,7 +56,7 @@ export class AdminServer {
       );
       server.listen(address.portValue, address.address, () => {
         const a = server.address();
-        const s = a !== null && typeof a === 'object' ? formatHostPort(a.address, a.port) : '';
+        const s = a !== null && typeof a === 'object' ? formatAddress(a.address, a.port) : '';
         resolve(new AdminServer(server, s));
       });
     });
@@ -65,10 +66,6 @@ export class AdminServer {
     this.server.close();
     this.server.closeAllConnections();
   }
-}
-
-function formatHostPort(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
@@ -192,7 +189,7 @@ function createEndpoints(proxy: ProxyServer): Map<string, Endpoint> {
       res,
       200,
       'text/plain',
-      ls.map((l) => `${l.name}::${formatHostPort(l.address.address, l.address.port)}\n`).join(''),
+      ls.map((l) => `${l.name}::${formatAddress(l.address.address, l.address.port)}\n`).join(''),
     );
   });
   add(

@@ -6,6 +6,7 @@
 // Socket handlers are bound once per connection, never per request.
 
 import type { Socket } from 'node:net';
+import { formatAddress, plainIp } from '../../core/address.js';
 import type { Timer } from '../../core/clock.js';
 import { type HttpParseError, type RequestHead, RequestParser } from '../http1/request-parser.js';
 import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHead } from '../http1/serialize.js';
@@ -49,11 +50,9 @@ export class Http1ServerConnection implements Drainable {
     this.socket = socket;
     this.rt = rt;
     this.id = rt.nextConnectionId();
-    const rip = socket.remoteAddress ?? '';
-    this.remoteIp = rip.startsWith('::ffff:') ? rip.slice(7) : rip;
+    this.remoteIp = plainIp(socket.remoteAddress ?? '');
     this.remoteAddress = formatAddress(this.remoteIp, socket.remotePort ?? 0);
-    const lip = socket.localAddress ?? '';
-    this.localAddress = formatAddress(lip.startsWith('::ffff:') ? lip.slice(7) : lip, socket.localPort ?? 0);
+    this.localAddress = formatAddress(plainIp(socket.localAddress ?? ''), socket.localPort ?? 0);
     this.externalPeer = rt.config.useRemoteAddress && !isInternalAddress(this.remoteIp);
     this.parser = new RequestParser(this, rt.limits);
     this.lastActivity = rt.clock.monotonic();
@@ -358,9 +357,4 @@ export class Http1ServerConnection implements Drainable {
       }
     });
   }
-}
-
-/** "ip:port", with IPv6 in brackets. */
-export function formatAddress(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }

@@ -19,13 +19,14 @@
 
 import type * as net from 'node:net';
 import type { TcpProxy } from '../../config/model.js';
+import { formatAddress, plainIp } from '../../core/address.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { Counter, StatsStore } from '../stats/store.js';
 import { createStreamInfo, ResponseFlag, type StreamInfo } from '../stream-info.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { type ConnectFn, connectUpstream } from '../upstream/connect.js';
-import { formatAddress, type Host } from '../upstream/host.js';
+import type { Host } from '../upstream/host.js';
 
 export interface TcpProxyDeps {
   readonly clusters: ClusterManager;
@@ -115,10 +116,16 @@ class TcpProxySession {
     info.connectionId = factory.deps.idGen();
     info.protocol = '';
     if (downstream.remoteAddress !== undefined) {
-      info.downstreamRemoteAddress = formatAddress(downstream.remoteAddress, downstream.remotePort ?? 0);
+      info.downstreamRemoteAddress = formatAddress(
+        plainIp(downstream.remoteAddress),
+        downstream.remotePort ?? 0,
+      );
     }
     if (downstream.localAddress !== undefined) {
-      info.downstreamLocalAddress = formatAddress(downstream.localAddress, downstream.localPort ?? 0);
+      info.downstreamLocalAddress = formatAddress(
+        plainIp(downstream.localAddress),
+        downstream.localPort ?? 0,
+      );
     }
     downstream.on('error', this.onDownstreamError);
     downstream.on('close', this.onDownstreamClose);

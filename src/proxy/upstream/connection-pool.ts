@@ -28,10 +28,11 @@
 // (the router, the TCP proxy), not here.
 
 import type * as net from 'node:net';
+import { formatAddress } from '../../core/address.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream } from './connect.js';
-import { formatAddress, type Host } from './host.js';
+import type { Host } from './host.js';
 
 export type PoolFailureReason = 'connect_failure' | 'connect_timeout' | 'overflow' | 'closed';
 

@@ -6,6 +6,7 @@
 // checking and outlier detection (later) flip it; load balancers read it at pick time.
 
 import type { Locality } from '../../config/model.js';
+import { formatAddress } from '../../core/address.js';
 import type { ConnectionPool } from './connection-pool.js';
 
 export interface HostStats {
@@ -44,11 +45,6 @@ export interface HostInit {
 
 /** Builds the pool for a host; called once, from the host's constructor. */
 export type PoolFactory = (host: Host) => ConnectionPool;
-
-/** "ip:port" with IPv6 literals bracketed, as Envoy prints addresses. */
-export function formatAddress(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 /** Endpoint health_status values that take a host out of rotation. */
 export function isHealthyStatus(status: string): boolean {
