@@ -143,3 +143,38 @@ describe('admin API and TCP proxy', () => {
     await assert.rejects(request(port, '/'), /ECONNREFUSED/);
   });
 });
+
+describe('start-up failure', () => {
+  it('reports an admin address in use and leaves no listener bound', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const adminPort = (blocker.address() as { port: number }).port;
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const httpPort = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const listener = httpListener('web', [
+      { name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 } }] },
+    ]);
+    listener.address.socket_address.port_value = httpPort;
+    const config = bootstrap([listener], []);
+    config.admin.address.socket_address.port_value = adminPort;
+    try {
+      await assert.rejects(startProxy(config), /WEFT_LISTEN_FAILED|admin: cannot listen .*EADDRINUSE/);
+      await waitFor(
+        () =>
+          new Promise<boolean>((resolve) => {
+            const s = connect(httpPort, '127.0.0.1');
+            s.on('connect', () => {
+              s.destroy();
+              resolve(false);
+            });
+            s.on('error', () => resolve(true));
+          }),
+        'the HTTP listener to be closed',
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+});

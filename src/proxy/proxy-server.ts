@@ -169,7 +169,9 @@ export class ProxyServer {
     return this.listeners.drainAll(this.options.drainTimeMs);
   }
 
+  /** Closes everything now (listeners that are still open are closed without draining). */
   close(): void {
+    void this.listeners.drainAll(0);
     this.clusters.close();
     this.admin?.close();
   }
