@@ -19,6 +19,7 @@ import {
   spawnProxy,
   splitHostPort,
   startBackend,
+  startProxy,
   staticCluster,
   tempDir,
   WEFT_BIN,
@@ -193,5 +194,35 @@ describe('weft proxy process', () => {
     assert.equal((await requestHost(host, aport, '/quitquitquit')).status, 405);
     assert.equal((await requestHost(host, aport, '/quitquitquit', 'POST')).status, 200);
     assert.equal(await p.exited, 0);
+  });
+});
+
+describe('drain after drain', () => {
+  it('a shutdown after /drain_listeners still waits for the requests that were draining', async () => {
+    const slowBackend = await startBackend('slow', (_req, res) => {
+      setTimeout(() => res.end('done\n'), 300);
+    });
+    const proxy = await startProxy(
+      bootstrap(
+        [
+          httpListener('main', [
+            { name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'slow' } }] },
+          ]),
+        ],
+        [staticCluster('slow', [slowBackend.port])],
+      ),
+      { drainTimeMs: 5000 },
+    );
+    try {
+      const port = proxy.port('main');
+      const inFlight = Array.from({ length: 5 }, () => request(port, '/'));
+      await waitFor(() => slowBackend.seen.length >= 5, 'requests to reach the backend');
+      void proxy.proxy.drainListeners();
+      await proxy.close(); // shutdown: must wait for the five draining requests
+      const results = await Promise.all(inFlight);
+      for (const r of results) assert.equal(r.body, 'done\n');
+    } finally {
+      await slowBackend.close();
+    }
   });
 });

@@ -43,7 +43,6 @@ class BoundListener implements ActiveListener {
   readonly name: string;
   readonly server: Server;
   current: Generation;
-  readonly old = new Set<Generation>();
   address = { address: '', port: 0 };
 
   constructor(name: string, server: Server, gen: Generation) {
@@ -62,6 +61,8 @@ export class ListenerManager {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private draining = false;
+  /** Generations still draining; each entry settles when its last connection is gone. */
+  private readonly drains = new Set<Promise<void>>();
 
   constructor(deps: { clock: Clock; logger: Logger }) {
     this.clock = deps.clock;
@@ -113,7 +114,7 @@ export class ListenerManager {
       const drain = new DrainSignal();
       const old = l.current;
       l.current = { config: cfg, filter: build(cfg, drain), drain };
-      this.drainGeneration(l, old, drainTimeMs);
+      this.drainGeneration(old, drainTimeMs);
     }
     for (const b of bound) {
       this.listeners.set(b.name, b);
@@ -124,10 +125,10 @@ export class ListenerManager {
   /** Stops accepting on every listener and drains all connections; resolves when all are gone or after drainTimeMs. */
   async drainAll(drainTimeMs: number): Promise<void> {
     this.draining = true;
-    const waits: Promise<void>[] = [];
-    for (const l of this.listeners.values()) waits.push(this.retire(l, drainTimeMs));
+    for (const l of this.listeners.values()) this.retire(l, drainTimeMs);
     this.listeners.clear();
-    await Promise.all(waits);
+    // Also waits for generations already draining (a reload's, an earlier /drain_listeners).
+    await Promise.all(this.drains);
   }
 
   get isDraining(): boolean {
@@ -178,21 +179,20 @@ export class ListenerManager {
     }
   }
 
-  private retire(l: BoundListener, drainTimeMs: number): Promise<void> {
+  private retire(l: BoundListener, drainTimeMs: number): void {
     l.server.close();
-    const waits = [this.drainGeneration(l, l.current, drainTimeMs)];
-    for (const g of l.old) waits.push(g.drain.whenIdle());
-    return Promise.all(waits).then(() => undefined);
+    this.drainGeneration(l.current, drainTimeMs);
   }
 
-  private drainGeneration(l: BoundListener, gen: Generation, drainTimeMs: number): Promise<void> {
-    l.old.add(gen);
+  /** Drains one generation's connections (force-closed after drainTimeMs), then releases it. */
+  private drainGeneration(gen: Generation, drainTimeMs: number): void {
     gen.drain.start();
     const timer = this.clock.setTimer(drainTimeMs, () => gen.drain.forceCloseAll());
-    return gen.drain.whenIdle().then(() => {
+    const done = gen.drain.whenIdle().then(() => {
       timer.cancel();
-      l.old.delete(gen);
       gen.filter.close?.();
+      this.drains.delete(done);
     });
+    this.drains.add(done);
   }
 }
