@@ -1,0 +1,111 @@
+// Lookups over one MeshSnapshot, built once per snapshot and shared by every proxy's
+// translation: Services by name, the Workloads each Service port selects, the policy and
+// TrafficSplit of each Service, SMI route groups, and the resource ordering Gateway API
+// uses for ties (oldest first, then namespace/name).
+
+import type { DestinationPolicySpec } from '../kinds/destination-policy.js';
+import type { ServicePort, ServiceSpec, WorkloadSpec } from '../kinds/mesh-types.js';
+import type { TrafficSplitSpec } from '../kinds/traffic-split.js';
+import type { Resource } from '../resource.js';
+import { type MeshSnapshot, namespaceOf } from './snapshot.js';
+
+export type Service = Resource<ServiceSpec>;
+export type Workload = Resource<WorkloadSpec>;
+
+export interface MeshIndex {
+  readonly snapshot: MeshSnapshot;
+  service(namespace: string, name: string): Service | undefined;
+  /** Every Service, ordered by namespace then name. */
+  readonly services: readonly Service[];
+  /** Healthy Workloads of the Service's namespace that its selector selects and that have the port. */
+  endpointsOf(service: Service, port: ServicePort): readonly Workload[];
+  /** The DestinationPolicy for a Service port (the oldest one when several target it). */
+  policyFor(service: Service, port: number): Resource<DestinationPolicySpec> | undefined;
+  /** TrafficSplits whose root is the Service, oldest first. */
+  splitsFor(service: Service): readonly Resource<TrafficSplitSpec>[];
+}
+
+/** Gateway API tie-break: oldest creationTimestamp first, then `namespace/name` alphabetically. */
+export function compareAge(a: Resource<unknown, unknown>, b: Resource<unknown, unknown>): number {
+  const ta = ageOf(a);
+  const tb = ageOf(b);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const ka = `${namespaceOf(a)}/${a.metadata.name}`;
+  const kb = `${namespaceOf(b)}/${b.metadata.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Milliseconds since the epoch; a resource without a timestamp (not yet stored) counts as the newest. */
+function ageOf(r: Resource<unknown, unknown>): number {
+  const t = Date.parse(r.metadata.creationTimestamp ?? '');
+  return Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
+}
+
+/** Kubernetes selector semantics: every pair must match; an empty selector selects nothing. */
+export function selects(
+  selector: Record<string, string>,
+  labels: Record<string, string> | undefined,
+): boolean {
+  const keys = Object.keys(selector);
+  if (keys.length === 0) return false;
+  return keys.every((k) => labels?.[k] === selector[k]);
+}
+
+export function createMeshIndex(snapshot: MeshSnapshot): MeshIndex {
+  const byKey = new Map<string, Service>();
+  for (const s of snapshot.services) byKey.set(`${namespaceOf(s)}/${s.metadata.name}`, s);
+  const services = [...snapshot.services].sort((a, b) => {
+    const ka = `${namespaceOf(a)}/${a.metadata.name}`;
+    const kb = `${namespaceOf(b)}/${b.metadata.name}`;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+  const workloadsByNs = new Map<string, Workload[]>();
+  for (const w of snapshot.workloads) {
+    const list = workloadsByNs.get(namespaceOf(w)) ?? [];
+    list.push(w);
+    workloadsByNs.set(namespaceOf(w), list);
+  }
+  const policies = [...snapshot.destinationPolicies].sort(compareAge);
+  const splits = [...snapshot.trafficSplits].sort(compareAge);
+  const endpointCache = new Map<string, readonly Workload[]>();
+
+  return {
+    snapshot,
+    services,
+    service: (namespace, name) => byKey.get(`${namespace}/${name}`),
+    endpointsOf(service, port) {
+      const key = `${namespaceOf(service)}/${service.metadata.name}/${port.name}`;
+      let list = endpointCache.get(key);
+      if (list === undefined) {
+        list = (workloadsByNs.get(namespaceOf(service)) ?? [])
+          .filter(
+            (w) =>
+              w.spec.healthy !== false &&
+              selects(service.spec.selector, w.metadata.labels) &&
+              typeof w.spec.ports[port.name] === 'number',
+          )
+          .sort((a, b) =>
+            a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0,
+          );
+        endpointCache.set(key, list);
+      }
+      return list;
+    },
+    policyFor(service, port) {
+      const ns = namespaceOf(service);
+      // A policy naming the port beats one for the whole Service; among equals the oldest wins.
+      let whole: Resource<DestinationPolicySpec> | undefined;
+      for (const p of policies) {
+        const ref = p.spec.targetRef;
+        if (namespaceOf(p) !== ns || ref.name !== service.metadata.name) continue;
+        if (ref.port === port) return p;
+        if (ref.port === undefined) whole ??= p;
+      }
+      return whole;
+    },
+    splitsFor(service) {
+      const ns = namespaceOf(service);
+      return splits.filter((s) => namespaceOf(s) === ns && s.spec.service === service.metadata.name);
+    },
+  };
+}
