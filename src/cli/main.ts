@@ -1,16 +1,25 @@
 // The `weft` command line: dispatches to one module per command.
 
 import { ConfigError, WeftError } from '../core/errors.js';
+import { runApplyCommand } from './apply.js';
+import { runControlCommand } from './control.js';
+import { runDeleteCommand } from './delete.js';
+import { runGetCommand } from './get.js';
 import { runProxyCommand } from './proxy.js';
 
 const USAGE = `weft — a service mesh (proxy core)
 
 Usage:
   weft proxy -c FILE [options]   run the proxy on an Envoy v3 bootstrap (YAML or JSON)
+  weft control [options]         run the control plane (store + REST API)
+  weft apply -f FILE|DIR         create/update resources, all or nothing
+  weft get KIND [NAME]           show resources (-n NS, -A, -o table|yaml|json)
+  weft delete KIND NAME | -f F   delete resources, all or nothing
   weft version                   print the version
   weft help                      print this help
 
-Run 'weft proxy --help' for the proxy's options.
+Run 'weft COMMAND --help' for a command's options. apply/get/delete find the control
+plane from --control URL or $WEFT_CONTROL (default http://127.0.0.1:15000).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -18,6 +27,14 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'proxy':
       return runProxyCommand(rest);
+    case 'control':
+      return runControlCommand(rest);
+    case 'apply':
+      return runApplyCommand(rest);
+    case 'get':
+      return runGetCommand(rest);
+    case 'delete':
+      return runDeleteCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`weft ${await readVersion()}\n`);

@@ -8,6 +8,15 @@ export const ERROR_CODES = {
   WEFT_CONFIG_READ: 'The configuration file could not be read or parsed as YAML/JSON.',
   WEFT_LISTEN_FAILED: 'A listener or the admin server could not bind its address.',
   WEFT_USAGE: 'The command line was not understood.',
+  WEFT_NOT_FOUND: 'The named resource (or API path) does not exist.',
+  WEFT_CONFLICT:
+    'The resource changed since the metadata.resourceVersion the client sent; re-read it and retry.',
+  WEFT_REVISION_COMPACTED:
+    'A watch asked for a revision older than the store still keeps; list again and watch from the list revision.',
+  WEFT_STORE_FAILED: 'The state directory could not be read or written (disk error, corrupt log, or in use).',
+  WEFT_API_REQUEST: 'The API request was malformed: wrong method, body too large, or a bad parameter.',
+  WEFT_CONTROL_UNREACHABLE: 'The CLI could not reach the control plane API (check --control / WEFT_CONTROL).',
+  WEFT_INTERNAL: 'An unexpected error inside the control plane; its log has the details.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
