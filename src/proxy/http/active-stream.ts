@@ -300,20 +300,31 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     info.upstreamLocalAddress = upstream.localAddress;
     const conn = this.conn;
     upstream.user = this;
-    if (this.responseParser === null) this.responseParser = new ResponseParser(this, this.conn.rt.limits);
-    else this.responseParser.reset();
-    this.responseParser.expect(this.method);
+    // One parser per upstream connection, reused by each request on it.
+    let parser = upstream.responseParser;
+    if (parser === null) {
+      parser = new ResponseParser(this, conn.rt.limits);
+      upstream.responseParser = parser;
+    } else {
+      parser.reset();
+      parser.rebind(this);
+    }
+    this.responseParser = parser;
+    parser.expect(this.method);
 
     this.requestSentAt = conn.rt.clock.monotonic();
     const headString = requestHead(this.method, this.path, this.authority, this.headers, this.requestFraming);
     const cluster = this.cluster!;
     cluster.stats.upstream_cx_tx_bytes_total.value += headString.length;
+    const buffered = this.bufferedBody;
+    if (buffered === null || this.bodyless) {
+      // The common case: the whole request is its head, one write.
+      if (!socket.write(headString, 'latin1')) this.conn.pauseReading();
+      return;
+    }
     socket.cork();
     let ok = socket.write(headString, 'latin1');
-    const buffered = this.bufferedBody;
-    if (buffered !== null && buffered.length > 0) {
-      for (let i = 0; i < buffered.length; i++) ok = this.writeUpstreamBody(upstream, buffered[i]);
-    }
+    for (let i = 0; i < buffered.length; i++) ok = this.writeUpstreamBody(upstream, buffered[i]);
     // From here on body bytes go straight upstream; they are not kept for replay.
     this.bufferedBody = null;
     this.bufferedBytes = 0;

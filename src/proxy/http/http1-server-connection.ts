@@ -11,6 +11,7 @@ import type { Timer } from '../../core/clock.js';
 import { type HttpParseError, type RequestHead, RequestParser } from '../http1/request-parser.js';
 import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHead } from '../http1/serialize.js';
 import type { Drainable } from '../listener/drain.js';
+import { readIntoReusedBuffer } from '../network/socket-read.js';
 import { ActiveStream } from './active-stream.js';
 import type { HcmRuntime } from './connection-manager.js';
 import type { HeaderList } from './headers.js';
@@ -63,7 +64,8 @@ export class Http1ServerConnection implements Drainable {
     s.cxHttp1Total.value++;
 
     socket.setNoDelay(true);
-    socket.on('data', (d: Buffer) => this.onData(d));
+    const onData = (d: Buffer): void => this.onData(d);
+    if (!readIntoReusedBuffer(socket, onData)) socket.on('data', onData);
     socket.on('end', () => this.onEnd());
     socket.on('close', () => this.onClose());
     socket.on('error', () => {}); // 'close' follows; the stream learns of it there
@@ -303,6 +305,10 @@ export class Http1ServerConnection implements Drainable {
     this.batchDepth = 0;
     this.flush();
     this.socket.end();
+    // Keep reading (and dropping) what the peer still sends: closing with unread bytes
+    // would make the kernel answer with a reset that can destroy our response in flight.
+    this.pendingInput = null;
+    this.socket.resume();
     // A peer that never reads must not hold the socket forever.
     this.rt.clock.setTimer(this.rt.config.drainTimeoutMs, () => this.socket.destroy());
   }

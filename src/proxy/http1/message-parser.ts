@@ -46,7 +46,7 @@ export const S_ERROR = 4;
 export const S_SUBCLASS = 5;
 
 export abstract class MessageParser<H extends BodySink> {
-  protected readonly handler: H;
+  protected handler: H;
   protected readonly limits: ParserLimits;
   protected readonly reader = new LineReader();
   private readonly chunks: ChunkedDecoder;

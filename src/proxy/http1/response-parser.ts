@@ -70,6 +70,11 @@ export class ResponseParser extends MessageParser<ResponseHandler> {
    * Announces the method of the request whose response comes next; it decides whether a
    * body follows (RFC 9112 §6.3: none for HEAD, tunnel for a 2xx to CONNECT).
    */
+  /** Hands the next response's events to `handler` (a parser is kept per connection, not per request). */
+  rebind(handler: ResponseHandler): void {
+    this.handler = handler;
+  }
+
   expect(method: string): void {
     this.requestMethod = method;
     if (this.state === S_IDLE) this.state = S_HEAD;

@@ -27,6 +27,7 @@ import type { UpstreamCluster } from '../upstream/cluster.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { type ConnectFn, connectUpstream } from '../upstream/connect.js';
 import type { Host } from '../upstream/host.js';
+import { readIntoReusedBuffer } from './socket-read.js';
 
 export interface TcpProxyDeps {
   readonly clusters: ClusterManager;
@@ -129,7 +130,9 @@ class TcpProxySession {
     }
     downstream.on('error', this.onDownstreamError);
     downstream.on('close', this.onDownstreamClose);
-    // Nothing is read until the upstream is connected; the kernel buffers meanwhile.
+    // Nothing is forwarded until the upstream is connected. (Node keeps reading a paused
+    // socket into its own buffer, up to its high-water mark: a client's early bytes are
+    // taken off the wire, so closing on a connect failure is a clean FIN, not a reset.)
     downstream.pause();
 
     const cluster = factory.deps.clusters.get(factory.config.cluster);
@@ -195,7 +198,11 @@ class TcpProxySession {
     upstream.on('end', this.onUpstreamEnd);
     upstream.on('drain', this.onUpstreamDrain);
     upstream.on('finish', this.onUpstreamFinish);
-    downstream.on('data', this.onDownstreamData);
+    // Bytes read while connecting first, then the rest through a reused buffer when possible.
+    for (let early = downstream.read() as Buffer | null; early !== null; early = downstream.read())
+      this.onDownstreamData(early);
+    if (!readIntoReusedBuffer(downstream, this.onDownstreamData))
+      downstream.on('data', this.onDownstreamData);
     downstream.on('end', this.onDownstreamEnd);
     downstream.on('drain', this.onDownstreamDrain);
     downstream.on('finish', this.onDownstreamFinish);

@@ -30,6 +30,7 @@
 import type * as net from 'node:net';
 import { formatAddress } from '../../core/address.js';
 import type { Clock, Timer } from '../../core/clock.js';
+import type { ResponseParser } from '../http1/response-parser.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream } from './connect.js';
 import type { Host } from './host.js';
@@ -58,6 +59,8 @@ export interface UpstreamConnection {
   requestCount: number;
   /** Set by the user in onPoolReady; cleared by release(). */
   user: UpstreamConnectionUser | null;
+  /** The connection's HTTP/1 response parser, created by its first user and reused by the next. */
+  responseParser: ResponseParser | null;
   /** The last socket error's text, '' when none. */
   readonly lastError: string;
   /** "ip:port" of our side of the connection, '' until connected. */
@@ -119,6 +122,7 @@ class PooledConnection implements UpstreamConnection {
   readonly host: Host;
   requestCount = 0;
   user: UpstreamConnectionUser | null = null;
+  responseParser: ResponseParser | null = null;
   localAddress = '';
   state = CONNECTING;
   /** Between onPoolReady and release(); survives a close so release() balances the count. */

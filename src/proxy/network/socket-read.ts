@@ -1,0 +1,48 @@
+// Reading an accepted (server-side) socket into a reused buffer, the way Node's public
+// `onread` option does for client sockets (see upstream/connect.ts). Node 20 offers no
+// such option for sockets a net.Server accepts, so this sets the same per-socket fields
+// the option would have set, found by their symbol descriptions on the socket itself.
+//
+// Why: each read then skips the Readable-stream machinery (push, buffering, 'data'
+// emit). On the bench that halved a bare Node pipe's user CPU per request
+// (docs/benchmarks.md). net.Socket's pause()/resume() already honour these fields, and
+// EOF still arrives as 'end'. When the fields are not there (another Node version), it
+// returns false and the caller falls back to 'data' events.
+//
+// Like connect.ts, every chunk handed over is a fresh copy (into Node's small-buffer
+// pool), so callers may keep and queue chunks while the buffer is reused.
+
+import type { Socket } from 'node:net';
+
+/** Bytes read per read call into the reused buffer. */
+export const READ_BUFFER_BYTES = 16 * 1024;
+
+interface UserBufferHandle {
+  useUserBuffer(buffer: Uint8Array): void;
+}
+
+/**
+ * Delivers the socket's bytes to `onData` through a reused buffer. Returns false (and
+ * changes nothing) when this Node version does not have the fields it needs.
+ */
+export function readIntoReusedBuffer(socket: Socket, onData: (chunk: Buffer) => void): boolean {
+  const handle = (socket as unknown as { _handle?: Partial<UserBufferHandle> | null })._handle;
+  if (handle === undefined || handle === null || typeof handle.useUserBuffer !== 'function') return false;
+  let kBuffer: symbol | undefined;
+  let kBufferCb: symbol | undefined;
+  for (const sym of Object.getOwnPropertySymbols(socket)) {
+    if (sym.description === 'kBuffer') kBuffer = sym;
+    else if (sym.description === 'kBufferCb') kBufferCb = sym;
+  }
+  if (kBuffer === undefined || kBufferCb === undefined) return false;
+  const fields = socket as unknown as Record<symbol, unknown>;
+  if (fields[kBuffer] !== null || fields[kBufferCb] !== null) return false;
+  const buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  fields[kBuffer] = buffer;
+  fields[kBufferCb] = (n: number, buf: Uint8Array): boolean => {
+    onData(Buffer.from(buf.subarray(0, n)));
+    return true;
+  };
+  (handle as UserBufferHandle).useUserBuffer(buffer);
+  return true;
+}
