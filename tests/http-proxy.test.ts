@@ -258,6 +258,20 @@ describe('HTTP proxying', () => {
     assert.equal((await logFor('/slow')).flags, 'UT');
   });
 
+  it('times out a short-timeout request that follows a long-timeout one on the same connection', {
+    timeout: 5000,
+  }, async () => {
+    // The connection's one deadline timer was armed for the first request's 15 s default;
+    // the second request's 0.2 s must re-arm it earlier, or this test runs into its own timeout.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await request(port, '/api/before-slow', { agent });
+    assert.equal(first.status, 200);
+    const second = await request(port, '/slow/after-keepalive', { agent });
+    agent.destroy();
+    assert.equal(second.status, 504);
+    assert.equal((await logFor('/slow/after-keepalive')).flags, 'UT');
+  });
+
   it('maps an upstream that closes before answering to 502 UC', async () => {
     const res = await request(port, '/rude');
     assert.equal(res.status, 502);

@@ -7,7 +7,6 @@
 // request path allocates no closures.
 
 import type { RedirectAction, RouteAction } from '../../config/model.js';
-import type { Timer } from '../../core/clock.js';
 import { stripHopByHop } from '../http1/hop-by-hop.js';
 import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
 import { type ResponseHead, ResponseParser } from '../http1/response-parser.js';
@@ -62,7 +61,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
   private bufferedBody: Buffer[] | null = null;
   private bufferedBytes = 0;
   private requestSentAt = 0;
-  private timer: Timer | null = null;
+  /** A route timeout is armed on the connection for this stream. */
+  private deadlineSet = false;
   private staleRetries = 0;
   private upstreamPaused = false;
   private upstreamKeepAlive = false;
@@ -270,7 +270,10 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
       upstream.socket.write('0\r\n\r\n', 'latin1');
     if (this.cluster !== null && this.route !== null) {
       const timeout = (this.route.action as RouteAction).timeoutMs;
-      if (timeout !== null) this.timer = rt.clock.setTimer(timeout, () => this.onRouteTimeout());
+      if (timeout !== null) {
+        this.deadlineSet = true;
+        this.conn.setStreamDeadline(timeout);
+      }
     }
   }
 
@@ -536,8 +539,9 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     );
   }
 
-  private onRouteTimeout(): void {
-    this.timer = null;
+  /** The route timeout passed (called by the connection's deadline timer). */
+  onRouteTimeout(): void {
+    this.deadlineSet = false;
     if (this.finished || this.responseComplete) return;
     const cluster = this.cluster;
     if (cluster !== null) cluster.stats.upstream_rq_timeout.value++;
@@ -668,9 +672,9 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
   }
 
   private cancelTimer(): void {
-    if (this.timer !== null) {
-      this.timer.cancel();
-      this.timer = null;
+    if (this.deadlineSet) {
+      this.deadlineSet = false;
+      this.conn.clearStreamDeadline();
     }
   }
 

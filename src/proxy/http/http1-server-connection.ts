@@ -43,6 +43,11 @@ export class Http1ServerConnection implements Drainable {
   private peerEnded = false;
   private lastActivity: number;
   private idleTimerArmed = false;
+  /** Monotonic ms when the current stream's route timeout expires; 0 = none. */
+  private streamDeadline = 0;
+  /** The deadline timer, armed lazily: it fires at `deadlineTimerAt` and re-checks. */
+  private deadlineTimer: Timer | null = null;
+  private deadlineTimerAt = 0;
   private batchDepth = 0;
   private readonly batch: Array<string | Buffer> = [];
   private batchBytes = 0;
@@ -174,6 +179,7 @@ export class Http1ServerConnection implements Drainable {
   private onClose(): void {
     this.closed = true;
     if (this.headersTimer !== null) this.headersTimer.cancel();
+    if (this.deadlineTimer !== null) this.deadlineTimer.cancel();
     const stream = this.stream;
     if (stream !== null) stream.onDownstreamReset();
     this.stream = null;
@@ -267,6 +273,44 @@ export class Http1ServerConnection implements Drainable {
     }
     return typeof piece === 'string' ? this.socket.write(piece, 'latin1') : this.socket.write(piece);
   }
+
+  /**
+   * Arms the current stream's route timeout. One timer per connection serves every
+   * request on it: it is only re-armed when it would fire too late, and when it fires
+   * early (the stream it was armed for is done) it re-checks, so a keep-alive request
+   * costs no timer of its own.
+   */
+  setStreamDeadline(timeoutMs: number): void {
+    const at = this.rt.clock.monotonic() + timeoutMs;
+    this.streamDeadline = at;
+    if (this.deadlineTimer !== null) {
+      if (this.deadlineTimerAt <= at) return;
+      this.deadlineTimer.cancel();
+    }
+    this.armDeadlineTimer(at, timeoutMs);
+  }
+
+  clearStreamDeadline(): void {
+    this.streamDeadline = 0;
+  }
+
+  private armDeadlineTimer(at: number, inMs: number): void {
+    this.deadlineTimerAt = at;
+    this.deadlineTimer = this.rt.clock.setTimer(inMs, this.onDeadlineTimer);
+  }
+
+  private readonly onDeadlineTimer = (): void => {
+    this.deadlineTimer = null;
+    const deadline = this.streamDeadline;
+    if (this.closed || deadline === 0) return;
+    const left = deadline - this.rt.clock.monotonic();
+    if (left > 0) {
+      this.armDeadlineTimer(deadline, left);
+      return;
+    }
+    this.streamDeadline = 0;
+    this.stream?.onRouteTimeout();
+  };
 
   /** Stops reading from downstream (request-body backpressure). */
   pauseReading(): void {
