@@ -1,23 +1,42 @@
-// `weft proxy -c FILE`: runs the data plane on an Envoy v3 bootstrap file. Flags follow
+// `weft proxy -c FILE` / `weft proxy --xds HOST:PORT --node ID`: runs the data plane on an
+// Envoy v3 bootstrap file, on config from an xDS (ADS) control plane, or both. Flags follow
 // Envoy's where Envoy has one (-c, --admin-address-path, --drain-time-s, --mode validate,
-// -l/--log-level). SIGHUP and file changes reload; SIGTERM/SIGINT drain, then exit 0.
+// -l/--log-level; --node/--cluster play --service-node/--service-cluster). SIGHUP and file
+// changes reload; SIGTERM/SIGINT drain, then exit 0.
 
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createDefaultHttpFilterRegistry } from '../config/http-filter-registry.js';
-import { loadBootstrapFile } from '../config/load-bootstrap.js';
+import {
+  loadBootstrapFile,
+  parseBootstrapDocument,
+  validateBootstrapDocument,
+} from '../config/load-bootstrap.js';
 import { systemClock } from '../core/clock.js';
 import { WeftError } from '../core/errors.js';
 import { createLogger, type LogLevel } from '../core/logger.js';
 import { watchConfigFile } from '../proxy/config-watcher.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
+import { buildXdsBootstrap, overlayBootstrap, parseHostPort } from '../proxy/xds/xds-bootstrap.js';
+import { createProtoLoader } from '../xds/protos.js';
 
 const HELP = `Usage: weft proxy -c FILE [options]
+       weft proxy --xds HOST:PORT --node ID [options]
 
-Runs the Weft proxy on an Envoy v3 bootstrap (YAML or JSON). Unsupported fields are
-refused with their full path; see docs/proxy.md.
+Runs the Weft proxy on an Envoy v3 bootstrap (YAML or JSON), on listeners and clusters
+from an xDS control plane (ADS), or both. Unsupported fields are refused with their full
+path; see docs/proxy.md.
 
 Options:
-  -c, --config-path FILE     the bootstrap file (required)
+  -c, --config-path FILE     the bootstrap file (required unless --xds is given)
+      --xds HOST:PORT        get listeners and clusters (and their routes and endpoints)
+                             over ADS from this control plane (gRPC, plaintext)
+      --node ID              node.id sent to the control plane (required with --xds
+                             unless the file sets node.id)
+      --cluster NAME         node.cluster
+      --delta                use incremental xDS (DELTA_GRPC) instead of state of the world
+      --admin-address A      admin listener for --xds without -c (default 127.0.0.1:0;
+                             'none' for no admin)
       --mode serve|validate  validate: check the config and exit (0 valid, 1 invalid)
       --admin-address-path F write the bound admin address to F
       --drain-time-s N       how long draining connections may take (default 5)
@@ -38,7 +57,42 @@ export async function runProxyCommand(args: string[]): Promise<number> {
     return 0;
   }
   const configPath = values['config-path'];
-  if (configPath === undefined) throw new WeftError('WEFT_USAGE', `-c FILE is required\n\n${HELP}`);
+  const server = values.xds;
+  if (configPath === undefined && server === undefined) {
+    throw new WeftError('WEFT_USAGE', `-c FILE or --xds HOST:PORT is required\n\n${HELP}`);
+  }
+  if (configPath === undefined && values.node === undefined) {
+    throw new WeftError(
+      'WEFT_USAGE',
+      `--xds needs --node ID (the node id the control plane knows this proxy by)`,
+    );
+  }
+  if (configPath !== undefined && values['admin-address'] !== undefined) {
+    throw new WeftError(
+      'WEFT_USAGE',
+      '--admin-address applies only without -c (the file sets admin.address)',
+    );
+  }
+  let bootstrap: unknown;
+  let transformBootstrap: ((raw: unknown) => unknown) | undefined;
+  try {
+    if (server !== undefined) parseHostPort(server, '--xds');
+    if (configPath === undefined) {
+      const admin = values['admin-address'] ?? '127.0.0.1:0';
+      bootstrap = buildXdsBootstrap({
+        server: server!,
+        nodeId: values.node!,
+        nodeCluster: values.cluster,
+        delta: values.delta,
+        adminAddress: admin === 'none' ? undefined : admin,
+      });
+    } else if (server !== undefined || values.node !== undefined || values.cluster !== undefined) {
+      const overlay = { server, delta: values.delta, nodeId: values.node, nodeCluster: values.cluster };
+      transformBootstrap = (raw) => overlayBootstrap(raw, overlay);
+    }
+  } catch (err) {
+    throw new WeftError('WEFT_USAGE', (err as Error).message);
+  }
   const level = (values['log-level'] ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) {
     throw new WeftError('WEFT_USAGE', `--log-level must be debug, info, warn or error, not '${level}'`);
@@ -53,8 +107,18 @@ export async function runProxyCommand(args: string[]): Promise<number> {
   const logger = createLogger(level);
 
   if (values.mode === 'validate') {
-    await loadBootstrapFile(configPath, createDefaultHttpFilterRegistry());
-    process.stdout.write(`${configPath}: OK\n`);
+    const registry = createDefaultHttpFilterRegistry();
+    if (configPath === undefined) validateBootstrapDocument(bootstrap, 'bootstrap (--xds)', registry);
+    else if (transformBootstrap === undefined) await loadBootstrapFile(configPath, registry);
+    else {
+      const text = await readFile(configPath, 'utf8');
+      validateBootstrapDocument(
+        transformBootstrap(parseBootstrapDocument(text, configPath)),
+        configPath,
+        registry,
+      );
+    }
+    process.stdout.write(`${configPath ?? 'bootstrap (--xds)'}: OK\n`);
     return 0;
   }
   if (values.mode !== undefined && values.mode !== 'serve') {
@@ -79,22 +143,37 @@ export async function runProxyCommand(args: string[]): Promise<number> {
       },
     );
   };
+  const protoLoader = createProtoLoader();
   proxy = await ProxyServer.start(
-    { configPath, adminAddressPath: values['admin-address-path'], drainTimeMs: drainSeconds * 1000 },
-    { clock: systemClock, logger, onExitRequested: () => exit('quitquitquit') },
+    {
+      configPath,
+      bootstrap,
+      transformBootstrap,
+      adminAddressPath: values['admin-address-path'],
+      drainTimeMs: drainSeconds * 1000,
+    },
+    {
+      clock: systemClock,
+      logger,
+      onExitRequested: () => exit('quitquitquit'),
+      xds: { protos: () => protoLoader.get() },
+    },
   );
   const running = proxy;
   const reload = (why: string): void => {
-    logger.info(`${why}: reloading ${configPath}`);
+    logger.info(`${why}: reloading ${configPath ?? 'the bootstrap'}`);
     void running.reload();
   };
-  const watcher = values['no-watch']
-    ? null
-    : watchConfigFile(configPath, () => reload('config file changed'));
+  const watcher =
+    values['no-watch'] || configPath === undefined
+      ? null
+      : watchConfigFile(configPath, () => reload('config file changed'));
   process.on('SIGHUP', () => reload('SIGHUP'));
   process.on('SIGTERM', () => exit('SIGTERM'));
   process.on('SIGINT', () => exit('SIGINT'));
-  logger.info(`weft proxy running (config ${configPath}, pid ${process.pid})`);
+  logger.info(
+    `weft proxy running (${configPath === undefined ? `xDS ${server}` : `config ${configPath}`}, pid ${process.pid})`,
+  );
   // Keep running until a signal: the listeners keep the event loop alive.
   await new Promise<never>(() => {});
   return 0;
@@ -107,6 +186,11 @@ function parse(args: string[]) {
     allowPositionals: false,
     options: {
       'config-path': { type: 'string', short: 'c' },
+      xds: { type: 'string' },
+      node: { type: 'string' },
+      cluster: { type: 'string' },
+      delta: { type: 'boolean' },
+      'admin-address': { type: 'string' },
       mode: { type: 'string' },
       'admin-address-path': { type: 'string' },
       'drain-time-s': { type: 'string' },

@@ -34,6 +34,8 @@ function cluster(name: string, overrides: Partial<Cluster>, endpoints: [string, 
   return {
     name,
     type: 'STATIC',
+    edsServiceName: null,
+    http2: false,
     connectTimeoutMs: 5000,
     lbPolicy: 'ROUND_ROBIN',
     loadAssignment: {
@@ -84,6 +86,7 @@ const EXPECTED: Bootstrap = {
                 config: {
                   statPrefix: 'ingress_http',
                   codecType: 'AUTO',
+                  rds: null,
                   routeConfig: {
                     name: 'local_route',
                     ...NO_MUTATIONS,
@@ -260,6 +263,7 @@ const EXPECTED: Bootstrap = {
       cluster('db', { connectTimeoutMs: 1000 }, [['10.0.1.5', 5432, 1]]),
     ],
   },
+  dynamicResources: null,
 };
 
 /** Renames every snake_case key to lowerCamelCase, as a proto3 JSON printer would. */

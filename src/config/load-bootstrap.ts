@@ -37,10 +37,24 @@ export function parseBootstrap(
   registry: HttpFilterRegistry,
   options: ValidationContextOptions = {},
 ): Bootstrap {
-  const raw = parseYaml(text, source);
+  return validateBootstrapDocument(parseYaml(text, source), source, registry, options);
+}
+
+/** Validates a bootstrap document already parsed (or built in memory); throws ConfigError. */
+export function validateBootstrapDocument(
+  raw: unknown,
+  source: string,
+  registry: HttpFilterRegistry,
+  options: ValidationContextOptions = {},
+): Bootstrap {
   const { bootstrap, issues } = validateBootstrap(raw, registry, options);
   if (bootstrap === null) throw new ConfigError(source, issues);
   return bootstrap;
+}
+
+/** Parses bootstrap text (YAML or JSON) into a document; throws WeftError('WEFT_CONFIG_READ'). */
+export function parseBootstrapDocument(text: string, source: string): unknown {
+  return parseYaml(text, source);
 }
 
 function parseYaml(text: string, source: string): unknown {

@@ -35,6 +35,30 @@ export interface Bootstrap {
     readonly listeners: readonly Listener[];
     readonly clusters: readonly Cluster[];
   };
+  /** `dynamic_resources`: where LDS/CDS (and through them RDS/EDS) come from; null = static only. */
+  readonly dynamicResources: DynamicResources | null;
+}
+
+/**
+ * `envoy.config.bootstrap.v3.Bootstrap.DynamicResources`, restricted to one aggregated (ADS)
+ * gRPC source: `ads_config` plus `lds_config` / `cds_config` set to `{ads: {}}`.
+ */
+export interface DynamicResources {
+  readonly ads: AdsConfig;
+  /** `lds_config: {ads: {}}`: listeners come from ADS. */
+  readonly lds: boolean;
+  /** `cds_config: {ads: {}}`: clusters come from ADS. */
+  readonly cds: boolean;
+}
+
+/** `ads_config` (an `envoy.config.core.v3.ApiConfigSource`). */
+export interface AdsConfig {
+  /** `GRPC` = state of the world, `DELTA_GRPC` = incremental xDS. */
+  readonly apiType: 'GRPC' | 'DELTA_GRPC';
+  /** `grpc_services[0].envoy_grpc.cluster_name`: a static cluster of the bootstrap. */
+  readonly clusterName: string;
+  /** `set_node_on_first_message_only`, default false (Envoy's default). */
+  readonly setNodeOnFirstMessageOnly: boolean;
 }
 
 /** `envoy.config.bootstrap.v3.Admin`. */
@@ -82,7 +106,13 @@ export interface TcpProxy {
 export interface HttpConnectionManager {
   readonly statPrefix: string;
   readonly codecType: 'AUTO' | 'HTTP1' | 'HTTP2';
+  /**
+   * The inline `route_config`. With `rds` set, a placeholder (no virtual hosts, named after
+   * `rds.routeConfigName`): the routes come from RDS and are swapped in place.
+   */
   readonly routeConfig: RouteConfiguration;
+  /** `rds: {route_config_name, config_source: {ads: {}}}`, or null for an inline route_config. */
+  readonly rds: { readonly routeConfigName: string } | null;
   /** Ordered; the last one is always `envoy.filters.http.router`. */
   readonly httpFilters: readonly HttpFilter[];
   readonly accessLog: readonly AccessLog[];
@@ -306,10 +336,24 @@ export interface ClusterLoadAssignment {
 /** `envoy.config.cluster.v3.Cluster` (the proxy-core subset). */
 export interface Cluster {
   readonly name: string;
-  readonly type: 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS';
+  readonly type: 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS';
+  /**
+   * EDS clusters: `eds_cluster_config.service_name` (default: the cluster name), the name
+   * of the ClusterLoadAssignment to subscribe to. Null (or absent, in hand-built test
+   * fixtures) for other types.
+   */
+  readonly edsServiceName?: string | null;
+  /**
+   * The upstream protocol: HTTP/1.1, or HTTP/2 when `http2_protocol_options` (or the
+   * HttpProtocolOptions extension's `explicit_http_config.http2_protocol_options`) is set.
+   * HTTP/2 is accepted only for the cluster the xDS gRPC client uses (grpc-js speaks it).
+   * Absent means false.
+   */
+  readonly http2?: boolean;
   /** `connect_timeout`, default 5 s. */
   readonly connectTimeoutMs: number;
   readonly lbPolicy: 'ROUND_ROBIN';
+  /** Inline endpoints; empty for EDS clusters (their endpoints arrive over EDS). */
   readonly loadAssignment: ClusterLoadAssignment;
   /** `dns_refresh_rate`, default 5 s. */
   readonly dnsRefreshRateMs: number;

@@ -18,6 +18,29 @@ const RC = `${HCM}.route_config`;
 const VH = `${RC}.virtual_hosts[0]`;
 const TCP = 'static_resources.listeners[1].filter_chains[0].filters[0].typed_config';
 const C = 'static_resources.clusters';
+const ADS_DYNAMIC_RESOURCES = {
+  ads_config: {
+    api_type: 'GRPC',
+    transport_api_version: 'V3',
+    grpc_services: [{ envoy_grpc: { cluster_name: 'xds_cluster' } }],
+  },
+  lds_config: { ads: {}, resource_api_version: 'V3' },
+  cds_config: { ads: {} },
+};
+const XDS_CLUSTER = {
+  name: 'xds_cluster',
+  type: 'STATIC',
+  http2_protocol_options: {},
+  load_assignment: {
+    endpoints: [
+      {
+        lb_endpoints: [
+          { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 15010 } } } },
+        ],
+      },
+    ],
+  },
+};
 
 function fixture(): Raw {
   return parse(REALISTIC_BOOTSTRAP_YAML);
@@ -56,14 +79,26 @@ describe('unsupported and unknown fields', () => {
   test('an unknown top-level field', () => {
     expectIssue((c) => (c.layered_runtime = {}), 'layered_runtime', 'unsupported field');
   });
-  test('rds instead of route_config names the full path', () => {
+  test('rds without an ADS source in the bootstrap names the full path', () => {
     expectIssue(
       (c) => {
         delete hcm(c).route_config;
-        hcm(c).rds = { route_config_name: 'x' };
+        hcm(c).rds = { route_config_name: 'x', config_source: { ads: {} } };
       },
       `${HCM}.rds`,
-      'unsupported field',
+      'needs dynamic_resources.ads_config (routes come over ADS)',
+    );
+  });
+  test('rds with a non-ADS config source', () => {
+    expectIssue(
+      (c) => {
+        delete hcm(c).route_config;
+        hcm(c).rds = { route_config_name: 'x', config_source: { path: '/etc/routes.yaml' } };
+        c.dynamic_resources = ADS_DYNAMIC_RESOURCES;
+        c.static_resources.clusters.push(XDS_CLUSTER);
+      },
+      `${HCM}.rds.config_source`,
+      /only the aggregated source \{ads: \{\}\} is supported/,
     );
   });
   test('an unknown camelCase field is reported in snake_case', () => {
@@ -333,7 +368,7 @@ describe('clusters', () => {
   test('unsupported types and policies, endpoint rules', () => {
     const issues = issuesAfter((c) => {
       const cl = c.static_resources.clusters;
-      cl[0].type = 'EDS';
+      cl[0].type = 'ORIGINAL_DST';
       cl[0].lb_policy = 'RING_HASH';
       cl[0].load_assignment.endpoints[0].lb_endpoints[1].load_balancing_weight = 0;
       cl[3].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address =
@@ -354,7 +389,7 @@ describe('clusters', () => {
     );
     assert.equal(
       issues[0].message,
-      "'EDS' is not supported by Weft; supported: STATIC, STRICT_DNS, LOGICAL_DNS",
+      "'ORIGINAL_DST' is not supported by Weft; supported: STATIC, STRICT_DNS, LOGICAL_DNS, EDS",
     );
   });
   test('HttpProtocolOptions via typed_extension_protocol_options', () => {
@@ -380,8 +415,8 @@ describe('clusters', () => {
           },
         };
       },
-      `${C}[0].typed_extension_protocol_options.${key}.explicit_http_config.http2_protocol_options`,
-      'unsupported field',
+      `${C}[0]`,
+      /HTTP\/2 upstreams are supported only for the xDS gRPC cluster/,
     );
   });
   test('an endpoint without a port', () => {
@@ -478,5 +513,110 @@ describe('fields Envoy has that Weft refuses until their feature lands', () => {
     assert.ok(paths.includes(`${HCM}.codec_type`), paths.join('\n'));
     assert.ok(paths.includes(`${HCM}.xff_num_trusted_hops`), paths.join('\n'));
     assert.ok(paths.includes(`${C}[0].load_assignment.endpoints[0].priority`), paths.join('\n'));
+  });
+});
+
+describe('dynamic_resources (ADS), rds and EDS clusters', () => {
+  const withAds = (c: Raw): void => {
+    c.dynamic_resources = structuredClone(ADS_DYNAMIC_RESOURCES);
+    c.static_resources.clusters.push(structuredClone(XDS_CLUSTER));
+  };
+  test('static resources mixed with an ADS source, an rds listener and an EDS cluster', () => {
+    const cfg = fixture();
+    withAds(cfg);
+    delete hcm(cfg).route_config;
+    hcm(cfg).rds = {
+      route_config_name: 'local_route',
+      config_source: { ads: {}, resource_api_version: 'V3' },
+    };
+    cfg.static_resources.clusters.push({
+      name: 'orders',
+      type: 'EDS',
+      connect_timeout: '1s',
+      eds_cluster_config: { eds_config: { ads: {} }, service_name: 'orders.prod' },
+    });
+    const { bootstrap, issues } = validateBootstrap(cfg, createDefaultHttpFilterRegistry());
+    assert.deepEqual(issues, []);
+    assert.deepEqual(bootstrap?.dynamicResources, {
+      ads: { apiType: 'GRPC', clusterName: 'xds_cluster', setNodeOnFirstMessageOnly: false },
+      lds: true,
+      cds: true,
+    });
+    const f = bootstrap?.staticResources.listeners[0].filterChains[0].filters[0];
+    assert.deepEqual(f?.kind === 'http_connection_manager' ? f.config.rds : undefined, {
+      routeConfigName: 'local_route',
+    });
+    const orders = bootstrap?.staticResources.clusters.find((c) => c.name === 'orders');
+    assert.equal(orders?.type, 'EDS');
+    assert.equal(orders?.edsServiceName, 'orders.prod');
+    assert.equal(bootstrap?.staticResources.clusters.find((c) => c.name === 'xds_cluster')?.http2, true);
+  });
+  test('DELTA_GRPC is accepted; REST and AGGREGATED_GRPC are not', () => {
+    const ok = issuesAfter((c) => {
+      withAds(c);
+      c.dynamic_resources.ads_config.api_type = 'DELTA_GRPC';
+    });
+    assert.deepEqual(ok, []);
+    expectIssue(
+      (c) => {
+        withAds(c);
+        c.dynamic_resources.ads_config.api_type = 'REST';
+      },
+      'dynamic_resources.ads_config.api_type',
+      "'REST' is not supported by Weft; supported: GRPC, DELTA_GRPC",
+    );
+  });
+  test('the gRPC service: envoy_grpc naming a static cluster with an endpoint', () => {
+    expectIssue(
+      (c) => {
+        withAds(c);
+        c.dynamic_resources.ads_config.grpc_services = [{ google_grpc: { target_uri: 'x' } }];
+      },
+      'dynamic_resources.ads_config.grpc_services[0].envoy_grpc',
+      'is required (google_grpc is not supported)',
+    );
+    expectIssue(
+      (c) => {
+        withAds(c);
+        c.dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name = 'nope';
+      },
+      'dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name',
+      "cluster 'nope' is not a static cluster",
+    );
+  });
+  test('lds_config needs ads_config; transport V2 is refused', () => {
+    expectIssue(
+      (c) => (c.dynamic_resources = { lds_config: { ads: {} } }),
+      'dynamic_resources.ads_config',
+      'is required when lds_config or cds_config use {ads: {}}',
+    );
+    expectIssue(
+      (c) => {
+        withAds(c);
+        c.dynamic_resources.ads_config.transport_api_version = 'V2';
+      },
+      'dynamic_resources.ads_config.transport_api_version',
+      "'V2' is not supported by Weft; supported: AUTO, V3",
+    );
+  });
+  test('an EDS cluster gets no inline endpoints and needs eds_cluster_config', () => {
+    const issues = issuesAfter((c) => {
+      withAds(c);
+      c.static_resources.clusters[0].type = 'EDS';
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [`${C}[0].eds_cluster_config`, `${C}[0].load_assignment`],
+    );
+  });
+  test('traffic cannot be routed to the xDS cluster', () => {
+    expectIssue(
+      (c) => {
+        withAds(c);
+        c.static_resources.listeners[1].filter_chains[0].filters[0].typed_config.cluster = 'xds_cluster';
+      },
+      `${TCP}.cluster`,
+      "cluster 'xds_cluster' is the xDS gRPC cluster; traffic cannot be routed to it",
+    );
   });
 });

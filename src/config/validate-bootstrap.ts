@@ -1,14 +1,17 @@
-// Validation of `envoy.config.bootstrap.v3.Bootstrap` (node, admin, static_resources) and
-// the checks that need the whole config: unique listener names and addresses, unique
-// cluster names, and every cluster a route or tcp_proxy names being defined.
+// Validation of `envoy.config.bootstrap.v3.Bootstrap` (node, admin, static_resources,
+// dynamic_resources) and the checks that need the whole config: unique listener names and
+// addresses, unique cluster names, every cluster a route or tcp_proxy names being defined
+// (unless clusters also come from CDS), the ADS gRPC cluster being a static cluster, and
+// RDS / EDS being used only with an ADS source.
 
 import type { ConfigIssue } from '../core/errors.js';
 import { readMessage } from './fields.js';
 import type { HttpFilterRegistry } from './http-filter-registry.js';
-import type { Admin, Bootstrap, Cluster, Listener, NodeInfo } from './model.js';
+import type { Admin, Bootstrap, Cluster, DynamicResources, Listener, NodeInfo } from './model.js';
 import { DEFAULT_ACCESS_LOG_FORMAT, validateAccessLog } from './validate-access-log.js';
 import { readAddress } from './validate-address.js';
 import { readLocality, validateCluster } from './validate-cluster.js';
+import { ADS_CLUSTER_PATH, validateDynamicResources } from './validate-dynamic-resources.js';
 import { validateListener } from './validate-listener.js';
 import {
   checkClusterRefs,
@@ -75,6 +78,8 @@ export function validateBootstrap(
       clusters.push(validateCluster(clusterItems[i], `${sr.at('clusters')}[${i}]`, issues));
     }
   }
+  const dr = r.message('dynamic_resources');
+  const dynamicResources = dr === null ? null : validateDynamicResources(dr);
   r.done();
 
   checkListenersUnique(listeners, issues);
@@ -90,11 +95,80 @@ export function validateBootstrap(
     }
     defined.add(name);
   }
-  checkClusterRefs(ctx.clusterRefs, defined, issues);
+  // With CDS, a static listener may name a cluster that arrives dynamically (as in Envoy).
+  if (dynamicResources === null || !dynamicResources.cds) checkClusterRefs(ctx.clusterRefs, defined, issues);
+  checkDynamicUses(listeners, clusters, dynamicResources, ctx.clusterRefs, issues);
 
   if (issues.length > 0) return { bootstrap: null, issues };
-  const bootstrap: Bootstrap = { node, admin, staticResources: { listeners, clusters } };
+  const bootstrap: Bootstrap = { node, admin, staticResources: { listeners, clusters }, dynamicResources };
   return { bootstrap: deepFreeze(bootstrap), issues };
+}
+
+/**
+ * RDS and EDS need the ADS source; the ADS gRPC cluster must be a static cluster; HTTP/2
+ * upstreams exist only for that cluster (grpc-js speaks HTTP/2 to it; the proxy's own pools
+ * speak HTTP/1.1, so routing to an HTTP/2 cluster would send the wrong protocol).
+ */
+function checkDynamicUses(
+  listeners: readonly Listener[],
+  clusters: readonly Cluster[],
+  dynamic: DynamicResources | null,
+  refs: readonly { name: string; path: string }[],
+  issues: ConfigIssue[],
+): void {
+  const adsCluster = dynamic?.ads.clusterName;
+  if (adsCluster !== undefined && adsCluster !== '') {
+    const c = clusters.find((x) => x.name === adsCluster);
+    if (c === undefined) {
+      issues.push({ path: ADS_CLUSTER_PATH, message: `cluster '${adsCluster}' is not a static cluster` });
+    } else if (c.type === 'EDS' || c.loadAssignment.endpoints.every((l) => l.lbEndpoints.length === 0)) {
+      // The control plane's address must be known without the control plane.
+      issues.push({
+        path: ADS_CLUSTER_PATH,
+        message: `cluster '${adsCluster}' must be a STATIC, STRICT_DNS or LOGICAL_DNS cluster with an endpoint`,
+      });
+    }
+  }
+  if (dynamic === null) {
+    listeners.forEach((l, li) => {
+      l.filterChains.forEach((chain, ci) => {
+        chain.filters.forEach((f, fi) => {
+          if (f.kind === 'http_connection_manager' && f.config.rds !== null) {
+            issues.push({
+              path: `static_resources.listeners[${li}].filter_chains[${ci}].filters[${fi}].typed_config.rds`,
+              message: 'needs dynamic_resources.ads_config (routes come over ADS)',
+            });
+          }
+        });
+      });
+    });
+  }
+  clusters.forEach((c, i) => {
+    if (c.type === 'EDS' && dynamic === null) {
+      issues.push({
+        path: `static_resources.clusters[${i}].eds_cluster_config`,
+        message: 'needs dynamic_resources.ads_config (endpoints come over ADS)',
+      });
+    }
+    // A missing ADS cluster was reported already; do not blame every HTTP/2 cluster for it.
+    const adsKnown = adsCluster !== undefined && clusters.some((x) => x.name === adsCluster);
+    if (c.http2 === true && (adsCluster === undefined || (adsKnown && c.name !== adsCluster))) {
+      issues.push({
+        path: `static_resources.clusters[${i}]`,
+        message:
+          'HTTP/2 upstreams are supported only for the xDS gRPC cluster (dynamic_resources.ads_config); the proxy speaks HTTP/1.1 upstream',
+      });
+    }
+  });
+  if (adsCluster !== undefined) {
+    for (const ref of refs) {
+      if (ref.name === adsCluster)
+        issues.push({
+          path: ref.path,
+          message: `cluster '${adsCluster}' is the xDS gRPC cluster; traffic cannot be routed to it`,
+        });
+    }
+  }
 }
 
 function checkListenersUnique(listeners: readonly Listener[], issues: ConfigIssue[]): void {

@@ -1,14 +1,16 @@
-// Validation of `envoy.config.cluster.v3.Cluster` (STATIC, STRICT_DNS, LOGICAL_DNS with
-// ROUND_ROBIN) and its inline ClusterLoadAssignment (envoy.config.endpoint.v3).
+// Validation of `envoy.config.cluster.v3.Cluster` (STATIC, STRICT_DNS, LOGICAL_DNS and EDS
+// over ADS, with ROUND_ROBIN) and of ClusterLoadAssignment (envoy.config.endpoint.v3),
+// inline or delivered by EDS.
 
 import type { ConfigIssue } from '../core/errors.js';
 import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
-import type { Cluster, LbEndpoint, Locality, LocalityLbEndpoints } from './model.js';
+import type { Cluster, ClusterLoadAssignment, LbEndpoint, Locality, LocalityLbEndpoints } from './model.js';
 import { readAddress } from './validate-address.js';
+import { readAdsConfigSource } from './validate-config-source.js';
 
 const DISCOVERY_TYPE: EnumSpec<Cluster['type']> = {
   known: ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'],
-  supported: ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS'],
+  supported: ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS'],
 };
 const LB_POLICY: EnumSpec<Cluster['lbPolicy']> = {
   // Proto numbers: 4 was ORIGINAL_DST_LB (removed), hence the gap.
@@ -58,25 +60,45 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
   );
   let idleTimeoutMs: number | null = DEFAULT_IDLE_TIMEOUT_MS;
   let maxRequestsPerConnection: number | null = null;
+  const protocol = { http2: false };
+  // The deprecated Cluster.http2_protocol_options: accepted empty, for the xDS gRPC cluster.
+  if (r.message('http2_protocol_options') !== null) protocol.http2 = true;
   // The same options come either from the deprecated Cluster.common_http_protocol_options or
   // from the HttpProtocolOptions extension that replaced it (envoy.extensions.upstreams.http.v3).
-  const common = r.message('common_http_protocol_options') ?? readUpstreamHttpOptions(r);
+  const common = r.message('common_http_protocol_options') ?? readUpstreamHttpOptions(r, protocol);
   if (common !== null) {
     idleTimeoutMs = common.duration('idle_timeout', DEFAULT_IDLE_TIMEOUT_MS, true);
     // 0 means no limit, as an absent value does.
     maxRequestsPerConnection = common.optionalUint32('max_requests_per_connection') || null;
   }
-  if (!r.has('load_assignment')) r.issue('load_assignment', 'is required (the endpoints of the cluster)');
-  const la = r.requiredMessage('load_assignment');
-  const clusterName = la.string('cluster_name') || name;
-  const endpoints = readEndpoints(la, type);
+  let edsServiceName: string | null = null;
+  let loadAssignment: ClusterLoadAssignment;
+  if (type === 'EDS') {
+    // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto#config-cluster-v3-cluster-edsclusterconfig
+    const eds = r.requiredMessage('eds_cluster_config');
+    readAdsConfigSource(eds, 'eds_config');
+    edsServiceName = eds.string('service_name') || name;
+    // Envoy ignores an inline load_assignment on an EDS cluster; Weft refuses what it would ignore.
+    if (r.has('load_assignment')) {
+      r.issue('load_assignment', 'an EDS cluster gets its endpoints from EDS; remove it');
+      r.ignore('load_assignment');
+    }
+    loadAssignment = { clusterName: edsServiceName, endpoints: [] };
+  } else {
+    if (!r.has('load_assignment')) r.issue('load_assignment', 'is required (the endpoints of the cluster)');
+    const la = r.requiredMessage('load_assignment');
+    const clusterName = la.string('cluster_name') || name;
+    loadAssignment = { clusterName, endpoints: readEndpoints(la, type) };
+  }
   r.done();
   return {
     name,
     type,
+    edsServiceName,
+    http2: protocol.http2,
     connectTimeoutMs,
     lbPolicy,
-    loadAssignment: { clusterName, endpoints },
+    loadAssignment,
     dnsRefreshRateMs,
     dnsLookupFamily,
     perConnectionBufferLimitBytes,
@@ -89,10 +111,10 @@ export const UPSTREAM_HTTP_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.Htt
 const UPSTREAM_HTTP_OPTIONS_TYPE = `type.googleapis.com/${UPSTREAM_HTTP_OPTIONS_KEY}`;
 
 /**
- * `typed_extension_protocol_options` holding HttpProtocolOptions with HTTP/1.1 upstreams:
- * returns its common_http_protocol_options reader, or null.
+ * `typed_extension_protocol_options` holding HttpProtocolOptions with HTTP/1.1 (or, for the
+ * xDS gRPC cluster, HTTP/2) upstreams: returns its common_http_protocol_options reader, or null.
  */
-function readUpstreamHttpOptions(r: FieldReader): FieldReader | null {
+function readUpstreamHttpOptions(r: FieldReader, protocol: { http2: boolean }): FieldReader | null {
   const ext = r.message('typed_extension_protocol_options');
   if (ext === null) return null;
   if (r.has('common_http_protocol_options')) {
@@ -104,9 +126,34 @@ function readUpstreamHttpOptions(r: FieldReader): FieldReader | null {
   if (typeUrl !== '' && typeUrl !== UPSTREAM_HTTP_OPTIONS_TYPE)
     opts.issue('@type', `expected '${UPSTREAM_HTTP_OPTIONS_TYPE}'`);
   const explicit = opts.message('explicit_http_config');
-  // Weft speaks HTTP/1.1 upstream only: http_protocol_options may be given (empty), nothing else.
-  explicit?.message('http_protocol_options');
+  // The proxy's pools speak HTTP/1.1: http_protocol_options may be given (empty). HTTP/2 is
+  // recorded so the bootstrap validator can allow it only for the xDS gRPC cluster.
+  if (explicit !== null) {
+    const which = explicit.oneOf(
+      ['http_protocol_options', 'http2_protocol_options'],
+      'http_protocol_options, http2_protocol_options',
+    );
+    if (which !== null) explicit.message(which);
+    if (which === 'http2_protocol_options') protocol.http2 = true;
+  }
   return opts.message('common_http_protocol_options');
+}
+
+/**
+ * A ClusterLoadAssignment delivered by EDS (`cluster_name` required, endpoints must be IP
+ * literals, as Envoy requires for EDS hosts).
+ */
+export function validateClusterLoadAssignment(
+  raw: unknown,
+  path: string,
+  issues: ConfigIssue[],
+): ClusterLoadAssignment {
+  const la = readMessage(raw, path, issues);
+  const clusterName = la.requiredString('cluster_name');
+  const endpoints = readEndpoints(la, 'EDS');
+  // `policy` (overprovisioning, drop_overloads) is not read: done() refuses it.
+  la.done();
+  return { clusterName, endpoints };
 }
 
 function readEndpoints(la: FieldReader, type: Cluster['type']): LocalityLbEndpoints[] {
@@ -130,7 +177,7 @@ function readEndpoints(la: FieldReader, type: Cluster['type']): LocalityLbEndpoi
       const e = readMessage(lbItems[j], `${r.at('lb_endpoints')}[${j}]`, la.issues);
       const ep = e.requiredMessage('endpoint');
       const address = readAddress(ep, 'address', {
-        host: type === 'STATIC' ? 'ip' : 'host',
+        host: type === 'STATIC' || type === 'EDS' ? 'ip' : 'host',
         allowPortZero: false,
       });
       const weight = e.uint32('load_balancing_weight', 1, 1);

@@ -1,11 +1,12 @@
 // Validation of `envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`:
-// codec and limits, inline route_config (RDS comes with the xDS client), the HTTP filter
+// codec and limits, inline route_config or `rds` (routes by name over ADS), the HTTP filter
 // chain (looked up in the injected registry; the router must be last), access logs.
 
 import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
 import { ROUTER_TYPE_URL } from './http-filter-registry.js';
-import type { HttpConnectionManager, HttpFilter } from './model.js';
+import type { HttpConnectionManager, HttpFilter, RouteConfiguration } from './model.js';
 import { validateAccessLog } from './validate-access-log.js';
+import { readAdsConfigSource } from './validate-config-source.js';
 import { validateRouteConfiguration } from './validate-route-configuration.js';
 import type { ValidationContext } from './validation-context.js';
 
@@ -32,15 +33,25 @@ const DEFAULT_MAX_HEADERS_COUNT = 100;
 export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext): HttpConnectionManager {
   const statPrefix = r.requiredString('stat_prefix');
   const codecType = r.enumeration('codec_type', 'AUTO', CODEC_TYPE);
-  if (!r.has('route_config') && !r.has('rds')) {
-    r.issue('route_config', 'is required (rds and scoped_routes are not supported yet)');
+  const source = r.oneOf(['route_config', 'rds'], 'route_config, rds');
+  let routeConfig: RouteConfiguration;
+  let rds: HttpConnectionManager['rds'] = null;
+  if (source === 'rds') {
+    // https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto#envoy-v3-api-msg-extensions-filters-network-http-connection-manager-v3-rds
+    const rr = r.requiredMessage('rds');
+    const routeConfigName = rr.requiredString('route_config_name');
+    readAdsConfigSource(rr, 'config_source');
+    rds = { routeConfigName };
+    routeConfig = emptyRouteConfiguration(routeConfigName);
+  } else {
+    if (source === null) r.issue('route_config', 'is required (or rds; scoped_routes is not supported)');
+    routeConfig = validateRouteConfiguration(
+      r.take('route_config') ?? {},
+      r.at('route_config'),
+      r.issues,
+      ctx,
+    );
   }
-  const routeConfig = validateRouteConfiguration(
-    r.take('route_config') ?? {},
-    r.at('route_config'),
-    r.issues,
-    ctx,
-  );
   const httpFilters = readHttpFilters(r, ctx);
   const logs = r.list('access_log');
   const accessLog = logs.map((l, i) => validateAccessLog(l, `${r.at('access_log')}[${i}]`, r.issues));
@@ -75,6 +86,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     statPrefix,
     codecType,
     routeConfig,
+    rds,
     httpFilters,
     accessLog,
     maxRequestHeadersKb,
@@ -138,4 +150,16 @@ function readHttpFilters(r: FieldReader, ctx: ValidationContext): HttpFilter[] {
     r.issue('http_filters', `must not be empty; the last filter must be the router (${ROUTER_TYPE_URL})`);
   }
   return out;
+}
+
+/** The placeholder route configuration of an RDS listener until its routes arrive. */
+export function emptyRouteConfiguration(name: string): RouteConfiguration {
+  return {
+    name,
+    virtualHosts: [],
+    requestHeadersToAdd: [],
+    requestHeadersToRemove: [],
+    responseHeadersToAdd: [],
+    responseHeadersToRemove: [],
+  };
 }

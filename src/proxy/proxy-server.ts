@@ -5,17 +5,23 @@
 // tables, access-log formats, filter factories — any problem found here is reported
 // like a validation error), then swap (clusters first, then listeners). A failure at
 // any step leaves the running version serving.
+//
+// With `dynamic_resources` in the bootstrap, the xDS runtime (src/proxy/xds) feeds a
+// second part of the config: dynamic clusters and listeners, RDS route configurations
+// (swapped in place in shared route tables) and EDS endpoints (pushed into clusters in
+// place). Static and dynamic parts go through the same compile and swap; applying a
+// dynamic config is serialized with file reloads.
 
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import YAML from 'yaml';
 import { createDefaultHttpFilterRegistry, type HttpFilterRegistry } from '../config/http-filter-registry.js';
-import { parseBootstrap } from '../config/load-bootstrap.js';
-import type { Bootstrap, Listener, NetworkFilter } from '../config/model.js';
+import { parseBootstrapDocument, validateBootstrapDocument } from '../config/load-bootstrap.js';
+import type { Bootstrap, ClusterLoadAssignment, Listener, NetworkFilter } from '../config/model.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, type ConfigIssue, WeftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { XdsProtos } from '../xds/protos.js';
 import { compileHeaderValue, validateAccessLogFormat } from './access-log/formatter.js';
 import { type AccessLogger, createAccessLogger } from './access-log/logger.js';
 import { AdminServer } from './admin/admin-server.js';
@@ -23,10 +29,19 @@ import { createHttpConnectionManager } from './http/connection-manager.js';
 import type { DrainSignal } from './listener/drain.js';
 import { ListenerManager, type NetworkFilterInstance } from './listener/listener-manager.js';
 import { createTcpProxyFactory } from './network/tcp-proxy.js';
+import type { RouteTable } from './router/route-table.js';
 import { compileRouteTable } from './router/route-table.js';
 import { StatsStore } from './stats/store.js';
-import { type ClusterManager, createClusterManager, type DnsResolver } from './upstream/cluster-manager.js';
+import {
+  type ClusterManager,
+  configEqual,
+  createClusterManager,
+  type DnsResolver,
+} from './upstream/cluster-manager.js';
 import { createSystemResolver } from './upstream/dns.js';
+import { type DynamicConfig, EMPTY_DYNAMIC_CONFIG, listenerRdsNames } from './xds/dynamic-config.js';
+import { createRdsRouteTable, type RdsRouteTable } from './xds/rds-route-table.js';
+import { createXdsRuntime, type XdsRuntime } from './xds/xds-runtime.js';
 
 export interface ProxyDeps {
   readonly clock: Clock;
@@ -36,11 +51,30 @@ export interface ProxyDeps {
   readonly hostname?: string;
   /** Called when the admin API asks the process to exit (/quitquitquit). */
   readonly onExitRequested?: () => void;
+  /** The xDS client's dependencies (used when the bootstrap has dynamic_resources). */
+  readonly xds?: XdsDeps;
+}
+
+export interface XdsDeps {
+  /** The Envoy protos (loaded on first use; ~250 ms). */
+  readonly protos: () => XdsProtos;
+  /** The ADS client's clock (reconnect back-off, initial fetch timeouts); default deps.clock. */
+  readonly clock?: Clock;
+  /** Back-off jitter; default deps.random. */
+  readonly random?: () => number;
+  readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
+  readonly initialFetchTimeoutMs?: number;
+  /** Sent as node.user_agent_version. */
+  readonly version?: string;
 }
 
 export interface ProxyOptions {
-  /** The Envoy v3 bootstrap (YAML or JSON). */
-  readonly configPath: string;
+  /** The Envoy v3 bootstrap file (YAML or JSON). One of configPath and bootstrap is required. */
+  readonly configPath?: string;
+  /** A bootstrap document built in memory (`weft proxy --xds` without -c). */
+  readonly bootstrap?: unknown;
+  /** Rewrites the parsed file before validation (`--xds`/`--node` given with -c). */
+  readonly transformBootstrap?: (raw: unknown) => unknown;
   /** Envoy's `--admin-address-path`: the bound admin address is written here. */
   readonly adminAddressPath?: string;
   /** Envoy's `--drain-time-s`, in ms: how long draining connections may take. */
@@ -54,7 +88,15 @@ interface ConfigVersion {
   /** The document as the user wrote it (for /config_dump). */
   readonly raw: unknown;
   readonly loadedAt: number;
-  readonly builders: ReadonlyMap<string, (drain: DrainSignal) => NetworkFilterInstance>;
+  readonly builders: ReadonlyMap<string, Builder>;
+}
+
+type Builder = (drain: DrainSignal) => NetworkFilterInstance;
+
+/** A compiled dynamic listener, kept while its config is unchanged. */
+interface DynamicBuilder {
+  readonly config: Listener;
+  readonly build: Builder;
 }
 
 export type ReloadResult = { ok: true; version: number } | { ok: false; error: Error };
@@ -64,7 +106,15 @@ export class ProxyServer {
   readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
   admin: AdminServer | null = null;
+  /** The xDS client, when the bootstrap has dynamic_resources. */
+  xds: XdsRuntime | null = null;
   private current: ConfigVersion | null = null;
+  private dynamic: DynamicConfig = EMPTY_DYNAMIC_CONFIG;
+  private dynamicBuilders = new Map<string, DynamicBuilder>();
+  /** Shared by every HCM with `rds` naming the same route configuration. */
+  private readonly rdsTables = new Map<string, RdsRouteTable>();
+  private appliedRoutes = new Map<string, unknown>();
+  private appliedEndpoints = new Map<string, ClusterLoadAssignment>();
   private readonly registry: HttpFilterRegistry = createDefaultHttpFilterRegistry();
   private readonly random: () => number;
   private readonly hostname: string;
@@ -97,7 +147,7 @@ export class ProxyServer {
     const proxy = new ProxyServer(options, deps);
     const version = await proxy.load();
     try {
-      await proxy.activate(version);
+      await proxy.activate(version, proxy.dynamic, proxy.dynamicBuilders);
       const admin = version.bootstrap.admin;
       if (admin !== null) {
         proxy.admin = await AdminServer.start(admin.address, proxy);
@@ -106,6 +156,7 @@ export class ProxyServer {
           await writeFile(options.adminAddressPath, proxy.admin.addressString);
         }
       }
+      if (version.bootstrap.dynamicResources !== null) proxy.startXds(version.bootstrap);
     } catch (err) {
       proxy.close();
       throw err;
@@ -128,9 +179,10 @@ export class ProxyServer {
     const run = async (): Promise<ReloadResult> => {
       try {
         const version = await this.load();
-        await this.activate(version);
+        this.checkXdsUnchanged(version.bootstrap);
+        await this.activate(version, this.dynamic, this.dynamicBuilders);
         this.reloadsOk.value++;
-        this.deps.logger.info(`config version ${version.version} active (${this.options.configPath})`);
+        this.deps.logger.info(`config version ${version.version} active (${this.source})`);
         return { ok: true, version: version.version };
       } catch (err) {
         this.reloadsFailed.value++;
@@ -140,15 +192,88 @@ export class ProxyServer {
         return { ok: false, error: err as Error };
       }
     };
+    return this.serialize(run);
+  }
+
+  /**
+   * Applies the config the xDS runtime assembled: compiles new route tables and listeners,
+   * updates EDS endpoints in place, swaps route tables, then clusters and listeners. Throws
+   * (with the running config untouched, except EDS endpoints) when any step fails.
+   */
+  async applyDynamic(config: DynamicConfig): Promise<void> {
+    const result = await this.serialize(async (): Promise<ReloadResult> => {
+      // A draining proxy binds nothing new; the update is refused (and so NACKed).
+      if (this.shuttingDown !== null || this.listeners.isDraining) {
+        return { ok: false, error: new Error('the proxy is draining') };
+      }
+      try {
+        await this.activateDynamic(config);
+        return { ok: true, version: this.current?.version ?? 0 };
+      } catch (err) {
+        return { ok: false, error: err as Error };
+      }
+    });
+    if (!result.ok) throw result.error;
+  }
+
+  /** Runs config changes one at a time; one asked for during another runs after it. */
+  private serialize(run: () => Promise<ReloadResult>): Promise<ReloadResult> {
     const prev = this.reloading ?? Promise.resolve({ ok: true, version: 0 } as ReloadResult);
     const next = prev.then(run);
     this.reloading = next;
     return next;
   }
 
+  /** The config source, for messages. */
+  private get source(): string {
+    return this.options.configPath ?? 'bootstrap (--xds)';
+  }
+
+  private startXds(bootstrap: Bootstrap): void {
+    const xds = this.deps.xds;
+    if (xds === undefined) throw new Error('dynamic_resources needs the xDS dependencies (ProxyDeps.xds)');
+    this.xds = createXdsRuntime({
+      bootstrap,
+      registry: this.registry,
+      protos: xds.protos(),
+      clock: xds.clock ?? this.deps.clock,
+      random: xds.random ?? this.random,
+      logger: this.deps.logger,
+      backoff: xds.backoff,
+      initialFetchTimeoutMs: xds.initialFetchTimeoutMs,
+      version: xds.version,
+      stats: this.stats,
+      apply: (config) => this.applyDynamic(config),
+    });
+    this.xds.start();
+  }
+
+  /** The xDS client's identity and source cannot change under it: that needs a restart (as in Envoy). */
+  private checkXdsUnchanged(next: Bootstrap): void {
+    const running = this.current?.bootstrap;
+    if (running === undefined || (running.dynamicResources === null && next.dynamicResources === null))
+      return;
+    const adsCluster = (b: Bootstrap) =>
+      b.staticResources.clusters.find((c) => c.name === b.dynamicResources?.ads.clusterName) ?? null;
+    if (
+      !configEqual(running.dynamicResources, next.dynamicResources) ||
+      !configEqual(running.node, next.node) ||
+      !configEqual(adsCluster(running), adsCluster(next))
+    ) {
+      throw new ConfigError(this.source, [
+        {
+          path: 'dynamic_resources',
+          message: 'node, dynamic_resources and the xDS cluster cannot change on reload; restart the proxy',
+        },
+      ]);
+    }
+  }
+
   /** Graceful shutdown: stop accepting, let in-flight requests finish (up to the drain time), close. */
   shutdown(): Promise<void> {
     if (this.shuttingDown === null) {
+      // No xDS update may re-bind a listener while they drain.
+      this.xds?.close();
       this.shuttingDown = (async () => {
         this.deps.logger.info(`draining listeners (up to ${this.options.drainTimeMs} ms)`);
         await this.listeners.drainAll(this.options.drainTimeMs);
@@ -171,6 +296,7 @@ export class ProxyServer {
 
   /** Closes everything now (listeners that are still open are closed without draining). */
   close(): void {
+    this.xds?.close();
     void this.listeners.drainAll(0);
     this.clusters.close();
     this.admin?.close();
@@ -178,6 +304,11 @@ export class ProxyServer {
 
   private async load(): Promise<ConfigVersion> {
     const path = this.options.configPath;
+    if (path === undefined) {
+      // An in-memory bootstrap (--xds): JSON is YAML, so it takes the file's path through the validators.
+      const raw = this.options.bootstrap ?? {};
+      return this.compile(validateBootstrapDocument(raw, this.source, this.registry), raw, this.source);
+    }
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -190,15 +321,16 @@ export class ProxyServer {
         },
       );
     }
-    const bootstrap = parseBootstrap(text, path, this.registry);
-    const raw: unknown = YAML.parse(text);
+    let raw = parseBootstrapDocument(text, path);
+    if (this.options.transformBootstrap !== undefined) raw = this.options.transformBootstrap(raw);
+    const bootstrap = validateBootstrapDocument(raw, path, this.registry);
     return this.compile(bootstrap, raw, path);
   }
 
   /** Compiles every listener's filter chain once; problems are reported as config errors. */
   private compile(bootstrap: Bootstrap, raw: unknown, source: string): ConfigVersion {
     const issues: ConfigIssue[] = [];
-    const builders = new Map<string, (drain: DrainSignal) => NetworkFilterInstance>();
+    const builders = new Map<string, Builder>();
     bootstrap.staticResources.listeners.forEach((listener, li) => {
       const chain = listener.filterChains[0];
       const fi = chain.filters.length - 1;
@@ -252,10 +384,13 @@ export class ProxyServer {
       };
     }
     const hcm = filter.config;
-    const routeTable = compileRouteTable(hcm.routeConfig, {
-      random: this.random,
-      compileHeaderValue: (value) => compileHeaderValue(value, `${path}.route_config`, issues),
-    });
+    const routeTable: RouteTable =
+      hcm.rds !== null
+        ? this.rdsTable(hcm.rds.routeConfigName)
+        : compileRouteTable(hcm.routeConfig, {
+            random: this.random,
+            compileHeaderValue: (value) => compileHeaderValue(value, `${path}.route_config`, issues),
+          });
     return (drain) => {
       const loggers = openLoggers();
       const instance = createHttpConnectionManager(hcm, {
@@ -277,18 +412,95 @@ export class ProxyServer {
     };
   }
 
-  private async activate(version: ConfigVersion): Promise<void> {
+  private rdsTable(name: string): RdsRouteTable {
+    let t = this.rdsTables.get(name);
+    if (t === undefined) {
+      t = createRdsRouteTable(name);
+      this.rdsTables.set(name, t);
+    }
+    return t;
+  }
+
+  private async activateDynamic(config: DynamicConfig): Promise<void> {
+    const version = this.current;
+    if (version === null) throw new Error('the proxy is not started');
+    // 1. Compile what changed (route tables, listeners); any problem is a config error.
+    const issues: ConfigIssue[] = [];
+    const tables = new Map<string, RouteTable>();
+    for (const [name, rc] of config.routes) {
+      if (this.appliedRoutes.get(name) === rc) continue;
+      tables.set(
+        name,
+        compileRouteTable(rc, {
+          random: this.random,
+          compileHeaderValue: (value) => compileHeaderValue(value, `RouteConfiguration '${name}'`, issues),
+        }),
+      );
+    }
+    const builders = new Map<string, DynamicBuilder>();
+    for (const listener of config.listeners) {
+      const kept = this.dynamicBuilders.get(listener.name);
+      if (kept !== undefined && configEqual(kept.config, listener)) {
+        builders.set(listener.name, kept);
+        continue;
+      }
+      const fi = listener.filterChains[0].filters.length - 1;
+      const path = `Listener '${listener.name}': filter_chains[0].filters[${fi}].typed_config`;
+      const build = this.compileNetworkFilter(listener, listener.filterChains[0].filters[fi], path, issues);
+      builders.set(listener.name, { config: listener, build });
+    }
+    if (issues.length > 0) throw new ConfigError('xds', issues);
+
+    // 2. EDS endpoints change hosts in place (clusters and listeners stay).
+    for (const [name, cla] of config.endpoints) {
+      if (this.appliedEndpoints.get(name) !== cla) this.clusters.setEndpoints(name, cla);
+    }
+    for (const name of this.appliedEndpoints.keys()) {
+      if (!config.endpoints.has(name)) this.clusters.setEndpoints(name, null);
+    }
+    this.appliedEndpoints = new Map(config.endpoints);
+
+    // 3. RDS: new route tables, swapped in place; restored if the listeners cannot be applied.
+    const previousTables = new Map<string, RouteTable | null>();
+    for (const [name, table] of tables) {
+      const holder = this.rdsTable(name);
+      previousTables.set(name, holder.current);
+      holder.set(table);
+    }
+    try {
+      await this.activate(version, config, builders);
+    } catch (err) {
+      for (const [name, table] of previousTables) if (table !== null) this.rdsTable(name).set(table);
+      throw err;
+    }
+    this.appliedRoutes = new Map(config.routes);
+    this.dynamic = config;
+    this.dynamicBuilders = builders;
+  }
+
+  private async activate(
+    version: ConfigVersion,
+    dynamic: DynamicConfig,
+    dynamicBuilders: ReadonlyMap<string, DynamicBuilder>,
+  ): Promise<void> {
     const previous = this.current;
-    this.clusters.update(version.bootstrap.staticResources.clusters);
+    const previousClusters =
+      previous === null ? [] : [...previous.bootstrap.staticResources.clusters, ...this.dynamic.clusters];
+    this.clusters.update([...version.bootstrap.staticResources.clusters, ...dynamic.clusters]);
     await this.clusters.whenInitialized();
+    // A static listener with RDS is bound once its routes arrived (Envoy's listener warming).
+    const staticListeners = version.bootstrap.staticResources.listeners.filter((l) =>
+      listenerRdsNames(l).every((n) => this.rdsTables.get(n)?.ready === true),
+    );
     try {
       await this.listeners.update(
-        version.bootstrap.staticResources.listeners,
-        (listener, drain) => version.builders.get(listener.name)!(drain),
+        [...staticListeners, ...dynamic.listeners],
+        (listener, drain) =>
+          (version.builders.get(listener.name) ?? dynamicBuilders.get(listener.name)!.build)(drain),
         this.options.drainTimeMs,
       );
     } catch (err) {
-      if (previous !== null) this.clusters.update(previous.bootstrap.staticResources.clusters);
+      if (previous !== null) this.clusters.update(previousClusters);
       throw err;
     }
     this.current = version;

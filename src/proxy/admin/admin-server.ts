@@ -3,6 +3,11 @@
 // listeners, draining and quitting. Bound to the bootstrap's `admin.address`
 // (localhost in every example). Not on the hot path, so it uses node:http.
 //
+// /config_dump follows Envoy's admin.v3 dump messages: resources from xDS appear in
+// `dynamic_listeners` (active and warming states), `dynamic_active_clusters` /
+// `dynamic_warming_clusters`, `dynamic_route_configs` and `dynamic_endpoint_configs`, each
+// with the `version_info` it arrived with and `last_updated`; /xds shows the ADS stream.
+//
 // Mutating endpoints (/drain_listeners, /quitquitquit) require POST, as in Envoy.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -115,28 +120,92 @@ function createEndpoints(proxy: ProxyServer): Map<string, Endpoint> {
   });
   add('/config_dump', 'the active configuration as JSON', (_req, _url, res) => {
     const v = proxy.config;
+    const dump = proxy.xds?.dump();
+    const ads = proxy.xds?.status();
+    const at = (ms: number) => new Date(ms).toISOString();
+    const typeVersion = (short: string) => ads?.types.find((t) => t.type === short)?.versionInfo ?? '';
+    const typeError = (short: string) => ads?.types.find((t) => t.type === short)?.lastNack ?? null;
+    const errorState = (short: string) => {
+      const e = typeError(short);
+      return e === null
+        ? undefined
+        : { details: e.message, last_update_attempt: at(e.at), failed_version: e.version };
+    };
+    const dynamicNames = new Set(dump?.listeners.active.map((e) => e.name) ?? []);
+    const listenerNames = new Set([...dynamicNames, ...(dump?.listeners.warming.map((e) => e.name) ?? [])]);
     sendJson(res, {
       configs: [
         {
           '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
           bootstrap: v?.raw ?? null,
-          last_updated: v === null ? null : new Date(v.loadedAt).toISOString(),
+          last_updated: v === null ? null : at(v.loadedAt),
           version_info: String(v?.version ?? 0),
         },
         {
           '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+          version_info: typeVersion('LDS'),
           active_listeners: proxy.listeners.all().map((l) => ({
             name: l.name,
             address: { socket_address: { address: l.address.address, port_value: l.address.port } },
           })),
+          dynamic_listeners: [...listenerNames].sort().map((name) => {
+            const active = dump?.listeners.active.find((e) => e.name === name);
+            const warming = dump?.listeners.warming.find((e) => e.name === name);
+            const state = (e: typeof active) =>
+              e === undefined
+                ? undefined
+                : { version_info: e.version, listener: e.json, last_updated: at(e.lastUpdated) };
+            return { name, active_state: state(active), warming_state: state(warming) };
+          }),
+          ...(errorState('LDS') === undefined ? {} : { error_state: errorState('LDS') }),
         },
         {
           '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
-          static_clusters: proxy.clusters.all().map((c) => ({ name: c.name, type: c.config.type })),
+          version_info: typeVersion('CDS'),
+          static_clusters: proxy.clusters
+            .all()
+            .filter((c) => !dump?.clusters.active.some((e) => e.name === c.name))
+            .map((c) => ({ name: c.name, type: c.config.type })),
+          dynamic_active_clusters: (dump?.clusters.active ?? []).map((e) => ({
+            version_info: e.version,
+            cluster: e.json,
+            last_updated: at(e.lastUpdated),
+          })),
+          dynamic_warming_clusters: (dump?.clusters.warming ?? []).map((e) => ({
+            version_info: e.version,
+            cluster: e.json,
+            last_updated: at(e.lastUpdated),
+          })),
+          ...(errorState('CDS') === undefined ? {} : { error_state: errorState('CDS') }),
+        },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+          dynamic_route_configs: (dump?.routes ?? []).map((e) => ({
+            version_info: e.version,
+            route_config: e.json,
+            last_updated: at(e.lastUpdated),
+          })),
+          ...(errorState('RDS') === undefined ? {} : { error_state: errorState('RDS') }),
+        },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump',
+          dynamic_endpoint_configs: (dump?.endpoints ?? []).map((e) => ({
+            version_info: e.version,
+            endpoint_config: e.json,
+            last_updated: at(e.lastUpdated),
+          })),
+          ...(errorState('EDS') === undefined ? {} : { error_state: errorState('EDS') }),
         },
       ],
     });
   });
+  add(
+    '/xds',
+    'the ADS stream: target, connection, per-type versions, nonces and last NACK',
+    (_req, _url, res) => {
+      sendJson(res, proxy.xds?.status() ?? { connected: false, types: [] });
+    },
+  );
   add('/clusters', 'upstream clusters, their hosts and counters; ?format=json', (_req, url, res) => {
     const clusters = proxy.clusters.all();
     if (url.searchParams.get('format') === 'json') {

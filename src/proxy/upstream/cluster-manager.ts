@@ -7,8 +7,10 @@
 // whenInitialized() mirrors Envoy's cluster warming: it settles once every DNS cluster of
 // the current config finished its first resolution, successful or not
 // (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/cluster_manager#cluster-warming).
+// EDS endpoints are kept per service name (setEndpoints): EDS clusters using that name are
+// updated in place, and a cluster created later starts from the latest assignment.
 
-import type { Cluster } from '../../config/model.js';
+import type { Cluster, ClusterLoadAssignment } from '../../config/model.js';
 import type { Clock } from '../../core/clock.js';
 import type { StatsStore } from '../stats/store.js';
 import { createUpstreamCluster, type UpstreamCluster } from './cluster.js';
@@ -29,6 +31,8 @@ export interface ClusterManagerDeps {
 
 export interface ClusterManager {
   update(clusters: readonly Cluster[]): void;
+  /** EDS: the endpoints of `serviceName` (null: forget them); EDS clusters using it update in place. */
+  setEndpoints(serviceName: string, assignment: ClusterLoadAssignment | null): void;
   get(name: string): UpstreamCluster | undefined;
   all(): readonly UpstreamCluster[];
   whenInitialized(): Promise<void>;
@@ -63,8 +67,22 @@ class ClusterManagerImpl implements ClusterManager {
   private clusters = new Map<string, UpstreamCluster>();
   private list: readonly UpstreamCluster[] = [];
   private closed = false;
+  private readonly endpoints = new Map<string, ClusterLoadAssignment>();
+  private readonly clusterDeps;
 
-  constructor(private readonly deps: ClusterManagerDeps) {}
+  constructor(deps: ClusterManagerDeps) {
+    this.clusterDeps = { ...deps, loadAssignmentFor: (name: string) => this.endpoints.get(name) ?? null };
+  }
+
+  setEndpoints(serviceName: string, assignment: ClusterLoadAssignment | null): void {
+    if (this.closed) return;
+    if (assignment === null) this.endpoints.delete(serviceName);
+    else this.endpoints.set(serviceName, assignment);
+    for (const c of this.list) {
+      if (c.config.type === 'EDS' && (c.config.edsServiceName ?? c.name) === serviceName)
+        c.updateEndpoints(assignment);
+    }
+  }
 
   update(configs: readonly Cluster[]): void {
     if (this.closed) return;
@@ -74,7 +92,7 @@ class ClusterManagerImpl implements ClusterManager {
       if (current !== undefined && configEqual(current.config, config)) {
         next.set(config.name, current);
       } else {
-        next.set(config.name, createUpstreamCluster(config, this.deps));
+        next.set(config.name, createUpstreamCluster(config, this.clusterDeps));
       }
     }
     for (const [name, old] of this.clusters) {

@@ -1,15 +1,17 @@
-// One upstream cluster: its host set (from STATIC config or DNS discovery), the load
+// One upstream cluster: its host set (from STATIC config, DNS discovery or EDS), the load
 // balancer over it, the per-host connection pools, and its `cluster.<name>.*` stats.
 //
 // A cluster is immutable in config: a config change builds a new UpstreamCluster and the
 // old one is drained (src/proxy/upstream/cluster-manager.ts). Discovery strategies only
-// call `setHosts`; hosts they keep across updates keep their pools.
+// call `setHosts`; hosts they keep across updates keep their pools. An EDS cluster's
+// endpoints are not config: they change in place through `updateEndpoints`.
 
-import type { Cluster } from '../../config/model.js';
+import type { Cluster, ClusterLoadAssignment } from '../../config/model.js';
 import type { Clock } from '../../core/clock.js';
 import type { StatsStore } from '../stats/store.js';
 import { type ClusterStats, createClusterStats } from './cluster-stats.js';
 import { type ConnectFn, type ConnectionPool, createConnectionPool } from './connection-pool.js';
+import { type EdsDiscovery, startEdsDiscovery } from './discovery/eds-discovery.js';
 import { type Discovery, endpointHostInit, type HostSetTarget } from './discovery.js';
 import type { DnsResolver } from './dns.js';
 import { createHost, type Host, type HostInit, type UpstreamHost } from './host.js';
@@ -27,7 +29,9 @@ export interface UpstreamCluster {
   readonly stats: ClusterStats;
   /** Bumps upstream_rq_<N>xx and upstream_rq_<code>. */
   recordResponse(code: number): void;
-  /** Settles once the first discovery round finished (at once for STATIC). Never rejects. */
+  /** EDS clusters: replaces the endpoints in place (kept hosts keep their pools). No-op for other types. */
+  updateEndpoints(assignment: ClusterLoadAssignment | null): void;
+  /** Settles once the first discovery round finished (at once for STATIC and EDS). Never rejects. */
   readonly initialized: Promise<void>;
   /** Stops discovery; closes idle connections, busy ones when released. */
   drain(): void;
@@ -42,6 +46,8 @@ export interface UpstreamClusterDeps {
   random(): number;
   /** Opens upstream TCP connections; tests inject one. Default net.connect with noDelay. */
   readonly connect?: ConnectFn;
+  /** EDS clusters: the latest assignment known for a service name (the cluster starts from it). */
+  loadAssignmentFor?(serviceName: string): ClusterLoadAssignment | null;
 }
 
 class ClusterImpl implements UpstreamCluster, HostSetTarget {
@@ -53,6 +59,7 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
   hosts: readonly Host[] = [];
   private readonly lb: LoadBalancer;
   private readonly discovery: Discovery | null;
+  private readonly eds: EdsDiscovery | null = null;
   private readonly poolFactory: (host: Host) => ConnectionPool;
 
   constructor(
@@ -94,7 +101,18 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
         this.discovery = startLogicalDnsDiscovery(this);
         this.initialized = this.discovery.initialized;
         break;
+      case 'EDS': {
+        const serviceName = config.edsServiceName ?? config.name;
+        this.eds = startEdsDiscovery(this, deps.loadAssignmentFor?.(serviceName) ?? null);
+        this.discovery = this.eds;
+        this.initialized = this.eds.initialized;
+        break;
+      }
     }
+  }
+
+  updateEndpoints(assignment: ClusterLoadAssignment | null): void {
+    this.eds?.update(assignment);
   }
 
   chooseHost(): Host | null {
