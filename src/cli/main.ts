@@ -6,19 +6,23 @@ import { runControlCommand } from './control.js';
 import { runDeleteCommand } from './delete.js';
 import { runGetCommand } from './get.js';
 import { runProxyCommand } from './proxy.js';
+import { runProxyConfigCommand } from './proxy-config.js';
+import { runProxyStatusCommand } from './proxy-status.js';
 
 const USAGE = `weft — a service mesh (proxy core)
 
 Usage:
   weft proxy -c FILE [options]   run the proxy on an Envoy v3 bootstrap (YAML or JSON)
-  weft control [options]         run the control plane (store + REST API)
+  weft control [options]         run the control plane (store, REST API, xDS server)
   weft apply -f FILE|DIR         create/update resources, all or nothing
   weft get KIND [NAME]           show resources (-n NS, -A, -o table|yaml|json)
   weft delete KIND NAME | -f F   delete resources, all or nothing
+  weft proxy-status              xDS clients and their CDS/LDS/EDS/RDS sync state
+  weft proxy-config NODE TYPE    what a proxy was sent (clusters|listeners|routes|endpoints)
   weft version                   print the version
   weft help                      print this help
 
-Run 'weft COMMAND --help' for a command's options. apply/get/delete find the control
+Run 'weft COMMAND --help' for a command's options. apply/get/delete/proxy-* find the control
 plane from --control URL or $WEFT_CONTROL (default http://127.0.0.1:15000).
 `;
 
@@ -35,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
       return runGetCommand(rest);
     case 'delete':
       return runDeleteCommand(rest);
+    case 'proxy-status':
+      return runProxyStatusCommand(rest);
+    case 'proxy-config':
+      return runProxyConfigCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`weft ${await readVersion()}\n`);

@@ -9,6 +9,8 @@
 //   POST   /v1/apply   {items:[...]}                  all-or-nothing apply
 //   POST   /v1/delete  {items:[{apiVersion,kind,namespace,name}]}  all-or-nothing delete
 //   GET    /v1/watch?fromRevision=N                   NDJSON event stream
+//   GET    /v1/proxy-status                           every connected xDS client, per-type sync state
+//   GET    /v1/proxy-config/{nodeId}                  what one xDS client was last sent, by type
 //
 // Handlers translate HTTP to store calls; validation is the registry's, errors are mapped
 // in api-errors.ts only.
@@ -42,6 +44,15 @@ export interface ApiServerDeps {
   readonly maxBodyBytes?: number;
   /** Interval of BOOKMARK lines on watch streams (default 30 s). */
   readonly bookmarkIntervalMs?: number;
+  /** The xDS debug views; without them the proxy-status/proxy-config endpoints answer 404. */
+  readonly proxyDebug?: ProxyDebugViews;
+}
+
+/** What the xDS server exposes for debugging (implemented in src/control/server/proxy-debug.ts). */
+export interface ProxyDebugViews {
+  proxyStatus(): unknown;
+  /** undefined when no proxy with that node id is connected. */
+  proxyConfig(nodeId: string): unknown | undefined;
 }
 
 export interface ApiServer {
@@ -113,7 +124,27 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
         });
       });
     if (path === '/v1/watch') return only(method, 'GET', () => watch(req, res, url));
+    if (path === '/v1/proxy-status')
+      return only(method, 'GET', () => sendJson(res, 200, proxyDebug().proxyStatus()));
+    if (path.startsWith('/v1/proxy-config/'))
+      return only(method, 'GET', () => {
+        const nodeId = decodePathSegment(path.slice('/v1/proxy-config/'.length));
+        const config = proxyDebug().proxyConfig(nodeId);
+        if (config === undefined)
+          throw new ControlError(
+            'WEFT_NOT_FOUND',
+            404,
+            `no xDS client with node id '${nodeId}' is connected (see GET /v1/proxy-status)`,
+          );
+        sendJson(res, 200, config);
+      });
     throw new ControlError('WEFT_NOT_FOUND', 404, `no API endpoint at ${path} (see docs/api.md)`);
+  }
+
+  function proxyDebug(): ProxyDebugViews {
+    if (deps.proxyDebug === undefined)
+      throw new ControlError('WEFT_NOT_FOUND', 404, 'this control plane runs no xDS server');
+    return deps.proxyDebug;
   }
 
   function watch(req: IncomingMessage, res: ServerResponse, url: URL): void {
@@ -174,6 +205,14 @@ async function only(method: string, allowed: string, fn: () => void | Promise<vo
   if (method !== allowed)
     throw new ControlError('WEFT_API_REQUEST', 405, `method ${method} not allowed here; use ${allowed}`);
   await fn();
+}
+
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ControlError('WEFT_API_REQUEST', 400, `malformed percent-encoding in '${segment}'`);
+  }
 }
 
 function optionalParam(url: URL, name: string): Record<string, string> {
