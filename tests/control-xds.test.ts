@@ -6,13 +6,11 @@
 // @grpc/grpc-js-xds client calling gRPC backends through a GRPCRoute.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import YAML from 'yaml';
 import { createJsonCodec, type JsonObject } from '../src/xds/json-codec.js';
@@ -23,86 +21,15 @@ import {
   type TestResponse,
 } from '../src/xds/testing/ads-test-client.js';
 import { TYPE_URLS } from '../src/xds/type-urls.js';
+import { type Control, eventually, startControl, weft } from './support/control-harness.js';
 
-const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
 const GRPC_CHILD = new URL('../src/xds/testing/grpc-xds-client-child.js', import.meta.url).pathname;
 const { listener: LDS, route: RDS, cluster: CDS, endpoint: EDS } = TYPE_URLS;
 const SIDECAR = 'sidecar~shop~client-1';
 
-interface Control {
-  apiUrl: string;
-  xdsPort: number;
-  stop(): Promise<number | null>;
-}
-
-async function startControl(stateDir: string): Promise<Control> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      MAIN,
-      'control',
-      '--state-dir',
-      stateDir,
-      '--api-address',
-      '127.0.0.1:0',
-      '--xds-address',
-      '127.0.0.1:0',
-      '-l',
-      'warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const lines = createInterface({ input: child.stdout! });
-  let apiUrl = '';
-  let xdsPort = 0;
-  for await (const line of lines) {
-    apiUrl = /^weft control: API listening on (\S+)$/.exec(line)?.[1] ?? apiUrl;
-    xdsPort = Number(/^weft control: xDS listening on 127\.0\.0\.1:(\d+)$/.exec(line)?.[1] ?? xdsPort);
-    if (apiUrl !== '' && xdsPort !== 0) break;
-  }
-  lines.on('line', () => {});
-  assert.ok(apiUrl !== '' && xdsPort > 0, 'control printed its API and xDS addresses');
-  return {
-    apiUrl,
-    xdsPort,
-    async stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
-
-function weft(
-  args: string[],
-  control: Control,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env: { ...process.env, WEFT_CONTROL: control.apiUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 async function api<T>(control: Control, path: string): Promise<T> {
   const res = await fetch(control.apiUrl + path);
   return (await res.json()) as T;
-}
-
-/** Polls `probe` until it returns a value (the state is reached by events we cannot await directly). */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await delay(10);
-  }
-  throw new Error(`never happened: ${what}`);
 }
 
 /** An ADS stream with responses sorted by type, remembering subscriptions so ACKs repeat them. */

@@ -34,6 +34,8 @@ Options:
       --node ID              node.id sent to the control plane (required with --xds
                              unless the file sets node.id)
       --cluster NAME         node.cluster
+      --node-metadata K=V    adds node.metadata.K = "V" (repeatable), e.g.
+                             WEFT_OUTBOUND_PORT=15101 for a weft control plane
       --delta                use incremental xDS (DELTA_GRPC) instead of state of the world
       --admin-address A      admin listener for --xds without -c (default 127.0.0.1:0;
                              'none' for no admin)
@@ -77,17 +79,30 @@ export async function runProxyCommand(args: string[]): Promise<number> {
   let transformBootstrap: ((raw: unknown) => unknown) | undefined;
   try {
     if (server !== undefined) parseHostPort(server, '--xds');
+    const nodeMetadata = parseNodeMetadata(values['node-metadata']);
     if (configPath === undefined) {
       const admin = values['admin-address'] ?? '127.0.0.1:0';
       bootstrap = buildXdsBootstrap({
         server: server!,
         nodeId: values.node!,
         nodeCluster: values.cluster,
+        nodeMetadata,
         delta: values.delta,
         adminAddress: admin === 'none' ? undefined : admin,
       });
-    } else if (server !== undefined || values.node !== undefined || values.cluster !== undefined) {
-      const overlay = { server, delta: values.delta, nodeId: values.node, nodeCluster: values.cluster };
+    } else if (
+      server !== undefined ||
+      values.node !== undefined ||
+      values.cluster !== undefined ||
+      nodeMetadata !== undefined
+    ) {
+      const overlay = {
+        server,
+        delta: values.delta,
+        nodeId: values.node,
+        nodeCluster: values.cluster,
+        nodeMetadata,
+      };
       transformBootstrap = (raw) => overlayBootstrap(raw, overlay);
     }
   } catch (err) {
@@ -179,6 +194,18 @@ export async function runProxyCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `--node-metadata K=V` pairs; undefined when none were given. */
+function parseNodeMetadata(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (pairs === undefined || pairs.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--node-metadata expects KEY=VALUE, got '${pair}'`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
 function parse(args: string[]) {
   return parseArgs({
     args,
@@ -189,6 +216,7 @@ function parse(args: string[]) {
       xds: { type: 'string' },
       node: { type: 'string' },
       cluster: { type: 'string' },
+      'node-metadata': { type: 'string', multiple: true },
       delta: { type: 'boolean' },
       'admin-address': { type: 'string' },
       mode: { type: 'string' },

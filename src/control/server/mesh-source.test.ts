@@ -70,6 +70,8 @@ describe('node identity', () => {
     assert.deepEqual(nodeIdentityOf(node('sidecar~shop~web-1')), {
       identity: { kind: 'sidecar', namespace: 'shop', workload: 'web-1' },
       proxyless: false,
+      overrides: {},
+      overridesKey: '',
     });
     assert.deepEqual(nodeIdentityOf(node('envoy-7', { NAMESPACE: 'shop' })).identity, {
       kind: 'consumer',

@@ -108,7 +108,8 @@ export function createMeshSource(options: MeshSourceOptions): MeshSource {
   // `index` is the latest (status included); `cacheIndex` the one translations come from.
   let index: MeshIndex = createMeshIndex(snapshotOfMaps());
   let cacheIndex = index;
-  let cache: TranslationCache = createTranslationCache(index, options.translate);
+  // One translation cache per set of per-node overrides (node-identity.ts), per generation.
+  let caches = new Map<string, TranslationCache>();
   let generation = 0;
   // Per generation: a node's Snapshot (the ADS server asks on every refresh and status()),
   // and the proxyless variant of each shape's resources.
@@ -135,7 +136,7 @@ export function createMeshSource(options: MeshSourceOptions): MeshSource {
     if (meshChanged) {
       meshChanged = false;
       cacheIndex = index;
-      cache = createTranslationCache(index, options.translate);
+      caches = new Map();
       builder.nextGeneration();
       generation++;
       perNode = new WeakMap();
@@ -204,6 +205,11 @@ export function createMeshSource(options: MeshSourceOptions): MeshSource {
       warned.add(node);
       logger.warn(`xds: ${who.problem}`);
     }
+    let cache = caches.get(who.overridesKey);
+    if (cache === undefined) {
+      cache = createTranslationCache(cacheIndex, { ...options.translate, ...who.overrides });
+      caches.set(who.overridesKey, cache);
+    }
     const translation = cache.get(who.identity);
     if (!who.proxyless) return translation.resources;
     let out = proxyless.get(translation.resources);
@@ -228,7 +234,7 @@ export function createMeshSource(options: MeshSourceOptions): MeshSource {
     async start() {
       await sync();
       index = cacheIndex = createMeshIndex(snapshotOfMaps());
-      cache = createTranslationCache(index, options.translate);
+      caches = new Map();
       generation = 1;
       logger.info(`mesh: ${MESH_KINDS.map(([, , f]) => `${maps.get(f)!.size} ${f}`).join(', ')}`);
       options.onIndex?.(index);

@@ -13,6 +13,8 @@ export interface XdsBootstrapOptions {
   readonly server: string;
   readonly nodeId: string;
   readonly nodeCluster?: string;
+  /** node.metadata (string values), e.g. the control plane's WEFT_OUTBOUND_PORT. */
+  readonly nodeMetadata?: Readonly<Record<string, string>>;
   readonly delta?: boolean;
   /** Admin listener "ip:port" (port 0 = ephemeral), or none. */
   readonly adminAddress?: string;
@@ -29,7 +31,13 @@ export function parseHostPort(value: string, what: string): { host: string; port
 export function buildXdsBootstrap(o: XdsBootstrapOptions): Record<string, unknown> {
   const { host, port } = parseHostPort(o.server, '--xds');
   const doc: Record<string, unknown> = {
-    node: { id: o.nodeId, cluster: o.nodeCluster ?? '' },
+    node: {
+      id: o.nodeId,
+      cluster: o.nodeCluster ?? '',
+      ...(o.nodeMetadata !== undefined && Object.keys(o.nodeMetadata).length > 0
+        ? { metadata: { ...o.nodeMetadata } }
+        : {}),
+    },
     dynamic_resources: {
       ads_config: {
         api_type: o.delta ? 'DELTA_GRPC' : 'GRPC',
@@ -70,6 +78,8 @@ export function buildXdsBootstrap(o: XdsBootstrapOptions): Record<string, unknow
 export interface NodeOverride {
   readonly nodeId?: string;
   readonly nodeCluster?: string;
+  /** Merged over the file's node.metadata. */
+  readonly nodeMetadata?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -84,10 +94,15 @@ export function overlayBootstrap(
 ): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const doc: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
-  if (o.nodeId !== undefined || o.nodeCluster !== undefined) {
+  if (o.nodeId !== undefined || o.nodeCluster !== undefined || o.nodeMetadata !== undefined) {
     const node = { ...((doc.node as Record<string, unknown> | undefined) ?? {}) };
     if (o.nodeId !== undefined) node.id = o.nodeId;
     if (o.nodeCluster !== undefined) node.cluster = o.nodeCluster;
+    if (o.nodeMetadata !== undefined) {
+      const before = node.metadata;
+      const base = typeof before === 'object' && before !== null && !Array.isArray(before) ? before : {};
+      node.metadata = { ...base, ...o.nodeMetadata };
+    }
     doc.node = node;
   }
   if (o.server !== undefined) {

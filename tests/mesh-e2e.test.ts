@@ -1,0 +1,193 @@
+// The mesh end to end: a real `weft control`, three `weft proxy --xds` sidecars (the node
+// ids and node metadata `weft up` uses), and real apps. The client calls the `reviews`
+// Service through its own sidecar's outbound listener by Host; the request crosses to a
+// reviews sidecar's inbound listener and on to the app. Then an HTTPRoute applied live
+// moves all traffic to v2 without restarting anything, and deleting a Workload takes it
+// out of the endpoints.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Control, eventually, startControl, WEFT_MAIN, weft } from './support/control-harness.js';
+
+async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+async function app(version: string): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    res.setHeader('x-version', version);
+    res.end(`reviews ${version} ${req.url}`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+function get(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface Sidecar {
+  workload: string;
+  inbound: number;
+  outbound: number;
+  child: ChildProcess;
+}
+
+async function startSidecar(control: Control, workload: string): Promise<Sidecar> {
+  const inbound = await freePort();
+  const outbound = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      WEFT_MAIN,
+      'proxy',
+      '--xds',
+      `127.0.0.1:${control.xdsPort}`,
+      '--node',
+      `sidecar~default~${workload}`,
+      '--node-metadata',
+      `WEFT_OUTBOUND_PORT=${outbound}`,
+      '--node-metadata',
+      'WEFT_INBOUND_ADDRESS=127.0.0.1',
+      '--admin-address',
+      'none',
+      '-l',
+      'warn',
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  return { workload, inbound, outbound, child };
+}
+
+function workloadDoc(name: string, labels: Record<string, string>, inbound: number, appPort: number) {
+  return {
+    apiVersion: 'weft.dev/v1alpha1',
+    kind: 'Workload',
+    metadata: { name, labels, annotations: { 'weft.dev/app-port-http': String(appPort) } },
+    spec: { address: '127.0.0.1', ports: { http: inbound } },
+  };
+}
+
+function serviceDoc(name: string, selector: Record<string, string>) {
+  return {
+    apiVersion: 'weft.dev/v1alpha1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { selector, ports: [{ name: 'http', port: 9080, protocol: 'HTTP' }] },
+  };
+}
+
+describe('a mesh of weft control and weft proxy --xds sidecars', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'weft-mesh-'));
+  let control: Control;
+  const sidecars: Sidecar[] = [];
+  const apps: Server[] = [];
+  let web: Sidecar;
+
+  const apply = async (name: string, docs: unknown[]): Promise<void> => {
+    const file = join(dir, name);
+    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }));
+    const r = await weft(['apply', '-f', file], control);
+    assert.equal(r.code, 0, r.stderr);
+  };
+
+  /** Versions answering `n` calls to reviews through the web sidecar. */
+  const versions = async (n: number): Promise<string[]> => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await get(web.outbound, 'reviews:9080', `/r/${i}`);
+      out.push(r.status === 200 ? r.body.split(' ')[1] : `status ${r.status}`);
+    }
+    return out;
+  };
+
+  before(async () => {
+    control = await startControl(join(dir, 'state'));
+    const v1 = await app('v1');
+    const v2 = await app('v2');
+    apps.push(v1.server, v2.server);
+    web = await startSidecar(control, 'web-0');
+    const r1 = await startSidecar(control, 'reviews-v1-0');
+    const r2 = await startSidecar(control, 'reviews-v2-0');
+    sidecars.push(web, r1, r2);
+    await apply('mesh.json', [
+      serviceDoc('reviews', { app: 'reviews' }),
+      serviceDoc('reviews-v2', { app: 'reviews', version: 'v2' }),
+      workloadDoc('web-0', { app: 'web' }, web.inbound, 1),
+      workloadDoc('reviews-v1-0', { app: 'reviews', version: 'v1' }, r1.inbound, v1.port),
+      workloadDoc('reviews-v2-0', { app: 'reviews', version: 'v2' }, r2.inbound, v2.port),
+    ]);
+  });
+
+  after(async () => {
+    for (const s of sidecars) s.child.kill('SIGKILL');
+    for (const a of apps) a.close();
+    if (control !== undefined) await control.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('routes through both sidecars to every version', async () => {
+    const seen = await eventually('both versions answer through the mesh', async () => {
+      try {
+        const v = await versions(6);
+        return v.includes('v1') && v.includes('v2') ? v : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    assert.ok(
+      seen.every((v) => v === 'v1' || v === 'v2'),
+      seen.join(','),
+    );
+  });
+
+  it('follows an HTTPRoute applied live, without restarting anything', async () => {
+    await apply('route.json', [
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'reviews-to-v2' },
+        spec: {
+          parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 9080 }],
+          rules: [{ backendRefs: [{ name: 'reviews-v2', port: 9080 }] }],
+        },
+      },
+    ]);
+    const seen = await eventually('only v2 answers', async () => {
+      const v = await versions(6);
+      return v.every((x) => x === 'v2') ? v : undefined;
+    });
+    assert.equal(seen.length, 6);
+    for (const s of sidecars) assert.equal(s.child.exitCode, null, `${s.workload} sidecar still running`);
+  });
+
+  it('drops a deleted Workload from the endpoints', async () => {
+    const del = await weft(['delete', 'httproute', 'reviews-to-v2'], control);
+    assert.equal(del.code, 0, del.stderr);
+    const gone = await weft(['delete', 'workload', 'reviews-v2-0'], control);
+    assert.equal(gone.code, 0, gone.stderr);
+    const seen = await eventually('only v1 answers', async () => {
+      const v = await versions(6);
+      return v.every((x) => x === 'v1') ? v : undefined;
+    });
+    assert.equal(seen.length, 6);
+  });
+});
