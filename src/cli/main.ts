@@ -1,6 +1,7 @@
 // The `weft` command line: dispatches to one module per command.
 
 import { ConfigError, WeftError } from '../core/errors.js';
+import { runDownCommand, runStatusCommand, runUpCommand } from '../up/cli.js';
 import { runApplyCommand } from './apply.js';
 import { runControlCommand } from './control.js';
 import { runDeleteCommand } from './delete.js';
@@ -9,10 +10,14 @@ import { runProxyCommand } from './proxy.js';
 import { runProxyConfigCommand } from './proxy-config.js';
 import { runProxyStatusCommand } from './proxy-status.js';
 
-const USAGE = `weft — a service mesh (proxy core)
+const USAGE = `weft — a service mesh
 
 Usage:
+  weft up [DIR|mesh.yaml]        run a whole mesh on this machine: control plane, apps, sidecars
+  weft status [DIR]              what a running 'weft up' runs
+  weft down [DIR]                stop a running 'weft up'
   weft proxy -c FILE [options]   run the proxy on an Envoy v3 bootstrap (YAML or JSON)
+  weft proxy --xds H:P --node ID run the proxy as an xDS client of a control plane
   weft control [options]         run the control plane (store, REST API, xDS server)
   weft apply -f FILE|DIR         create/update resources, all or nothing
   weft get KIND [NAME]           show resources (-n NS, -A, -o table|yaml|json)
@@ -29,6 +34,12 @@ plane from --control URL or $WEFT_CONTROL (default http://127.0.0.1:15000).
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    case 'up':
+      return runUpCommand(rest);
+    case 'status':
+      return runStatusCommand(rest);
+    case 'down':
+      return runDownCommand(rest);
     case 'proxy':
       return runProxyCommand(rest);
     case 'control':

@@ -17,6 +17,12 @@ export const ERROR_CODES = {
   WEFT_API_REQUEST: 'The API request was malformed: wrong method, body too large, or a bad parameter.',
   WEFT_CONTROL_UNREACHABLE: 'The CLI could not reach the control plane API (check --control / WEFT_CONTROL).',
   WEFT_INTERNAL: 'An unexpected error inside the control plane; its log has the details.',
+  WEFT_UP_LOCKED: 'Another `weft up` already runs in this project directory.',
+  WEFT_UP_PORT_IN_USE: 'A port the mesh file fixes is already taken by another process.',
+  WEFT_UP_NOT_READY: 'A process did not become ready before its deadline, or exited while starting.',
+  WEFT_UP_NOT_RUNNING: 'No `weft up` runs in this directory (no state file, or a stale one).',
+  WEFT_UP_STOP_TIMEOUT: '`weft down` gave up waiting: some processes are still alive.',
+  WEFT_UP_LAUNCH_FAILED: 'The control plane could not be started or reached, or applying resources failed.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
