@@ -4,6 +4,12 @@
 // reviews sidecar's inbound listener and on to the app. Then an HTTPRoute applied live
 // moves all traffic to v2 without restarting anything, and deleting a Workload takes it
 // out of the endpoints.
+//
+// A second mesh is wired as `weft up` wires one host (src/up/run-plan.ts): the sidecars' local
+// ports come from Workload annotations (weft.dev/outbound-http-port, weft.dev/upstream-port-
+// <service>), not node metadata. The client app calls `http://127.0.0.1:<upstream port>/` with
+// no Host and gets the Service's routes; a real gRPC call crosses both sidecars as L4 through
+// a GRPC Service port.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -13,6 +19,14 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import {
+  Client,
+  credentials,
+  Server as GrpcServer,
+  ServerCredentials,
+  type ServerUnaryCall,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
 import { type Control, eventually, startControl, WEFT_MAIN, weft } from './support/control-harness.js';
 
 async function freePort(): Promise<number> {
@@ -51,9 +65,14 @@ interface Sidecar {
   child: ChildProcess;
 }
 
-async function startSidecar(control: Control, workload: string): Promise<Sidecar> {
+/**
+ * A sidecar for `workload`. With `viaNodeMetadata` its outbound port is set by node metadata;
+ * otherwise the Workload's annotations must set it (as `weft up` does).
+ */
+async function startSidecar(control: Control, workload: string, viaNodeMetadata = true): Promise<Sidecar> {
   const inbound = await freePort();
   const outbound = await freePort();
+  const metadata = viaNodeMetadata ? ['--node-metadata', `WEFT_OUTBOUND_PORT=${outbound}`] : [];
   const child = spawn(
     process.execPath,
     [
@@ -63,8 +82,7 @@ async function startSidecar(control: Control, workload: string): Promise<Sidecar
       `127.0.0.1:${control.xdsPort}`,
       '--node',
       `sidecar~default~${workload}`,
-      '--node-metadata',
-      `WEFT_OUTBOUND_PORT=${outbound}`,
+      ...metadata,
       '--node-metadata',
       'WEFT_INBOUND_ADDRESS=127.0.0.1',
       '--admin-address',
@@ -145,10 +163,12 @@ describe('a mesh of weft control and weft proxy --xds sidecars', () => {
   });
 
   it('routes through both sidecars to every version', async () => {
+    // Every call must succeed: a reviews sidecar still starting answers 503 for a while.
     const seen = await eventually('both versions answer through the mesh', async () => {
       try {
         const v = await versions(6);
-        return v.includes('v1') && v.includes('v2') ? v : undefined;
+        const ok = v.every((x) => x === 'v1' || x === 'v2');
+        return ok && v.includes('v1') && v.includes('v2') ? v : undefined;
       } catch {
         return undefined;
       }
@@ -189,5 +209,167 @@ describe('a mesh of weft control and weft proxy --xds sidecars', () => {
       return v.every((x) => x === 'v1') ? v : undefined;
     });
     assert.equal(seen.length, 6);
+  });
+});
+
+/** A gRPC server with one unary method, `/weft.test.Echo/Say`, on raw bytes (no .proto needed). */
+async function echoServer(tag: string): Promise<{ server: GrpcServer; port: number }> {
+  const server = new GrpcServer();
+  const raw = (b: Buffer) => b;
+  server.addService(
+    {
+      Say: {
+        path: '/weft.test.Echo/Say',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: raw,
+        requestDeserialize: raw,
+        responseSerialize: raw,
+        responseDeserialize: raw,
+      },
+    },
+    {
+      Say: (call: ServerUnaryCall<Buffer, Buffer>, done: sendUnaryData<Buffer>) =>
+        done(null, Buffer.from(`${tag} ${call.request.toString()}`)),
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  return { server, port };
+}
+
+/** One unary call to `/weft.test.Echo/Say` at `target`, on a fresh channel. */
+function say(target: string, text: string): Promise<string> {
+  const client = new Client(target, credentials.createInsecure());
+  return new Promise<string>((resolve, reject) => {
+    client.makeUnaryRequest(
+      '/weft.test.Echo/Say',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.from(text),
+      { deadline: new Date(Date.now() + 2000) },
+      (err, reply) => (err ? reject(err) : resolve(reply?.toString() ?? '')),
+    );
+  }).finally(() => client.close());
+}
+
+describe('a mesh on one host wired by Workload annotations (as weft up does)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'weft-mesh-up-'));
+  let control: Control;
+  const sidecars: Sidecar[] = [];
+  let reviewsApp: Server;
+  let echo: GrpcServer;
+  /** Local ports of web-0's sidecar: outbound HTTP, and one per upstream Service. */
+  const ports = { outbound: 0, reviews: 0, echo: 0 };
+
+  const workload = (
+    name: string,
+    app: string,
+    sidecar: Sidecar,
+    portName: string,
+    annotations: Record<string, string>,
+  ) => ({
+    apiVersion: 'weft.dev/v1alpha1',
+    kind: 'Workload',
+    metadata: {
+      name,
+      labels: { app },
+      annotations: { 'weft.dev/outbound-http-port': String(sidecar.outbound), ...annotations },
+    },
+    spec: { address: '127.0.0.1', ports: { [portName]: sidecar.inbound } },
+  });
+
+  before(async () => {
+    control = await startControl(join(dir, 'state'));
+    reviewsApp = createServer((req, res) => {
+      res.end(`reviews ${req.url} host=${req.headers.host} route=${req.headers['x-route']}`);
+    });
+    await new Promise<void>((resolve) => reviewsApp.listen(0, '127.0.0.1', resolve));
+    const reviewsPort = (reviewsApp.address() as AddressInfo).port;
+    const e = await echoServer('echo-0');
+    echo = e.server;
+    const web = await startSidecar(control, 'web-0', false);
+    const reviews = await startSidecar(control, 'reviews-0', false);
+    const echoSidecar = await startSidecar(control, 'echo-0', false);
+    sidecars.push(web, reviews, echoSidecar);
+    ports.outbound = web.outbound;
+    ports.reviews = await freePort();
+    ports.echo = await freePort();
+    const file = join(dir, 'mesh.json');
+    const service = (name: string, portName: string, protocol: string) => ({
+      apiVersion: 'weft.dev/v1alpha1',
+      kind: 'Service',
+      metadata: { name },
+      spec: { selector: { app: name }, ports: [{ name: portName, port: 80, protocol }] },
+    });
+    const items = [
+      service('reviews', 'http', 'HTTP'),
+      service('echo', 'grpc', 'GRPC'),
+      workload('web-0', 'web', web, 'http', {
+        'weft.dev/upstream-port-reviews': String(ports.reviews),
+        'weft.dev/upstream-port-echo': String(ports.echo),
+      }),
+      workload('reviews-0', 'reviews', reviews, 'http', { 'weft.dev/app-port-http': String(reviewsPort) }),
+      workload('echo-0', 'echo', echoSidecar, 'grpc', { 'weft.dev/app-port-grpc': String(e.port) }),
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'reviews' },
+        spec: {
+          parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 80 }],
+          rules: [
+            {
+              filters: [
+                {
+                  type: 'RequestHeaderModifier',
+                  requestHeaderModifier: { set: [{ name: 'x-route', value: 'mesh' }] },
+                },
+              ],
+              backendRefs: [{ name: 'reviews', port: 80 }],
+            },
+          ],
+        },
+      },
+    ];
+    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    const r = await weft(['apply', '-f', file], control);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  after(async () => {
+    for (const s of sidecars) s.child.kill('SIGKILL');
+    reviewsApp?.close();
+    echo?.forceShutdown();
+    if (control !== undefined) await control.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an app calls http://127.0.0.1:<upstream port>/ with no Host and gets the Service, routes applied', async () => {
+    const host = `127.0.0.1:${ports.reviews}`;
+    const body = await eventually('reviews answers on the upstream port', async () => {
+      const r = await get(ports.reviews, host, '/hello').catch(() => undefined);
+      return r?.status === 200 ? r.body : undefined;
+    });
+    // The HTTPRoute's header modifier ran: the Service's routes, not a bare forward.
+    assert.equal(body, `reviews /hello host=${host} route=mesh`);
+  });
+
+  it('the outbound HTTP listener sits on the annotated port and routes by Host', async () => {
+    const r = await eventually('reviews answers by Host', async () => {
+      const x = await get(ports.outbound, 'reviews', '/by-host').catch(() => undefined);
+      return x?.status === 200 ? x : undefined;
+    });
+    assert.equal(r.body, 'reviews /by-host host=reviews route=mesh');
+  });
+
+  it('a gRPC call crosses both sidecars through a GRPC Service port', async () => {
+    const reply = await eventually('echo answers through the mesh', () =>
+      say(`127.0.0.1:${ports.echo}`, 'hi').catch(() => undefined),
+    );
+    assert.equal(reply, 'echo-0 hi');
+    for (const s of sidecars) assert.equal(s.child.exitCode, null, `${s.workload} sidecar still running`);
   });
 });

@@ -1,14 +1,6 @@
 // The `weft` command line: dispatches to one module per command.
 
 import { ConfigError, WeftError } from '../core/errors.js';
-import { runDownCommand, runStatusCommand, runUpCommand } from '../up/cli.js';
-import { runApplyCommand } from './apply.js';
-import { runControlCommand } from './control.js';
-import { runDeleteCommand } from './delete.js';
-import { runGetCommand } from './get.js';
-import { runProxyCommand } from './proxy.js';
-import { runProxyConfigCommand } from './proxy-config.js';
-import { runProxyStatusCommand } from './proxy-status.js';
 
 const USAGE = `weft — a service mesh
 
@@ -34,26 +26,28 @@ plane from --control URL or $WEFT_CONTROL (default http://127.0.0.1:15000).
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    // Each command's module is loaded on demand: `weft proxy` does not carry the control
+    // plane (or gRPC) in its memory, and every command starts faster.
     case 'up':
-      return runUpCommand(rest);
+      return (await import('../up/cli.js')).runUpCommand(rest);
     case 'status':
-      return runStatusCommand(rest);
+      return (await import('../up/cli.js')).runStatusCommand(rest);
     case 'down':
-      return runDownCommand(rest);
+      return (await import('../up/cli.js')).runDownCommand(rest);
     case 'proxy':
-      return runProxyCommand(rest);
+      return (await import('./proxy.js')).runProxyCommand(rest);
     case 'control':
-      return runControlCommand(rest);
+      return (await import('./control.js')).runControlCommand(rest);
     case 'apply':
-      return runApplyCommand(rest);
+      return (await import('./apply.js')).runApplyCommand(rest);
     case 'get':
-      return runGetCommand(rest);
+      return (await import('./get.js')).runGetCommand(rest);
     case 'delete':
-      return runDeleteCommand(rest);
+      return (await import('./delete.js')).runDeleteCommand(rest);
     case 'proxy-status':
-      return runProxyStatusCommand(rest);
+      return (await import('./proxy-status.js')).runProxyStatusCommand(rest);
     case 'proxy-config':
-      return runProxyConfigCommand(rest);
+      return (await import('./proxy-config.js')).runProxyConfigCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`weft ${await readVersion()}\n`);

@@ -18,7 +18,6 @@ import { createLogger, type LogLevel } from '../core/logger.js';
 import { watchConfigFile } from '../proxy/config-watcher.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
 import { buildXdsBootstrap, overlayBootstrap, parseHostPort } from '../proxy/xds/xds-bootstrap.js';
-import { createProtoLoader } from '../xds/protos.js';
 
 const HELP = `Usage: weft proxy -c FILE [options]
        weft proxy --xds HOST:PORT --node ID [options]
@@ -158,7 +157,6 @@ export async function runProxyCommand(args: string[]): Promise<number> {
       },
     );
   };
-  const protoLoader = createProtoLoader();
   proxy = await ProxyServer.start(
     {
       configPath,
@@ -171,7 +169,8 @@ export async function runProxyCommand(args: string[]): Promise<number> {
       clock: systemClock,
       logger,
       onExitRequested: () => exit('quitquitquit'),
-      xds: { protos: () => protoLoader.get() },
+      // Loaded only for a bootstrap with dynamic_resources (protobufjs and the Envoy protos).
+      xds: { protos: async () => (await import('../xds/protos.js')).createProtoLoader().get() },
     },
   );
   const running = proxy;

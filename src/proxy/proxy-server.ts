@@ -41,7 +41,7 @@ import {
 import { createSystemResolver } from './upstream/dns.js';
 import { type DynamicConfig, EMPTY_DYNAMIC_CONFIG, listenerRdsNames } from './xds/dynamic-config.js';
 import { createRdsRouteTable, type RdsRouteTable } from './xds/rds-route-table.js';
-import { createXdsRuntime, type XdsRuntime } from './xds/xds-runtime.js';
+import type { XdsRuntime } from './xds/xds-runtime.js';
 
 export interface ProxyDeps {
   readonly clock: Clock;
@@ -57,7 +57,7 @@ export interface ProxyDeps {
 
 export interface XdsDeps {
   /** The Envoy protos (loaded on first use; ~250 ms). */
-  readonly protos: () => XdsProtos;
+  readonly protos: () => XdsProtos | Promise<XdsProtos>;
   /** The ADS client's clock (reconnect back-off, initial fetch timeouts); default deps.clock. */
   readonly clock?: Clock;
   /** Back-off jitter; default deps.random. */
@@ -156,7 +156,7 @@ export class ProxyServer {
           await writeFile(options.adminAddressPath, proxy.admin.addressString);
         }
       }
-      if (version.bootstrap.dynamicResources !== null) proxy.startXds(version.bootstrap);
+      if (version.bootstrap.dynamicResources !== null) await proxy.startXds(version.bootstrap);
     } catch (err) {
       proxy.close();
       throw err;
@@ -229,13 +229,19 @@ export class ProxyServer {
     return this.options.configPath ?? 'bootstrap (--xds)';
   }
 
-  private startXds(bootstrap: Bootstrap): void {
+  /**
+   * The xDS client and gRPC are loaded only when the bootstrap asks for them, so a proxy on
+   * a static file does not carry them (startup time and memory).
+   */
+  private async startXds(bootstrap: Bootstrap): Promise<void> {
     const xds = this.deps.xds;
     if (xds === undefined) throw new Error('dynamic_resources needs the xDS dependencies (ProxyDeps.xds)');
+    const protos = await xds.protos();
+    const { createXdsRuntime } = await import('./xds/xds-runtime.js');
     this.xds = createXdsRuntime({
       bootstrap,
       registry: this.registry,
-      protos: xds.protos(),
+      protos,
       clock: xds.clock ?? this.deps.clock,
       random: xds.random ?? this.random,
       logger: this.deps.logger,

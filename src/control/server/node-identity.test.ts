@@ -23,7 +23,7 @@ describe('nodeIdentityOf', () => {
     const who = nodeIdentityOf(
       node('sidecar~shop~web-0', { WEFT_OUTBOUND_PORT: '15101', WEFT_INBOUND_ADDRESS: '127.0.0.1' }),
     );
-    assert.deepEqual(who.overrides, { outboundHttpPort: 15101, inboundAddress: '127.0.0.1' });
+    assert.deepEqual(who.overrides, { nodeOutboundHttpPort: 15101, inboundAddress: '127.0.0.1' });
     assert.equal(who.overridesKey, '15101|127.0.0.1');
     assert.equal(who.problem, undefined);
     assert.equal(nodeIdentityOf(node('sidecar~shop~web-0')).overridesKey, '');

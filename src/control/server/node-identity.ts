@@ -6,9 +6,10 @@
 //                                    node.metadata.NAMESPACE, else `default`
 //
 // Node metadata may also move a sidecar's own listeners, for many sidecars on one host
-// (`weft up`): WEFT_OUTBOUND_PORT (the outbound HTTP listener's port, default 15001) and
-// WEFT_INBOUND_ADDRESS (where inbound listeners bind). They become translator options and
-// part of the proxy's shape.
+// (`weft up`): WEFT_OUTBOUND_PORT (the outbound HTTP listener's port, default 15001; it wins
+// over the Workload annotation weft.dev/outbound-http-port, as the process knows what it can
+// bind) and WEFT_INBOUND_ADDRESS (where inbound listeners bind). They become translator
+// options and part of the proxy's shape.
 //
 // A proxyless gRPC client (node.user_agent_name starting with "gRPC", as grpc-js-xds,
 // grpc-go and grpc-java send, or node.metadata.PROXYLESS = "true") is always a consumer and
@@ -40,12 +41,12 @@ function overridesOf(metadata: Record<string, unknown>): {
   key: string;
   problem?: string;
 } {
-  const out: { outboundHttpPort?: number; inboundAddress?: string } = {};
+  const out: { nodeOutboundHttpPort?: number; inboundAddress?: string } = {};
   const problems: string[] = [];
   const port = metadata.WEFT_OUTBOUND_PORT;
   if (port !== undefined) {
     const n = typeof port === 'number' ? port : Number(port);
-    if (Number.isInteger(n) && n >= 1 && n <= 65535) out.outboundHttpPort = n;
+    if (Number.isInteger(n) && n >= 1 && n <= 65535) out.nodeOutboundHttpPort = n;
     else
       problems.push(`metadata.WEFT_OUTBOUND_PORT '${String(port)}' is not a port number; using the default`);
   }
@@ -57,7 +58,7 @@ function overridesOf(metadata: Record<string, unknown>): {
         `metadata.WEFT_INBOUND_ADDRESS '${String(address)}' is not an IP address; using the default`,
       );
   }
-  const key = `${out.outboundHttpPort ?? ''}|${out.inboundAddress ?? ''}`;
+  const key = `${out.nodeOutboundHttpPort ?? ''}|${out.inboundAddress ?? ''}`;
   return {
     overrides: out,
     key: key === '|' ? '' : key,

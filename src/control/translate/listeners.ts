@@ -1,6 +1,7 @@
 // Listeners (LDS) of a proxy.
 // - Inbound, sidecars only: `inbound|PORT` on the Workload port, forwarding to the app's
-//   private port (HTTP ports through an http_connection_manager, TCP through tcp_proxy).
+//   private port (HTTP ports through an http_connection_manager; TCP, and for now GRPC and
+//   HTTP2 (sidecar-protocols.ts), through tcp_proxy).
 // - Outbound HTTP: one listener `outbound_http` on 127.0.0.1:15001 whose routes (RDS,
 //   over ADS) pick the Service by the Host the app sent. One listener for every HTTP
 //   Service keeps LDS stable while Services come and go (only RDS changes) and needs no
@@ -9,12 +10,14 @@
 // - Outbound TCP: TCP has no Host, so each TCP Service port gets its own listener on
 //   127.0.0.1 at the Service port, or at the port in the Service annotation
 //   `weft.dev/outbound-port-<port name>`; when two want the same port the older Service
-//   keeps it and the other is reported.
+//   keeps it and the other is reported. Not for sidecars whose Workload declares its local
+//   ports (local-ports.ts); their per-Service listeners are in upstream-listeners.ts.
 
 import { ROUTER_TYPE_URL } from '../../config/http-filter-registry.js';
+import type { ServicePort } from '../kinds/mesh-types.js';
 import { expandSplit, splitShares } from './backends.js';
 import type { InboundPort } from './inbound.js';
-import { compareAge, type MeshIndex } from './mesh-index.js';
+import { compareAge, type MeshIndex, type Service } from './mesh-index.js';
 import {
   inboundClusterName,
   inboundListenerName,
@@ -22,6 +25,7 @@ import {
   OUTBOUND_PORT_ANNOTATION,
   outboundTcpListenerName,
 } from './names.js';
+import { carriedAsTcp } from './sidecar-protocols.js';
 import { tcpSplitFor } from './smi-routes.js';
 import { namespaceOf } from './snapshot.js';
 import { adsConfigSource, type EnvoyJson, type XdsResource } from './xds-resources.js';
@@ -36,15 +40,15 @@ export interface ListenerOptions {
   readonly inboundAddress: string;
 }
 
-function socketAddress(address: string, port: number): EnvoyJson {
+export function socketAddress(address: string, port: number): EnvoyJson {
   return { socket_address: { address, port_value: port } };
 }
 
-function listener(name: string, address: EnvoyJson, filter: EnvoyJson): XdsResource {
+export function listener(name: string, address: EnvoyJson, filter: EnvoyJson): XdsResource {
   return { name, resource: { name, address, filter_chains: [{ filters: [filter] }] } };
 }
 
-function httpConnectionManager(statPrefix: string, routes: EnvoyJson): EnvoyJson {
+export function httpConnectionManager(statPrefix: string, routes: EnvoyJson): EnvoyJson {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -56,7 +60,7 @@ function httpConnectionManager(statPrefix: string, routes: EnvoyJson): EnvoyJson
   };
 }
 
-function tcpProxy(statPrefix: string, target: EnvoyJson): EnvoyJson {
+export function tcpProxy(statPrefix: string, target: EnvoyJson): EnvoyJson {
   return {
     name: 'envoy.filters.network.tcp_proxy',
     typed_config: { '@type': TCP_PROXY_TYPE, stat_prefix: statPrefix, ...target },
@@ -69,7 +73,7 @@ export function inboundListeners(ports: readonly InboundPort[], options: Listene
     const cluster = inboundClusterName(p.port);
     const address = socketAddress(options.inboundAddress, p.port);
     const statPrefix = `inbound_${p.port}`;
-    if (p.protocol === 'TCP') return listener(name, address, tcpProxy(statPrefix, { cluster }));
+    if (carriedAsTcp(p.protocol, true)) return listener(name, address, tcpProxy(statPrefix, { cluster }));
     const routeConfig = {
       name,
       virtual_hosts: [
@@ -94,16 +98,39 @@ export function outboundHttpListener(options: ListenerOptions): XdsResource {
   );
 }
 
+/**
+ * Where a tcp_proxy for a Service port sends connections: its cluster, or the weighted
+ * clusters of a TrafficSplit that applies to the port (no matches, or a TCPRoute listing it).
+ */
+export function tcpTarget(
+  index: MeshIndex,
+  service: Service,
+  port: ServicePort,
+  usedClusters: Set<string>,
+): EnvoyJson {
+  const split = tcpSplitFor({ index }, service, port);
+  const shares =
+    split === undefined
+      ? expandSplit(index, service, port)
+      : splitShares(index, split.spec.backends, namespaceOf(service), port);
+  for (const s of shares) usedClusters.add(s.cluster);
+  return shares.length === 1
+    ? { cluster: shares[0].cluster }
+    : { weighted_clusters: { clusters: shares.map((s) => ({ name: s.cluster, weight: s.weight })) } };
+}
+
+/**
+ * `portOwners` maps the local ports already taken to what took them; the listeners made here
+ * are added to it.
+ */
 export function outboundTcpListeners(
   index: MeshIndex,
   options: ListenerOptions,
-  reservedPorts: ReadonlySet<number>,
+  portOwners: Map<number, string>,
   usedClusters: Set<string>,
   warnings: string[],
 ): XdsResource[] {
   const out: XdsResource[] = [];
-  const owner = new Map<number, string>();
-  for (const port of reservedPorts) owner.set(port, 'a listener of this proxy');
   for (const service of [...index.services].sort(compareAge)) {
     const ns = namespaceOf(service);
     for (const port of service.spec.ports) {
@@ -115,24 +142,15 @@ export function outboundTcpListeners(
         warnings.push(`Service ${key}: outbound port '${annotated}' is not a port number; no TCP listener`);
         continue;
       }
-      const taken = owner.get(local);
+      const taken = portOwners.get(local);
       if (taken !== undefined) {
         warnings.push(
           `Service ${key}: local port ${local} is already used by ${taken}; set the annotation ${OUTBOUND_PORT_ANNOTATION}${port.name} to another port`,
         );
         continue;
       }
-      owner.set(local, `Service ${key}`);
-      const split = tcpSplitFor({ index }, service, port);
-      const shares =
-        split === undefined
-          ? expandSplit(index, service, port)
-          : splitShares(index, split.spec.backends, ns, port);
-      for (const s of shares) usedClusters.add(s.cluster);
-      const target =
-        shares.length === 1
-          ? { cluster: shares[0].cluster }
-          : { weighted_clusters: { clusters: shares.map((s) => ({ name: s.cluster, weight: s.weight })) } };
+      portOwners.set(local, `Service ${key}`);
+      const target = tcpTarget(index, service, port, usedClusters);
       const name = outboundTcpListenerName(service.metadata.name, ns, port.port);
       out.push(listener(name, socketAddress(options.outboundAddress, local), tcpProxy(name, target)));
     }

@@ -26,6 +26,15 @@ export function outboundTcpListenerName(service: string, namespace: string, port
 }
 
 /**
+ * A sidecar's listener (and, for HTTP, its RDS route configuration) dedicated to one Service
+ * port, from the Workload annotation `weft.dev/upstream-port-<service>`:
+ * `upstream|PORT||NAME.NAMESPACE` (PORT is the Service port, as in cluster names).
+ */
+export function upstreamListenerName(service: string, namespace: string, port: number): string {
+  return `upstream|${port}||${service}.${namespace}`;
+}
+
+/**
  * A cluster with no endpoints, for the share of traffic whose backendRef is invalid
  * (Gateway API wants an error for that share; see docs/translation.md).
  */
@@ -36,6 +45,16 @@ export const APP_PORT_ANNOTATION = 'weft.dev/app-port-';
 
 /** Service annotation `weft.dev/outbound-port-<port name>`: local port of a TCP port's outbound listener. */
 export const OUTBOUND_PORT_ANNOTATION = 'weft.dev/outbound-port-';
+
+/** Workload annotation: the port of this sidecar's outbound HTTP (Host-routing) listener. */
+export const OUTBOUND_HTTP_PORT_ANNOTATION = 'weft.dev/outbound-http-port';
+
+/**
+ * Workload annotation `weft.dev/upstream-port-<service>` (`<service>` a Service of the
+ * Workload's namespace, or `<name>.<namespace>`): a local port of this sidecar dedicated to
+ * that Service, so the app needs no Host (`weft up` gives it WEFT_UPSTREAM_<SERVICE>_URL).
+ */
+export const UPSTREAM_PORT_ANNOTATION = 'weft.dev/upstream-port-';
 
 /**
  * The Host values that address one Service port through the outbound HTTP listener.

@@ -42,8 +42,16 @@ export type ProxyIdentity =
   | { readonly kind: 'consumer'; readonly namespace: string };
 
 export interface TranslateOptions {
-  /** Port of the one outbound HTTP listener on the loopback address (default 15001). */
+  /**
+   * Port of the one outbound HTTP listener on the loopback address (default 15001). A
+   * sidecar's Workload annotation `weft.dev/outbound-http-port` wins over it.
+   */
   readonly outboundHttpPort?: number;
+  /**
+   * The port the proxy itself asked for (node metadata WEFT_OUTBOUND_PORT): wins over the
+   * Workload annotation and `outboundHttpPort`, since the process knows what it can bind.
+   */
+  readonly nodeOutboundHttpPort?: number;
   /** Address outbound listeners bind (default 127.0.0.1: only the local app can use them). */
   readonly outboundAddress?: string;
   /** Address inbound listeners bind (default 0.0.0.0). */

@@ -10,10 +10,12 @@ import {
   outboundHttpListener,
   outboundTcpListeners,
 } from './listeners.js';
+import { type LocalPorts, localPortsOf, NO_LOCAL_PORTS } from './local-ports.js';
 import type { MeshIndex } from './mesh-index.js';
 import { INVALID_BACKEND_CLUSTER } from './names.js';
 import { outboundRouteConfiguration } from './routes.js';
 import { namespaceOf, type ProxyIdentity, type TranslateOptions } from './snapshot.js';
+import { upstreamListeners } from './upstream-listeners.js';
 import {
   byName,
   CLUSTER_TYPE,
@@ -26,14 +28,19 @@ import {
 
 /** What a proxy's translation depends on besides the snapshot: see translation-cache.ts. */
 export interface ProxyPlan {
+  /** A Weft sidecar (even when its Workload is missing): sidecar-protocols.ts applies. */
+  readonly sidecar: boolean;
   readonly namespace: string;
   readonly inbound: readonly InboundPort[];
+  /** The local ports its Workload's annotations ask for (local-ports.ts). */
+  readonly local: LocalPorts;
   readonly warnings: readonly string[];
 }
 
 export function planProxy(index: MeshIndex, identity: ProxyIdentity): ProxyPlan {
   const warnings: string[] = [];
-  if (identity.kind === 'consumer') return { namespace: identity.namespace, inbound: [], warnings };
+  const base = { namespace: identity.namespace, inbound: [], local: NO_LOCAL_PORTS, warnings };
+  if (identity.kind === 'consumer') return { ...base, sidecar: false };
   const workload = index.snapshot.workloads.find(
     (w) => namespaceOf(w) === identity.namespace && w.metadata.name === identity.workload,
   );
@@ -41,14 +48,27 @@ export function planProxy(index: MeshIndex, identity: ProxyIdentity): ProxyPlan 
     warnings.push(
       `Workload ${identity.namespace}/${identity.workload} not found; serving outbound config only`,
     );
-    return { namespace: identity.namespace, inbound: [], warnings };
+    return { ...base, sidecar: true };
   }
-  return { namespace: identity.namespace, inbound: inboundPorts(index, workload, warnings), warnings };
+  return {
+    ...base,
+    sidecar: true,
+    inbound: inboundPorts(index, workload, warnings),
+    local: localPortsOf(index, workload, warnings),
+  };
 }
 
-export function resolveOptions(options: TranslateOptions): ListenerOptions & { appAddress: string } {
+/**
+ * The options in force for a plan. The outbound HTTP port: node metadata (`nodeOutboundHttpPort`)
+ * over the Workload annotation over the `outboundHttpPort` option over 15001.
+ */
+export function resolveOptions(
+  options: TranslateOptions,
+  plan?: ProxyPlan,
+): ListenerOptions & { appAddress: string } {
   return {
-    outboundHttpPort: options.outboundHttpPort ?? 15001,
+    outboundHttpPort:
+      options.nodeOutboundHttpPort ?? plan?.local.outboundHttpPort ?? options.outboundHttpPort ?? 15001,
     outboundAddress: options.outboundAddress ?? '127.0.0.1',
     inboundAddress: options.inboundAddress ?? '0.0.0.0',
     appAddress: options.appAddress ?? '127.0.0.1',
@@ -62,22 +82,32 @@ export function translatePlan(
   options: TranslateOptions = {},
   endpoints: readonly XdsResource[] = clusterLoadAssignments(index),
 ): Translation {
-  const opts = resolveOptions(options);
-  const warnings = [...plan.warnings];
+  const opts = resolveOptions(options, plan);
+  // Shape warnings (not naming the Workload: proxies of one shape share them).
+  const warnings: string[] = [];
   const used = new Set<string>();
   const routeConfig = outboundRouteConfiguration(index, plan.namespace, used);
-  const reserved = new Set<number>([opts.outboundHttpPort, ...plan.inbound.map((p) => p.port)]);
+  // Local ports, first come first served: inbound, outbound HTTP, upstream, implicit TCP.
+  const owners = new Map<number, string>();
+  for (const p of plan.inbound) owners.set(p.port, `the inbound listener ${p.port}`);
+  owners.set(opts.outboundHttpPort, 'the outbound HTTP listener');
+  const upstream = upstreamListeners(index, plan.local, plan.namespace, opts, owners, used, warnings);
   const listeners = [
     ...inboundListeners(plan.inbound, opts),
     outboundHttpListener(opts),
-    ...outboundTcpListeners(index, opts, reserved, used, warnings),
+    ...upstream.listeners,
+    // A Workload that declares its local ports gets only those (local-ports.ts).
+    ...(plan.local.declared ? [] : outboundTcpListeners(index, opts, owners, used, warnings)),
   ];
-  const clusters = [...outboundClusters(index), ...inboundClusters(plan.inbound, opts.appAddress)];
+  const clusters = [
+    ...outboundClusters(index, plan.sidecar),
+    ...inboundClusters(plan.inbound, opts.appAddress),
+  ];
   if (used.has(INVALID_BACKEND_CLUSTER)) clusters.push(invalidBackendCluster());
   return {
     resources: {
       [LISTENER_TYPE]: listeners.sort(byName),
-      [ROUTE_TYPE]: [routeConfig],
+      [ROUTE_TYPE]: [routeConfig, ...upstream.routes].sort(byName),
       [CLUSTER_TYPE]: clusters.sort(byName),
       [ENDPOINT_TYPE]: [...endpoints].sort(byName),
     },
@@ -85,11 +115,13 @@ export function translatePlan(
   };
 }
 
-/** One proxy's xDS resources. */
+/** One proxy's xDS resources (its own Workload's warnings first). */
 export function translateProxy(
   index: MeshIndex,
   identity: ProxyIdentity,
   options: TranslateOptions = {},
 ): Translation {
-  return translatePlan(index, planProxy(index, identity), options);
+  const plan = planProxy(index, identity);
+  const t = translatePlan(index, plan, options);
+  return { resources: t.resources, warnings: [...plan.warnings, ...t.warnings] };
 }

@@ -1,10 +1,13 @@
 // One translation per distinct proxy shape. A proxy's xDS depends only on the snapshot
-// and its shape: its namespace (which consumer routes apply, which Services are reachable
-// by their short name) and its inbound ports (port, app port, protocol). Two sidecars of
+// and its shape: sidecar or consumer (how GRPC/HTTP2 ports are carried), its namespace
+// (which consumer routes apply, which Services are reachable by their short name), its
+// inbound ports (port, app port, protocol) and the local ports its Workload's annotations
+// ask for (outbound HTTP port, upstream listeners). Two sidecars of
 // the same Deployment-like group, or every consumer of a namespace, have one shape, so
 // 2000 proxies over 50 shapes cost 50 translations. The cache belongs to one snapshot:
 // when the snapshot changes the owner builds a new cache (nothing is invalidated in place).
 
+import { clusterOf } from './backends.js';
 import { clusterLoadAssignments } from './endpoints.js';
 import type { MeshIndex } from './mesh-index.js';
 import type { ProxyIdentity, TranslateOptions } from './snapshot.js';
@@ -14,7 +17,10 @@ import type { Translation, XdsResource } from './xds-resources.js';
 /** The shape key of a planned proxy: equal keys give equal translations. */
 export function shapeKeyOf(plan: ProxyPlan): string {
   const inbound = plan.inbound.map((p) => `${p.port}>${p.appPort}/${p.protocol}`).join(',');
-  return `${plan.namespace}|${inbound}`;
+  const { local } = plan;
+  const upstreams = local.upstreams.map((u) => `${clusterOf(u.service, u.port)}@${u.localPort}`).join(',');
+  const declared = local.declared ? `declared:${local.outboundHttpPort ?? ''}` : '';
+  return `${plan.sidecar ? 'sidecar' : 'consumer'}|${plan.namespace}|${inbound}|${declared}|${upstreams}`;
 }
 
 /** The shape key of a proxy in a snapshot. */
