@@ -190,6 +190,10 @@ export interface VirtualHost extends HeaderMutations {
   /** Lower-cased; exact, `*.suffix`, `prefix.*` or `*`. */
   readonly domains: readonly string[];
   readonly routes: readonly Route[];
+  /** `retry_policy` for routes that have none; null = no retries. */
+  readonly retryPolicy?: RetryPolicy | null;
+  /** `per_request_buffer_limit_bytes` for routes that set none; null = the listener's limit. */
+  readonly perRequestBufferLimitBytes?: number | null;
 }
 
 /** `envoy.type.matcher.v3.StringMatcher`. */
@@ -254,6 +258,49 @@ export interface RouteAction {
   readonly timeoutMs: number | null;
   readonly prefixRewrite: string | null;
   readonly hostRewriteLiteral: string | null;
+  /** `retry_policy`; null (or absent in hand-built fixtures) = the virtual host's, if any. */
+  readonly retryPolicy?: RetryPolicy | null;
+}
+
+/**
+ * `retry_on` conditions Weft understands (envoy.config.route.v3.RetryPolicy, router filter
+ * docs "x-envoy-retry-on" and "x-envoy-retry-grpc-on").
+ */
+export type RetryOn =
+  | '5xx'
+  | 'gateway-error'
+  | 'reset'
+  | 'connect-failure'
+  | 'retriable-4xx'
+  | 'refused-stream'
+  | 'retriable-status-codes'
+  | 'retriable-headers'
+  | 'cancelled'
+  | 'deadline-exceeded'
+  | 'internal'
+  | 'resource-exhausted'
+  | 'unavailable';
+
+/** `envoy.config.route.v3.RetryPolicy` (route or virtual host). */
+export interface RetryPolicy {
+  /** Conditions from the comma-separated `retry_on`, de-duplicated. */
+  readonly retryOn: readonly RetryOn[];
+  /** `num_retries`, default 1. */
+  readonly numRetries: number;
+  /** `per_try_timeout`; null = none (the route timeout bounds all attempts). */
+  readonly perTryTimeoutMs: number | null;
+  /** `retry_back_off.base_interval`, default 25 ms. */
+  readonly baseIntervalMs: number;
+  /** `retry_back_off.max_interval`, default 10 x base. */
+  readonly maxIntervalMs: number;
+  /** `retriable_status_codes`, for `retriable-status-codes`. */
+  readonly retriableStatusCodes: readonly number[];
+  /** `retriable_headers`, for `retriable-headers` (matched against response headers). */
+  readonly retriableHeaders: readonly HeaderMatcher[];
+  /** `retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts}]`. */
+  readonly previousHostsPredicate: boolean;
+  /** `host_selection_retry_max_attempts`, default 1 (Envoy's). */
+  readonly hostSelectionRetryMaxAttempts: number;
 }
 
 /** `envoy.config.route.v3.RedirectAction`. */
@@ -283,6 +330,8 @@ export interface Route extends HeaderMutations {
   readonly name: string;
   readonly match: RouteMatch;
   readonly action: RouteAction | RedirectAction | DirectResponseAction;
+  /** `per_request_buffer_limit_bytes`: request body kept for retries; null = the virtual host's. */
+  readonly perRequestBufferLimitBytes?: number | null;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -365,4 +414,23 @@ export interface Cluster {
   readonly idleTimeoutMs: number | null;
   /** `common_http_protocol_options.max_requests_per_connection`; null = unlimited. */
   readonly maxRequestsPerConnection: number | null;
+  /** `circuit_breakers.thresholds[priority DEFAULT]`; absent = Envoy's defaults plus Weft's default retry budget. */
+  readonly circuitBreakers?: CircuitBreakerThresholds;
+}
+
+/** `envoy.config.cluster.v3.CircuitBreakers.Thresholds` for priority DEFAULT. */
+export interface CircuitBreakerThresholds {
+  /** `max_connections`, default 1024. */
+  readonly maxConnections: number;
+  /** `max_pending_requests`, default 1024. */
+  readonly maxPendingRequests: number;
+  /** `max_requests`, default 1024. */
+  readonly maxRequests: number;
+  /** `max_retries`, default 3; not used when a retry budget applies. */
+  readonly maxRetries: number;
+  /**
+   * `retry_budget`. Weft's default when no threshold sets `max_retries` or `retry_budget`:
+   * 20% / 3, so retries can never multiply an outage. null = `max_retries` applies.
+   */
+  readonly retryBudget: { readonly budgetPercent: number; readonly minRetryConcurrency: number } | null;
 }

@@ -6,6 +6,7 @@ import type { ConfigIssue } from '../core/errors.js';
 import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
 import type { Cluster, ClusterLoadAssignment, LbEndpoint, Locality, LocalityLbEndpoints } from './model.js';
 import { readAddress } from './validate-address.js';
+import { readCircuitBreakers } from './validate-circuit-breakers.js';
 import { readAdsConfigSource } from './validate-config-source.js';
 
 const DISCOVERY_TYPE: EnumSpec<Cluster['type']> = {
@@ -71,6 +72,7 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     // 0 means no limit, as an absent value does.
     maxRequestsPerConnection = common.optionalUint32('max_requests_per_connection') || null;
   }
+  const circuitBreakers = r.has('circuit_breakers') ? readCircuitBreakers(r) : null;
   let edsServiceName: string | null = null;
   let loadAssignment: ClusterLoadAssignment;
   if (type === 'EDS') {
@@ -104,6 +106,8 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     perConnectionBufferLimitBytes,
     idleTimeoutMs,
     maxRequestsPerConnection,
+    // Set only when given (the defaults apply in the cluster), so other configs keep their shape.
+    ...(circuitBreakers === null ? {} : { circuitBreakers }),
   };
 }
 

@@ -6,6 +6,7 @@ import type { ConfigIssue } from '../core/errors.js';
 import { readMessage } from './fields.js';
 import type { Route, RouteConfiguration, VirtualHost } from './model.js';
 import { readHeaderMutations } from './validate-headers.js';
+import { readPerRequestBufferLimit, readRetryPolicy } from './validate-retry-policy.js';
 import { validateRoute } from './validate-route.js';
 import type { ClusterRef, ValidationContext } from './validation-context.js';
 
@@ -86,9 +87,15 @@ function validateVirtualHost(
   const routes: Route[] = [];
   for (let i = 0; i < items.length; i++)
     routes.push(validateRoute(items[i], `${r.at('routes')}[${i}]`, issues, ctx, refs));
+  const retryPolicy = readRetryPolicy(r);
+  const perRequestBufferLimitBytes = readPerRequestBufferLimit(r);
   const mutations = readHeaderMutations(r);
   r.done();
-  return { name, domains, routes, ...mutations };
+  // Set only when given, so configs without them keep their exact shape.
+  let vh: VirtualHost = { name, domains, routes, ...mutations };
+  if (retryPolicy !== null) vh = { ...vh, retryPolicy };
+  if (perRequestBufferLimitBytes !== null) vh = { ...vh, perRequestBufferLimitBytes };
+  return vh;
 }
 
 /** Envoy's VirtualHost.domains rules, restricted to the forms the Weft router matches. */

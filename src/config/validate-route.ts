@@ -17,6 +17,7 @@ import {
   validateHeaderMatcher,
   validateQueryParameterMatcher,
 } from './validate-matchers.js';
+import { readPerRequestBufferLimit, readRetryPolicy } from './validate-retry-policy.js';
 import type { ClusterRef, ValidationContext } from './validation-context.js';
 
 /** Envoy's default route timeout (RouteAction.timeout). */
@@ -56,9 +57,12 @@ export function validateRoute(
     action = readDirectResponse(r.requiredMessage('direct_response'), ctx);
   else r.issue(null, 'one of route, redirect or direct_response is required');
   for (const a of ACTIONS) r.ignore(a);
+  const perRequestBufferLimitBytes = readPerRequestBufferLimit(r);
   const mutations = readHeaderMutations(r);
   r.done();
-  return { name, match, action, ...mutations };
+  // Set only when given, so configs without them keep their exact shape.
+  const route: Route = { name, match, action, ...mutations };
+  return perRequestBufferLimitBytes === null ? route : { ...route, perRequestBufferLimitBytes };
 }
 
 function readRouteMatch(r: FieldReader): RouteMatch {
@@ -98,7 +102,9 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[]): RouteAction {
   const prefixRewrite = r.string('prefix_rewrite') ?? null;
   const hostRewriteLiteral = r.string('host_rewrite_literal') ?? null;
   if (hostRewriteLiteral === '') r.issue('host_rewrite_literal', 'must not be empty');
-  return { kind: 'route', cluster, timeoutMs, prefixRewrite, hostRewriteLiteral };
+  const retryPolicy = readRetryPolicy(r);
+  const action: RouteAction = { kind: 'route', cluster, timeoutMs, prefixRewrite, hostRewriteLiteral };
+  return retryPolicy === null ? action : { ...action, retryPolicy };
 }
 
 function readWeightedClusters(r: FieldReader, refs: ClusterRef[]): RouteAction['cluster'] {

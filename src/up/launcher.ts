@@ -95,6 +95,10 @@ export function createDefaultLauncher(options: DefaultLauncherOptions = {}): Lau
           controlXdsAddress(plan),
           '--node',
           s.nodeId,
+          // Every sidecar here shares one host: inbound listeners bind loopback, where the
+          // Workloads say the mesh reaches them, not every interface.
+          '--node-metadata',
+          `WEFT_INBOUND_ADDRESS=${LOCALHOST}`,
           '--admin-address',
           `${LOCALHOST}:${s.adminPort}`,
           ...logArgs,

@@ -11,7 +11,8 @@
 // Mutating endpoints (/drain_listeners, /quitquitquit) require POST, as in Envoy.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { SocketAddress } from '../../config/model.js';
+import type { CircuitBreakerThresholds, SocketAddress } from '../../config/model.js';
+import { DEFAULT_CIRCUIT_BREAKERS } from '../../config/validate-circuit-breakers.js';
 import { formatAddress } from '../../core/address.js';
 import { WeftError } from '../../core/errors.js';
 import type { ProxyServer } from '../proxy-server.js';
@@ -212,6 +213,9 @@ function createEndpoints(proxy: ProxyServer): Map<string, Endpoint> {
       sendJson(res, {
         cluster_statuses: clusters.map((c) => ({
           name: c.name,
+          circuit_breakers: {
+            thresholds: [thresholdsJson(c.config.circuitBreakers ?? DEFAULT_CIRCUIT_BREAKERS)],
+          },
           host_statuses: c.hosts.map((h) => ({
             address: { socket_address: { address: h.address, port_value: h.port } },
             stats: h.stats,
@@ -225,6 +229,18 @@ function createEndpoints(proxy: ProxyServer): Map<string, Endpoint> {
     }
     const lines: string[] = [];
     for (const c of clusters) {
+      // Envoy's /clusters prints the circuit-breaker thresholds per priority first.
+      const t = c.config.circuitBreakers ?? DEFAULT_CIRCUIT_BREAKERS;
+      lines.push(`${c.name}::default_priority::max_connections::${t.maxConnections}`);
+      lines.push(`${c.name}::default_priority::max_pending_requests::${t.maxPendingRequests}`);
+      lines.push(`${c.name}::default_priority::max_requests::${t.maxRequests}`);
+      lines.push(`${c.name}::default_priority::max_retries::${t.maxRetries}`);
+      if (t.retryBudget !== null) {
+        lines.push(`${c.name}::default_priority::retry_budget_percent::${t.retryBudget.budgetPercent}`);
+        lines.push(
+          `${c.name}::default_priority::retry_budget_min_retry_concurrency::${t.retryBudget.minRetryConcurrency}`,
+        );
+      }
       for (const h of c.hosts) {
         const p = `${c.name}::${h.addressString}::`;
         lines.push(`${p}cx_total::${h.stats.cxTotal}`);
@@ -290,4 +306,23 @@ function createEndpoints(proxy: ProxyServer): Map<string, Endpoint> {
     true,
   );
   return eps;
+}
+
+/** A cluster's effective thresholds, in Envoy's CircuitBreakers.Thresholds JSON shape. */
+function thresholdsJson(t: CircuitBreakerThresholds): Record<string, unknown> {
+  return {
+    priority: 'DEFAULT',
+    max_connections: t.maxConnections,
+    max_pending_requests: t.maxPendingRequests,
+    max_requests: t.maxRequests,
+    max_retries: t.maxRetries,
+    ...(t.retryBudget === null
+      ? {}
+      : {
+          retry_budget: {
+            budget_percent: { value: t.retryBudget.budgetPercent },
+            min_retry_concurrency: t.retryBudget.minRetryConcurrency,
+          },
+        }),
+  };
 }

@@ -5,13 +5,21 @@
 //
 // The stream object itself is the pool waiter and the response-parser handler, so the
 // request path allocates no closures.
+//
+// Retries (Envoy's router filter retry semantics): only on routes with a retry_policy,
+// whose per-request bookkeeping lives in a RetryState (retry-state.ts); every retry hook
+// here is one `this.retry !== null` test on the common path. A retry is decided only
+// before anything of the response went downstream: at a retriable response head (the
+// response is dropped with its connection), at a connect failure, at an upstream reset
+// before the response, and at a per-try timeout. Otherwise the last outcome is answered.
 
 import type { RedirectAction, RouteAction } from '../../config/model.js';
 import { stripHopByHop } from '../http1/hop-by-hop.js';
 import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
-import { type ResponseHead, ResponseParser } from '../http1/response-parser.js';
+import { type ResponseHandler, type ResponseHead, ResponseParser } from '../http1/response-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
 import { requestHead } from '../http1/serialize.js';
+import type { AttemptFailure } from '../router/retry-policy.js';
 import {
   applyHeaderMutations,
   buildRedirectLocation,
@@ -31,13 +39,21 @@ import type { Host } from '../upstream/host.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
 import type { Http1ServerConnection } from './http1-server-connection.js';
 import { LocalReplyText } from './local-reply.js';
+import { RetryDecision, type RetryOwner, RetryState } from './retry-state.js';
 
 const FRAMING_NONE: BodyFraming = { kind: 'none' };
 const FRAMING_CHUNKED: BodyFraming = { kind: 'chunked' };
 /** Attempts on a fresh connection when a reused keep-alive connection was closed under us. */
 const MAX_STALE_CONNECTION_RETRIES = 3;
 
-export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
+/** Swallows the rest of a response that is being retried (its connection is destroyed). */
+const DISCARD_RESPONSE: ResponseHandler = {
+  onResponseHead() {},
+  onBody() {},
+  onMessageComplete() {},
+};
+
+export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOwner {
   private readonly conn: Http1ServerConnection;
   private readonly head: RequestHead | null;
   readonly info: StreamInfo;
@@ -66,6 +82,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
   private staleRetries = 0;
   private upstreamPaused = false;
   private upstreamKeepAlive = false;
+  /** Retry bookkeeping; null unless the route has a retry_policy. */
+  private retry: RetryState | null = null;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -217,8 +235,16 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
         ? { kind: 'length', length: head.contentLength }
         : FRAMING_NONE;
     if (!this.bodyless) this.bufferedBody = [];
+    const retryPolicy = route.retryPolicy;
+    if (retryPolicy !== null) {
+      // Envoy: the body kept for retries is bounded by the listener's buffer limit, and by
+      // per_request_buffer_limit_bytes when the route (or virtual host) sets it.
+      const routeLimit = route.perRequestBufferLimitBytes;
+      const limit = routeLimit === null ? rt.bufferLimitBytes : Math.min(routeLimit, rt.bufferLimitBytes);
+      this.retry = new RetryState(retryPolicy, cluster, rt.clock, limit, this);
+    }
 
-    const host = cluster.chooseHost();
+    const host = this.retry === null ? cluster.chooseHost() : this.retry.chooseHost();
     if (host === null) {
       cluster.stats.upstream_cx_none_healthy.value++;
       this.localReply(
@@ -229,12 +255,20 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
       );
       return;
     }
+    this.beginAttempt(host);
+  }
+
+  /** One upstream attempt on `host` (the first, or a retry). */
+  private beginAttempt(host: Host): void {
+    const cluster = this.cluster!;
     this.host = host;
-    info.upstreamHost = host.addressString;
+    this.hostCountersReleased = false;
+    this.info.upstreamHost = host.addressString;
     cluster.stats.upstream_rq_total.value++;
     cluster.stats.upstream_rq_active.value++;
     host.stats.rqTotal++;
     host.stats.rqActive++;
+    if (this.retry !== null) this.retry.recordHost(host);
     this.acquire();
   }
 
@@ -245,6 +279,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
   onRequestBody(chunk: Buffer): void {
     this.info.bytesReceived += chunk.length;
     if (this.responseComplete || this.finished) return; // answered already: discard
+    if (this.retry !== null) this.retry.keepBody(chunk);
     const upstream = this.upstream;
     if (upstream !== null) {
       if (!this.writeUpstreamBody(upstream, chunk)) this.conn.pauseReading();
@@ -268,6 +303,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     const upstream = this.upstream;
     if (upstream !== null && this.requestFraming.kind === 'chunked')
       upstream.socket.write('0\r\n\r\n', 'latin1');
+    if (upstream !== null && this.retry !== null) this.retry.startPerTry();
     if (this.cluster !== null && this.route !== null) {
       const timeout = (this.route.action as RouteAction).timeoutMs;
       if (timeout !== null) {
@@ -316,6 +352,13 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     parser.expect(this.method);
 
     this.requestSentAt = conn.rt.clock.monotonic();
+    const retry = this.retry;
+    if (retry !== null) {
+      // Envoy's x-envoy-attempt-count: 1 on the first attempt, then 2, 3... on retries.
+      if (!conn.rt.suppressEnvoyHeaders)
+        setHeader(this.headers, 'x-envoy-attempt-count', String(retry.attempt));
+      if (this.requestComplete) retry.startPerTry();
+    }
     const headString = requestHead(this.method, this.path, this.authority, this.headers, this.requestFraming);
     const cluster = this.cluster!;
     cluster.stats.upstream_cx_tx_bytes_total.value += headString.length;
@@ -347,6 +390,12 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     this.releaseHostCounters(false);
     const info = this.info;
     info.upstreamTransportFailureReason = details;
+    if (
+      this.retry !== null &&
+      (reason === 'connect_failure' || reason === 'connect_timeout') &&
+      this.retryAfterFailure('connect_failure')
+    )
+      return;
     if (reason === 'overflow') {
       this.localReply(
         503,
@@ -379,7 +428,9 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
       this.upstreamPaused = true;
       this.upstream.socket.pause();
     }
-    if (parser.error !== null) {
+    if (this.responseParser !== parser) {
+      // The response is being retried: the parser was handed the discarding handler.
+    } else if (parser.error !== null) {
       this.onUpstreamProtocolError(parser.error.message);
     } else if (n < data.length && this.upstream === null) {
       // Bytes after a complete response on a connection we already released: the pool
@@ -388,6 +439,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
   }
 
   onResponseHead(rh: ResponseHead): void {
+    if (this.retry !== null && this.retryResponse(rh)) return;
     const rt = this.conn.rt;
     const info = this.info;
     this.responseStarted = true;
@@ -503,6 +555,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
         return;
       }
       this.releaseHostCounters(false);
+      if (this.retry !== null && this.retryAfterFailure('reset')) return;
       this.localReply(
         502,
         LocalReplyText.connectionTermination,
@@ -551,6 +604,94 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
       LocalReplyText.upstreamTimeout,
       ResponseFlag.UpstreamRequestTimeout,
       'upstream_response_timeout',
+    );
+  }
+
+  // --- retries (RetryOwner) -----------------------------------------------------------------
+
+  /** A response head on a route with retries: true when it is dropped for a retry. */
+  private retryResponse(rh: ResponseHead): boolean {
+    const retry = this.retry!;
+    const retriable = retry.policy.retriableResponse(rh.statusCode, rh.headers);
+    const decision = retry.decide(retriable);
+    if (decision !== RetryDecision.Retry) {
+      const cluster = this.cluster!;
+      if (decision !== RetryDecision.No) this.info.responseFlags |= ResponseFlag.UpstreamRetryLimitExceeded;
+      else if (!retriable && retry.retried) cluster.stats.upstream_rq_retry_success.value++;
+      return false;
+    }
+    this.cluster!.recordResponse(rh.statusCode);
+    const upstream = this.upstream;
+    if (upstream !== null) {
+      // The rest of this response is not wanted; its connection cannot be reused mid-response.
+      this.responseParser?.rebind(DISCARD_RESPONSE);
+      this.responseParser = null;
+      this.detachUpstream(upstream);
+      upstream.host.pool.release(upstream, false);
+    }
+    this.releaseHostCounters(false);
+    this.prepareReplay();
+    return true;
+  }
+
+  /** An attempt ended without a response: true when a retry was scheduled (URX when refused). */
+  private retryAfterFailure(failure: AttemptFailure): boolean {
+    const retry = this.retry!;
+    const decision = retry.decide(retry.policy.retriableFailure(failure));
+    if (decision === RetryDecision.Retry) {
+      this.prepareReplay();
+      return true;
+    }
+    if (decision !== RetryDecision.No) this.info.responseFlags |= ResponseFlag.UpstreamRetryLimitExceeded;
+    return false;
+  }
+
+  /** The next attempt sends the request body received so far again. */
+  private prepareReplay(): void {
+    this.responseParser = null;
+    if (this.bodyless) return;
+    const body = this.retry!.replayBody();
+    this.bufferedBody = body.chunks;
+    this.bufferedBytes = body.bytes;
+  }
+
+  onBackoffElapsed(): void {
+    if (this.finished || this.responseComplete) return;
+    const host = this.retry!.chooseHost();
+    if (host === null) {
+      this.cluster!.stats.upstream_cx_none_healthy.value++;
+      this.localReply(
+        503,
+        LocalReplyText.noHealthyUpstream,
+        ResponseFlag.NoHealthyUpstream,
+        'no_healthy_upstream',
+      );
+      return;
+    }
+    this.beginAttempt(host);
+  }
+
+  /** The per-try timeout of the current attempt passed (Envoy: 504 UT unless retried). */
+  onPerTryTimeout(): void {
+    if (this.finished || this.responseComplete || this.responseStarted) return;
+    const cluster = this.cluster!;
+    cluster.stats.upstream_rq_per_try_timeout.value++;
+    if (this.pending !== null) {
+      this.pending.cancel();
+      this.pending = null;
+    }
+    const upstream = this.upstream;
+    if (upstream !== null) {
+      this.detachUpstream(upstream);
+      upstream.host.pool.release(upstream, false);
+    }
+    this.releaseHostCounters(false);
+    if (this.retryAfterFailure('per_try_timeout')) return;
+    this.localReply(
+      504,
+      LocalReplyText.upstreamTimeout,
+      ResponseFlag.UpstreamRequestTimeout,
+      'upstream_per_try_timeout',
     );
   }
 
@@ -639,6 +780,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
   /** Drops the upstream side: cancel a pending pool request or destroy the connection. */
   private abandonUpstream(): void {
     this.cancelTimer();
+    if (this.retry !== null) this.retry.end();
     if (this.pending !== null) {
       this.pending.cancel();
       this.pending = null;
@@ -682,6 +824,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser {
     if (this.finished) return;
     this.finished = true;
     this.cancelTimer();
+    if (this.retry !== null) this.retry.end();
     const rt = this.conn.rt;
     const info = this.info;
     info.endMonotonic = rt.clock.monotonic();

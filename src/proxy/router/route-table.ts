@@ -22,6 +22,7 @@ import {
   EMPTY_HEADER_MUTATION_PLAN,
   type HeaderMutationPlan,
 } from './header-mutations.js';
+import { CompiledRetryPolicy } from './retry-policy.js';
 import { CompiledRouteMatch } from './route-match.js';
 import type { RouteRequest } from './route-request.js';
 import { VirtualHostIndex } from './virtual-host-index.js';
@@ -32,6 +33,7 @@ export type { CompiledHeaderValueOption, HeaderMutationPlan } from './header-mut
 export { applyHeaderMutations, EMPTY_HEADER_MUTATION_PLAN } from './header-mutations.js';
 export { rewritePath } from './path-rewrite.js';
 export { buildRedirectLocation } from './redirect.js';
+export type { CompiledRetryPolicy } from './retry-policy.js';
 export type { RouteRequest } from './route-request.js';
 export type { ClusterPick } from './weighted-clusters.js';
 
@@ -51,6 +53,10 @@ export interface CompiledRoute {
    */
   readonly requestHeaderMutations: HeaderMutationPlan;
   readonly responseHeaderMutations: HeaderMutationPlan;
+  /** The route's `retry_policy`, else its virtual host's; null = no retries (the common case). */
+  readonly retryPolicy: CompiledRetryPolicy | null;
+  /** `per_request_buffer_limit_bytes` of the route, else of its virtual host; null = not set. */
+  readonly perRequestBufferLimitBytes: number | null;
 }
 
 export interface RouteTable {
@@ -71,12 +77,20 @@ export interface RouteTableDeps {
   compileHeaderValue(value: string): (info: StreamInfo) => string;
 }
 
+/** A virtual host's retry settings, compiled once and shared by its routes. */
+interface VirtualHostRetry {
+  readonly retryPolicy: CompiledRetryPolicy | null;
+  readonly perRequestBufferLimitBytes: number | null;
+}
+
 class RouteEntry implements CompiledRoute {
   readonly name: string;
   readonly action: RouteAction | RedirectAction | DirectResponseAction;
   readonly matchedPrefix: string | null;
   readonly requestHeaderMutations: HeaderMutationPlan;
   readonly responseHeaderMutations: HeaderMutationPlan;
+  readonly retryPolicy: CompiledRetryPolicy | null;
+  readonly perRequestBufferLimitBytes: number | null;
   /** Internal: the compiled match. */
   readonly match: CompiledRouteMatch;
   /** Internal: null unless the action is `route`. */
@@ -87,11 +101,16 @@ class RouteEntry implements CompiledRoute {
     readonly virtualHostName: string,
     vhRequest: HeaderMutationPlan | null,
     vhResponse: HeaderMutationPlan | null,
+    vh: VirtualHostRetry,
     deps: RouteTableDeps,
     compileHeaderValue: CompileHeaderValue,
   ) {
     this.name = route.name;
     this.action = route.action;
+    // Envoy: a route's retry_policy replaces the virtual host's as a whole (no merging).
+    const own = route.action.kind === 'route' ? (route.action.retryPolicy ?? null) : null;
+    this.retryPolicy = own !== null ? new CompiledRetryPolicy(own) : vh.retryPolicy;
+    this.perRequestBufferLimitBytes = route.perRequestBufferLimitBytes ?? vh.perRequestBufferLimitBytes;
     this.match = new CompiledRouteMatch(route.match);
     this.matchedPrefix = this.match.matchedPrefix;
     const m = compileHeaderMutations(route, vhRequest, vhResponse, compileHeaderValue);
@@ -118,8 +137,12 @@ class VirtualHostEntry {
   ) {
     // The virtual host level is compiled once and shared by all its routes' chains.
     const m = compileHeaderMutations(vh, configRequest, configResponse, compileHeaderValue);
+    const retry: VirtualHostRetry = {
+      retryPolicy: vh.retryPolicy == null ? null : new CompiledRetryPolicy(vh.retryPolicy),
+      perRequestBufferLimitBytes: vh.perRequestBufferLimitBytes ?? null,
+    };
     this.routes = vh.routes.map(
-      (r) => new RouteEntry(r, vh.name, m.request, m.response, deps, compileHeaderValue),
+      (r) => new RouteEntry(r, vh.name, m.request, m.response, retry, deps, compileHeaderValue),
     );
     this.needsPathOnly = this.routes.some((r) => r.match.needsPathOnly);
   }

@@ -16,7 +16,18 @@ export interface ClusterStats {
   readonly upstream_cx_rx_bytes_total: Counter;
   readonly upstream_cx_tx_bytes_total: Counter;
   readonly upstream_cx_none_healthy: Counter;
+  /** A connection was needed but max_connections was reached (the request waits). */
+  readonly upstream_cx_overflow: Counter;
   readonly upstream_rq_total: Counter;
+  /** A request failed at once: max_pending_requests or max_requests reached (503 UO). */
+  readonly upstream_rq_pending_overflow: Counter;
+  readonly upstream_rq_retry: Counter;
+  readonly upstream_rq_retry_success: Counter;
+  /** A retry was not made: the retry budget / max_retries circuit breaker was full. */
+  readonly upstream_rq_retry_overflow: Counter;
+  /** A retry was wanted but num_retries were used up. */
+  readonly upstream_rq_retry_limit_exceeded: Counter;
+  readonly upstream_rq_per_try_timeout: Counter;
   readonly upstream_rq_active: Gauge;
   readonly upstream_rq_timeout: Counter;
   readonly upstream_rq_2xx: Counter;
@@ -53,7 +64,14 @@ export function createClusterStats(store: StatsStore, clusterName: string): Clus
     upstream_cx_rx_bytes_total: c('upstream_cx_rx_bytes_total'),
     upstream_cx_tx_bytes_total: c('upstream_cx_tx_bytes_total'),
     upstream_cx_none_healthy: c('upstream_cx_none_healthy'),
+    upstream_cx_overflow: c('upstream_cx_overflow'),
     upstream_rq_total: c('upstream_rq_total'),
+    upstream_rq_pending_overflow: c('upstream_rq_pending_overflow'),
+    upstream_rq_retry: c('upstream_rq_retry'),
+    upstream_rq_retry_success: c('upstream_rq_retry_success'),
+    upstream_rq_retry_overflow: c('upstream_rq_retry_overflow'),
+    upstream_rq_retry_limit_exceeded: c('upstream_rq_retry_limit_exceeded'),
+    upstream_rq_per_try_timeout: c('upstream_rq_per_try_timeout'),
     upstream_rq_active: g('upstream_rq_active'),
     upstream_rq_timeout: c('upstream_rq_timeout'),
     upstream_rq_2xx: rq2xx,

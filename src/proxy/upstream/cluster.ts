@@ -7,8 +7,10 @@
 // endpoints are not config: they change in place through `updateEndpoints`.
 
 import type { Cluster, ClusterLoadAssignment } from '../../config/model.js';
+import { DEFAULT_CIRCUIT_BREAKERS } from '../../config/validate-circuit-breakers.js';
 import type { Clock } from '../../core/clock.js';
 import type { StatsStore } from '../stats/store.js';
+import { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import { type ClusterStats, createClusterStats } from './cluster-stats.js';
 import { type ConnectFn, type ConnectionPool, createConnectionPool } from './connection-pool.js';
 import { type EdsDiscovery, startEdsDiscovery } from './discovery/eds-discovery.js';
@@ -27,6 +29,10 @@ export interface UpstreamCluster {
   chooseHost(): Host | null;
   readonly hosts: readonly Host[];
   readonly stats: ClusterStats;
+  /** Connection, pending, request and retry limits (priority DEFAULT), shared by all host pools. */
+  readonly circuitBreakers: ClusterCircuitBreakers;
+  /** The proxy's injected randomness (uniform in [0, 1)): retry back-off jitter. */
+  random(): number;
   /** Bumps upstream_rq_<N>xx and upstream_rq_<code>. */
   recordResponse(code: number): void;
   /** EDS clusters: replaces the endpoints in place (kept hosts keep their pools). No-op for other types. */
@@ -53,6 +59,8 @@ export interface UpstreamClusterDeps {
 class ClusterImpl implements UpstreamCluster, HostSetTarget {
   readonly name: string;
   readonly stats: ClusterStats;
+  readonly circuitBreakers: ClusterCircuitBreakers;
+  readonly random: () => number;
   readonly clock: Clock;
   readonly resolver: DnsResolver;
   readonly initialized: Promise<void>;
@@ -70,12 +78,23 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
     this.clock = deps.clock;
     this.resolver = deps.resolver;
     this.stats = createClusterStats(deps.stats, config.name);
+    this.random = () => deps.random();
+    this.circuitBreakers = new ClusterCircuitBreakers(
+      config.circuitBreakers ?? DEFAULT_CIRCUIT_BREAKERS,
+      deps.stats,
+      config.name,
+    );
     const poolOptions = {
       connectTimeoutMs: config.connectTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       maxRequestsPerConnection: config.maxRequestsPerConnection,
     };
-    const poolDeps = { clock: deps.clock, stats: this.stats, connect: deps.connect };
+    const poolDeps = {
+      clock: deps.clock,
+      stats: this.stats,
+      connect: deps.connect,
+      circuitBreakers: this.circuitBreakers,
+    };
     this.poolFactory = (host) => createConnectionPool(host, poolOptions, poolDeps);
     this.lb = createRoundRobinLoadBalancer([], deps.random);
     switch (config.type) {

@@ -26,11 +26,19 @@
 // and upstream_cx_connect_fail; upstream_cx_destroy counts established connections closed.
 // Byte counters (upstream_cx_rx/tx_bytes_total) are bumped by whoever moves the bytes
 // (the router, the TCP proxy), not here.
+//
+// Circuit breakers (cluster-circuit-breakers.ts, shared by the cluster's pools): acquire()
+// fails at once with 'overflow' when max_requests, or — for a request that has to wait —
+// max_pending_requests is reached (upstream_rq_pending_overflow, as Envoy counts both). A
+// new connection is not opened past max_connections (upstream_cx_overflow): the request
+// waits for a busy connection to come back. As in Envoy's pools, a pool with no connection
+// at all may still open one, so a host is never starved by its siblings' connections.
 
 import type * as net from 'node:net';
 import { formatAddress } from '../../core/address.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { ResponseParser } from '../http1/response-parser.js';
+import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream } from './connect.js';
 import type { Host } from './host.js';
@@ -110,6 +118,8 @@ export interface ConnectionPoolDeps {
   readonly clock: Clock;
   readonly stats: ClusterStats;
   readonly connect?: ConnectFn;
+  /** The cluster's circuit breakers; absent = no limits (unit tests of the pool alone). */
+  readonly circuitBreakers?: ClusterCircuitBreakers;
 }
 
 const CONNECTING = 0;
@@ -190,6 +200,7 @@ class Pool implements ConnectionPool {
   private draining = false;
   private idleTimer: Timer | null = null;
   private readonly connect: ConnectFn;
+  private readonly cb: ClusterCircuitBreakers | null;
   private readonly onIdleSweep = () => this.sweepIdle();
 
   constructor(
@@ -198,6 +209,7 @@ class Pool implements ConnectionPool {
     private readonly deps: ConnectionPoolDeps,
   ) {
     this.connect = deps.connect ?? defaultConnect;
+    this.cb = deps.circuitBreakers ?? null;
   }
 
   get idleCount(): number {
@@ -218,14 +230,28 @@ class Pool implements ConnectionPool {
       waiter.onPoolFailure('closed', 'connection pool is draining');
       return null;
     }
+    const cb = this.cb;
+    if (cb !== null && !cb.requests.canCreate()) {
+      this.deps.stats.upstream_rq_pending_overflow.value++;
+      waiter.onPoolFailure('overflow', 'max_requests circuit breaker open');
+      return null;
+    }
     const conn = this.idle.pop();
     if (conn !== undefined) {
       this.handOut(conn, waiter);
       return null;
     }
+    if (cb !== null) {
+      if (!cb.pending.canCreate()) {
+        this.deps.stats.upstream_rq_pending_overflow.value++;
+        waiter.onPoolFailure('overflow', 'max_pending_requests circuit breaker open');
+        return null;
+      }
+      cb.pending.inc();
+    }
     const entry = new PendingEntry(this, waiter);
     this.pending.push(entry);
-    if (this.connecting < this.pending.length) this.openConnection();
+    if (this.connecting < this.pending.length) this.openForPending();
     return entry.done ? null : entry;
   }
 
@@ -235,6 +261,7 @@ class Pool implements ConnectionPool {
     conn.handedOut = false;
     conn.user = null;
     this.busy--;
+    if (this.cb !== null) this.cb.requests.dec();
     if (conn.state === CLOSED) return;
     const max = this.options.maxRequestsPerConnection;
     if (
@@ -249,7 +276,7 @@ class Pool implements ConnectionPool {
     }
     const socket = conn.socket;
     if (socket.isPaused()) socket.resume();
-    const next = this.pending.shift();
+    const next = this.takePending();
     if (next !== undefined) {
       next.done = true;
       this.handOut(conn, next.waiter);
@@ -270,6 +297,7 @@ class Pool implements ConnectionPool {
       this.idleTimer = null;
     }
     const waiting = this.pending.splice(0);
+    if (this.cb !== null) for (let i = 0; i < waiting.length; i++) this.cb.pending.dec();
     for (const conn of [...this.all]) this.destroyConnection(conn);
     for (const entry of waiting) {
       entry.done = true;
@@ -281,7 +309,27 @@ class Pool implements ConnectionPool {
 
   removePending(entry: PendingEntry): void {
     const i = this.pending.indexOf(entry);
-    if (i >= 0) this.pending.splice(i, 1);
+    if (i >= 0) {
+      this.pending.splice(i, 1);
+      if (this.cb !== null) this.cb.pending.dec();
+    }
+  }
+
+  /** The oldest waiter, removed from the queue (and from the pending-requests breaker). */
+  private takePending(): PendingEntry | undefined {
+    const next = this.pending.shift();
+    if (next !== undefined && this.cb !== null) this.cb.pending.dec();
+    return next;
+  }
+
+  /** Opens a connection for waiting requests unless max_connections says no. */
+  private openForPending(): void {
+    const cb = this.cb;
+    if (cb !== null && !cb.connections.canCreate() && this.all.size > 0) {
+      this.deps.stats.upstream_cx_overflow.value++;
+      return;
+    }
+    this.openConnection();
   }
 
   connectionConnected(conn: PooledConnection): void {
@@ -294,7 +342,7 @@ class Pool implements ConnectionPool {
       conn.connectTimer.cancel();
       conn.connectTimer = null;
     }
-    const next = this.pending.shift();
+    const next = this.takePending();
     if (next !== undefined) {
       next.done = true;
       this.handOut(conn, next.waiter);
@@ -350,6 +398,7 @@ class Pool implements ConnectionPool {
     const conn = new PooledConnection(this, socket, host);
     target = conn;
     this.all.add(conn);
+    if (this.cb !== null) this.cb.connections.inc();
     this.connecting++;
     socket.on('error', conn.onError);
     socket.on('data', conn.onData);
@@ -365,6 +414,7 @@ class Pool implements ConnectionPool {
     conn.handedOut = true;
     conn.requestCount++;
     this.busy++;
+    if (this.cb !== null) this.cb.requests.inc();
     waiter.onPoolReady(conn);
   }
 
@@ -396,7 +446,7 @@ class Pool implements ConnectionPool {
 
   private failPendingBeyondConnecting(reason: PoolFailureReason, details: string): void {
     while (this.pending.length > this.connecting) {
-      const entry = this.pending.shift()!;
+      const entry = this.takePending()!;
       entry.done = true;
       entry.waiter.onPoolFailure(reason, details);
     }
@@ -408,6 +458,7 @@ class Pool implements ConnectionPool {
     if (prev === CLOSED) return;
     conn.state = CLOSED;
     this.all.delete(conn);
+    if (this.cb !== null) this.cb.connections.dec();
     const stats = this.deps.stats;
     const hostStats = this.host.stats;
     stats.upstream_cx_active.value--;
@@ -438,6 +489,8 @@ class Pool implements ConnectionPool {
       const i = this.idle.lastIndexOf(conn);
       if (i >= 0) this.idle.splice(i, 1);
     }
+    // Requests waiting only because of max_connections may now get a connection.
+    if (!this.draining && this.pending.length > this.connecting) this.openForPending();
   }
 }
 

@@ -1,0 +1,125 @@
+// Validation of `envoy.config.route.v3.RetryPolicy` (on a RouteAction or a VirtualHost) and of
+// `per_request_buffer_limit_bytes`, the request-body budget a retry may replay.
+//
+// Field names and defaults follow Envoy's route_components.proto and the router filter docs
+// (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on).
+// Every sub-field Weft does not implement (retry_priority, retriable_request_headers,
+// rate_limited_retry_back_off, retry_options_predicates, per_try_idle_timeout, ...) is left
+// unread, so `done()` refuses it by its full path.
+
+import { describe, type FieldReader, readMessage } from './fields.js';
+import type { RetryOn, RetryPolicy } from './model.js';
+import { validateHeaderMatcher } from './validate-matchers.js';
+
+const SUPPORTED_RETRY_ON: readonly RetryOn[] = [
+  '5xx',
+  'gateway-error',
+  'reset',
+  'connect-failure',
+  'retriable-4xx',
+  'refused-stream',
+  'retriable-status-codes',
+  'retriable-headers',
+  'cancelled',
+  'deadline-exceeded',
+  'internal',
+  'resource-exhausted',
+  'unavailable',
+];
+/** Envoy conditions Weft knows but does not implement yet: refused with their own message. */
+const UNSUPPORTED_RETRY_ON = ['envoy-ratelimited', 'http3-post-connect-failure', 'reset-before-request'];
+
+/** Envoy's defaults: one retry, 25 ms base back-off, max 10 x base. */
+const DEFAULT_NUM_RETRIES = 1;
+const DEFAULT_BASE_INTERVAL_MS = 25;
+const MAX_INTERVAL_FACTOR = 10;
+
+const PREVIOUS_HOSTS = 'envoy.retry_host_predicates.previous_hosts';
+const PREVIOUS_HOSTS_TYPE =
+  'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
+
+/** Reads the `retry_policy` field of `r`, or null when absent. */
+export function readRetryPolicy(parent: FieldReader): RetryPolicy | null {
+  const r = parent.message('retry_policy');
+  if (r === null) return null;
+  const retryOn: RetryOn[] = [];
+  const text = r.string('retry_on') ?? '';
+  for (const raw of text.split(',')) {
+    const name = raw.trim();
+    if (name === '') continue;
+    if ((SUPPORTED_RETRY_ON as readonly string[]).includes(name)) {
+      if (!retryOn.includes(name as RetryOn)) retryOn.push(name as RetryOn);
+    } else if (UNSUPPORTED_RETRY_ON.includes(name)) {
+      r.issue('retry_on', `'${name}' is not supported by Weft; supported: ${SUPPORTED_RETRY_ON.join(', ')}`);
+    } else {
+      r.issue('retry_on', `unknown condition '${name}'; expected some of ${SUPPORTED_RETRY_ON.join(', ')}`);
+    }
+  }
+  const numRetries = r.uint32('num_retries', DEFAULT_NUM_RETRIES);
+  const perTryTimeoutMs = r.duration('per_try_timeout', null, true);
+
+  let baseIntervalMs = DEFAULT_BASE_INTERVAL_MS;
+  let maxIntervalMs = DEFAULT_BASE_INTERVAL_MS * MAX_INTERVAL_FACTOR;
+  const backOff = r.message('retry_back_off');
+  if (backOff !== null) {
+    // Envoy: base_interval is required and must be > 0; max_interval >= base_interval.
+    if (!backOff.has('base_interval')) backOff.issue('base_interval', 'is required');
+    const base = backOff.duration('base_interval', DEFAULT_BASE_INTERVAL_MS) ?? DEFAULT_BASE_INTERVAL_MS;
+    if (base <= 0) backOff.issue('base_interval', 'must be greater than 0s');
+    else baseIntervalMs = base;
+    const max = backOff.duration('max_interval', null);
+    if (max === null) maxIntervalMs = baseIntervalMs * MAX_INTERVAL_FACTOR;
+    else if (max < baseIntervalMs) backOff.issue('max_interval', 'must not be less than base_interval');
+    else maxIntervalMs = max;
+  }
+
+  const retriableStatusCodes: number[] = [];
+  const codes = r.list('retriable_status_codes');
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i];
+    if (typeof code === 'number' && Number.isInteger(code) && code >= 100 && code <= 599)
+      retriableStatusCodes.push(code);
+    else r.issue(`retriable_status_codes[${i}]`, `expected a status code 100-599, got ${describe(code)}`);
+  }
+  const headerItems = r.list('retriable_headers');
+  const retriableHeaders = headerItems.map((h, i) =>
+    validateHeaderMatcher(h, `${r.at('retriable_headers')}[${i}]`, r.issues),
+  );
+
+  let previousHostsPredicate = false;
+  const predicates = r.list('retry_host_predicate');
+  for (let i = 0; i < predicates.length; i++) {
+    const p = readMessage(predicates[i], `${r.at('retry_host_predicate')}[${i}]`, r.issues);
+    const name = p.string('name') ?? '';
+    const typed = p.message('typed_config');
+    const typeUrl = typed?.string('@type') ?? '';
+    if (name === PREVIOUS_HOSTS || typeUrl === PREVIOUS_HOSTS_TYPE) {
+      if (typeUrl !== '' && typeUrl !== PREVIOUS_HOSTS_TYPE)
+        p.issue('typed_config.@type', `expected '${PREVIOUS_HOSTS_TYPE}'`);
+      previousHostsPredicate = true;
+    } else {
+      p.issue(null, `unsupported retry host predicate '${name || typeUrl}'; supported: ${PREVIOUS_HOSTS}`);
+      typed?.ignoreRest();
+    }
+    p.done();
+  }
+  // int64 in the proto; Envoy's default is 1 (one re-selection before using the last pick).
+  const attempts = r.int64('host_selection_retry_max_attempts') ?? 1;
+  if (attempts < 0) r.issue('host_selection_retry_max_attempts', 'must not be negative');
+  return {
+    retryOn,
+    numRetries,
+    perTryTimeoutMs,
+    baseIntervalMs,
+    maxIntervalMs,
+    retriableStatusCodes,
+    retriableHeaders,
+    previousHostsPredicate,
+    hostSelectionRetryMaxAttempts: Math.max(0, Math.min(attempts, 100)),
+  };
+}
+
+/** `per_request_buffer_limit_bytes` of a route or virtual host; null when absent. */
+export function readPerRequestBufferLimit(r: FieldReader): number | null {
+  return r.optionalUint32('per_request_buffer_limit_bytes');
+}

@@ -1,0 +1,135 @@
+// A route's compiled `retry_policy`: which upstream outcomes are retriable, how many
+// retries, the per-try timeout and the back-off. Built once per route table; consulted only
+// when an attempt failed, so the common path never touches it.
+//
+// Semantics follow Envoy's router filter (x-envoy-retry-on / x-envoy-retry-grpc-on):
+// https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on
+// - 5xx: any 5xx response, or no response at all (reset, connect failure, per-try timeout);
+// - gateway-error: 502/503/504 responses, or no response at all;
+// - reset: no response at all (disconnect, reset, per-try timeout);
+// - connect-failure: the connection to the host could not be made (also a connect timeout);
+// - retriable-4xx: 409; retriable-status-codes: `retriable_status_codes`;
+// - retriable-headers: a response header matches one of `retriable_headers`;
+// - refused-stream: an HTTP/2 REFUSED_STREAM (accepted; an HTTP/1 upstream never sends it);
+// - gRPC conditions read `grpc-status` from the response headers (a trailers-only gRPC
+//   response carries it there; Weft's HTTP/1 upstreams have no trailers to read).
+// Back-off is Envoy's jittered exponential one: the n-th retry waits a uniformly random
+// time in [0, min(max_interval, base_interval * 2^(n-1))) ("full jitter").
+
+import type { RetryPolicy } from '../../config/model.js';
+import { getHeader, type HeaderList } from '../http/headers.js';
+import { CompiledHeaderMatcher } from './header-matcher.js';
+import type { RouteRequest } from './route-request.js';
+
+export const RetryOn = {
+  FiveXx: 1 << 0,
+  GatewayError: 1 << 1,
+  Reset: 1 << 2,
+  ConnectFailure: 1 << 3,
+  Retriable4xx: 1 << 4,
+  RefusedStream: 1 << 5,
+  RetriableStatusCodes: 1 << 6,
+  RetriableHeaders: 1 << 7,
+  GrpcCancelled: 1 << 8,
+  GrpcDeadlineExceeded: 1 << 9,
+  GrpcInternal: 1 << 10,
+  GrpcResourceExhausted: 1 << 11,
+  GrpcUnavailable: 1 << 12,
+} as const;
+
+const BITS: Readonly<Record<RetryPolicy['retryOn'][number], number>> = {
+  '5xx': RetryOn.FiveXx,
+  'gateway-error': RetryOn.GatewayError,
+  reset: RetryOn.Reset,
+  'connect-failure': RetryOn.ConnectFailure,
+  'retriable-4xx': RetryOn.Retriable4xx,
+  'refused-stream': RetryOn.RefusedStream,
+  'retriable-status-codes': RetryOn.RetriableStatusCodes,
+  'retriable-headers': RetryOn.RetriableHeaders,
+  cancelled: RetryOn.GrpcCancelled,
+  'deadline-exceeded': RetryOn.GrpcDeadlineExceeded,
+  internal: RetryOn.GrpcInternal,
+  'resource-exhausted': RetryOn.GrpcResourceExhausted,
+  unavailable: RetryOn.GrpcUnavailable,
+};
+
+/** gRPC status codes (grpc/doc/statuscodes.md) and the condition that retries them. */
+const GRPC_CONDITIONS: ReadonlyArray<readonly [string, number]> = [
+  ['1', RetryOn.GrpcCancelled],
+  ['4', RetryOn.GrpcDeadlineExceeded],
+  ['8', RetryOn.GrpcResourceExhausted],
+  ['13', RetryOn.GrpcInternal],
+  ['14', RetryOn.GrpcUnavailable],
+];
+const GRPC_ANY =
+  RetryOn.GrpcCancelled |
+  RetryOn.GrpcDeadlineExceeded |
+  RetryOn.GrpcInternal |
+  RetryOn.GrpcResourceExhausted |
+  RetryOn.GrpcUnavailable;
+/** Conditions under which "no response at all" is retriable. */
+const ON_RESET = RetryOn.FiveXx | RetryOn.GatewayError | RetryOn.Reset;
+
+/** How an attempt ended without a response. */
+export type AttemptFailure = 'connect_failure' | 'reset' | 'per_try_timeout';
+
+export class CompiledRetryPolicy {
+  readonly retryOn: number;
+  readonly numRetries: number;
+  readonly perTryTimeoutMs: number | null;
+  readonly baseIntervalMs: number;
+  readonly maxIntervalMs: number;
+  readonly previousHosts: boolean;
+  readonly hostSelectionRetryMaxAttempts: number;
+  private readonly statusCodes: ReadonlySet<number>;
+  private readonly headers: readonly CompiledHeaderMatcher[];
+
+  constructor(config: RetryPolicy) {
+    let bits = 0;
+    for (const c of config.retryOn) bits |= BITS[c];
+    this.retryOn = bits;
+    this.numRetries = config.numRetries;
+    this.perTryTimeoutMs = config.perTryTimeoutMs;
+    this.baseIntervalMs = config.baseIntervalMs;
+    this.maxIntervalMs = config.maxIntervalMs;
+    this.previousHosts = config.previousHostsPredicate;
+    this.hostSelectionRetryMaxAttempts = config.hostSelectionRetryMaxAttempts;
+    this.statusCodes = new Set(config.retriableStatusCodes);
+    this.headers = config.retriableHeaders.map((h) => new CompiledHeaderMatcher(h));
+  }
+
+  /** Whether a response with this status and headers asks for a retry. */
+  retriableResponse(status: number, headers: HeaderList): boolean {
+    const on = this.retryOn;
+    if ((on & RetryOn.FiveXx) !== 0 && status >= 500 && status <= 599) return true;
+    if ((on & RetryOn.GatewayError) !== 0 && (status === 502 || status === 503 || status === 504))
+      return true;
+    if ((on & RetryOn.Retriable4xx) !== 0 && status === 409) return true;
+    if ((on & RetryOn.RetriableStatusCodes) !== 0 && this.statusCodes.has(status)) return true;
+    if ((on & RetryOn.RetriableHeaders) !== 0 && this.headers.length > 0) {
+      const view: RouteRequest = { authority: '', path: '', method: '', scheme: '', headers };
+      for (const m of this.headers) if (m.matches(view)) return true;
+    }
+    if ((on & GRPC_ANY) !== 0) {
+      const grpcStatus = getHeader(headers, 'grpc-status');
+      if (grpcStatus !== undefined) {
+        const code = grpcStatus.trim();
+        for (const [value, bit] of GRPC_CONDITIONS) if (code === value && (on & bit) !== 0) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether an attempt that got no response is retriable. */
+  retriableFailure(failure: AttemptFailure): boolean {
+    if ((this.retryOn & ON_RESET) !== 0) return true;
+    return failure === 'connect_failure' && (this.retryOn & RetryOn.ConnectFailure) !== 0;
+  }
+
+  /** The wait before retry number `retry` (1-based), with full jitter from `random` in [0, 1). */
+  backoffMs(retry: number, random: () => number): number {
+    const exp = Math.min(retry - 1, 30);
+    const ceiling = Math.min(this.maxIntervalMs, this.baseIntervalMs * 2 ** exp);
+    return Math.floor(random() * ceiling);
+  }
+}
