@@ -15,6 +15,7 @@ import { ControlError } from '../control/store/control-error.js';
 import { systemClock } from '../core/clock.js';
 import { WeftError } from '../core/errors.js';
 import { createLogger, type LogLevel } from '../core/logger.js';
+import { parseCommandLine } from './command-line.js';
 
 const HELP = `Usage: weft control [--state-dir DIR] [--api-address HOST:PORT] [--xds-address HOST:PORT] [-l LEVEL]
 
@@ -31,16 +32,9 @@ Options:
 `;
 
 export async function runControlCommand(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(args).values;
-  } catch (err) {
-    throw new WeftError('WEFT_USAGE', `${(err as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(() => parse(args), HELP);
+  if (parsed === null) return 0;
+  const { values } = parsed;
   const level = (values['log-level'] ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(level))
     throw new WeftError('WEFT_USAGE', `--log-level must be debug, info, warn or error, not '${level}'`);

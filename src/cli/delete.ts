@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { WeftError } from '../core/errors.js';
 import { locateIssues } from './apply.js';
+import { parseCommandLine } from './command-line.js';
 import { createControlClient, reportApiErrors, resolveControlUrl, resolveKind } from './control-client.js';
 import { readResourceFiles } from './resource-files.js';
 
@@ -28,17 +29,9 @@ interface Target {
 }
 
 export async function runDeleteCommand(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    throw new WeftError('WEFT_USAGE', `${(err as Error).message}\n\n${HELP}`);
-  }
+  const parsed = parseCommandLine(() => parse(args), HELP);
+  if (parsed === null) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
   const files = values.filename ?? [];
   if (files.length > 0 && positionals.length > 0)
     throw new WeftError('WEFT_USAGE', `give either -f FILE or KIND NAME..., not both\n\n${HELP}`);

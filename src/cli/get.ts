@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import type { Resource } from '../control/resource.js';
 import { WeftError } from '../core/errors.js';
+import { parseCommandLine } from './command-line.js';
 import {
   collectionPath,
   createControlClient,
@@ -28,17 +29,9 @@ Options:
 `;
 
 export async function runGetCommand(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    throw new WeftError('WEFT_USAGE', `${(err as Error).message}\n\n${HELP}`);
-  }
+  const parsed = parseCommandLine(() => parse(args), HELP);
+  if (parsed === null) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
   const [kindName, name, ...extra] = positionals;
   if (kindName === undefined || extra.length > 0)
     throw new WeftError('WEFT_USAGE', `expected KIND [NAME]\n\n${HELP}`);

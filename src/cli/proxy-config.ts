@@ -5,6 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { WeftError } from '../core/errors.js';
+import { parseCommandLine } from './command-line.js';
 import { createControlClient, reportApiErrors, resolveControlUrl } from './control-client.js';
 
 const HELP = `Usage: weft proxy-config NODE clusters|listeners|routes|endpoints [-o table|json] [--control URL]
@@ -34,17 +35,9 @@ interface TypeConfig {
 }
 
 export async function runProxyConfigCommand(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    throw new WeftError('WEFT_USAGE', `${(err as Error).message}\n\n${HELP}`);
-  }
+  const parsed = parseCommandLine(() => parse(args), HELP);
+  if (parsed === null) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
   const [node, section, ...extra] = positionals;
   if (node === undefined || section === undefined || extra.length > 0 || !(section in TYPE_OF))
     throw new WeftError('WEFT_USAGE', `expected NODE clusters|listeners|routes|endpoints\n\n${HELP}`);

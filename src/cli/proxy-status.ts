@@ -5,6 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { WeftError } from '../core/errors.js';
+import { parseCommandLine } from './command-line.js';
 import { createControlClient, reportApiErrors, resolveControlUrl } from './control-client.js';
 
 const HELP = `Usage: weft proxy-status [-o table|json] [--control URL]
@@ -40,16 +41,9 @@ interface ProxyView {
 const COLUMNS = ['CDS', 'LDS', 'EDS', 'RDS'] as const;
 
 export async function runProxyStatusCommand(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(args).values;
-  } catch (err) {
-    throw new WeftError('WEFT_USAGE', `${(err as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(() => parse(args), HELP);
+  if (parsed === null) return 0;
+  const { values } = parsed;
   const output = values.output ?? 'table';
   if (output !== 'table' && output !== 'json')
     throw new WeftError('WEFT_USAGE', `-o must be table or json, not '${output}'`);

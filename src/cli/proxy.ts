@@ -18,6 +18,7 @@ import { createLogger, type LogLevel } from '../core/logger.js';
 import { watchConfigFile } from '../proxy/config-watcher.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
 import { buildXdsBootstrap, overlayBootstrap, parseHostPort } from '../proxy/xds/xds-bootstrap.js';
+import { parseCommandLine } from './command-line.js';
 
 const HELP = `Usage: weft proxy -c FILE [options]
        weft proxy --xds HOST:PORT --node ID [options]
@@ -47,16 +48,9 @@ Options:
 `;
 
 export async function runProxyCommand(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(args).values;
-  } catch (err) {
-    throw new WeftError('WEFT_USAGE', `${(err as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(() => parse(args), HELP);
+  if (parsed === null) return 0;
+  const { values } = parsed;
   const configPath = values['config-path'];
   const server = values.xds;
   if (configPath === undefined && server === undefined) {
