@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import YAML from 'yaml';
 import { createJsonCodec, type JsonObject } from '../src/xds/json-codec.js';
 import { createProtoLoader } from '../src/xds/protos.js';
@@ -22,6 +21,7 @@ import {
 } from '../src/xds/testing/ads-test-client.js';
 import { TYPE_URLS } from '../src/xds/type-urls.js';
 import { type Control, eventually, startControl, weft } from './support/control-harness.js';
+import { startEchoServer } from './support/grpc-echo.js';
 
 const GRPC_CHILD = new URL('../src/xds/testing/grpc-xds-client-child.js', import.meta.url).pathname;
 const { listener: LDS, route: RDS, cluster: CDS, endpoint: EDS } = TYPE_URLS;
@@ -381,7 +381,7 @@ describe('weft control serves xDS from its store', () => {
   });
 
   it('(h) a @grpc/grpc-js-xds client calls a Service through a GRPCRoute to real backends', async () => {
-    const backends = await Promise.all(['v1', 'v2'].map((tag) => startEcho(tag)));
+    const backends = await Promise.all(['v1', 'v2'].map((tag) => startEchoServer(tag)));
     try {
       const r = await weft(
         [
@@ -458,31 +458,3 @@ describe('weft control serves xDS from its store', () => {
     }
   });
 });
-
-async function startEcho(tag: string): Promise<{ server: Server; port: number }> {
-  const server = new Server();
-  const raw = (b: Buffer) => b;
-  server.addService(
-    {
-      Say: {
-        path: '/weft.test.Echo/Say',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: raw,
-        requestDeserialize: raw,
-        responseSerialize: raw,
-        responseDeserialize: raw,
-      },
-    },
-    {
-      Say: (call: ServerUnaryCall<Buffer, Buffer>, done: sendUnaryData<Buffer>) =>
-        done(null, Buffer.from(`${tag} ${call.request.toString()}`)),
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
-  return { server, port };
-}

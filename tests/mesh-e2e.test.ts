@@ -19,15 +19,9 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  Client,
-  credentials,
-  Server as GrpcServer,
-  ServerCredentials,
-  type ServerUnaryCall,
-  type sendUnaryData,
-} from '@grpc/grpc-js';
+import type { Server as GrpcServer } from '@grpc/grpc-js';
 import { type Control, eventually, startControl, WEFT_MAIN, weft } from './support/control-harness.js';
+import { say, startEchoServer } from './support/grpc-echo.js';
 
 async function freePort(): Promise<number> {
   const s = createNetServer();
@@ -212,50 +206,6 @@ describe('a mesh of weft control and weft proxy --xds sidecars', () => {
   });
 });
 
-/** A gRPC server with one unary method, `/weft.test.Echo/Say`, on raw bytes (no .proto needed). */
-async function echoServer(tag: string): Promise<{ server: GrpcServer; port: number }> {
-  const server = new GrpcServer();
-  const raw = (b: Buffer) => b;
-  server.addService(
-    {
-      Say: {
-        path: '/weft.test.Echo/Say',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: raw,
-        requestDeserialize: raw,
-        responseSerialize: raw,
-        responseDeserialize: raw,
-      },
-    },
-    {
-      Say: (call: ServerUnaryCall<Buffer, Buffer>, done: sendUnaryData<Buffer>) =>
-        done(null, Buffer.from(`${tag} ${call.request.toString()}`)),
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
-  return { server, port };
-}
-
-/** One unary call to `/weft.test.Echo/Say` at `target`, on a fresh channel. */
-function say(target: string, text: string): Promise<string> {
-  const client = new Client(target, credentials.createInsecure());
-  return new Promise<string>((resolve, reject) => {
-    client.makeUnaryRequest(
-      '/weft.test.Echo/Say',
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      Buffer.from(text),
-      { deadline: new Date(Date.now() + 2000) },
-      (err, reply) => (err ? reject(err) : resolve(reply?.toString() ?? '')),
-    );
-  }).finally(() => client.close());
-}
-
 describe('a mesh on one host wired by Workload annotations (as weft up does)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'weft-mesh-up-'));
   let control: Control;
@@ -289,7 +239,7 @@ describe('a mesh on one host wired by Workload annotations (as weft up does)', (
     });
     await new Promise<void>((resolve) => reviewsApp.listen(0, '127.0.0.1', resolve));
     const reviewsPort = (reviewsApp.address() as AddressInfo).port;
-    const e = await echoServer('echo-0');
+    const e = await startEchoServer('echo-0');
     echo = e.server;
     const web = await startSidecar(control, 'web-0', false);
     const reviews = await startSidecar(control, 'reviews-0', false);
