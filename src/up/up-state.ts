@@ -4,9 +4,10 @@
 // A pid alone could have been reused by an unrelated process after a crash, so the kernel
 // start time is stored with it (Linux) and both must match for "alive".
 
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAlive, processStartTime } from './process-group.js';
+import { acquirePidLock, type PidLock } from '../core/pid-lock.js';
+import { isSameProcess } from '../core/process-liveness.js';
 import { UpError } from './up-error.js';
 
 export const STATE_FORMAT = 'weft-up-state/1';
@@ -35,58 +36,24 @@ export interface UpState {
   readonly processes: readonly ProcessRecord[];
 }
 
-export interface UpLock {
-  release(): Promise<void>;
-}
+export type UpLock = PidLock;
 
-/** The pid is alive and, where the start time is known, is still the same process. */
-export function isSameProcess(pid: number, startTime: number | undefined): boolean {
-  if (!isAlive(pid)) return false;
-  if (startTime === undefined) return true;
-  const now = processStartTime(pid);
-  return now === undefined || now === startTime;
-}
+export { isSameProcess };
 
 export async function acquireUpLock(stateDir: string, pid = process.pid): Promise<UpLock> {
   await mkdir(stateDir, { recursive: true });
   const path = join(stateDir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(`${JSON.stringify({ pid, startTime: processStartTime(pid) })}\n`);
-      await handle.close();
-      let released = false;
-      return {
-        async release() {
-          if (released) return;
-          released = true;
-          await rm(path, { force: true });
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = parseLock(await readFile(path, 'utf8').catch(() => ''));
-      if (owner !== undefined && owner.pid !== pid && isSameProcess(owner.pid, owner.startTime))
-        throw new UpError(
-          'WEFT_UP_LOCKED',
-          `weft up is already running for this project (pid ${owner.pid}, state in ${stateDir}); ` +
-            'see it with `weft status`, stop it with `weft down`, or use another --state-dir',
-        );
-      await rm(path, { force: true }); // stale: its owner is gone
-    }
-  }
-  throw new UpError('WEFT_UP_LOCKED', `cannot take the lock ${path}; another weft up is starting here`);
-}
-
-function parseLock(text: string): { pid: number; startTime?: number } | undefined {
-  try {
-    const v = JSON.parse(text) as { pid?: unknown; startTime?: unknown };
-    if (typeof v.pid === 'number' && Number.isInteger(v.pid) && v.pid > 0)
-      return { pid: v.pid, ...(typeof v.startTime === 'number' ? { startTime: v.startTime } : {}) };
-  } catch {
-    // A lock being written this instant, or garbage: treated as stale only if it stays so.
-  }
-  return undefined;
+  return acquirePidLock(path, {
+    pid,
+    held: (owner) =>
+      new UpError(
+        'WEFT_UP_LOCKED',
+        `weft up is already running for this project (pid ${owner}, state in ${stateDir}); ` +
+          'see it with `weft status`, stop it with `weft down`, or use another --state-dir',
+      ),
+    contended: () =>
+      new UpError('WEFT_UP_LOCKED', `cannot take the lock ${path}; another weft up is starting here`),
+  });
 }
 
 /** Writes up.json via a temporary file and rename, so a reader never sees half a file. */
