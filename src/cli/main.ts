@@ -16,6 +16,7 @@ Usage:
   weft delete KIND NAME | -f F   delete resources, all or nothing
   weft proxy-status              xDS clients and their CDS/LDS/EDS/RDS sync state
   weft proxy-config NODE TYPE    what a proxy was sent (clusters|listeners|routes|endpoints)
+  weft check [FILES]             validate files and analyse the mesh (WEFT0xxx findings)
   weft version                   print the version
   weft help                      print this help
 
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./proxy-status.js')).runProxyStatusCommand(rest);
     case 'proxy-config':
       return (await import('./proxy-config.js')).runProxyConfigCommand(rest);
+    case 'check':
+      return (await import('./check.js')).runCheckCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`weft ${await readVersion()}\n`);
