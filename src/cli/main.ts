@@ -8,6 +8,7 @@ Usage:
   weft up [DIR|mesh.yaml]        run a whole mesh on this machine: control plane, apps, sidecars
   weft status [DIR]              what a running 'weft up' runs
   weft down [DIR]                stop a running 'weft up'
+  weft run --service S --port P --xds H:P -- CMD   run a process with a sidecar (VMs, hosts)
   weft proxy -c FILE [options]   run the proxy on an Envoy v3 bootstrap (YAML or JSON)
   weft proxy --xds H:P --node ID run the proxy as an xDS client of a control plane
   weft control [options]         run the control plane (store, REST API, xDS server)
@@ -35,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('../up/cli.js')).runStatusCommand(rest);
     case 'down':
       return (await import('../up/cli.js')).runDownCommand(rest);
+    case 'run':
+      return (await import('../run/run-command.js')).runRunCommand(rest);
     case 'proxy':
       return (await import('./proxy.js')).runProxyCommand(rest);
     case 'control':
