@@ -85,6 +85,8 @@ type AnyCall = ServerDuplexStream<
 export class AdsStream {
   node: ProxyNode | undefined;
   private readonly types = new Map<string, TypeState>();
+  /** SotW: the last resource_names list per type, already applied with replaceNames. */
+  private readonly lastNames = new Map<string, readonly string[]>();
   private lastSnapshot: Snapshot | undefined;
   private nonceSeq = 0;
   private closed = false;
@@ -237,10 +239,15 @@ export class AdsStream {
     const wildcard =
       names.includes('*') || (names.length === 0 && allowsLegacyWildcard(typeUrl) && !state.everExplicit);
     const wildcardChanged = this.setWildcard(state, wildcard);
-    const namesChanged = replaceNames(
-      state,
-      names.filter((n) => n !== '*'),
-    );
+    // Most requests are ACKs repeating the previous list (a sidecar's EDS list names every
+    // Service): compare with it instead of rebuilding the Set (bench:control, issue 5).
+    const namesChanged = sameList(this.lastNames.get(typeUrl), names)
+      ? false
+      : replaceNames(
+          state,
+          names.filter((n) => n !== '*'),
+        );
+    this.lastNames.set(typeUrl, names);
     const changed = wildcardChanged || namesChanged;
     if (nonce === '') this.push(state, true);
     else if (changed) this.push(state, isFullStateType(typeUrl));
@@ -381,6 +388,13 @@ export class AdsStream {
   private describe(): string {
     return `proxy '${this.node?.id ?? '?'}' (stream ${this.id})`;
   }
+}
+
+/** Two name lists are equal element by element. */
+function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function countHeld(state: TypeState): number {
