@@ -17,7 +17,7 @@ import type {
   DiscoveryResponse,
   RpcStatus,
 } from './discovery-service.js';
-import type { AnyMessage, JsonCodec } from './json-codec.js';
+import type { JsonCodec } from './json-codec.js';
 import type { ResourceEncoder } from './resource-encoder.js';
 import type { ProxyNode, ResourceSet, Snapshot, SnapshotSource } from './snapshot.js';
 import {
@@ -34,6 +34,7 @@ import {
   type TypeState,
 } from './type-state.js';
 import { allowsLegacyWildcard, isFullStateType, shortTypeName } from './type-urls.js';
+import { encodeDiscoveryResponse } from './wire-response.js';
 
 export interface StreamContext {
   readonly source: SnapshotSource;
@@ -349,19 +350,20 @@ export class AdsStream {
       const entries = full
         ? [...(set?.resources ?? [])].filter(([name]) => isSubscribed(state, name))
         : changes.updated;
-      const resources: AnyMessage[] = [];
+      const encoded: Uint8Array[] = [];
       for (const [name, resource] of entries) {
-        const any = this.ctx.encoder.encode(typeUrl, name, resource);
-        if (any !== undefined) resources.push(any);
+        const entry = this.ctx.encoder.encodeEntry(typeUrl, name, resource);
+        if (entry !== undefined) encoded.push(entry);
       }
-      const response: DiscoveryResponse = {
-        version_info: version,
-        resources,
-        type_url: typeUrl,
+      // Pre-encoded bytes (wire-response.ts); the service's serializer passes them through.
+      const response = encodeDiscoveryResponse({
+        versionInfo: version,
+        entries: encoded,
+        typeUrl,
         nonce,
-        control_plane: { identifier: this.ctx.controlPlaneId },
-      };
-      this.call.write(response);
+        controlPlaneId: this.ctx.controlPlaneId,
+      });
+      this.call.write(response as unknown as DiscoveryResponse);
     } else {
       const resources: DeltaResource[] = [];
       for (const [name, resource] of changes.updated) {

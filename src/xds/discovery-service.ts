@@ -63,6 +63,8 @@ export interface DeltaDiscoveryResponse {
 function codecFor<T>(type: protobuf.Type) {
   return {
     serialize: (value: T): Buffer => {
+      // A response already encoded from cached parts (wire-response.ts) goes out as is.
+      if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value);
       const bytes = type.encode(value as unknown as Record<string, unknown>).finish();
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
