@@ -7,9 +7,10 @@
 // Every child runs in its own process group and is killed on exit, error and SIGINT.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
 import { join } from 'node:path';
+import { runBench } from './bench-main.js';
 import { runHey, runWrk } from './load.js';
 import { type BenchOptions, parseOptions, USAGE } from './options.js';
 import {
@@ -32,7 +33,7 @@ import {
   replaceResults,
   summarize,
 } from './report.js';
-import { createSupervisor, type Supervisor } from './supervisor.js';
+import type { Supervisor } from './supervisor.js';
 
 /** wrk connections for the max-throughput runs. */
 const WRK_CONNECTIONS = 50;
@@ -311,42 +312,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const tools = ensureTools(options);
   if (!tools) return 1;
 
-  const docPath = join(process.cwd(), 'docs/benchmarks.md');
-  if (options.write && !existsSync(docPath)) {
-    log(`--write: ${docPath} not found; run from the repository root`);
-    return 1;
-  }
-
-  const supervisor = createSupervisor();
-  const root = mkdtempSync(join(tmpdir(), 'weft-bench-'));
-  const cleanup = () => rmSync(root, { recursive: true, force: true });
-  // Last resort: nothing async runs in 'exit', so SIGKILL whatever is left synchronously.
-  process.once('exit', () => supervisor.killAllNow());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: stopping all children`);
-      supervisor.stopAll().finally(() => {
-        cleanup();
-        process.exit(130);
-      });
-    });
-  }
-
-  try {
-    const report = await bench(options, tools, supervisor, root);
-    process.stdout.write(report);
-    if (options.write) {
-      writeFileSync(docPath, replaceResults(readFileSync(docPath, 'utf8'), report));
-      log(`wrote results to ${docPath}`);
-    }
-    return 0;
-  } catch (err) {
-    log(`failed: ${errorText(err)}`);
-    return 1;
-  } finally {
-    await supervisor.stopAll();
-    cleanup();
-  }
+  return runBench({
+    prefix: 'weft-bench-',
+    write: options.write,
+    log,
+    replace: replaceResults,
+    run: (supervisor, root) => bench(options, tools, supervisor, root),
+  });
 }
 
 process.exitCode = await main(process.argv.slice(2));

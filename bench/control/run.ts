@@ -12,12 +12,13 @@
 // bench-control markers. Every child is killed on exit, error and SIGINT.
 
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBench } from '../bench-main.js';
 import { cpuTicks, DEFAULT_CLOCK_TICKS, rssKb } from '../proc.js';
-import { createSupervisor, type Daemon, logTail, type Supervisor } from '../supervisor.js';
+import { type Daemon, logTail, type Supervisor } from '../supervisor.js';
 import { type LoadCommand, type LoadConfig, type LoadEvent, monotonicMs } from './load-protocol.js';
 import { type ControlBenchOptions, parseControlOptions, USAGE } from './options.js';
 import {
@@ -452,39 +453,13 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const docPath = join(process.cwd(), 'docs/benchmarks.md');
-  if (options.write && !existsSync(docPath)) {
-    log(`--write: ${docPath} not found; run from the repository root`);
-    return 1;
-  }
-  const supervisor = createSupervisor();
-  const root = mkdtempSync(join(tmpdir(), 'weft-bench-control-'));
-  const cleanup = () => rmSync(root, { recursive: true, force: true });
-  process.once('exit', () => supervisor.killAllNow());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: stopping all children`);
-      supervisor.stopAll().finally(() => {
-        cleanup();
-        process.exit(130);
-      });
-    });
-  }
-  try {
-    const report = await bench(options, supervisor, root);
-    process.stdout.write(report);
-    if (options.write) {
-      writeFileSync(docPath, replaceControlResults(readFileSync(docPath, 'utf8'), report));
-      log(`wrote results to ${docPath}`);
-    }
-    return 0;
-  } catch (err) {
-    log(`failed: ${errorText(err)}`);
-    return 1;
-  } finally {
-    await supervisor.stopAll();
-    cleanup();
-  }
+  return runBench({
+    prefix: 'weft-bench-control-',
+    write: options.write,
+    log,
+    replace: replaceControlResults,
+    run: (supervisor, root) => bench(options, supervisor, root),
+  });
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,13 +1,3 @@
-// `weft check [FILES|DIRS] [--control URL | --offline] [-o table|json]`: validates resource
-// files as `weft apply` would and analyses the mesh they describe — offline from the files
-// alone, or the live mesh (every resource listed from the control plane API) with the files
-// applied on top ("what if I apply this"). Findings carry a stable code (WEFT0xxx, see
-// src/control/analysis/catalogue.ts and docs/check.md), a severity, the resource (with
-// file:line when it came from a file), a message and a one-line fix. Exit 1 when any
-// finding is an error (or the control plane cannot be read), else 0.
-
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyseMesh } from '../control/analysis/analyse-mesh.js';
 import {
@@ -25,7 +15,7 @@ import { createMeshIndex } from '../control/translate/mesh-index.js';
 import { WeftError } from '../core/errors.js';
 import { parseCommandLine } from './command-line.js';
 import { ApiError, collectionPath, createControlClient, DEFAULT_CONTROL_URL } from './control-client.js';
-import { readResourceFiles } from './resource-files.js';
+import { listResourceFiles, readResourceFiles } from './resource-files.js';
 
 const HELP = `Usage: weft check [FILES|DIRS] [--control URL | --offline] [-o table|json]
 
@@ -140,14 +130,7 @@ async function readDocuments(
   for (const p of paths) {
     let list: string[];
     try {
-      const s = await stat(p);
-      // As resource-files.ts: a directory's *.yaml/*.yml/*.json, not recursive, sorted.
-      list = s.isDirectory()
-        ? (await readdir(p))
-            .filter((f) => /\.(ya?ml|json)$/i.test(f))
-            .sort()
-            .map((f) => join(p, f))
-        : [p];
+      list = await listResourceFiles(p);
     } catch (err) {
       unreadable(p, `cannot read ${p}: ${(err as Error).message}`);
       continue;

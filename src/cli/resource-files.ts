@@ -19,18 +19,22 @@ export interface SourceDocument {
 
 const MAX_ALIAS_COUNT = 100;
 
+/** A file as itself; a directory as its *.yaml/*.yml/*.json files, sorted, not recursive. */
+export async function listResourceFiles(path: string): Promise<string[]> {
+  const s = await stat(path);
+  if (!s.isDirectory()) return [path];
+  return (await readdir(path))
+    .filter((f) => /\.(ya?ml|json)$/i.test(f))
+    .sort()
+    .map((f) => join(path, f));
+}
+
 export async function readResourceFiles(paths: readonly string[]): Promise<SourceDocument[]> {
   const docs: SourceDocument[] = [];
   for (const p of paths) {
     let files: string[];
     try {
-      const s = await stat(p);
-      files = s.isDirectory()
-        ? (await readdir(p))
-            .filter((f) => /\.(ya?ml|json)$/i.test(f))
-            .sort()
-            .map((f) => join(p, f))
-        : [p];
+      files = await listResourceFiles(p);
     } catch (err) {
       throw new WeftError('WEFT_CONFIG_READ', `cannot read ${p}: ${(err as Error).message}`);
     }
