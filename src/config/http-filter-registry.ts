@@ -1,4 +1,5 @@
-// The HTTP filters a config may name, by the `@type` of their typed_config.
+// The HTTP filters a config may name, by the `@type` of their typed_config: the router
+// and the fault filter (validate-fault-filter.ts).
 //
 // Each entry validates its own typed_config once at load time (Envoy's factory model:
 // validate config once, build cheap per-stream instances later). The registry is a plain
@@ -7,6 +8,7 @@
 
 import type { ConfigIssue } from '../core/errors.js';
 import { readMessage } from './fields.js';
+import { FAULT_FILTER, FAULT_TYPE_URL } from './validate-fault-filter.js';
 
 export const ROUTER_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 
@@ -46,7 +48,10 @@ export const ROUTER_FILTER: HttpFilterFactoryConfig = {
   validate: validateRouter,
 };
 
-/** A new registry holding the router. Callers add their own filters to the returned map. */
+/** A new registry holding the router and the fault filter. Callers add their own filters to the returned map. */
 export function createDefaultHttpFilterRegistry(): Map<string, HttpFilterFactoryConfig> {
-  return new Map([[ROUTER_TYPE_URL, ROUTER_FILTER]]);
+  return new Map([
+    [ROUTER_TYPE_URL, ROUTER_FILTER],
+    [FAULT_TYPE_URL, FAULT_FILTER],
+  ]);
 }

@@ -220,6 +220,42 @@ export interface HeaderMatcher {
     | { readonly kind: 'range'; readonly start: number; readonly end: number };
 }
 
+/** `envoy.type.v3.FractionalPercent`: `numerator` out of `denominator` (100, 10000 or 1000000). */
+export interface FractionalPercent {
+  readonly numerator: number;
+  readonly denominator: number;
+}
+
+/** `envoy.extensions.filters.common.fault.v3.FaultDelay`. */
+export interface FaultDelay {
+  /** `fixed_delay` in ms; null with `header_delay` (the request's x-envoy-fault-delay-request). */
+  readonly fixedDelayMs: number | null;
+  readonly percentage: FractionalPercent;
+}
+
+/** `envoy.extensions.filters.http.fault.v3.FaultAbort`. */
+export interface FaultAbort {
+  /** `http_status` (200-599), `grpc_status`, or `header_abort` (the request's x-envoy-fault-abort-* headers). */
+  readonly kind: 'http' | 'grpc' | 'header';
+  /** The status of kind 'http' (else 0). */
+  readonly httpStatus: number;
+  /** The gRPC status of kind 'grpc' (else 0). */
+  readonly grpcStatus: number;
+  readonly percentage: FractionalPercent;
+}
+
+/** Validated `envoy.extensions.filters.http.fault.v3.HTTPFault`. */
+export interface HttpFault {
+  readonly delay: FaultDelay | null;
+  readonly abort: FaultAbort | null;
+  /** Faults apply only to requests matching every one of these. */
+  readonly headers: readonly HeaderMatcher[];
+  /** Faults apply only when the routed cluster is this one; '' for any. */
+  readonly upstreamCluster: string;
+  /** `max_active_faults`; null = unlimited (Envoy's default). */
+  readonly maxActiveFaults: number | null;
+}
+
 /** `envoy.config.route.v3.QueryParameterMatcher`. */
 export interface QueryParameterMatcher {
   readonly name: string;

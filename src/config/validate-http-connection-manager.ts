@@ -1,12 +1,14 @@
 // Validation of `envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`:
 // codec and limits, inline route_config or `rds` (routes by name over ADS), the HTTP filter
-// chain (looked up in the injected registry; the router must be last), access logs.
+// chain (looked up in the injected registry; the router must be last; at most one fault
+// filter), access logs.
 
 import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
 import { ROUTER_TYPE_URL } from './http-filter-registry.js';
 import type { HttpConnectionManager, HttpFilter, RouteConfiguration } from './model.js';
 import { validateAccessLog } from './validate-access-log.js';
 import { readAdsConfigSource } from './validate-config-source.js';
+import { FAULT_TYPE_URL } from './validate-fault-filter.js';
 import { validateRouteConfiguration } from './validate-route-configuration.js';
 import type { ValidationContext } from './validation-context.js';
 
@@ -137,6 +139,13 @@ function readHttpFilters(r: FieldReader, ctx: ValidationContext): HttpFilter[] {
     } else if (typeUrl !== '') {
       tc.issue('@type', `unsupported HTTP filter type '${typeUrl}'`);
       tc.ignoreRest();
+    }
+    if (typeUrl === FAULT_TYPE_URL && out.some((o) => o.typeUrl === FAULT_TYPE_URL)) {
+      // One fault filter per connection manager keeps the request path to one null check.
+      tc.issue(
+        '@type',
+        'only one fault filter (envoy.filters.http.fault) is supported per connection manager',
+      );
     }
     const isRouter = typeUrl === ROUTER_TYPE_URL;
     if (isRouter && i !== items.length - 1) f.issue(null, 'the router must be the last HTTP filter');

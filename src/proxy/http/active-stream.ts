@@ -12,6 +12,13 @@
 // before anything of the response went downstream: at a retriable response head (the
 // response is dropped with its connection), at a connect failure, at an upstream reset
 // before the response, and at a per-try timeout. Otherwise the last outcome is answered.
+//
+// Fault injection (fault.ts): only when the HCM has the fault filter, decided once the
+// routed cluster is known (so `upstream_cluster` can be honoured), before the request
+// goes upstream. A delay holds the request (its body is buffered as while connecting)
+// and only then hands it to the router, so the route timeout starts after the delay;
+// an abort is a local reply with FI. Hooks: `rt.fault !== null` when routing and
+// `this.fault !== null` at finish.
 
 import type { RedirectAction, RouteAction } from '../../config/model.js';
 import { stripHopByHop } from '../http1/hop-by-hop.js';
@@ -36,6 +43,7 @@ import type {
   UpstreamConnectionUser,
 } from '../upstream/connection-pool.js';
 import type { Host } from '../upstream/host.js';
+import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
 import type { Http1ServerConnection } from './http1-server-connection.js';
 import { LocalReplyText } from './local-reply.js';
@@ -84,6 +92,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   private upstreamKeepAlive = false;
   /** Retry bookkeeping; null unless the route has a retry_policy. */
   private retry: RetryState | null = null;
+  /** Fault injection state; null unless the fault filter applies to this request. */
+  private fault: StreamFault | null = null;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -199,7 +209,16 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       this.localReply(503, LocalReplyText.clusterNotFound, ResponseFlag.NoClusterFound, 'cluster_not_found');
       return;
     }
-    this.cluster = cluster;
+    // The fault filter sits before the router: it sees the request as received.
+    let faultDelayMs = -1;
+    const faultFilter = rt.fault;
+    if (faultFilter?.matches(this, pick.cluster)) {
+      faultDelayMs = this.startFault(faultFilter, cluster);
+      if (this.responseComplete) return; // aborted
+    }
+    // While a fault delay holds the request, `cluster` stays unset so that the end of the
+    // request does not arm the route timeout (the router has not seen the request yet).
+    if (faultDelayMs < 0) this.cluster = cluster;
     this.clusterRequestMutations = pick.requestHeaderMutations;
     this.clusterResponseMutations = pick.responseHeaderMutations;
 
@@ -243,7 +262,15 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       const limit = routeLimit === null ? rt.bufferLimitBytes : Math.min(routeLimit, rt.bufferLimitBytes);
       this.retry = new RetryState(retryPolicy, cluster, rt.clock, limit, this);
     }
+    if (faultDelayMs >= 0) {
+      this.fault!.timer = rt.clock.setTimer(faultDelayMs, () => this.onFaultDelayElapsed());
+      return;
+    }
+    this.firstAttempt(cluster);
+  }
 
+  /** Picks the first host and starts the first upstream attempt. */
+  private firstAttempt(cluster: UpstreamCluster): void {
     const host = this.retry === null ? cluster.chooseHost() : this.retry.chooseHost();
     if (host === null) {
       cluster.stats.upstream_cx_none_healthy.value++;
@@ -304,13 +331,71 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     if (upstream !== null && this.requestFraming.kind === 'chunked')
       upstream.socket.write('0\r\n\r\n', 'latin1');
     if (upstream !== null && this.retry !== null) this.retry.startPerTry();
-    if (this.cluster !== null && this.route !== null) {
-      const timeout = (this.route.action as RouteAction).timeoutMs;
-      if (timeout !== null) {
-        this.deadlineSet = true;
-        this.conn.setStreamDeadline(timeout);
-      }
+    if (this.cluster !== null && this.route !== null) this.armRouteTimeout();
+  }
+
+  /** The route timeout (Envoy's router starts it once it has the whole request). */
+  private armRouteTimeout(): void {
+    const timeout = (this.route!.action as RouteAction).timeoutMs;
+    if (timeout !== null) {
+      this.deadlineSet = true;
+      this.conn.setStreamDeadline(timeout);
     }
+  }
+
+  // --- fault injection ------------------------------------------------------------------------
+
+  /**
+   * Decides the fault of a request the filter applies to: returns the delay to inject in ms
+   * (the abort is decided when it ends), or -1 after answering with an abort or when there
+   * is no fault to inject.
+   */
+  private startFault(filter: HttpFaultFilter, cluster: UpstreamCluster): number {
+    const fault = new StreamFault(filter, cluster.random);
+    this.fault = fault;
+    const delayMs = filter.delayMs(this.headers, fault.random);
+    if (delayMs >= 0 && fault.activate()) {
+      filter.stats.delaysInjected.value++;
+      this.info.responseFlags |= ResponseFlag.DelayInjected;
+      fault.cluster = cluster;
+      return delayMs;
+    }
+    this.maybeAbort(fault);
+    return -1;
+  }
+
+  /** Answers with the configured abort when it is sampled (and active_faults allows): FI. */
+  private maybeAbort(fault: StreamFault): boolean {
+    const decision = fault.filter.abort(this.headers, fault.random);
+    if (decision === null || !fault.activate()) return false;
+    fault.filter.stats.abortsInjected.value++;
+    if (decision.grpcStatus >= 0) {
+      // A gRPC trailers-only response: HTTP 200 with grpc-status in the headers.
+      const grpc: HeaderList = [
+        'content-type',
+        'application/grpc',
+        'grpc-status',
+        String(decision.grpcStatus),
+        'grpc-message',
+        FAULT_ABORT_BODY,
+      ];
+      this.localReply(200, null, ResponseFlag.FaultInjected, FAULT_ABORT_DETAILS, null, null, grpc);
+    } else {
+      this.localReply(decision.httpStatus, FAULT_ABORT_BODY, ResponseFlag.FaultInjected, FAULT_ABORT_DETAILS);
+    }
+    return true;
+  }
+
+  /** The injected delay passed: abort now, or hand the request to the router. */
+  private onFaultDelayElapsed(): void {
+    const fault = this.fault!;
+    fault.timer = null;
+    if (this.finished || this.responseComplete) return;
+    if (this.maybeAbort(fault)) return;
+    const cluster = fault.cluster!;
+    this.cluster = cluster;
+    if (this.requestComplete) this.armRouteTimeout();
+    this.firstAttempt(cluster);
   }
 
   private writeUpstreamBody(upstream: UpstreamConnection, chunk: Buffer): boolean {
@@ -722,6 +807,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     details: string,
     mutations: HeaderMutationPlan | null = null,
     location: string | null = null,
+    extraHeaders: HeaderList | null = null,
   ): void {
     const info = this.info;
     info.responseFlags |= flags;
@@ -736,7 +822,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.responseStarted = true;
     this.responseComplete = true;
     info.responseCode = status;
-    const headers: HeaderList = [];
+    const headers: HeaderList = extraHeaders ?? [];
     if (location !== null) headers.push('location', location);
     const bytes = body === null ? null : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const length = bytes === null ? 0 : bytes.length;
@@ -825,6 +911,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.finished = true;
     this.cancelTimer();
     if (this.retry !== null) this.retry.end();
+    if (this.fault !== null) this.fault.end();
     const rt = this.conn.rt;
     const info = this.info;
     info.endMonotonic = rt.clock.monotonic();

@@ -6,7 +6,8 @@
 // factory + cheap instance). `handle(socket)` then serves one downstream connection.
 
 import type { Socket } from 'node:net';
-import type { HttpConnectionManager } from '../../config/model.js';
+import type { HttpConnectionManager, HttpFault } from '../../config/model.js';
+import { FAULT_TYPE_URL } from '../../config/validate-fault-filter.js';
 import type { Clock } from '../../core/clock.js';
 import type { AccessLogger } from '../access-log/logger.js';
 import type { ParserLimits } from '../http1/request-parser.js';
@@ -16,6 +17,7 @@ import type { RouteTable } from '../router/route-table.js';
 import type { Counter, Gauge, StatsStore } from '../stats/store.js';
 import type { StreamInfo } from '../stream-info.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
+import { createHttpFaultFilter, type HttpFaultFilter } from './fault.js';
 import { Http1ServerConnection } from './http1-server-connection.js';
 
 /** The stats of one connection manager (`http.<stat_prefix>.*`), resolved once. */
@@ -86,6 +88,8 @@ export interface HcmRuntime {
   readonly clock: Clock;
   /** Router filter options (`envoy.filters.http.router`). */
   readonly suppressEnvoyHeaders: boolean;
+  /** The fault filter (`envoy.filters.http.fault`); null when the chain has none. */
+  readonly fault: HttpFaultFilter | null;
   /** The listener's per_connection_buffer_limit_bytes: how much request body is held while the upstream connects. */
   readonly bufferLimitBytes: number;
   /** The listener's drain state: when set, responses carry `connection: close`. */
@@ -114,6 +118,7 @@ export function createHttpConnectionManager(
 ): NetworkFilterInstance & { readonly runtime: HcmRuntime } {
   const routerFilter = config.httpFilters[config.httpFilters.length - 1];
   const routerConfig = (routerFilter?.config ?? {}) as { suppressEnvoyHeaders?: boolean };
+  const faultFilter = config.httpFilters.find((f) => f.typeUrl === FAULT_TYPE_URL);
   const loggers = deps.accessLoggers;
   const runtime: HcmRuntime = {
     config,
@@ -128,6 +133,11 @@ export function createHttpConnectionManager(
     clusters: deps.clusters,
     clock: deps.clock,
     suppressEnvoyHeaders: routerConfig.suppressEnvoyHeaders === true,
+    fault: createHttpFaultFilter(
+      faultFilter === undefined ? null : (faultFilter.config as HttpFault),
+      deps.stats,
+      config.statPrefix,
+    ),
     bufferLimitBytes: deps.bufferLimitBytes,
     drain: deps.drain,
     nextConnectionId: deps.nextConnectionId,
