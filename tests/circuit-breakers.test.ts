@@ -4,13 +4,14 @@
 // until the test releases them, so every count is exact; nothing is timed.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   bootstrap,
   httpListener,
+  logLinesStartingWith,
+  pathCodeFlagsLog,
   type RunningProxy,
   request,
   type SimpleResponse,
@@ -20,36 +21,6 @@ import {
   tempDir,
   waitFor,
 } from './support/harness.js';
-
-const FILE_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
-
-function logConfig(path: string) {
-  return [
-    {
-      name: 'log',
-      typed_config: {
-        '@type': FILE_LOG,
-        path,
-        log_format: { text_format: '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS%\n' },
-      },
-    },
-  ];
-}
-
-/** Access-log lines starting with `prefix` (waits until `n` are written). */
-async function logLines(file: string, prefix: string, n: number): Promise<string[]> {
-  const read = (): string[] => {
-    try {
-      return readFileSync(file, 'utf8')
-        .split('\n')
-        .filter((l) => l.startsWith(prefix));
-    } catch {
-      return [];
-    }
-  };
-  await waitFor(() => read().length >= n, `${n} access log lines for ${prefix}`);
-  return read();
-}
 
 /** A backend that holds every response until release() (answering `status`). */
 async function holdingBackend(name: string) {
@@ -106,7 +77,11 @@ describe('circuit breakers', () => {
     ];
     proxy = await startProxy(
       bootstrap(
-        [httpListener('in', [{ name: 'v', domains: ['*'], routes }], { access_log: logConfig(logFile) })],
+        [
+          httpListener('in', [{ name: 'v', domains: ['*'], routes }], {
+            access_log: pathCodeFlagsLog(logFile),
+          }),
+        ],
         [
           staticCluster('limited', [limited.backend.port], {
             circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_requests: 2 }] },
@@ -146,7 +121,7 @@ describe('circuit breakers', () => {
       third.body,
       'upstream connect error or disconnect/reset before headers. reset reason: overflow',
     );
-    assert.deepEqual(await logLines(logFile, '/limited/3 ', 1), ['/limited/3 503 UO']);
+    assert.deepEqual(await logLinesStartingWith(logFile, '/limited/3 ', 1), ['/limited/3 503 UO']);
     assert.equal(counter('limited.upstream_rq_pending_overflow'), 1);
     let text = await statsText(proxy, '^cluster\\.limited\\.circuit_breakers');
     assert.equal(statLine(text, 'cluster.limited.circuit_breakers.default.rq_open'), 1);
@@ -178,7 +153,7 @@ describe('circuit breakers', () => {
     await waitFor(() => counter('single.upstream_cx_overflow') === 1, 'the second request to wait');
     const third = await request(port, '/single/3');
     assert.equal(third.status, 503);
-    assert.deepEqual(await logLines(logFile, '/single/3 ', 1), ['/single/3 503 UO']);
+    assert.deepEqual(await logLinesStartingWith(logFile, '/single/3 ', 1), ['/single/3 503 UO']);
     assert.equal(counter('single.upstream_rq_pending_overflow'), 1);
     const text = await statsText(proxy, '^cluster\\.single\\.circuit_breakers');
     assert.equal(statLine(text, 'cluster.single.circuit_breakers.default.cx_open'), 1);
@@ -217,7 +192,7 @@ describe('circuit breakers', () => {
     const results = await Promise.all(all);
     assert.equal(results.filter((r) => r.status === 200).length, 3);
     assert.equal(results.filter((r) => r.status === 503).length, 7);
-    const lines = await logLines(logFile, '/budget/', 10);
+    const lines = await logLinesStartingWith(logFile, '/budget/', 10);
     assert.equal(lines.filter((l) => l.endsWith(' 503 URX')).length, 7);
     assert.equal(lines.filter((l) => l.endsWith(' 200 -')).length, 3);
   });

@@ -5,7 +5,6 @@
 // Back-off jitter uses an injected random() of 0, so retries go out at once.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +16,8 @@ import {
   type Backend,
   bootstrap,
   httpListener,
+  logLinesStartingWith,
+  pathCodeFlagsLog,
   type RunningProxy,
   request,
   startBackend,
@@ -25,36 +26,6 @@ import {
   tempDir,
   waitFor,
 } from './support/harness.js';
-
-const FILE_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
-
-function accessLog(path: string) {
-  return [
-    {
-      name: 'log',
-      typed_config: {
-        '@type': FILE_LOG,
-        path,
-        log_format: { text_format: '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS%\n' },
-      },
-    },
-  ];
-}
-
-/** Access-log lines for `path` (waits until `n` are written). */
-async function logLines(file: string, path: string, n: number): Promise<string[]> {
-  const read = (): string[] => {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return [];
-    }
-    return text.split('\n').filter((l) => l.startsWith(`${path} `));
-  };
-  await waitFor(() => read().length >= n, `${n} access log lines for ${path}`);
-  return read();
-}
 
 /** A port nothing listens on (bound, then closed). */
 async function deadPort(): Promise<number> {
@@ -120,7 +91,7 @@ describe('retries', () => {
     };
     proxy = await startProxy(
       bootstrap(
-        [httpListener('in', [vhost], { access_log: accessLog(logFile) })],
+        [httpListener('in', [vhost], { access_log: pathCodeFlagsLog(logFile) })],
         [staticCluster('flaky', [flaky.port]), staticCluster('two', [dead, live.port])],
       ),
       { random: () => 0 },
@@ -163,7 +134,7 @@ describe('retries', () => {
     assert.equal(res.body, 'fail 3\n', 'the upstream body of the last attempt');
     assert.equal(flaky.seen.length - before, 3);
     assert.equal(counter('flaky.upstream_rq_retry_limit_exceeded'), 1);
-    assert.deepEqual(await logLines(logFile, '/exhausted', 1), ['/exhausted 503 URX']);
+    assert.deepEqual(await logLinesStartingWith(logFile, '/exhausted ', 1), ['/exhausted 503 URX']);
   });
 
   it('retries retriable_status_codes only', async () => {

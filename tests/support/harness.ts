@@ -362,3 +362,34 @@ export function requestHost(
     req.end();
   });
 }
+
+const FILE_ACCESS_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
+
+/** An HCM `access_log` writing `PATH CODE FLAGS` lines to `path`. */
+export function pathCodeFlagsLog(path: string) {
+  return [
+    {
+      name: 'log',
+      typed_config: {
+        '@type': FILE_ACCESS_LOG,
+        path,
+        log_format: { text_format: '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS%\n' },
+      },
+    },
+  ];
+}
+
+/** Lines of the log file starting with `prefix`, once at least `n` are written. */
+export async function logLinesStartingWith(file: string, prefix: string, n: number): Promise<string[]> {
+  const read = (): string[] => {
+    try {
+      return readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith(prefix));
+    } catch {
+      return [];
+    }
+  };
+  await waitFor(() => read().length >= n, `${n} access log lines for ${prefix}`);
+  return read();
+}

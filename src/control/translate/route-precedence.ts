@@ -16,20 +16,17 @@ import type { GRPCRouteMatch, HTTPRouteMatch } from '../kinds/gateway-types.js';
 import { compareAge } from './mesh-index.js';
 import type { GrpcRouteResource, HttpRouteResource } from './route-selection.js';
 
-export interface HttpMatchEntry {
-  readonly route: HttpRouteResource;
+/** One match of one rule of a route, with where it came from (for tie-breaks and status). */
+export interface MatchEntry<R, M> {
+  readonly route: R;
   readonly ruleIndex: number;
   /** -1 when the rule has no matches (the spec's default: PathPrefix "/"). */
   readonly matchIndex: number;
-  readonly match: HTTPRouteMatch;
+  readonly match: M;
 }
 
-export interface GrpcMatchEntry {
-  readonly route: GrpcRouteResource;
-  readonly ruleIndex: number;
-  readonly matchIndex: number;
-  readonly match: GRPCRouteMatch;
-}
+export type HttpMatchEntry = MatchEntry<HttpRouteResource, HTTPRouteMatch>;
+export type GrpcMatchEntry = MatchEntry<GrpcRouteResource, GRPCRouteMatch>;
 
 const PATH_RANK: Record<string, number> = { Exact: 0, RegularExpression: 1, PathPrefix: 2 };
 
@@ -86,36 +83,39 @@ function tieBreak(
   return a.matchIndex - b.matchIndex;
 }
 
-/** Every match of every rule of the routes, in precedence order. */
-export function orderHttpMatches(routes: readonly HttpRouteResource[]): HttpMatchEntry[] {
-  const out: HttpMatchEntry[] = [];
+interface RouteWithRules<M> {
+  readonly spec: { readonly rules?: ReadonlyArray<{ readonly matches?: readonly M[] }> };
+}
+
+/**
+ * Every match of every rule of the routes, sorted by `compare`. A rule without matches (and
+ * a route without rules: the spec's default rule) matches everything, as an empty match.
+ */
+function orderMatches<R extends RouteWithRules<M>, M extends object>(
+  routes: readonly R[],
+  compare: (a: MatchEntry<R, M>, b: MatchEntry<R, M>) => number,
+): MatchEntry<R, M>[] {
+  const out: MatchEntry<R, M>[] = [];
+  const empty = {} as M;
   for (const route of routes) {
     const rules = route.spec.rules ?? [];
-    // No rules means the spec's default rule: PathPrefix "/" with no backendRefs (a 500).
-    if (rules.length === 0) out.push({ route, ruleIndex: 0, matchIndex: -1, match: {} });
+    if (rules.length === 0) out.push({ route, ruleIndex: 0, matchIndex: -1, match: empty });
     rules.forEach((rule, ruleIndex) => {
       const matches = rule.matches ?? [];
-      if (matches.length === 0) out.push({ route, ruleIndex, matchIndex: -1, match: {} });
+      if (matches.length === 0) out.push({ route, ruleIndex, matchIndex: -1, match: empty });
       matches.forEach((match, matchIndex) => {
         out.push({ route, ruleIndex, matchIndex, match });
       });
     });
   }
-  return out.sort(compareHttpMatches);
+  return out.sort(compare);
+}
+
+/** Every match of every rule of the routes, in precedence order. */
+export function orderHttpMatches(routes: readonly HttpRouteResource[]): HttpMatchEntry[] {
+  return orderMatches(routes, compareHttpMatches);
 }
 
 export function orderGrpcMatches(routes: readonly GrpcRouteResource[]): GrpcMatchEntry[] {
-  const out: GrpcMatchEntry[] = [];
-  for (const route of routes) {
-    const rules = route.spec.rules ?? [];
-    if (rules.length === 0) out.push({ route, ruleIndex: 0, matchIndex: -1, match: {} });
-    rules.forEach((rule, ruleIndex) => {
-      const matches = rule.matches ?? [];
-      if (matches.length === 0) out.push({ route, ruleIndex, matchIndex: -1, match: {} });
-      matches.forEach((match, matchIndex) => {
-        out.push({ route, ruleIndex, matchIndex, match });
-      });
-    });
-  }
-  return out.sort(compareGrpcMatches);
+  return orderMatches(routes, compareGrpcMatches);
 }
