@@ -2,6 +2,7 @@
 // routing of gRPC Service ports: validation with the CRD's limits, enums and CEL rules.
 
 import type { KindDefinition, Resource, ResourceIssue } from '../resource.js';
+import { readRouteFault } from './fault-annotations.js';
 import {
   checkRegex,
   readBackendObjectRef,
@@ -38,6 +39,7 @@ export function validateGrpcRoute(resource: Resource<unknown, unknown>): Resourc
   if (total > MAX_MATCHES_TOTAL)
     spec.issue('rules', `may have at most ${MAX_MATCHES_TOTAL} matches in total, got ${total}`);
   spec.done();
+  readRouteFault(resource?.metadata, issues);
   return issues;
 }
 

@@ -4,6 +4,7 @@
 // validation errors: Gateway API reports them in route status (translate/status.ts).
 
 import type { KindDefinition, Resource, ResourceIssue } from '../resource.js';
+import { readRouteFault } from './fault-annotations.js';
 import {
   checkRegex,
   type FilterRules,
@@ -50,6 +51,7 @@ export function validateHttpRoute(resource: Resource<unknown, unknown>): Resourc
   if (totalMatches > MAX_MATCHES_TOTAL)
     spec.issue('rules', `may have at most ${MAX_MATCHES_TOTAL} matches in total, got ${totalMatches}`);
   spec.done();
+  readRouteFault(resource?.metadata, issues);
   return issues;
 }
 

@@ -3,6 +3,7 @@
 // rewrite, mirror), weighted backends, timeouts and retries. See docs/translation.md for
 // the field-by-field table.
 
+import { type RouteFault, readRouteFault } from '../kinds/fault-annotations.js';
 import { parseGatewayDuration, toEnvoyDuration } from '../kinds/gateway-duration.js';
 import type {
   GRPCRouteFilter,
@@ -16,7 +17,9 @@ import type {
   HTTPRouteMatch,
   HTTPRouteRule,
 } from '../kinds/gateway-types.js';
+import type { ServicePortProtocol } from '../kinds/mesh-types.js';
 import { clusterSpecifier, resolveBackendRef, type WeightedTarget } from './backends.js';
+import { FAULT_FILTER_NAME, FAULT_TYPE } from './listeners.js';
 import type { MeshIndex, Service } from './mesh-index.js';
 import { type GrpcMatchEntry, type HttpMatchEntry, normalizedPrefix } from './route-precedence.js';
 import { namespaceOf } from './snapshot.js';
@@ -29,6 +32,8 @@ export interface RouteContext {
   readonly usedClusters: Set<string>;
   /** Adds `hash_policy` for a single-cluster action (from the DestinationPolicy). */
   readonly hashPolicyFor: (cluster: string) => EnvoyJson[] | undefined;
+  /** The protocol of the parent Service port the routes serve (GRPC adds gRPC retry conditions). */
+  readonly parentProtocol?: ServicePortProtocol;
 }
 
 const REDIRECT_CODE: Record<number, string> = {
@@ -178,7 +183,7 @@ function ms(text: string | undefined): number | undefined {
  * with retries it becomes Envoy's per-try timeout. No timeout at all is "0s" (disabled),
  * not Envoy's 15 s default: a mesh should not cut long requests the app never limited.
  */
-function timeoutAndRetry(rule: HTTPRouteRule): EnvoyJson {
+function timeoutAndRetry(rule: HTTPRouteRule, grpc: boolean): EnvoyJson {
   const request = ms(rule.timeouts?.request);
   const backend = ms(rule.timeouts?.backendRequest);
   const attempts = rule.retry === undefined ? 0 : (rule.retry.attempts ?? 1);
@@ -191,13 +196,13 @@ function timeoutAndRetry(rule: HTTPRouteRule): EnvoyJson {
   const retry = rule.retry!;
   out.timeout = toEnvoyDuration(request ?? 0);
   const codes = retry.codes ?? [];
-  const policy: EnvoyJson = {
-    retry_on:
-      codes.length > 0
-        ? 'connect-failure,refused-stream,retriable-status-codes'
-        : 'connect-failure,refused-stream',
-    num_retries: attempts,
-  };
+  const on = ['connect-failure', 'refused-stream'];
+  if (codes.length > 0) on.push('retriable-status-codes');
+  // A gRPC failure is HTTP 200 with grpc-status in the trailers, which no status code
+  // matches: on a GRPC port, UNAVAILABLE (the status of an overloaded or restarting
+  // server, safe to retry by gRPC's own rules) is retried too.
+  if (grpc) on.push('unavailable');
+  const policy: EnvoyJson = { retry_on: on.join(','), num_retries: attempts };
   if (codes.length > 0) policy.retriable_status_codes = codes;
   if (backend !== undefined && backend > 0) policy.per_try_timeout = toEnvoyDuration(backend);
   const backoff = ms(retry.backoff);
@@ -211,6 +216,34 @@ function pathModifier(p: HTTPPathModifier | undefined, form: PathForm): EnvoyJso
   if (p === undefined) return {};
   if (p.type === 'ReplaceFullPath') return { full: p.replaceFullPath ?? '/' };
   return { prefix: form.rewrite(p.replacePrefixMatch ?? '/') };
+}
+
+function perMillion(n: number): EnvoyJson {
+  return { numerator: n, denominator: 'MILLION' };
+}
+
+/** The per-route config of the fault filter for a route's `weft.dev/fault-*` annotations (kinds/fault-annotations.ts). */
+export function faultPerFilterConfig(fault: RouteFault): EnvoyJson {
+  const config: EnvoyJson = { '@type': FAULT_TYPE };
+  if (fault.delay !== null)
+    config.delay = {
+      fixed_delay: toEnvoyDuration(fault.delay.ms),
+      percentage: perMillion(fault.delay.perMillion),
+    };
+  const a = fault.abort;
+  if (a !== null) {
+    config.abort =
+      'httpStatus' in a
+        ? { http_status: a.httpStatus, percentage: perMillion(a.perMillion) }
+        : { grpc_status: a.grpcStatus, percentage: perMillion(a.perMillion) };
+  }
+  return { [FAULT_FILTER_NAME]: config };
+}
+
+/** Adds the route resource's fault (if it declares one) to an Envoy route. Invalid annotations never reach here: apply refuses them. */
+function addFault(route: EnvoyJson, meta: HttpMatchEntry['route']['metadata']): void {
+  const fault = readRouteFault(meta, []);
+  if (fault !== null) route.typed_per_filter_config = faultPerFilterConfig(fault);
 }
 
 /** Envoy routes for HTTPRoute matches in precedence order. */
@@ -249,7 +282,7 @@ export function httpRoutes(ctx: RouteContext, entries: readonly HttpMatchEntry[]
         );
         if (spec === null) Object.assign(route, noBackend());
         else {
-          const action: EnvoyJson = { ...spec, ...timeoutAndRetry(rule) };
+          const action: EnvoyJson = { ...spec, ...timeoutAndRetry(rule, ctx.parentProtocol === 'GRPC') };
           if (rewrite !== undefined) {
             const path = pathModifier(rewrite.path, form);
             // ReplaceFullPath: Envoy's documented idiom for replacing the whole path.
@@ -263,6 +296,7 @@ export function httpRoutes(ctx: RouteContext, entries: readonly HttpMatchEntry[]
         }
       }
       Object.assign(route, mutations);
+      addFault(route, e.route.metadata);
       out.push(route);
     }
   }
@@ -324,6 +358,7 @@ export function grpcRoutes(ctx: RouteContext, entries: readonly GrpcMatchEntry[]
         filterOf(rule.filters, 'ResponseHeaderModifier')?.responseHeaderModifier,
       ),
     );
+    addFault(route, e.route.metadata);
     return route;
   });
 }

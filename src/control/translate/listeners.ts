@@ -14,6 +14,7 @@
 //   ports (local-ports.ts); their per-Service listeners are in upstream-listeners.ts.
 
 import { ROUTER_TYPE_URL } from '../../config/http-filter-registry.js';
+import { FAULT_TYPE_URL } from '../../config/validate-fault-filter.js';
 import type { ServicePort } from '../kinds/mesh-types.js';
 import { expandSplit, splitShares } from './backends.js';
 import type { InboundPort } from './inbound.js';
@@ -48,14 +49,30 @@ export function listener(name: string, address: EnvoyJson, filter: EnvoyJson): X
   return { name, resource: { name, address, filter_chains: [{ filters: [filter] }] } };
 }
 
-export function httpConnectionManager(statPrefix: string, routes: EnvoyJson): EnvoyJson {
+export const FAULT_FILTER_NAME = 'envoy.filters.http.fault';
+export const FAULT_TYPE = FAULT_TYPE_URL;
+const ROUTER_FILTER = { name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE_URL } };
+
+/**
+ * An HCM. Outbound ones (the client side, where routes apply) also carry the fault filter
+ * with an empty config: it acts only on routes whose per-route config declares a fault
+ * (route annotations, kinds/fault-annotations.ts), so adding or removing a fault changes
+ * RDS only and never swaps the listener.
+ */
+export function httpConnectionManager(
+  statPrefix: string,
+  routes: EnvoyJson,
+  direction: 'inbound' | 'outbound',
+): EnvoyJson {
+  const faults =
+    direction === 'outbound' ? [{ name: FAULT_FILTER_NAME, typed_config: { '@type': FAULT_TYPE } }] : [];
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
       '@type': HCM_TYPE,
       stat_prefix: statPrefix,
       ...routes,
-      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE_URL } }],
+      http_filters: [...faults, ROUTER_FILTER],
     },
   };
 }
@@ -84,7 +101,11 @@ export function inboundListeners(ports: readonly InboundPort[], options: Listene
         },
       ],
     };
-    return listener(name, address, httpConnectionManager(statPrefix, { route_config: routeConfig }));
+    return listener(
+      name,
+      address,
+      httpConnectionManager(statPrefix, { route_config: routeConfig }, 'inbound'),
+    );
   });
 }
 
@@ -92,9 +113,13 @@ export function outboundHttpListener(options: ListenerOptions): XdsResource {
   return listener(
     OUTBOUND_HTTP,
     socketAddress(options.outboundAddress, options.outboundHttpPort),
-    httpConnectionManager(OUTBOUND_HTTP, {
-      rds: { config_source: adsConfigSource(), route_config_name: OUTBOUND_HTTP },
-    }),
+    httpConnectionManager(
+      OUTBOUND_HTTP,
+      {
+        rds: { config_source: adsConfigSource(), route_config_name: OUTBOUND_HTTP },
+      },
+      'outbound',
+    ),
   );
 }
 

@@ -46,7 +46,7 @@ export function serviceRoutes(
 ): EnvoyJson[] {
   const attached = attachedRoutes(ctx.index, service, port, clientNamespace);
   if (attached.source === 'none') return smiAndDefaultRoutes(ctx, service, port);
-  const routeCtx = { ...ctx, parent: service };
+  const routeCtx = { ...ctx, parent: service, parentProtocol: port.protocol };
   return [
     ...httpRoutes(routeCtx, orderHttpMatches(attached.http)),
     ...grpcRoutes(routeCtx, orderGrpcMatches(attached.grpc)),

@@ -268,6 +268,60 @@ describe('translation', () => {
     assert.deepEqual(prefix.response_headers_to_remove, ['server']);
   });
 
+  test("fault annotations on a route become the fault filter's per-route config; outbound HCMs carry the filter", () => {
+    const f = createMeshFixture();
+    const port = [{ name: 'http', port: 80, protocol: 'HTTP' as const }];
+    const snap = f.snapshot({
+      services: [f.service('web', port)],
+      workloads: [f.workload('w1', { app: 'web' }, { address: '10.0.0.1', ports: { http: 8080 } })],
+      httpRoutes: [
+        f.httpRoute(
+          'slow',
+          { parentRefs: [f.serviceParent('web', 80)], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+          'default',
+          {
+            annotations: {
+              'weft.dev/fault-delay': '250ms',
+              'weft.dev/fault-delay-percent': '50',
+              'weft.dev/fault-abort-status': '503',
+              'weft.dev/fault-abort-percent': '10',
+            },
+          },
+        ),
+      ],
+    });
+    const t = run(snap);
+    const [route] = vhost(t, 'web.default:80').routes as EnvoyJson[];
+    assert.deepEqual(route.typed_per_filter_config, {
+      'envoy.filters.http.fault': {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+        delay: { fixed_delay: '0.25s', percentage: { numerator: 500_000, denominator: 'MILLION' } },
+        abort: { http_status: 503, percentage: { numerator: 100_000, denominator: 'MILLION' } },
+      },
+    });
+    const hcm = (
+      (named(t, LISTENER_TYPE, 'outbound_http').filter_chains as EnvoyJson[])[0].filters as EnvoyJson[]
+    )[0];
+    assert.deepEqual(
+      ((hcm.typed_config as EnvoyJson).http_filters as EnvoyJson[]).map((x) => x.name),
+      ['envoy.filters.http.fault', 'envoy.filters.http.router'],
+    );
+  });
+
+  test('retries on a GRPC port also retry gRPC UNAVAILABLE', () => {
+    const f = createMeshFixture();
+    const rule = { backendRefs: [{ name: 'ratings', port: 80 }], retry: { codes: [503], attempts: 2 } };
+    const snap = f.snapshot({
+      services: [f.service('ratings', [{ name: 'grpc', port: 80, protocol: 'GRPC' }])],
+      httpRoutes: [f.httpRoute('retry', { parentRefs: [f.serviceParent('ratings', 80)], rules: [rule] })],
+    });
+    const [route] = vhost(run(snap), 'ratings.default:80').routes as EnvoyJson[];
+    assert.equal(
+      ((route.route as EnvoyJson).retry_policy as EnvoyJson).retry_on,
+      'connect-failure,refused-stream,retriable-status-codes,unavailable',
+    );
+  });
+
   test('weights: backendRef weights times TrafficSplit weights, invalid share to the empty cluster, all invalid -> 500', () => {
     const f = createMeshFixture();
     const port = [{ name: 'http', port: 80, protocol: 'HTTP' as const }];

@@ -73,7 +73,11 @@ export function upstreamListeners(
       listener(
         name,
         address,
-        httpConnectionManager(name, { rds: { config_source: adsConfigSource(), route_config_name: name } }),
+        httpConnectionManager(
+          name,
+          { rds: { config_source: adsConfigSource(), route_config_name: name } },
+          'outbound',
+        ),
       ),
     );
   }
