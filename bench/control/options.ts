@@ -7,6 +7,8 @@ export interface ControlBenchOptions {
   readonly workloadsPerService: number;
   /** Workload changes whose EDS push is timed. */
   readonly changes: number;
+  /** Run the reconnect storm (off: the first control plane exits cleanly, e.g. to write a --cpu-prof of the changes). */
+  readonly storm: boolean;
   /** Replace the control-plane section of docs/benchmarks.md. */
   readonly write: boolean;
   readonly help: boolean;
@@ -18,6 +20,7 @@ export const USAGE = `usage: npm run bench:control -- [options]
   --services N      Services applied (default 1000)
   --workloads N     Workloads per Service (default 4)
   --changes N       Workload changes timed to EDS delivery (default 10)
+  --no-storm        skip the reconnect storm (a profile then covers setup and changes)
   --write           replace the "Control plane at scale" results in docs/benchmarks.md
   --help            this text`;
 
@@ -28,6 +31,7 @@ export function parseControlOptions(argv: readonly string[]): ControlBenchOption
     services: 1000,
     workloadsPerService: 4,
     changes: 10,
+    storm: true,
     write: false,
     help: false,
   };
@@ -52,6 +56,9 @@ export function parseControlOptions(argv: readonly string[]): ControlBenchOption
       case '--changes':
         out.changes = positiveInt(flag, value());
         break;
+      case '--no-storm':
+        out.storm = false;
+        break;
       case '--write':
         out.write = true;
         break;
@@ -63,6 +70,8 @@ export function parseControlOptions(argv: readonly string[]): ControlBenchOption
         throw new Error(`unknown option '${arg}'`);
     }
   }
+  if (out.write && !out.storm)
+    throw new Error('--write needs the storm: it records every target (drop --no-storm)');
   if (out.workloadsPerService < 2)
     throw new Error('--workloads must be at least 2 (one is removed and re-added)');
   return out;

@@ -370,45 +370,53 @@ async function bench(o: ControlBenchOptions, supervisor: Supervisor, root: strin
 
   // 4. Reconnect storm: SIGKILL, restart on the same state dir and xDS port.
   let storm: StormResult | null = null;
-  try {
-    load.send({ type: 'await-resync' });
-    const resynced = load.next('all-synced', STORM_TIMEOUT_MS);
-    sampler.stop();
-    const killAt = monotonicMs();
-    process.kill(-control.daemon.pid, 'SIGKILL');
-    await control.daemon.exited;
-    control = await startControl(supervisor, mainJs, stateDir, join(root, 'control-2.log'), control.xdsPort);
-    const readyAt = monotonicMs();
-    sampler = createProcSampler(control.daemon.pid, ticksPerSec);
-    log(`restarted in ${Math.round(readyAt - killAt)} ms; waiting for ${o.clients} clients to re-sync`);
-    let doneAt: number | null = null;
-    let attempts = 0;
+  if (!o.storm) notes.push('reconnect storm skipped (--no-storm)');
+  else
     try {
-      const r = await resynced;
-      doneAt = r.atMs;
-      attempts = r.attempts;
-    } catch (err) {
-      load.send({ type: 'status' });
-      const st = await load.next('status', 5000).catch(() => null);
-      notes.push(
-        `reconnect storm: ${st?.synced ?? '?'}/${o.clients} re-synced within ${STORM_TIMEOUT_MS / 1000} s.`,
+      load.send({ type: 'await-resync' });
+      const resynced = load.next('all-synced', STORM_TIMEOUT_MS);
+      sampler.stop();
+      const killAt = monotonicMs();
+      process.kill(-control.daemon.pid, 'SIGKILL');
+      await control.daemon.exited;
+      control = await startControl(
+        supervisor,
+        mainJs,
+        stateDir,
+        join(root, 'control-2.log'),
+        control.xdsPort,
       );
-      log(errorText(err));
+      const readyAt = monotonicMs();
+      sampler = createProcSampler(control.daemon.pid, ticksPerSec);
+      log(`restarted in ${Math.round(readyAt - killAt)} ms; waiting for ${o.clients} clients to re-sync`);
+      let doneAt: number | null = null;
+      let attempts = 0;
+      try {
+        const r = await resynced;
+        doneAt = r.atMs;
+        attempts = r.attempts;
+      } catch (err) {
+        load.send({ type: 'status' });
+        const st = await load.next('status', 5000).catch(() => null);
+        notes.push(
+          `reconnect storm: ${st?.synced ?? '?'}/${o.clients} re-synced within ${STORM_TIMEOUT_MS / 1000} s.`,
+        );
+        log(errorText(err));
+      }
+      storm = {
+        restartMs: readyAt - killAt,
+        resyncFromReadyMs: doneAt === null ? null : doneAt - readyAt,
+        resyncFromKillMs: doneAt === null ? null : doneAt - killAt,
+        attempts,
+        peakRssMb: sampler.peakRssMb(),
+        peakCpuPct: sampler.peakCpuPct(),
+      };
+      log(
+        `storm: all re-synced ${storm.resyncFromKillMs === null ? 'never' : `${Math.round(storm.resyncFromKillMs)} ms`} after the kill`,
+      );
+    } catch (err) {
+      notes.push(`reconnect storm failed: ${errorText(err)}`);
     }
-    storm = {
-      restartMs: readyAt - killAt,
-      resyncFromReadyMs: doneAt === null ? null : doneAt - readyAt,
-      resyncFromKillMs: doneAt === null ? null : doneAt - killAt,
-      attempts,
-      peakRssMb: sampler.peakRssMb(),
-      peakCpuPct: sampler.peakCpuPct(),
-    };
-    log(
-      `storm: all re-synced ${storm.resyncFromKillMs === null ? 'never' : `${Math.round(storm.resyncFromKillMs)} ms`} after the kill`,
-    );
-  } catch (err) {
-    notes.push(`reconnect storm failed: ${errorText(err)}`);
-  }
   sampler.stop();
   const loadPeakRssMb = loadSampler.peakRssMb();
   loadSampler.stop();

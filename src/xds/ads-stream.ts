@@ -394,6 +394,7 @@ export class AdsStream {
 
 /** Two name lists are equal element by element. */
 function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  if (a === b) return true;
   if (a === undefined || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -7,6 +7,7 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import type { AnyMessage } from './json-codec.js';
 import type { XdsProtos } from './protos.js';
+import { createNamesDecoder } from './request-names.js';
 
 export const ADS_SERVICE_NAME = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
@@ -20,7 +21,8 @@ export interface RpcStatus {
 export interface DiscoveryRequest {
   version_info?: string;
   node?: protobuf.Message | null;
-  resource_names?: string[];
+  /** May be shared with other requests (request-names.ts): never mutate it. */
+  resource_names?: readonly string[];
   type_url?: string;
   response_nonce?: string;
   error_detail?: RpcStatus | null;
@@ -74,7 +76,10 @@ function codecFor<T>(type: protobuf.Type) {
 
 /** Both ADS methods; usable with Server.addService and makeGenericClientConstructor alike. */
 export function adsServiceDefinition(protos: XdsProtos): ServiceDefinition {
-  const req = codecFor<DiscoveryRequest>(protos.lookupType('envoy.service.discovery.v3.DiscoveryRequest'));
+  const requestType = protos.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
+  const req = codecFor<DiscoveryRequest>(requestType);
+  // Requests repeat their subscription: equal name lists decode to one shared array.
+  const names = createNamesDecoder(requestType);
   const res = codecFor<DiscoveryResponse>(protos.lookupType('envoy.service.discovery.v3.DiscoveryResponse'));
   const dreq = codecFor<DeltaDiscoveryRequest>(
     protos.lookupType('envoy.service.discovery.v3.DeltaDiscoveryRequest'),
@@ -88,7 +93,7 @@ export function adsServiceDefinition(protos: XdsProtos): ServiceDefinition {
       requestStream: true,
       responseStream: true,
       requestSerialize: req.serialize,
-      requestDeserialize: req.deserialize,
+      requestDeserialize: (bytes: Buffer) => names.decode(bytes) as DiscoveryRequest,
       responseSerialize: res.serialize,
       responseDeserialize: res.deserialize,
       originalName: 'streamAggregatedResources',

@@ -15,6 +15,7 @@ export type Workload = Resource<WorkloadSpec>;
 export interface MeshIndex {
   readonly snapshot: MeshSnapshot;
   service(namespace: string, name: string): Service | undefined;
+  workload(namespace: string, name: string): Workload | undefined;
   /** Every Service, ordered by namespace then name. */
   readonly services: readonly Service[];
   /** Healthy Workloads of the Service's namespace that its selector selects and that have the port. */
@@ -59,11 +60,20 @@ export function createMeshIndex(snapshot: MeshSnapshot): MeshIndex {
     const kb = `${namespaceOf(b)}/${b.metadata.name}`;
     return ka < kb ? -1 : ka > kb ? 1 : 0;
   });
-  const workloadsByNs = new Map<string, Workload[]>();
+  // Workloads by `namespace/name`, and by `namespace\0label\0value` for every label, so a
+  // selector looks at the Workloads carrying its first label only (a mesh of thousands of
+  // Services would otherwise test every Workload against every selector).
+  const workloadByKey = new Map<string, Workload>();
+  const byLabel = new Map<string, Workload[]>();
   for (const w of snapshot.workloads) {
-    const list = workloadsByNs.get(namespaceOf(w)) ?? [];
-    list.push(w);
-    workloadsByNs.set(namespaceOf(w), list);
+    const ns = namespaceOf(w);
+    workloadByKey.set(`${ns}/${w.metadata.name}`, w);
+    for (const [k, v] of Object.entries(w.metadata.labels ?? {})) {
+      const key = `${ns}\0${k}\0${v}`;
+      const list = byLabel.get(key);
+      if (list === undefined) byLabel.set(key, [w]);
+      else list.push(w);
+    }
   }
   const policies = [...snapshot.destinationPolicies].sort(compareAge);
   const splits = [...snapshot.trafficSplits].sort(compareAge);
@@ -73,11 +83,18 @@ export function createMeshIndex(snapshot: MeshSnapshot): MeshIndex {
     snapshot,
     services,
     service: (namespace, name) => byKey.get(`${namespace}/${name}`),
+    workload: (namespace, name) => workloadByKey.get(`${namespace}/${name}`),
     endpointsOf(service, port) {
       const key = `${namespaceOf(service)}/${service.metadata.name}/${port.name}`;
       let list = endpointCache.get(key);
       if (list === undefined) {
-        list = (workloadsByNs.get(namespaceOf(service)) ?? [])
+        const selector = Object.entries(service.spec.selector);
+        // An empty selector selects nothing (Kubernetes semantics, `selects`).
+        const candidates =
+          selector.length === 0
+            ? []
+            : (byLabel.get(`${namespaceOf(service)}\0${selector[0][0]}\0${selector[0][1]}`) ?? []);
+        list = candidates
           .filter(
             (w) =>
               w.spec.healthy !== false &&

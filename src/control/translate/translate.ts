@@ -41,9 +41,7 @@ export function planProxy(index: MeshIndex, identity: ProxyIdentity): ProxyPlan 
   const warnings: string[] = [];
   const base = { namespace: identity.namespace, inbound: [], local: NO_LOCAL_PORTS, warnings };
   if (identity.kind === 'consumer') return { ...base, sidecar: false };
-  const workload = index.snapshot.workloads.find(
-    (w) => namespaceOf(w) === identity.namespace && w.metadata.name === identity.workload,
-  );
+  const workload = index.workload(identity.namespace, identity.workload);
   if (workload === undefined) {
     warnings.push(
       `Workload ${identity.namespace}/${identity.workload} not found; serving outbound config only`,
