@@ -14,7 +14,7 @@ import { type LocalPorts, localPortsOf, NO_LOCAL_PORTS } from './local-ports.js'
 import type { MeshIndex } from './mesh-index.js';
 import { INVALID_BACKEND_CLUSTER } from './names.js';
 import { outboundRouteConfiguration } from './routes.js';
-import { namespaceOf, type ProxyIdentity, type TranslateOptions } from './snapshot.js';
+import type { ProxyIdentity, TranslateOptions } from './snapshot.js';
 import { upstreamListeners } from './upstream-listeners.js';
 import {
   byName,
