@@ -343,6 +343,9 @@ function sidecarSpec(options: RunOptions, w: RunWorkload, deps: RunDeps): Proces
       // Loopback stays loopback; any other address means the mesh reaches this host from
       // outside, so the inbound listener binds every interface (the translator's default).
       ...(bind === undefined ? [] : ['--node-metadata', `WEFT_INBOUND_ADDRESS=${bind}`]),
+      // One access-log line per request (or TCP connection), with response flags.
+      '--node-metadata',
+      'WEFT_ACCESS_LOG=stdout',
       '--admin-address',
       `${LOCALHOST}:0`,
     ],

@@ -99,6 +99,9 @@ export function createDefaultLauncher(options: DefaultLauncherOptions = {}): Lau
           // Workloads say the mesh reaches them, not every interface.
           '--node-metadata',
           `WEFT_INBOUND_ADDRESS=${LOCALHOST}`,
+          // One access-log line per request, with response flags, in the streamed logs.
+          '--node-metadata',
+          'WEFT_ACCESS_LOG=stdout',
           '--admin-address',
           `${LOCALHOST}:${s.adminPort}`,
           ...logArgs,

@@ -8,8 +8,9 @@
 // Node metadata may also move a sidecar's own listeners, for many sidecars on one host
 // (`weft up`): WEFT_OUTBOUND_PORT (the outbound HTTP listener's port, default 15001; it wins
 // over the Workload annotation weft.dev/outbound-http-port, as the process knows what it can
-// bind) and WEFT_INBOUND_ADDRESS (where inbound listeners bind). They become translator
-// options and part of the proxy's shape.
+// bind) and WEFT_INBOUND_ADDRESS (where inbound listeners bind); WEFT_ACCESS_LOG=stdout
+// turns on access logs (Envoy's default format, response flags included) on the sidecar's
+// HTTP and TCP listeners. They become translator options and part of the proxy's shape.
 //
 // A proxyless gRPC client (node.user_agent_name starting with "gRPC", as grpc-js-xds,
 // grpc-go and grpc-java send, or node.metadata.PROXYLESS = "true") is always a consumer and
@@ -35,13 +36,13 @@ export interface NodeIdentity {
   readonly overridesKey: string;
 }
 
-/** Reads WEFT_OUTBOUND_PORT / WEFT_INBOUND_ADDRESS; ignores (with a problem) values that are not valid. */
+/** Reads WEFT_OUTBOUND_PORT / WEFT_INBOUND_ADDRESS / WEFT_ACCESS_LOG; ignores (with a problem) values that are not valid. */
 function overridesOf(metadata: Record<string, unknown>): {
   overrides: TranslateOptions;
   key: string;
   problem?: string;
 } {
-  const out: { nodeOutboundHttpPort?: number; inboundAddress?: string } = {};
+  const out: { nodeOutboundHttpPort?: number; inboundAddress?: string; accessLog?: 'stdout' } = {};
   const problems: string[] = [];
   const port = metadata.WEFT_OUTBOUND_PORT;
   if (port !== undefined) {
@@ -58,10 +59,14 @@ function overridesOf(metadata: Record<string, unknown>): {
         `metadata.WEFT_INBOUND_ADDRESS '${String(address)}' is not an IP address; using the default`,
       );
   }
-  const key = `${out.nodeOutboundHttpPort ?? ''}|${out.inboundAddress ?? ''}`;
+  const log = metadata.WEFT_ACCESS_LOG;
+  if (log === 'stdout') out.accessLog = 'stdout';
+  else if (log !== undefined && log !== 'off')
+    problems.push(`metadata.WEFT_ACCESS_LOG '${String(log)}' is not stdout or off; access logs stay off`);
+  const key = `${out.nodeOutboundHttpPort ?? ''}|${out.inboundAddress ?? ''}|${out.accessLog ?? ''}`;
   return {
     overrides: out,
-    key: key === '|' ? '' : key,
+    key: key === '||' ? '' : key,
     problem: problems.length > 0 ? problems.join('; ') : undefined,
   };
 }

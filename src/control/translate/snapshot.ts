@@ -58,6 +58,8 @@ export interface TranslateOptions {
   readonly inboundAddress?: string;
   /** Address of the local app behind the inbound listeners (default 127.0.0.1). */
   readonly appAddress?: string;
+  /** Access logs on every listener's HCM / tcp_proxy: 'stdout' (Envoy's default format) or none (default). */
+  readonly accessLog?: 'stdout';
 }
 
 export function namespaceOf(r: Resource<unknown, unknown>): string {

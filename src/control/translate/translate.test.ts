@@ -308,6 +308,35 @@ describe('translation', () => {
     );
   });
 
+  test('accessLog stdout puts the stdout access logger on every listener filter', () => {
+    const f = createMeshFixture();
+    const snap = f.snapshot({
+      services: [
+        f.service('web', [{ name: 'http', port: 80, protocol: 'HTTP' }]),
+        f.service('db', [{ name: 'pg', port: 5432, protocol: 'TCP' }]),
+      ],
+    });
+    const plain = run(snap);
+    const logged = translateProxy(createMeshIndex(snap), CONSUMER, { accessLog: 'stdout' });
+    const filters = (t: Translation) =>
+      t.resources[LISTENER_TYPE].flatMap((l) =>
+        (l.resource.filter_chains as EnvoyJson[]).flatMap((c) => c.filters as EnvoyJson[]),
+      );
+    assert.ok(filters(logged).length >= 2, 'an HCM and a tcp_proxy');
+    for (const filter of filters(logged)) {
+      assert.deepEqual((filter.typed_config as EnvoyJson).access_log, [
+        {
+          name: 'envoy.access_loggers.stdout',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+          },
+        },
+      ]);
+    }
+    for (const filter of filters(plain))
+      assert.equal((filter.typed_config as EnvoyJson).access_log, undefined);
+  });
+
   test('retries on a GRPC port also retry gRPC UNAVAILABLE', () => {
     const f = createMeshFixture();
     const rule = { backendRefs: [{ name: 'ratings', port: 80 }], retry: { codes: [503], attempts: 2 } };

@@ -1,6 +1,7 @@
 // The translator's entry point: one proxy's complete xDS (LDS, RDS, CDS, EDS) from a
 // MeshIndex. Pure: the same snapshot and identity always give the same resources.
 
+import { withStdoutAccessLogs } from './access-logs.js';
 import { inboundClusters, invalidBackendCluster, outboundClusters } from './clusters.js';
 import { clusterLoadAssignments } from './endpoints.js';
 import { type InboundPort, inboundPorts } from './inbound.js';
@@ -104,7 +105,9 @@ export function translatePlan(
   if (used.has(INVALID_BACKEND_CLUSTER)) clusters.push(invalidBackendCluster());
   return {
     resources: {
-      [LISTENER_TYPE]: listeners.sort(byName),
+      [LISTENER_TYPE]: (options.accessLog === 'stdout' ? withStdoutAccessLogs(listeners) : listeners).sort(
+        byName,
+      ),
       [ROUTE_TYPE]: [routeConfig, ...upstream.routes].sort(byName),
       [CLUSTER_TYPE]: clusters.sort(byName),
       [ENDPOINT_TYPE]: [...endpoints].sort(byName),
