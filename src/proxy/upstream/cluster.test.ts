@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StatsStore } from '../stats/store.js';
 import { createUpstreamCluster, type UpstreamClusterDeps } from './cluster.js';
+import { DEFAULT_LB_CONFIG } from './lb/policy.js';
 import {
   clusterConfig,
   createFakeResolver,
@@ -46,9 +47,15 @@ describe('STATIC cluster', () => {
     assert.deepEqual([...picked].sort(), ['10.0.0.1:80', '10.0.0.3:82']);
   });
 
-  it('returns null when no host is healthy', () => {
-    const c = createUpstreamCluster(clusterConfig('web', [endpoint('10.0.0.1', 80, 1, 'UNHEALTHY')]), deps());
-    assert.equal(c.chooseHost(), null);
+  it('with no healthy host, panics (routes to any host) or, with the panic threshold at 0, returns null', () => {
+    const d = deps();
+    const eps = [endpoint('10.0.0.1', 80, 1, 'UNHEALTHY')];
+    const c = createUpstreamCluster(clusterConfig('web', eps), d);
+    assert.equal(c.chooseHost()?.addressString, '10.0.0.1:80');
+    assert.equal(d.stats.counter('cluster.web.lb_healthy_panic').value, 1);
+    const lbConfig = { ...DEFAULT_LB_CONFIG, healthyPanicThresholdPercent: 0 };
+    const strict = createUpstreamCluster(clusterConfig('strict', eps, { lbConfig }), deps());
+    assert.equal(strict.chooseHost(), null);
   });
 
   it('recordResponse bumps the class and per-code counters', () => {
