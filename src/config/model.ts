@@ -280,6 +280,21 @@ export interface ClusterWeight extends HeaderMutations {
   readonly weight: number;
 }
 
+/** `envoy.config.route.v3.RouteAction.HashPolicy`: one input of the request hash (RING_HASH, MAGLEV). */
+export type HashPolicy = (
+  | /** `header.header_name`, lower-cased (`:authority`, `:path`, `:method` allowed). */
+  { readonly kind: 'header'; readonly headerName: string }
+  /** `cookie`: with `ttl`, a missing cookie is generated and set on the response. */
+  | { readonly kind: 'cookie'; readonly name: string; readonly ttlMs: number | null; readonly path: string }
+  /** `connection_properties.source_ip: true`. */
+  | { readonly kind: 'source_ip' }
+  /** `query_parameter.name`. */
+  | { readonly kind: 'query_parameter'; readonly name: string }
+) & {
+  /** `terminal`: once this input produced a hash, the later ones are skipped. */
+  readonly terminal: boolean;
+};
+
 /** `envoy.config.route.v3.RouteAction` (the proxy-core subset). */
 export interface RouteAction {
   readonly kind: 'route';
@@ -296,6 +311,8 @@ export interface RouteAction {
   readonly hostRewriteLiteral: string | null;
   /** `retry_policy`; null (or absent in hand-built fixtures) = the virtual host's, if any. */
   readonly retryPolicy?: RetryPolicy | null;
+  /** `hash_policy`, set only when given. */
+  readonly hashPolicy?: readonly HashPolicy[];
 }
 
 /**
