@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ConfigIssue } from '../core/errors.js';
+import { readMessage } from './fields.js';
 import { validateCluster, validateClusterLoadAssignment } from './validate-cluster.js';
+import { readHashPolicies } from './validate-hash-policy.js';
 
 function cluster(fields: Record<string, unknown>, endpoints?: unknown[]) {
   const issues: ConfigIssue[] = [];
@@ -159,6 +161,48 @@ describe('common_lb_config and priorities', () => {
     assert.deepEqual(
       issuesEds.map((i) => i.path),
       ['cla.policy.drop_overloads'],
+    );
+  });
+});
+
+describe('route hash_policy', () => {
+  test('header, cookie, connection_properties, query_parameter with terminal', () => {
+    const read = (list: unknown[]) => {
+      const issues: ConfigIssue[] = [];
+      const r = readMessage({ hash_policy: list }, 'route', issues);
+      const out = readHashPolicies(r);
+      r.done();
+      return { out, issues: issues.map((i) => `${i.path}: ${i.message}`) };
+    };
+    const ok = read([
+      { header: { header_name: 'X-User' }, terminal: true },
+      { cookie: { name: 's', ttl: '60s', path: '/' } },
+      { connection_properties: { source_ip: true } },
+      { query_parameter: { name: 'q' } },
+    ]);
+    assert.deepEqual(ok.issues, []);
+    assert.deepEqual(ok.out, [
+      { kind: 'header', headerName: 'x-user', terminal: true },
+      { kind: 'cookie', name: 's', ttlMs: 60_000, path: '/', terminal: false },
+      { kind: 'source_ip', terminal: false },
+      { kind: 'query_parameter', name: 'q', terminal: false },
+    ]);
+    assert.equal(read([]).out, null);
+    assert.deepEqual(
+      read([
+        { filter_state: { key: 'k' } },
+        { header: { header_name: 'x', regex_rewrite: {} } },
+        { cookie: { name: 'c', attributes: [] } },
+        { connection_properties: {} },
+        {},
+      ]).issues,
+      [
+        'route.hash_policy[0].filter_state: is not supported by Weft',
+        'route.hash_policy[1].header.regex_rewrite: unsupported field',
+        'route.hash_policy[2].cookie.attributes: unsupported field',
+        'route.hash_policy[3].connection_properties.source_ip: must be true (the only connection property)',
+        'route.hash_policy[4]: one of header, cookie, connection_properties, query_parameter, filter_state is required',
+      ],
     );
   });
 });
