@@ -93,6 +93,10 @@ export class ClusterLoadBalancer {
   private hostShare = new Float64Array(0);
   private healthyShare = new Float64Array(0);
   private dirty = true;
+  /** One level, no locality groups: only its panic state matters (see refreshHealth). */
+  private singleLevel = false;
+  /** Healthy hosts the single level needs to stay out of panic. */
+  private panicNeed = 0;
 
   constructor(
     private readonly policy: LbPolicy,
@@ -180,6 +184,10 @@ export class ClusterLoadBalancer {
       this.groupWeights.push(new Float64Array(level.groups.length));
     }
     this.levels = levels;
+    this.singleLevel = levels.length === 1 && !this.usesGroups;
+    const threshold = this.config.healthyPanicThresholdPercent;
+    // healthy × 100 / n < threshold  ⟺  healthy < ceil(threshold × n / 100) for integer healthy.
+    this.panicNeed = this.singleLevel ? Math.ceil((threshold * levels[0].hosts.length) / 100) : 0;
     this.hostShare = new Float64Array(levels[0]?.groups.length ?? 0);
     this.healthyShare = new Float64Array(levels[0]?.groups.length ?? 0);
     this.dirty = true;
@@ -226,6 +234,17 @@ export class ClusterLoadBalancer {
   /** Recounts healthy hosts per level and group; recomputes loads when any count changed. */
   private refreshHealth(): void {
     const levels = this.levels;
+    if (this.singleLevel) {
+      // The common case: the level takes all the load, so only panic matters, and counting
+      // can stop once enough healthy hosts were seen.
+      const level = levels[0];
+      const hosts = level.hosts;
+      const need = this.panicNeed;
+      let healthy = 0;
+      for (let i = 0; i < hosts.length && healthy < need; i++) if (hosts[i].healthy) healthy++;
+      level.panic = healthy < need;
+      return;
+    }
     const groupsUsed = this.usesGroups;
     let changed = this.dirty;
     this.dirty = false;
