@@ -280,6 +280,21 @@ export interface ClusterWeight extends HeaderMutations {
   readonly weight: number;
 }
 
+/** `envoy.config.route.v3.RouteAction.HashPolicy`: one input of the request hash (RING_HASH, MAGLEV). */
+export type HashPolicy = (
+  | /** `header.header_name`, lower-cased (`:authority`, `:path`, `:method` allowed). */
+  { readonly kind: 'header'; readonly headerName: string }
+  /** `cookie`: with `ttl`, a missing cookie is generated and set on the response. */
+  | { readonly kind: 'cookie'; readonly name: string; readonly ttlMs: number | null; readonly path: string }
+  /** `connection_properties.source_ip: true`. */
+  | { readonly kind: 'source_ip' }
+  /** `query_parameter.name`. */
+  | { readonly kind: 'query_parameter'; readonly name: string }
+) & {
+  /** `terminal`: once this input produced a hash, the later ones are skipped. */
+  readonly terminal: boolean;
+};
+
 /** `envoy.config.route.v3.RouteAction` (the proxy-core subset). */
 export interface RouteAction {
   readonly kind: 'route';
@@ -296,6 +311,8 @@ export interface RouteAction {
   readonly hostRewriteLiteral: string | null;
   /** `retry_policy`; null (or absent in hand-built fixtures) = the virtual host's, if any. */
   readonly retryPolicy?: RetryPolicy | null;
+  /** `hash_policy`, set only when given. */
+  readonly hashPolicy?: readonly HashPolicy[];
 }
 
 /**
@@ -416,6 +433,32 @@ export interface LocalityLbEndpoints {
 export interface ClusterLoadAssignment {
   readonly clusterName: string;
   readonly endpoints: readonly LocalityLbEndpoints[];
+  /** `policy.overprovisioning_factor` in percent, default 140 (absent in hand-built fixtures). */
+  readonly overprovisioningFactor?: number;
+}
+
+/** `envoy.config.cluster.v3.Cluster.LbPolicy` values Weft implements. */
+export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV';
+
+/** The cluster's load-balancer settings (policy-specific configs and `common_lb_config`). */
+export interface ClusterLbConfig {
+  /** `least_request_lb_config`: choice_count (default 2), active_request_bias.default_value (default 1). */
+  readonly leastRequest: { readonly choiceCount: number; readonly activeRequestBias: number };
+  /** `ring_hash_lb_config`: minimum_ring_size (default 1024), maximum_ring_size (default 8M). */
+  readonly ringHash: { readonly minimumRingSize: number; readonly maximumRingSize: number };
+  /** `maglev_lb_config.table_size`, a prime, default 65537. */
+  readonly maglevTableSize: number;
+  /** `common_lb_config.healthy_panic_threshold` in percent, default 50; 0 disables panic mode. */
+  readonly healthyPanicThresholdPercent: number;
+  /** `common_lb_config.locality_weighted_lb_config` is set. */
+  readonly localityWeighted: boolean;
+  /** `common_lb_config.zone_aware_lb_config`, or null when not set. */
+  readonly zoneAware: {
+    /** `routing_enabled` in percent, default 100. */
+    readonly routingEnabledPercent: number;
+    /** `min_cluster_size`, default 6. */
+    readonly minClusterSize: number;
+  } | null;
 }
 
 /** `envoy.config.cluster.v3.Cluster` (the proxy-core subset). */
@@ -437,7 +480,9 @@ export interface Cluster {
   readonly http2?: boolean;
   /** `connect_timeout`, default 5 s. */
   readonly connectTimeoutMs: number;
-  readonly lbPolicy: 'ROUND_ROBIN';
+  readonly lbPolicy: LbPolicy;
+  /** Load-balancer settings; absent (only when no lb field was given) = Envoy's defaults. */
+  readonly lbConfig?: ClusterLbConfig;
   /** Inline endpoints; empty for EDS clusters (their endpoints arrive over EDS). */
   readonly loadAssignment: ClusterLoadAssignment;
   /** `dns_refresh_rate`, default 5 s. */

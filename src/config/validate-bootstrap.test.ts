@@ -369,7 +369,7 @@ describe('clusters', () => {
     const issues = issuesAfter((c) => {
       const cl = c.static_resources.clusters;
       cl[0].type = 'ORIGINAL_DST';
-      cl[0].lb_policy = 'RING_HASH';
+      cl[0].lb_policy = 'CLUSTER_PROVIDED';
       cl[0].load_assignment.endpoints[0].lb_endpoints[1].load_balancing_weight = 0;
       cl[3].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address =
         'db.internal';
@@ -507,7 +507,7 @@ describe('fields Envoy has that Weft refuses until their feature lands', () => {
     const issues = issuesAfter((c) => {
       hcm(c).codec_type = 'HTTP2';
       hcm(c).xff_num_trusted_hops = 1;
-      c.static_resources.clusters[0].load_assignment.endpoints[0].priority = 1;
+      c.static_resources.clusters[0].load_assignment.endpoints[0].priority = 128; // above Envoy's 127
     });
     const paths = issues.map((i) => i.path);
     assert.ok(paths.includes(`${HCM}.codec_type`), paths.join('\n'));

@@ -1,5 +1,5 @@
 // Validation of `envoy.config.cluster.v3.Cluster` (STATIC, STRICT_DNS, LOGICAL_DNS and EDS
-// over ADS, with ROUND_ROBIN) and of ClusterLoadAssignment (envoy.config.endpoint.v3),
+// over ADS; the load-balancer fields in validate-lb.ts) and of ClusterLoadAssignment (envoy.config.endpoint.v3),
 // inline or delivered by EDS.
 
 import type { ConfigIssue } from '../core/errors.js';
@@ -8,6 +8,7 @@ import type { Cluster, ClusterLoadAssignment, LbEndpoint, Locality, LocalityLbEn
 import { readAddress } from './validate-address.js';
 import { readCircuitBreakers } from './validate-circuit-breakers.js';
 import { readAdsConfigSource } from './validate-config-source.js';
+import { readLbConfig, readOverprovisioningFactor } from './validate-lb.js';
 
 const DISCOVERY_TYPE: EnumSpec<Cluster['type']> = {
   known: ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'],
@@ -25,7 +26,7 @@ const LB_POLICY: EnumSpec<Cluster['lbPolicy']> = {
     'CLUSTER_PROVIDED',
     'LOAD_BALANCING_POLICY_CONFIG',
   ],
-  supported: ['ROUND_ROBIN'],
+  supported: ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'RING_HASH', 'MAGLEV'],
 };
 const DNS_LOOKUP_FAMILY: EnumSpec<Cluster['dnsLookupFamily']> = {
   known: ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'],
@@ -51,6 +52,7 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     r.duration('connect_timeout', DEFAULT_CONNECT_TIMEOUT_MS) ?? DEFAULT_CONNECT_TIMEOUT_MS;
   if (connectTimeoutMs <= 0) r.issue('connect_timeout', 'must be greater than 0s');
   const lbPolicy = r.enumeration('lb_policy', 'ROUND_ROBIN', LB_POLICY);
+  const lbConfig = readLbConfig(r, lbPolicy);
   const dnsRefreshRateMs = r.duration('dns_refresh_rate', DEFAULT_DNS_REFRESH_MS) ?? DEFAULT_DNS_REFRESH_MS;
   if (dnsRefreshRateMs < 1) r.issue('dns_refresh_rate', 'must be at least 1ms');
   const dnsLookupFamily = r.enumeration('dns_lookup_family', 'AUTO', DNS_LOOKUP_FAMILY);
@@ -91,6 +93,8 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     const la = r.requiredMessage('load_assignment');
     const clusterName = la.string('cluster_name') || name;
     loadAssignment = { clusterName, endpoints: readEndpoints(la, type) };
+    const overprovisioningFactor = readOverprovisioningFactor(la);
+    if (overprovisioningFactor !== null) loadAssignment = { ...loadAssignment, overprovisioningFactor };
   }
   r.done();
   return {
@@ -108,6 +112,7 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     maxRequestsPerConnection,
     // Set only when given (the defaults apply in the cluster), so other configs keep their shape.
     ...(circuitBreakers === null ? {} : { circuitBreakers }),
+    ...(lbConfig === null ? {} : { lbConfig }),
   };
 }
 
@@ -155,9 +160,12 @@ export function validateClusterLoadAssignment(
   const la = readMessage(raw, path, issues);
   const clusterName = la.requiredString('cluster_name');
   const endpoints = readEndpoints(la, 'EDS');
-  // `policy` (overprovisioning, drop_overloads) is not read: done() refuses it.
+  // Of `policy`, only overprovisioning_factor is read: done() refuses drop_overloads and the rest.
+  const overprovisioningFactor = readOverprovisioningFactor(la);
   la.done();
-  return { clusterName, endpoints };
+  return overprovisioningFactor === null
+    ? { clusterName, endpoints }
+    : { clusterName, endpoints, overprovisioningFactor };
 }
 
 function readEndpoints(la: FieldReader, type: Cluster['type']): LocalityLbEndpoints[] {
@@ -170,11 +178,6 @@ function readEndpoints(la: FieldReader, type: Cluster['type']): LocalityLbEndpoi
     const locality = loc === null ? null : readLocality(loc);
     const loadBalancingWeight = r.optionalUint32('load_balancing_weight', 1);
     const priority = r.uint32('priority', 0, 0, MAX_PRIORITY);
-    if (priority !== 0) {
-      // Priority levels (with overprovisioned spill-over) come with the load-balancing
-      // work; mixing levels into one round robin would send traffic to failover hosts.
-      r.issue('priority', 'priorities other than 0 are not supported yet');
-    }
     const lbItems = r.list('lb_endpoints');
     const lbEndpoints: LbEndpoint[] = [];
     for (let j = 0; j < lbItems.length; j++) {

@@ -11,6 +11,7 @@ import type {
   RouteAction,
   RouteMatch,
 } from './model.js';
+import { readHashPolicies } from './validate-hash-policy.js';
 import { readHeaderMutations } from './validate-headers.js';
 import {
   readRegexMatcher,
@@ -103,8 +104,13 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[]): RouteAction {
   const hostRewriteLiteral = r.string('host_rewrite_literal') ?? null;
   if (hostRewriteLiteral === '') r.issue('host_rewrite_literal', 'must not be empty');
   const retryPolicy = readRetryPolicy(r);
+  const hashPolicy = readHashPolicies(r);
   const action: RouteAction = { kind: 'route', cluster, timeoutMs, prefixRewrite, hostRewriteLiteral };
-  return retryPolicy === null ? action : { ...action, retryPolicy };
+  return {
+    ...action,
+    ...(retryPolicy === null ? {} : { retryPolicy }),
+    ...(hashPolicy === null ? {} : { hashPolicy }),
+  };
 }
 
 function readWeightedClusters(r: FieldReader, refs: ClusterRef[]): RouteAction['cluster'] {

@@ -17,7 +17,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { createDefaultHttpFilterRegistry, type HttpFilterRegistry } from '../config/http-filter-registry.js';
 import { parseBootstrapDocument, validateBootstrapDocument } from '../config/load-bootstrap.js';
-import type { Bootstrap, ClusterLoadAssignment, Listener, NetworkFilter } from '../config/model.js';
+import type { Bootstrap, ClusterLoadAssignment, Listener, Locality, NetworkFilter } from '../config/model.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, type ConfigIssue, WeftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -109,6 +109,8 @@ export class ProxyServer {
   /** The xDS client, when the bootstrap has dynamic_resources. */
   xds: XdsRuntime | null = null;
   private current: ConfigVersion | null = null;
+  /** `node.locality` (zone-aware routing); node cannot change on reload. */
+  private localLocality: Locality | null = null;
   private dynamic: DynamicConfig = EMPTY_DYNAMIC_CONFIG;
   private dynamicBuilders = new Map<string, DynamicBuilder>();
   /** Shared by every HCM with `rds` naming the same route configuration. */
@@ -136,6 +138,7 @@ export class ProxyServer {
       clock: deps.clock,
       resolver: deps.resolver ?? createSystemResolver(),
       random: this.random,
+      localLocality: () => this.localLocality,
     });
     this.listeners = new ListenerManager({ clock: deps.clock, logger: deps.logger });
     this.reloadsOk = this.stats.counter('server.config_reload_success');
@@ -490,6 +493,7 @@ export class ProxyServer {
     dynamicBuilders: ReadonlyMap<string, DynamicBuilder>,
   ): Promise<void> {
     const previous = this.current;
+    this.localLocality = version.bootstrap.node?.locality ?? null;
     const previousClusters =
       previous === null ? [] : [...previous.bootstrap.staticResources.clusters, ...this.dynamic.clusters];
     this.clusters.update([...version.bootstrap.staticResources.clusters, ...dynamic.clusters]);

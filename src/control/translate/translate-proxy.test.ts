@@ -16,6 +16,7 @@ import {
 import { createDefaultHttpFilterRegistry } from '../../config/http-filter-registry.js';
 import { parseBootstrap } from '../../config/load-bootstrap.js';
 import { ConfigError } from '../../core/errors.js';
+import { LB_POLICIES } from '../kinds/destination-policy.js';
 import { createMeshFixture } from './mesh-fixture.js';
 import { createMeshIndex } from './mesh-index.js';
 import type { MeshSnapshot } from './snapshot.js';
@@ -129,6 +130,51 @@ test('the translated config passes the proxy validator (parseBootstrap)', () => 
     (e: unknown) =>
       e instanceof ConfigError && e.issues.some((i) => /web-v2\.default' is not defined/.test(i.message)),
   );
+});
+
+test('every DestinationPolicy load balancer passes the proxy validator, with its hash policy', () => {
+  for (const policy of LB_POLICIES) {
+    const hashing = policy === 'RING_HASH' || policy === 'MAGLEV';
+    const f = createMeshFixture();
+    const snap = f.snapshot({
+      services: [f.service('web', HTTP)],
+      workloads: [f.workload('w', { app: 'web' }, { ports: { http: 1001 } })],
+      destinationPolicies: [
+        f.policy('p', {
+          targetRef: { kind: 'Service', name: 'web' },
+          loadBalancer: {
+            policy,
+            ...(hashing
+              ? {
+                  hash: [
+                    { header: { name: 'X-User' } },
+                    { cookie: { name: 's', ttl: '1h', path: '/' } },
+                    { sourceIP: true },
+                  ],
+                }
+              : {}),
+            ...(policy === 'RING_HASH' ? { ringHash: { minimumRingSize: 64, maximumRingSize: 4096 } } : {}),
+            ...(policy === 'LEAST_REQUEST' ? { leastRequest: { choiceCount: 3 } } : {}),
+          },
+        }),
+      ],
+    });
+    const parsed = parseBootstrap(
+      JSON.stringify(bootstrapFor(snap)),
+      policy,
+      createDefaultHttpFilterRegistry(),
+    );
+    const cluster = parsed.staticResources.clusters.find((c) => c.name === 'outbound|80||web.default')!;
+    assert.equal(cluster.lbPolicy, policy);
+    if (policy === 'LEAST_REQUEST') assert.equal(cluster.lbConfig?.leastRequest.choiceCount, 3);
+    if (policy === 'RING_HASH')
+      assert.deepEqual(cluster.lbConfig?.ringHash, { minimumRingSize: 64, maximumRingSize: 4096 });
+    const hcm = parsed.staticResources.listeners[0].filterChains[0].filters[0];
+    assert.ok(hcm.kind === 'http_connection_manager');
+    const routes = hcm.config.routeConfig.virtualHosts.flatMap((v) => v.routes);
+    const action = routes.map((r) => r.action).find((a) => a.kind === 'route' && a.hashPolicy !== undefined);
+    assert.equal(action !== undefined, hashing, `${policy}: a route hash_policy only for hashing policies`);
+  }
 });
 
 describe('a proxy running translated config routes as the HTTPRoute says', () => {

@@ -26,6 +26,7 @@ import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
 import { type ResponseHandler, type ResponseHead, ResponseParser } from '../http1/response-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
 import { requestHead } from '../http1/serialize.js';
+import { computeRequestHash } from '../router/hash-policy.js';
 import type { AttemptFailure } from '../router/retry-policy.js';
 import {
   applyHeaderMutations,
@@ -43,6 +44,7 @@ import type {
   UpstreamConnectionUser,
 } from '../upstream/connection-pool.js';
 import type { Host } from '../upstream/host.js';
+import type { LoadBalancerContext } from '../upstream/lb/load-balancer.js';
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
 import type { Http1ServerConnection } from './http1-server-connection.js';
@@ -61,7 +63,7 @@ const DISCARD_RESPONSE: ResponseHandler = {
   onMessageComplete() {},
 };
 
-export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOwner {
+export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOwner, LoadBalancerContext {
   private readonly conn: Http1ServerConnection;
   private readonly head: RequestHead | null;
   readonly info: StreamInfo;
@@ -78,6 +80,9 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   private clusterResponseMutations: HeaderMutationPlan | null = null;
   private cluster: UpstreamCluster | null = null;
   private host: Host | null = null;
+  /** The route's hash_policy result (LoadBalancerContext), and a generated hash cookie to set. */
+  hashKey: bigint | null = null;
+  private hashCookie: string | null = null;
   private upstream: UpstreamConnection | null = null;
   private pending: PendingRequest | null = null;
   private responseParser: ResponseParser | null = null;
@@ -221,6 +226,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     if (faultDelayMs < 0) this.cluster = cluster;
     this.clusterRequestMutations = pick.requestHeaderMutations;
     this.clusterResponseMutations = pick.responseHeaderMutations;
+    if (action.hashPolicy !== undefined) this.hashRequest(action);
 
     // Build the upstream request head (RFC 9110 §7.6: hop-by-hop fields are not forwarded).
     const head = this.head!;
@@ -269,9 +275,25 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.firstAttempt(cluster);
   }
 
+  /** The request hash for RING_HASH / MAGLEV (router/hash-policy.ts), from the request as received. */
+  private hashRequest(action: RouteAction): void {
+    const conn = this.conn;
+    const hash = computeRequestHash(action.hashPolicy!, {
+      headers: this.headers,
+      method: this.method,
+      authority: this.authority,
+      path: this.path,
+      remoteIp: conn.remoteIp,
+      remoteAddress: conn.remoteAddress,
+      localAddress: conn.localAddress,
+    });
+    this.hashKey = hash.hashKey;
+    this.hashCookie = hash.setCookie;
+  }
+
   /** Picks the first host and starts the first upstream attempt. */
   private firstAttempt(cluster: UpstreamCluster): void {
-    const host = this.retry === null ? cluster.chooseHost() : this.retry.chooseHost();
+    const host = this.retry === null ? cluster.chooseHost(this) : this.retry.chooseHost(this);
     if (host === null) {
       cluster.stats.upstream_cx_none_healthy.value++;
       this.localReply(
@@ -539,6 +561,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     if (this.clusterResponseMutations !== null)
       applyHeaderMutations(headers, this.clusterResponseMutations, info);
     if (this.route !== null) applyHeaderMutations(headers, this.route.responseHeaderMutations, info);
+    if (this.hashCookie !== null) headers.push('set-cookie', this.hashCookie);
     if (!rt.suppressEnvoyHeaders) {
       headers.push(
         'x-envoy-upstream-service-time',
@@ -742,7 +765,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
 
   onBackoffElapsed(): void {
     if (this.finished || this.responseComplete) return;
-    const host = this.retry!.chooseHost();
+    const host = this.retry!.chooseHost(this);
     if (host === null) {
       this.cluster!.stats.upstream_cx_none_healthy.value++;
       this.localReply(

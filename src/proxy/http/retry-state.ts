@@ -18,6 +18,7 @@ import type { Clock, Timer } from '../../core/clock.js';
 import type { CompiledRetryPolicy } from '../router/retry-policy.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
+import type { LoadBalancerContext } from '../upstream/lb/load-balancer.js';
 
 /** What `decide` concluded. */
 export const RetryDecision = {
@@ -101,12 +102,13 @@ export class RetryState {
   }
 
   /** A host for the next attempt, avoiding hosts already tried when previous_hosts is on. */
-  chooseHost(): Host | null {
-    let host = this.cluster.chooseHost();
+  chooseHost(context?: LoadBalancerContext | null): Host | null {
+    let host = this.cluster.chooseHost(context);
     if (this.policy.previousHosts) {
       for (let i = 0; i < this.policy.hostSelectionRetryMaxAttempts; i++) {
         if (host === null || !this.tried.includes(host)) break;
-        host = this.cluster.chooseHost();
+        // A hashing balancer would give the same host for the same hash: re-pick without it.
+        host = this.cluster.chooseHost(null);
       }
     }
     return host;

@@ -8,6 +8,7 @@ import { StatsStore } from '../stats/store.js';
 import { ResponseFlag, type StreamInfo } from '../stream-info.js';
 import { type ClusterManager, createClusterManager } from '../upstream/cluster-manager.js';
 import type { ConnectFn } from '../upstream/connection-pool.js';
+import { DEFAULT_LB_CONFIG } from '../upstream/lb/policy.js';
 import { clusterConfig, createFakeResolver, endpoint } from '../upstream/testing/fixtures.js';
 import { createManualClock, type ManualClock } from '../upstream/testing/manual-clock.js';
 import { createTcpProxyFactory } from './tcp-proxy.js';
@@ -359,7 +360,11 @@ describe('tcp_proxy', () => {
   });
 
   it('logs UH when no host is healthy and NC when the cluster does not exist', async () => {
-    const proxy = await startProxy(clusterConfig('sick', [endpoint('127.0.0.1', 9, 1, 'UNHEALTHY')]));
+    // Panic threshold 0: with the default 50% the only (unhealthy) host would be used anyway.
+    const lbConfig = { ...DEFAULT_LB_CONFIG, healthyPanicThresholdPercent: 0 };
+    const proxy = await startProxy(
+      clusterConfig('sick', [endpoint('127.0.0.1', 9, 1, 'UNHEALTHY')], { lbConfig }),
+    );
     const c = client(proxy.port);
     await hungUp(c);
     const info = await proxy.nextLog();

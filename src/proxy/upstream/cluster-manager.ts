@@ -10,7 +10,7 @@
 // EDS endpoints are kept per service name (setEndpoints): EDS clusters using that name are
 // updated in place, and a cluster created later starts from the latest assignment.
 
-import type { Cluster, ClusterLoadAssignment } from '../../config/model.js';
+import type { Cluster, ClusterLoadAssignment, Locality } from '../../config/model.js';
 import type { Clock } from '../../core/clock.js';
 import type { StatsStore } from '../stats/store.js';
 import { createUpstreamCluster, type UpstreamCluster } from './cluster.js';
@@ -27,6 +27,8 @@ export interface ClusterManagerDeps {
   random(): number;
   /** Opens upstream connections for the pools; default net.connect with noDelay. */
   readonly connect?: ConnectFn;
+  /** The proxy's own `node.locality` (zone-aware routing); fixed for the proxy's life. */
+  localLocality?(): Locality | null;
 }
 
 export interface ClusterManager {

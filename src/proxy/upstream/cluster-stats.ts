@@ -39,6 +39,12 @@ export interface ClusterStats {
   readonly update_attempt: Counter;
   readonly update_success: Counter;
   readonly update_failure: Counter;
+  /** Load balancing (src/proxy/upstream/lb/cluster-load-balancer.ts). */
+  readonly lb_healthy_panic: Counter;
+  readonly lb_zone_routing_all_directly: Counter;
+  readonly lb_zone_routing_sampled: Counter;
+  readonly lb_zone_routing_cross_zone: Counter;
+  readonly lb_zone_cluster_too_small: Counter;
   /** Bumps upstream_rq_<N>xx and upstream_rq_<code>. */
   recordResponse(code: number): void;
 }
@@ -83,6 +89,11 @@ export function createClusterStats(store: StatsStore, clusterName: string): Clus
     update_attempt: c('update_attempt'),
     update_success: c('update_success'),
     update_failure: c('update_failure'),
+    lb_healthy_panic: c('lb_healthy_panic'),
+    lb_zone_routing_all_directly: c('lb_zone_routing_all_directly'),
+    lb_zone_routing_sampled: c('lb_zone_routing_sampled'),
+    lb_zone_routing_cross_zone: c('lb_zone_routing_cross_zone'),
+    lb_zone_cluster_too_small: c('lb_zone_cluster_too_small'),
     recordResponse(code: number): void {
       if (code < 100 || code > 599) return;
       const cls = byClass[(code / 100) | 0];

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StatsStore } from '../stats/store.js';
 import { createUpstreamCluster, type UpstreamClusterDeps } from './cluster.js';
+import { seededRandom } from './lb/load-balancer-properties.js';
+import { DEFAULT_LB_CONFIG } from './lb/policy.js';
 import {
   clusterConfig,
   createFakeResolver,
@@ -46,9 +48,15 @@ describe('STATIC cluster', () => {
     assert.deepEqual([...picked].sort(), ['10.0.0.1:80', '10.0.0.3:82']);
   });
 
-  it('returns null when no host is healthy', () => {
-    const c = createUpstreamCluster(clusterConfig('web', [endpoint('10.0.0.1', 80, 1, 'UNHEALTHY')]), deps());
-    assert.equal(c.chooseHost(), null);
+  it('with no healthy host, panics (routes to any host) or, with the panic threshold at 0, returns null', () => {
+    const d = deps();
+    const eps = [endpoint('10.0.0.1', 80, 1, 'UNHEALTHY')];
+    const c = createUpstreamCluster(clusterConfig('web', eps), d);
+    assert.equal(c.chooseHost()?.addressString, '10.0.0.1:80');
+    assert.equal(d.stats.counter('cluster.web.lb_healthy_panic').value, 1);
+    const lbConfig = { ...DEFAULT_LB_CONFIG, healthyPanicThresholdPercent: 0 };
+    const strict = createUpstreamCluster(clusterConfig('strict', eps, { lbConfig }), deps());
+    assert.equal(strict.chooseHost(), null);
   });
 
   it('recordResponse bumps the class and per-code counters', () => {
@@ -166,5 +174,43 @@ describe('LOGICAL_DNS cluster', () => {
     assert.equal(host.address, '10.1.0.7');
     assert.equal(d.stats.counter('cluster.logical.update_failure').value, 1);
     assert.equal(c.chooseHost(), host);
+  });
+});
+
+describe('EDS cluster priorities', () => {
+  it('follows priority moves and the overprovisioning factor of each assignment', () => {
+    const c = createUpstreamCluster(clusterConfig('web', [], { type: 'EDS', edsServiceName: 'web' }), {
+      ...deps(),
+      random: seededRandom(4),
+    });
+    const assignment = (p2: number, healthy1: boolean) => ({
+      clusterName: 'web',
+      overprovisioningFactor: 100,
+      endpoints: [
+        {
+          locality: null,
+          lbEndpoints: [
+            endpoint('10.0.0.1', 80, 1, healthy1 ? 'HEALTHY' : 'UNHEALTHY'),
+            endpoint('10.0.0.3', 80),
+          ],
+          loadBalancingWeight: null,
+          priority: 0,
+        },
+        { locality: null, lbEndpoints: [endpoint('10.0.0.2', 80)], loadBalancingWeight: null, priority: p2 },
+      ],
+    });
+    c.updateEndpoints(assignment(1, true));
+    const picked = () => new Set(Array.from({ length: 20 }, () => c.chooseHost()?.addressString));
+    assert.deepEqual([...picked()].sort(), ['10.0.0.1:80', '10.0.0.3:80'], 'P0 only');
+    // Half of P0 healthy with overprovisioning 100: P0 50% (not in panic at 50%), P1 50%.
+    c.updateEndpoints(assignment(1, false));
+    assert.ok(picked().has('10.0.0.2:80'));
+    // 10.0.0.2 moves to P0: a new host object at priority 0.
+    const before = c.hosts.find((h) => h.address === '10.0.0.2')!;
+    c.updateEndpoints(assignment(0, true));
+    const after = c.hosts.find((h) => h.address === '10.0.0.2')!;
+    assert.notEqual(after, before);
+    assert.equal(after.priority, 0);
+    assert.deepEqual([...picked()].sort(), ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80']);
   });
 });

@@ -6,7 +6,7 @@
 // call `setHosts`; hosts they keep across updates keep their pools. An EDS cluster's
 // endpoints are not config: they change in place through `updateEndpoints`.
 
-import type { Cluster, ClusterLoadAssignment } from '../../config/model.js';
+import type { Cluster, ClusterLoadAssignment, Locality } from '../../config/model.js';
 import { DEFAULT_CIRCUIT_BREAKERS } from '../../config/validate-circuit-breakers.js';
 import type { Clock } from '../../core/clock.js';
 import type { StatsStore } from '../stats/store.js';
@@ -17,16 +17,20 @@ import { type EdsDiscovery, startEdsDiscovery } from './discovery/eds-discovery.
 import { type Discovery, endpointHostInit, type HostSetTarget } from './discovery.js';
 import type { DnsResolver } from './dns.js';
 import { createHost, type Host, type HostInit, type UpstreamHost } from './host.js';
-import type { LoadBalancer } from './lb/load-balancer.js';
-import { createRoundRobinLoadBalancer } from './lb/round-robin.js';
+import { type ClusterLoadBalancer, createClusterLoadBalancer } from './lb/cluster-load-balancer.js';
+import type { LoadBalancerContext } from './lb/load-balancer.js';
+import { DEFAULT_LB_CONFIG } from './lb/policy.js';
 import { startLogicalDnsDiscovery } from './logical-dns-discovery.js';
 import { startStrictDnsDiscovery } from './strict-dns-discovery.js';
 
 export interface UpstreamCluster {
   readonly name: string;
   readonly config: Cluster;
-  /** A healthy host by the cluster's lb_policy, or null (→ 503 UH; the caller counts upstream_cx_none_healthy). */
-  chooseHost(): Host | null;
+  /**
+   * A host by the cluster's lb_policy, priorities and panic threshold (a hashing policy
+   * uses `context.hashKey`), or null (→ 503 UH; the caller counts upstream_cx_none_healthy).
+   */
+  chooseHost(context?: LoadBalancerContext | null): Host | null;
   readonly hosts: readonly Host[];
   readonly stats: ClusterStats;
   /** Connection, pending, request and retry limits (priority DEFAULT), shared by all host pools. */
@@ -54,6 +58,8 @@ export interface UpstreamClusterDeps {
   readonly connect?: ConnectFn;
   /** EDS clusters: the latest assignment known for a service name (the cluster starts from it). */
   loadAssignmentFor?(serviceName: string): ClusterLoadAssignment | null;
+  /** The proxy's own `node.locality` (zone-aware routing). */
+  localLocality?(): Locality | null;
 }
 
 class ClusterImpl implements UpstreamCluster, HostSetTarget {
@@ -65,7 +71,7 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
   readonly resolver: DnsResolver;
   readonly initialized: Promise<void>;
   hosts: readonly Host[] = [];
-  private readonly lb: LoadBalancer;
+  private readonly lb: ClusterLoadBalancer;
   private readonly discovery: Discovery | null;
   private readonly eds: EdsDiscovery | null = null;
   private readonly poolFactory: (host: Host) => ConnectionPool;
@@ -96,7 +102,12 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
       circuitBreakers: this.circuitBreakers,
     };
     this.poolFactory = (host) => createConnectionPool(host, poolOptions, poolDeps);
-    this.lb = createRoundRobinLoadBalancer([], deps.random);
+    this.lb = createClusterLoadBalancer(config.lbPolicy, config.lbConfig ?? DEFAULT_LB_CONFIG, {
+      random: deps.random,
+      stats: this.stats,
+      localLocality: deps.localLocality?.() ?? null,
+    });
+    if (config.type !== 'EDS') this.lb.setLoadAssignment(config.loadAssignment);
     switch (config.type) {
       case 'STATIC': {
         const hosts: Host[] = [];
@@ -122,7 +133,9 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
         break;
       case 'EDS': {
         const serviceName = config.edsServiceName ?? config.name;
-        this.eds = startEdsDiscovery(this, deps.loadAssignmentFor?.(serviceName) ?? null);
+        const initial = deps.loadAssignmentFor?.(serviceName) ?? null;
+        this.lb.setLoadAssignment(initial);
+        this.eds = startEdsDiscovery(this, initial);
         this.discovery = this.eds;
         this.initialized = this.eds.initialized;
         break;
@@ -131,11 +144,13 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
   }
 
   updateEndpoints(assignment: ClusterLoadAssignment | null): void {
-    this.eds?.update(assignment);
+    if (this.eds === null) return;
+    this.lb.setLoadAssignment(assignment);
+    this.eds.update(assignment);
   }
 
-  chooseHost(): Host | null {
-    return this.lb.chooseHost();
+  chooseHost(context?: LoadBalancerContext | null): Host | null {
+    return this.lb.chooseHost(context);
   }
 
   recordResponse(code: number): void {

@@ -174,12 +174,12 @@ describe('xDS state: validation, warming, subscriptions', () => {
   it('rejects the whole update with every problem, naming resource and field path', async () => {
     await state.onUpdate(update(CDS, 'c1', [cluster('a')]));
     const before = applied.length;
-    const bad = { ...cluster('b'), lb_policy: 'RING_HASH', connect_timeout: '5ms' };
+    const bad = { ...cluster('b'), lb_policy: 'CLUSTER_PROVIDED', connect_timeout: '5ms' };
     const v = await state.onUpdate(update(CDS, 'c2', [cluster('a'), bad, staticCluster('c', 80)]));
     assert.equal(v.ok, false);
     assert.match(
       !v.ok ? v.message : '',
-      /^Cluster 'b': connect_timeout: .*; Cluster 'b': lb_policy: 'RING_HASH' is not supported/,
+      /^Cluster 'b': connect_timeout: .*; Cluster 'b': lb_policy: 'CLUSTER_PROVIDED' is not supported/,
     );
     assert.equal(applied.length, before, 'nothing applied');
     assert.deepEqual(

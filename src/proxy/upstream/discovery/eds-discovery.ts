@@ -9,7 +9,7 @@
 // hands the cluster manager an EDS cluster once its endpoints are known, so `initialized`
 // settles at once.
 
-import type { ClusterLoadAssignment } from '../../../config/model.js';
+import type { ClusterLoadAssignment, LocalityLbEndpoints } from '../../../config/model.js';
 import { type Discovery, endpointHostInit, type HostSetTarget } from '../discovery.js';
 import { type Host, isHealthyStatus } from '../host.js';
 
@@ -38,6 +38,11 @@ class EdsDiscoveryImpl implements EdsDiscovery {
         // The same address twice in one assignment is one host (the first entry wins).
         if (next.has(key)) continue;
         let host = previous.get(key);
+        if (host !== undefined && !samePlace(host, locality)) {
+          // Moved to another priority or locality (fixed on a Host): a new host replaces it.
+          host.pool.drain();
+          host = undefined;
+        }
         if (host !== undefined) {
           host.weight = endpoint.loadBalancingWeight;
           host.healthy = isHealthyStatus(endpoint.healthStatus);
@@ -66,4 +71,12 @@ export function startEdsDiscovery(
   const d = new EdsDiscoveryImpl(cluster);
   d.update(initial);
   return d;
+}
+
+function samePlace(host: Host, at: LocalityLbEndpoints): boolean {
+  const a = host.locality;
+  const b = at.locality;
+  if (host.priority !== at.priority) return false;
+  if (a === null || b === null) return a === b;
+  return a.region === b.region && a.zone === b.zone && a.subZone === b.subZone;
 }

@@ -4,7 +4,9 @@ import { testHost } from '../testing/fixtures.js';
 import { describeLoadBalancerProperties } from './load-balancer-properties.js';
 import { createRoundRobinLoadBalancer } from './round-robin.js';
 
-describeLoadBalancerProperties('round robin', (hosts) => createRoundRobinLoadBalancer(hosts, () => 0.5));
+describeLoadBalancerProperties('round robin', (hosts, o) =>
+  createRoundRobinLoadBalancer(hosts, o.random, o.ignoreHealth),
+);
 
 describe('round robin', () => {
   it('interleaves weights smoothly (5,1,1 → a a b a c a a)', () => {

@@ -1,4 +1,4 @@
-// ROUND_ROBIN: smooth weighted round robin, skipping unhealthy hosts.
+// ROUND_ROBIN: smooth weighted round robin, skipping unhealthy hosts (outside panic mode).
 //
 // Each pick adds every healthy host's weight to its running score, picks the highest
 // score, and subtracts the total weight from the winner. Over any window of W = sum of
@@ -21,6 +21,7 @@ class RoundRobinLoadBalancer implements LoadBalancer {
   constructor(
     hosts: readonly Host[],
     private readonly random: () => number,
+    private readonly ignoreHealth: boolean,
   ) {
     this.hostsChanged(hosts);
   }
@@ -47,7 +48,7 @@ class RoundRobinLoadBalancer implements LoadBalancer {
       for (let tried = 0; tried < n; tried++) {
         const host = hosts[i];
         i = i + 1 === n ? 0 : i + 1;
-        if (host.healthy) {
+        if (host.healthy || this.ignoreHealth) {
           this.next = i;
           return host;
         }
@@ -59,7 +60,7 @@ class RoundRobinLoadBalancer implements LoadBalancer {
     let best = -1;
     for (let i = 0; i < n; i++) {
       const host = hosts[i];
-      if (!host.healthy) continue;
+      if (!host.healthy && !this.ignoreHealth) continue;
       const w = host.weight;
       scores[i] += w;
       total += w;
@@ -71,6 +72,10 @@ class RoundRobinLoadBalancer implements LoadBalancer {
   }
 }
 
-export function createRoundRobinLoadBalancer(hosts: readonly Host[], random: () => number): LoadBalancer {
-  return new RoundRobinLoadBalancer(hosts, random);
+export function createRoundRobinLoadBalancer(
+  hosts: readonly Host[],
+  random: () => number,
+  ignoreHealth = false,
+): LoadBalancer {
+  return new RoundRobinLoadBalancer(hosts, random, ignoreHealth);
 }

@@ -56,6 +56,24 @@ export function testHost(address: string, weight = 1, healthy = true): Host {
   return createHost({ address, port: 80, weight, healthy, locality: null, priority: 0 }, () => inertPool);
 }
 
+/** A test host at a priority level and in a zone (region "r", no sub-zone). */
+export function testHostAt(
+  address: string,
+  at: { priority?: number; zone?: string; weight?: number; healthy?: boolean },
+): Host {
+  return createHost(
+    {
+      address,
+      port: 80,
+      weight: at.weight ?? 1,
+      healthy: at.healthy ?? true,
+      locality: at.zone === undefined ? null : { region: 'r', zone: at.zone, subZone: '' },
+      priority: at.priority ?? 0,
+    },
+    () => inertPool,
+  );
+}
+
 /** A resolver whose answers the test sets per hostname; each call settles on the next microtask. */
 export interface FakeResolver extends DnsResolver {
   answers: Map<string, string[] | Error>;
