@@ -136,6 +136,7 @@ export class ProxyServer {
       clock: deps.clock,
       resolver: deps.resolver ?? createSystemResolver(),
       random: this.random,
+      log: (message) => deps.logger.warn(message),
     });
     this.listeners = new ListenerManager({ clock: deps.clock, logger: deps.logger });
     this.reloadsOk = this.stats.counter('server.config_reload_success');

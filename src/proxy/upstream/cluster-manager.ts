@@ -27,6 +27,8 @@ export interface ClusterManagerDeps {
   random(): number;
   /** Opens upstream connections for the pools; default net.connect with noDelay. */
   readonly connect?: ConnectFn;
+  /** Health-check failure lines (the proxy's logger); default: dropped. */
+  log?(message: string): void;
 }
 
 export interface ClusterManager {
