@@ -53,6 +53,15 @@ class HttpProbeSession implements ProbeSession {
     // Each check has its own token: events of a cancelled check never reach a later one.
     const token = {};
     this.token = token;
+    this.send(token, done, false);
+  }
+
+  /**
+   * One request. A kept-alive connection the server closed while idle fails the request
+   * before any answer; that is not the host failing, so it is sent once more on a fresh
+   * connection.
+   */
+  private send(token: object, done: (outcome: ProbeOutcome, detail: string) => void, resent: boolean): void {
     const finish = (outcome: ProbeOutcome, detail: string) => {
       if (this.token !== token) return;
       this.token = null;
@@ -69,7 +78,9 @@ class HttpProbeSession implements ProbeSession {
       setHost: false,
     });
     this.req = req;
+    let answered = false;
     req.on('response', (res) => {
+      answered = true;
       const code = res.statusCode ?? 0;
       res.resume();
       res.on('error', (err) => finish(ProbeOutcome.NetworkFailure, err.message));
@@ -80,7 +91,13 @@ class HttpProbeSession implements ProbeSession {
         else finish(ProbeOutcome.ActiveFailure, `status ${code}`);
       });
     });
-    req.on('error', (err) => finish(ProbeOutcome.NetworkFailure, err.message));
+    req.on('error', (err) => {
+      if (!answered && !resent && req.reusedSocket && this.token === token) {
+        this.send(token, done, true);
+        return;
+      }
+      finish(ProbeOutcome.NetworkFailure, err.message);
+    });
     req.end();
   }
 
