@@ -1,7 +1,8 @@
 // Health end to end, through a ProxyServer started from a YAML bootstrap with two backends:
 // - outlier detection: one backend starts answering 503; after consecutive_5xx it is
 //   ejected, every later request is answered by the other one, and /clusters shows the
-//   host's `/failed_outlier_check` flag and ejection state;
+//   host's `/failed_outlier_check` flag and ejection state; a dead backend (connect
+//   failures, counted as local-origin errors) is ejected the same way;
 // - active health checking (on a manual clock): the cluster warms until the first checks
 //   pass, then one backend dies; the next check marks it `/failed_active_hc` and traffic
 //   moves to the other with no client-visible failure.
@@ -121,6 +122,58 @@ describe('outlier detection end to end', () => {
     assert.equal(hostB.outlier.ejection_period_ms, 60_000);
     const stats = await adminGet(admin, '/stats?filter=outlier_detection.ejections_active');
     assert.match(stats, /cluster\.app\.outlier_detection\.ejections_active: 1/);
+  });
+});
+
+describe('outlier detection of a dead backend end to end', () => {
+  let proxy: RunningProxy;
+  let live: Backend;
+  let dead: Backend;
+
+  before(async () => {
+    live = await startBackend('live');
+    dead = await startBackend('dead');
+    await dead.close();
+    proxy = await startProxy(
+      bootstrap(
+        [httpListener('in', routes('split'))],
+        [
+          staticCluster('split', [live.port, dead.port], {
+            outlier_detection: {
+              split_external_local_origin_errors: true,
+              consecutive_local_origin_failure: 2,
+              max_ejection_percent: 50,
+            },
+          }),
+        ],
+      ),
+      { random: () => 0 },
+    );
+  });
+  after(async () => {
+    await proxy.close();
+    await live.close();
+  });
+
+  it('connect failures eject the host (local-origin errors split out); traffic moves', async () => {
+    const port = proxy.port('in');
+    const gauge = () => proxy.proxy.stats.gauge('cluster.split.outlier_detection.ejections_active').value;
+    let failures = 0;
+    for (let i = 0; i < 20 && gauge() === 0; i++) {
+      const r = await request(port, '/');
+      if (r.status !== 200) {
+        assert.equal(r.status, 503);
+        failures++;
+      }
+    }
+    assert.equal(gauge(), 1);
+    assert.equal(failures, 2, 'consecutive_local_origin_failure: 2 connect failures, then ejected');
+    const stat = (n: string) => proxy.proxy.stats.counter(`cluster.split.outlier_detection.${n}`).value;
+    assert.equal(stat('ejections_enforced_consecutive_local_origin_failure'), 1);
+    assert.equal(stat('ejections_enforced_consecutive_5xx'), 0);
+    for (let i = 0; i < 10; i++) assert.equal((await request(port, '/')).status, 200);
+    const text = await adminGet(proxy.proxy.admin!.addressString, '/clusters');
+    assert.ok(text.includes(`split::127.0.0.1:${dead.port}::health_flags::/failed_outlier_check\n`), text);
   });
 });
 
