@@ -55,9 +55,14 @@ export function decodeCheckResponse(data: Buffer): number {
         v += (b & 0x7f) * 2 ** shift;
         shift += 7;
         if ((b & 0x80) === 0) break;
+        if (shift > 63) return -1; // longer than a varint may be
       }
       if (wire === 2) i += v;
-      else if (tag >>> 3 === 1) status = v;
+      else if (tag >>> 3 === 1) {
+        // An enum is an int32: anything larger is not a status this decoder can trust.
+        if (v > 0x7fff_ffff) return -1;
+        status = v;
+      }
     } else if (wire === 5) i += 4;
     else if (wire === 1) i += 8;
     else return -1;
