@@ -497,6 +497,10 @@ export interface Cluster {
   readonly maxRequestsPerConnection: number | null;
   /** `circuit_breakers.thresholds[priority DEFAULT]`; absent = Envoy's defaults plus Weft's default retry budget. */
   readonly circuitBreakers?: CircuitBreakerThresholds;
+  /** `health_checks` (active health checking); absent = none. */
+  readonly healthChecks?: readonly HealthCheck[];
+  /** `outlier_detection` (passive health checking); absent = off. */
+  readonly outlierDetection?: OutlierDetection;
 }
 
 /** `envoy.config.cluster.v3.CircuitBreakers.Thresholds` for priority DEFAULT. */
@@ -514,4 +518,91 @@ export interface CircuitBreakerThresholds {
    * 20% / 3, so retries can never multiply an outage. null = `max_retries` applies.
    */
   readonly retryBudget: { readonly budgetPercent: number; readonly minRetryConcurrency: number } | null;
+}
+
+/** `envoy.config.core.v3.HealthCheck` (durations in ms). */
+export interface HealthCheck {
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+  readonly initialJitterMs: number;
+  readonly intervalJitterMs: number;
+  readonly intervalJitterPercent: number;
+  readonly unhealthyThreshold: number;
+  readonly healthyThreshold: number;
+  /** `reuse_connection`, default true: one connection per host kept across checks. */
+  readonly reuseConnection: boolean;
+  /** `no_traffic_interval`, default 60 s: the interval while the cluster has had no traffic. */
+  readonly noTrafficIntervalMs: number;
+  /** `no_traffic_healthy_interval`, default no_traffic_interval. */
+  readonly noTrafficHealthyIntervalMs: number;
+  /** `unhealthy_interval`, default interval. */
+  readonly unhealthyIntervalMs: number;
+  /** `unhealthy_edge_interval`, default unhealthy_interval. */
+  readonly unhealthyEdgeIntervalMs: number;
+  /** `healthy_edge_interval`, default interval. */
+  readonly healthyEdgeIntervalMs: number;
+  readonly alwaysLogHealthCheckFailures: boolean;
+  readonly checker: HttpHealthCheck | TcpHealthCheck | GrpcHealthCheck;
+}
+
+/** `envoy.type.v3.Int64Range`: [start, end). */
+export interface Int64Range {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface HttpHealthCheck {
+  readonly kind: 'http';
+  /** `host`; '' = the cluster name (Envoy). */
+  readonly host: string;
+  readonly path: string;
+  readonly method: string;
+  readonly expectedStatuses: readonly Int64Range[];
+  readonly retriableStatuses: readonly Int64Range[];
+  readonly requestHeadersToAdd: readonly HeaderValueOption[];
+  readonly requestHeadersToRemove: readonly string[];
+}
+
+export interface TcpHealthCheck {
+  readonly kind: 'tcp';
+  /** Bytes to send after connecting; null = none. */
+  readonly send: Buffer | null;
+  /** Blocks expected in order (fuzzy: each anywhere after the previous); empty = connect only. */
+  readonly receive: readonly Buffer[];
+}
+
+export interface GrpcHealthCheck {
+  readonly kind: 'grpc';
+  readonly serviceName: string;
+  /** `authority`; '' = the cluster name. */
+  readonly authority: string;
+}
+
+/** `envoy.config.cluster.v3.OutlierDetection` (durations in ms, percentages 0-100). */
+export interface OutlierDetection {
+  readonly consecutive5xx: number;
+  readonly consecutiveGatewayFailure: number;
+  readonly consecutiveLocalOriginFailure: number;
+  readonly intervalMs: number;
+  readonly baseEjectionTimeMs: number;
+  readonly maxEjectionTimeMs: number;
+  readonly maxEjectionTimeJitterMs: number;
+  readonly maxEjectionPercent: number;
+  readonly enforcingConsecutive5xx: number;
+  readonly enforcingConsecutiveGatewayFailure: number;
+  readonly enforcingConsecutiveLocalOriginFailure: number;
+  readonly enforcingSuccessRate: number;
+  readonly enforcingLocalOriginSuccessRate: number;
+  readonly enforcingFailurePercentage: number;
+  readonly enforcingFailurePercentageLocalOrigin: number;
+  readonly successRateMinimumHosts: number;
+  readonly successRateRequestVolume: number;
+  /** `success_rate_stdev_factor` / 1000 (Envoy's default 1900 → 1.9). */
+  readonly successRateStdevFactor: number;
+  readonly failurePercentageThreshold: number;
+  readonly failurePercentageMinimumHosts: number;
+  readonly failurePercentageRequestVolume: number;
+  readonly splitExternalLocalOriginErrors: boolean;
+  readonly successfulActiveHealthCheckUnejectHost: boolean;
+  readonly alwaysEjectOneHost: boolean;
 }

@@ -8,7 +8,9 @@ import type { Cluster, ClusterLoadAssignment, LbEndpoint, Locality, LocalityLbEn
 import { readAddress } from './validate-address.js';
 import { readCircuitBreakers } from './validate-circuit-breakers.js';
 import { readAdsConfigSource } from './validate-config-source.js';
+import { readHealthChecks } from './validate-health-check.js';
 import { readLbConfig, readOverprovisioningFactor } from './validate-lb.js';
+import { readOutlierDetection } from './validate-outlier-detection.js';
 
 const DISCOVERY_TYPE: EnumSpec<Cluster['type']> = {
   known: ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'],
@@ -75,6 +77,8 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     maxRequestsPerConnection = common.optionalUint32('max_requests_per_connection') || null;
   }
   const circuitBreakers = r.has('circuit_breakers') ? readCircuitBreakers(r) : null;
+  const healthChecks = r.has('health_checks') ? readHealthChecks(r) : null;
+  const outlierDetection = r.has('outlier_detection') ? readOutlierDetection(r) : null;
   let edsServiceName: string | null = null;
   let loadAssignment: ClusterLoadAssignment;
   if (type === 'EDS') {
@@ -113,6 +117,8 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     // Set only when given (the defaults apply in the cluster), so other configs keep their shape.
     ...(circuitBreakers === null ? {} : { circuitBreakers }),
     ...(lbConfig === null ? {} : { lbConfig }),
+    ...(healthChecks === null || healthChecks.length === 0 ? {} : { healthChecks }),
+    ...(outlierDetection === null ? {} : { outlierDetection }),
   };
 }
 

@@ -139,6 +139,7 @@ export class ProxyServer {
       resolver: deps.resolver ?? createSystemResolver(),
       random: this.random,
       localLocality: () => this.localLocality,
+      log: (message) => deps.logger.warn(message),
     });
     this.listeners = new ListenerManager({ clock: deps.clock, logger: deps.logger });
     this.reloadsOk = this.stats.counter('server.config_reload_success');

@@ -17,6 +17,9 @@ import { formatAddress } from '../../core/address.js';
 import { WeftError } from '../../core/errors.js';
 import type { ProxyServer } from '../proxy-server.js';
 import { renderPrometheus, renderStatsText } from '../stats/render.js';
+import type { UpstreamCluster } from '../upstream/cluster.js';
+import { formatHealthFlags, HealthFlag } from '../upstream/health/health-flags.js';
+import type { Host } from '../upstream/host.js';
 
 type Handler = (req: IncomingMessage, url: URL, res: ServerResponse) => void | Promise<void>;
 
@@ -216,10 +219,12 @@ function createEndpoints(proxy: ProxyServer): Map<string, Endpoint> {
           circuit_breakers: {
             thresholds: [thresholdsJson(c.config.circuitBreakers ?? DEFAULT_CIRCUIT_BREAKERS)],
           },
+          ...outlierClusterJson(c),
           host_statuses: c.hosts.map((h) => ({
             address: { socket_address: { address: h.address, port_value: h.port } },
             stats: h.stats,
-            health_status: { eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY' },
+            health_status: healthStatusJson(h.healthFlags),
+            ...outlierHostJson(c, h),
             weight: h.weight,
             locality: h.locality,
           })),
@@ -241,6 +246,18 @@ function createEndpoints(proxy: ProxyServer): Map<string, Endpoint> {
           `${c.name}::default_priority::retry_budget_min_retry_concurrency::${t.retryBudget.minRetryConcurrency}`,
         );
       }
+      const od = c.outlierDetector;
+      if (od !== null) {
+        // Envoy prints the detector's last-interval numbers (-1: not computed).
+        lines.push(`${c.name}::outlier::success_rate_average::${od.externalNumbers.average}`);
+        lines.push(
+          `${c.name}::outlier::success_rate_ejection_threshold::${od.externalNumbers.ejectionThreshold}`,
+        );
+        lines.push(`${c.name}::outlier::local_origin_success_rate_average::${od.localOriginNumbers.average}`);
+        lines.push(
+          `${c.name}::outlier::local_origin_success_rate_ejection_threshold::${od.localOriginNumbers.ejectionThreshold}`,
+        );
+      }
       for (const h of c.hosts) {
         const p = `${c.name}::${h.addressString}::`;
         lines.push(`${p}cx_total::${h.stats.cxTotal}`);
@@ -251,7 +268,13 @@ function createEndpoints(proxy: ProxyServer): Map<string, Endpoint> {
         lines.push(`${p}rq_success::${h.stats.rqSuccess}`);
         lines.push(`${p}rq_error::${h.stats.rqError}`);
         lines.push(`${p}rq_timeout::${h.stats.rqTimeout}`);
-        lines.push(`${p}health_flags::${h.healthy ? 'healthy' : '/failed_eds_health'}`);
+        lines.push(`${p}health_flags::${formatHealthFlags(h.healthFlags)}`);
+        const m = od?.monitor(h);
+        if (m !== undefined) {
+          lines.push(`${p}success_rate::${m.external.rate}`);
+          lines.push(`${p}local_origin_success_rate::${m.localOrigin.rate}`);
+          lines.push(`${p}outlier_ejections::${m.numEjections}`);
+        }
         lines.push(`${p}weight::${h.weight}`);
         lines.push(`${p}region::${h.locality?.region ?? ''}`);
         lines.push(`${p}zone::${h.locality?.zone ?? ''}`);
@@ -324,5 +347,44 @@ function thresholdsJson(t: CircuitBreakerThresholds): Record<string, unknown> {
             min_retry_concurrency: t.retryBudget.minRetryConcurrency,
           },
         }),
+  };
+}
+
+/** Envoy's admin.v3.HostHealthStatus: the EDS status and each failure flag that is set. */
+function healthStatusJson(flags: number): Record<string, unknown> {
+  return {
+    eds_health_status: flags & HealthFlag.FailedEdsHealth ? 'UNHEALTHY' : 'HEALTHY',
+    ...(flags & HealthFlag.FailedActiveHc ? { failed_active_health_check: true } : {}),
+    ...(flags & HealthFlag.FailedOutlierCheck ? { failed_outlier_check: true } : {}),
+    ...(flags & HealthFlag.PendingActiveHc ? { pending_active_hc: true } : {}),
+  };
+}
+
+/** A cluster's success-rate ejection thresholds (Envoy's ClusterStatus fields), when computed. */
+function outlierClusterJson(c: UpstreamCluster): Record<string, unknown> {
+  const od = c.outlierDetector;
+  if (od === null) return {};
+  const out: Record<string, unknown> = {};
+  if (od.externalNumbers.ejectionThreshold >= 0)
+    out.success_rate_ejection_threshold = { value: od.externalNumbers.ejectionThreshold };
+  if (od.localOriginNumbers.ejectionThreshold >= 0)
+    out.local_origin_success_rate_ejection_threshold = { value: od.localOriginNumbers.ejectionThreshold };
+  return out;
+}
+
+/** A host's success rates (Envoy's HostStatus fields) and Weft's `outlier` ejection state. */
+function outlierHostJson(c: UpstreamCluster, h: Host): Record<string, unknown> {
+  const od = c.outlierDetector;
+  const m = od?.monitor(h);
+  if (od == null || m === undefined) return {};
+  return {
+    ...(m.external.rate >= 0 ? { success_rate: { value: m.external.rate } } : {}),
+    ...(m.localOrigin.rate >= 0 ? { local_origin_success_rate: { value: m.localOrigin.rate } } : {}),
+    outlier: {
+      ejected: m.ejected,
+      ejections: m.numEjections,
+      ejection_time_multiplier: m.ejectTimeMultiplier,
+      ...(m.ejected ? { ejection_period_ms: od.ejectionPeriodMs(m) } : {}),
+    },
   };
 }

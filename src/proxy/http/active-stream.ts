@@ -43,6 +43,7 @@ import type {
   UpstreamConnection,
   UpstreamConnectionUser,
 } from '../upstream/connection-pool.js';
+import { OutlierResult } from '../upstream/health/outlier-detector.js';
 import type { Host } from '../upstream/host.js';
 import type { LoadBalancerContext } from '../upstream/lb/load-balancer.js';
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
@@ -555,6 +556,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     info.responseCode = status;
     info.responseCodeDetails = 'via_upstream';
     this.cluster!.recordResponse(status);
+    this.host!.outlier?.putHttpResponseCode(status);
     const headers = rh.headers;
     info.responseHeaders = headers;
     stripHopByHop(headers, rh.connectionTokens);
@@ -663,6 +665,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
         return;
       }
       this.releaseHostCounters(false);
+      upstream.host.outlier?.putResult(OutlierResult.LocalOriginConnectFailed);
       if (this.retry !== null && this.retryAfterFailure('reset')) return;
       this.localReply(
         502,
@@ -689,6 +692,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     if (upstream !== null) {
       this.detachUpstream(upstream);
       upstream.host.pool.release(upstream, false);
+      upstream.host.outlier?.putResult(OutlierResult.ExtOriginRequestFailed);
     }
     this.releaseHostCounters(false);
     this.info.upstreamTransportFailureReason = message;
@@ -707,6 +711,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     const cluster = this.cluster;
     if (cluster !== null) cluster.stats.upstream_rq_timeout.value++;
     if (this.host !== null) this.host.stats.rqTimeout++;
+    if (!this.responseStarted) this.host?.outlier?.putResult(OutlierResult.LocalOriginTimeout);
     this.localReply(
       504,
       LocalReplyText.upstreamTimeout,
@@ -729,6 +734,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       return false;
     }
     this.cluster!.recordResponse(rh.statusCode);
+    this.host!.outlier?.putHttpResponseCode(rh.statusCode);
     const upstream = this.upstream;
     if (upstream !== null) {
       // The rest of this response is not wanted; its connection cannot be reused mid-response.
@@ -784,6 +790,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     if (this.finished || this.responseComplete || this.responseStarted) return;
     const cluster = this.cluster!;
     cluster.stats.upstream_rq_per_try_timeout.value++;
+    this.host?.outlier?.putResult(OutlierResult.LocalOriginTimeout);
     if (this.pending !== null) {
       this.pending.cancel();
       this.pending = null;

@@ -29,6 +29,8 @@ export interface ClusterManagerDeps {
   readonly connect?: ConnectFn;
   /** The proxy's own `node.locality` (zone-aware routing); fixed for the proxy's life. */
   localLocality?(): Locality | null;
+  /** Health-check failure lines (the proxy's logger); default: dropped. */
+  log?(message: string): void;
 }
 
 export interface ClusterManager {

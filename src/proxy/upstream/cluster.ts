@@ -5,6 +5,12 @@
 // old one is drained (src/proxy/upstream/cluster-manager.ts). Discovery strategies only
 // call `setHosts`; hosts they keep across updates keep their pools. An EDS cluster's
 // endpoints are not config: they change in place through `updateEndpoints`.
+//
+// Health (src/proxy/upstream/health/): with `health_checks` the cluster runs a
+// HealthChecker over its hosts (new hosts start failed and pending, and the cluster's
+// `initialized` waits for the first check of its initial hosts, as Envoy's warming does);
+// with `outlier_detection` an OutlierDetector, whose per-host monitors the router feeds.
+// Both follow setHosts and stop at drain/close.
 
 import type { Cluster, ClusterLoadAssignment, Locality } from '../../config/model.js';
 import { DEFAULT_CIRCUIT_BREAKERS } from '../../config/validate-circuit-breakers.js';
@@ -16,6 +22,9 @@ import { type ConnectFn, type ConnectionPool, createConnectionPool } from './con
 import { type EdsDiscovery, startEdsDiscovery } from './discovery/eds-discovery.js';
 import { type Discovery, endpointHostInit, type HostSetTarget } from './discovery.js';
 import type { DnsResolver } from './dns.js';
+import { createHealthChecker, type HealthChecker } from './health/health-checker.js';
+import { HealthFlag } from './health/health-flags.js';
+import { createOutlierDetector, type OutlierDetector } from './health/outlier-detector.js';
 import { createHost, type Host, type HostInit, type UpstreamHost } from './host.js';
 import { type ClusterLoadBalancer, createClusterLoadBalancer } from './lb/cluster-load-balancer.js';
 import type { LoadBalancerContext } from './lb/load-balancer.js';
@@ -35,6 +44,10 @@ export interface UpstreamCluster {
   readonly stats: ClusterStats;
   /** Connection, pending, request and retry limits (priority DEFAULT), shared by all host pools. */
   readonly circuitBreakers: ClusterCircuitBreakers;
+  /** Active health checking (`health_checks`); null when not configured. */
+  readonly healthChecker: HealthChecker | null;
+  /** Outlier detection (`outlier_detection`); null when not configured. */
+  readonly outlierDetector: OutlierDetector | null;
   /** The proxy's injected randomness (uniform in [0, 1)): retry back-off jitter. */
   random(): number;
   /** Bumps upstream_rq_<N>xx and upstream_rq_<code>. */
@@ -60,6 +73,8 @@ export interface UpstreamClusterDeps {
   loadAssignmentFor?(serviceName: string): ClusterLoadAssignment | null;
   /** The proxy's own `node.locality` (zone-aware routing). */
   localLocality?(): Locality | null;
+  /** Health-check failure lines; default: dropped. */
+  log?(message: string): void;
 }
 
 class ClusterImpl implements UpstreamCluster, HostSetTarget {
@@ -70,7 +85,11 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
   readonly clock: Clock;
   readonly resolver: DnsResolver;
   readonly initialized: Promise<void>;
+  readonly healthChecker: HealthChecker | null = null;
+  readonly outlierDetector: OutlierDetector | null = null;
   hosts: readonly Host[] = [];
+  /** HealthFlag bits new hosts start with (failed + pending when actively checked). */
+  private readonly initialHealthFlags: number;
   private readonly lb: ClusterLoadBalancer;
   private readonly discovery: Discovery | null;
   private readonly eds: EdsDiscovery | null = null;
@@ -108,6 +127,32 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
       localLocality: deps.localLocality?.() ?? null,
     });
     if (config.type !== 'EDS') this.lb.setLoadAssignment(config.loadAssignment);
+    const onHostHealthChanged = () => this.recountHealthy();
+    const hc = config.healthChecks?.[0];
+    this.initialHealthFlags = hc === undefined ? 0 : HealthFlag.FailedActiveHc | HealthFlag.PendingActiveHc;
+    if (config.outlierDetection !== undefined) {
+      this.outlierDetector = createOutlierDetector(config.outlierDetection, {
+        clock: deps.clock,
+        random: this.random,
+        stats: deps.stats,
+        clusterName: config.name,
+        onHostHealthChanged,
+      });
+    }
+    if (hc !== undefined) {
+      const stats = this.stats;
+      this.healthChecker = createHealthChecker(hc, {
+        clock: deps.clock,
+        random: this.random,
+        stats: deps.stats,
+        clusterName: config.name,
+        hadTraffic: () => stats.upstream_cx_total.value > 0,
+        onHostHealthChanged,
+        onCheckSuccess: (host) => this.outlierDetector?.onActiveHealthCheckSuccess(host),
+        log: deps.log ?? (() => {}),
+      });
+    }
+    let discovered: Promise<void>;
     switch (config.type) {
       case 'STATIC': {
         const hosts: Host[] = [];
@@ -118,18 +163,18 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
         }
         this.setHosts(hosts);
         this.discovery = null;
-        this.initialized = Promise.resolve();
+        discovered = Promise.resolve();
         break;
       }
       case 'STRICT_DNS':
         this.setHosts([]);
         this.discovery = startStrictDnsDiscovery(this);
-        this.initialized = this.discovery.initialized;
+        discovered = this.discovery.initialized;
         break;
       case 'LOGICAL_DNS':
         this.setHosts([]);
         this.discovery = startLogicalDnsDiscovery(this);
-        this.initialized = this.discovery.initialized;
+        discovered = this.discovery.initialized;
         break;
       case 'EDS': {
         const serviceName = config.edsServiceName ?? config.name;
@@ -137,10 +182,12 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
         this.lb.setLoadAssignment(initial);
         this.eds = startEdsDiscovery(this, initial);
         this.discovery = this.eds;
-        this.initialized = this.eds.initialized;
+        discovered = this.eds.initialized;
         break;
       }
     }
+    const checker = this.healthChecker;
+    this.initialized = checker === null ? discovered : discovered.then(() => checker.firstRound());
   }
 
   updateEndpoints(assignment: ClusterLoadAssignment | null): void {
@@ -158,25 +205,39 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
   }
 
   createHost(init: HostInit): UpstreamHost {
+    if (this.initialHealthFlags !== 0) init = { ...init, healthFlags: this.initialHealthFlags };
     return createHost(init, this.poolFactory);
   }
 
   setHosts(hosts: readonly Host[]): void {
     this.hosts = hosts;
     this.lb.hostsChanged(hosts);
-    let healthy = 0;
-    for (const h of hosts) if (h.healthy) healthy++;
+    this.outlierDetector?.hostsChanged(hosts);
+    this.healthChecker?.hostsChanged(hosts);
     this.stats.membership_total.value = hosts.length;
+    this.recountHealthy();
+  }
+
+  private recountHealthy(): void {
+    let healthy = 0;
+    for (const h of this.hosts) if (h.healthy) healthy++;
     this.stats.membership_healthy.value = healthy;
+  }
+
+  private stopHealth(): void {
+    this.healthChecker?.close();
+    this.outlierDetector?.close();
   }
 
   drain(): void {
     this.discovery?.stop();
+    this.stopHealth();
     for (const h of this.hosts) h.pool.drain();
   }
 
   close(): void {
     this.discovery?.stop();
+    this.stopHealth();
     for (const h of this.hosts) h.pool.close();
   }
 }

@@ -41,6 +41,7 @@ import type { ResponseParser } from '../http1/response-parser.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream } from './connect.js';
+import { OutlierResult } from './health/outlier-detector.js';
 import type { Host } from './host.js';
 
 export type PoolFailureReason = 'connect_failure' | 'connect_timeout' | 'overflow' | 'closed';
@@ -342,6 +343,7 @@ class Pool implements ConnectionPool {
       conn.connectTimer.cancel();
       conn.connectTimer = null;
     }
+    this.host.outlier?.putResult(OutlierResult.LocalOriginConnectSuccess);
     const next = this.takePending();
     if (next !== undefined) {
       next.done = true;
@@ -392,6 +394,7 @@ class Pool implements ConnectionPool {
       host.stats.cxActive--;
       stats.upstream_cx_connect_fail.value++;
       host.stats.cxConnectFail++;
+      host.outlier?.putResult(OutlierResult.LocalOriginConnectFailed);
       this.failPendingBeyondConnecting('connect_failure', err instanceof Error ? err.message : String(err));
       return;
     }
@@ -471,6 +474,9 @@ class Pool implements ConnectionPool {
       }
       stats.upstream_cx_connect_fail.value++;
       hostStats.cxConnectFail++;
+      this.host.outlier?.putResult(
+        conn.timedOut ? OutlierResult.LocalOriginTimeout : OutlierResult.LocalOriginConnectFailed,
+      );
       if (conn.timedOut) {
         this.failPendingBeyondConnecting(
           'connect_timeout',

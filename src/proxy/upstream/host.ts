@@ -2,12 +2,16 @@
 // per-host stats, plus the connection pool that reaches it.
 //
 // Stats are plain numbers (not StatsStore objects) because there can be many hosts and
-// they are only read by the admin /clusters page. Health is a mutable field: health
-// checking and outlier detection (later) flip it; load balancers read it at pick time.
+// they are only read by the admin /clusters page. Health is a set of flags (EDS status,
+// active health checking, outlier detection: health/health-flags.ts); load balancers read
+// only the derived `healthy` at pick time. Outlier detection receives the router's
+// per-host results through `outlier` (null when the cluster has no outlier_detection).
 
 import type { Locality } from '../../config/model.js';
 import { formatAddress } from '../../core/address.js';
 import type { ConnectionPool } from './connection-pool.js';
+import { HealthFlag, UNHEALTHY_FLAGS } from './health/health-flags.js';
+import type { HostOutlierMonitor } from './health/outlier-detector.js';
 
 export interface HostStats {
   cxTotal: number;
@@ -26,8 +30,17 @@ export interface Host {
   /** "ip:port", IPv6 in brackets ("[::1]:80"). */
   readonly addressString: string;
   weight: number;
-  /** Healthy unless the endpoint's health_status is UNHEALTHY/DRAINING/TIMEOUT (checks come later). */
+  /**
+   * No unhealthy flag is set (EDS status, active health check, outlier ejection). Assigning
+   * it sets or clears FAILED_EDS_HEALTH (what a config or test asserts about the endpoint).
+   */
   healthy: boolean;
+  /** HealthFlag bits (health/health-flags.ts). */
+  readonly healthFlags: number;
+  /** Sets or clears one HealthFlag; true when `healthy` changed. */
+  setHealthFlag(flag: number, on: boolean): boolean;
+  /** Where the router reports this host's results for outlier detection; null = off. */
+  outlier: HostOutlierMonitor | null;
   readonly locality: Locality | null;
   readonly priority: number;
   readonly stats: HostStats;
@@ -39,6 +52,8 @@ export interface HostInit {
   readonly port: number;
   readonly weight: number;
   readonly healthy: boolean;
+  /** Extra HealthFlag bits at creation (a cluster with active checks starts hosts as failed + pending). */
+  readonly healthFlags?: number;
   readonly locality: Locality | null;
   readonly priority: number;
 }
@@ -75,7 +90,9 @@ export class UpstreamHost implements Host {
   private currentAddressString: string;
   readonly port: number;
   weight: number;
-  healthy: boolean;
+  healthFlags: number;
+  outlier: HostOutlierMonitor | null = null;
+  private isHealthy: boolean;
   readonly locality: Locality | null;
   readonly priority: number;
   readonly stats: HostStats = createHostStats();
@@ -86,10 +103,27 @@ export class UpstreamHost implements Host {
     this.currentAddressString = formatAddress(init.address, init.port);
     this.port = init.port;
     this.weight = init.weight;
-    this.healthy = init.healthy;
+    this.healthFlags = (init.healthy ? 0 : HealthFlag.FailedEdsHealth) | (init.healthFlags ?? 0);
+    this.isHealthy = (this.healthFlags & UNHEALTHY_FLAGS) === 0;
     this.locality = init.locality;
     this.priority = init.priority;
     this.pool = createPool(this);
+  }
+
+  get healthy(): boolean {
+    return this.isHealthy;
+  }
+
+  set healthy(value: boolean) {
+    this.setHealthFlag(HealthFlag.FailedEdsHealth, !value);
+  }
+
+  setHealthFlag(flag: number, on: boolean): boolean {
+    this.healthFlags = on ? this.healthFlags | flag : this.healthFlags & ~flag;
+    const healthy = (this.healthFlags & UNHEALTHY_FLAGS) === 0;
+    if (healthy === this.isHealthy) return false;
+    this.isHealthy = healthy;
+    return true;
   }
 
   get address(): string {

@@ -11,6 +11,7 @@
 
 import type { ClusterLoadAssignment, LocalityLbEndpoints } from '../../../config/model.js';
 import { type Discovery, endpointHostInit, type HostSetTarget } from '../discovery.js';
+import { HealthFlag } from '../health/health-flags.js';
 import { type Host, isHealthyStatus } from '../host.js';
 
 export interface EdsDiscovery extends Discovery {
@@ -45,7 +46,7 @@ class EdsDiscoveryImpl implements EdsDiscovery {
         }
         if (host !== undefined) {
           host.weight = endpoint.loadBalancingWeight;
-          host.healthy = isHealthyStatus(endpoint.healthStatus);
+          host.setHealthFlag(HealthFlag.FailedEdsHealth, !isHealthyStatus(endpoint.healthStatus));
         } else {
           host = this.cluster.createHost(endpointHostInit(locality, endpoint, endpoint.address.address));
         }
