@@ -211,7 +211,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     }
     // The fault filter sits before the router: it sees the request as received.
     let faultDelayMs = -1;
-    const faultFilter = rt.fault;
+    const faultFilter = rt.fault === null ? null : rt.fault.forRoute(pick.perFilterConfig);
     if (faultFilter?.matches(this, pick.cluster)) {
       faultDelayMs = this.startFault(faultFilter, cluster);
       if (this.responseComplete) return; // aborted

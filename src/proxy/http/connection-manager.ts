@@ -137,6 +137,7 @@ export function createHttpConnectionManager(
       faultFilter === undefined ? null : (faultFilter.config as HttpFault),
       deps.stats,
       config.statPrefix,
+      faultFilter?.name,
     ),
     bufferLimitBytes: deps.bufferLimitBytes,
     drain: deps.drain,
