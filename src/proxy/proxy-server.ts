@@ -407,6 +407,7 @@ export class ProxyServer {
         routeTable,
         accessLoggers: loggers,
         bufferLimitBytes: listener.perConnectionBufferLimitBytes,
+        random: this.random,
         nextConnectionId,
         newRequestId: randomUUID,
       });

@@ -19,6 +19,11 @@
 // and only then hands it to the router, so the route timeout starts after the delay;
 // an abort is a local reply with FI. Hooks: `rt.fault !== null` when routing and
 // `this.fault !== null` at finish.
+//
+// The other HTTP filters (filter-chain.ts: the local rate limit...) run as two compiled
+// lists, those before the fault filter once the route is chosen, those after it once the
+// fault's delay (if any) is over; the stream is their DecoderFilterStream. Headers they
+// add to the response are kept in `extraResponseHeaders` (null on the common path).
 
 import type { RedirectAction, RouteAction } from '../../config/model.js';
 import { stripHopByHop } from '../http1/hop-by-hop.js';
@@ -30,6 +35,7 @@ import type { AttemptFailure } from '../router/retry-policy.js';
 import {
   applyHeaderMutations,
   buildRedirectLocation,
+  type ClusterPick,
   type CompiledRoute,
   type HeaderMutationPlan,
   rewritePath,
@@ -44,6 +50,7 @@ import type {
 } from '../upstream/connection-pool.js';
 import type { Host } from '../upstream/host.js';
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
+import { type DecoderFilterStream, runDecoderFilters } from './filter-chain.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
 import type { Http1ServerConnection } from './http1-server-connection.js';
 import { LocalReplyText } from './local-reply.js';
@@ -61,7 +68,7 @@ const DISCARD_RESPONSE: ResponseHandler = {
   onMessageComplete() {},
 };
 
-export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOwner {
+export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOwner, DecoderFilterStream {
   private readonly conn: Http1ServerConnection;
   private readonly head: RequestHead | null;
   readonly info: StreamInfo;
@@ -94,6 +101,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   private retry: RetryState | null = null;
   /** Fault injection state; null unless the fault filter applies to this request. */
   private fault: StreamFault | null = null;
+  /** Response headers added by decoder filters (x-ratelimit-*...); null when none. */
+  private extraResponseHeaders: HeaderList | null = null;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -163,6 +172,13 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.route = route;
     info.routeName = route.name;
     const action = route.action;
+    const pick = action.kind === 'route' ? rt.routeTable.pickCluster(route) : null;
+    const filters = rt.decoderFilters.beforeFault;
+    if (
+      filters.length > 0 &&
+      runDecoderFilters(filters, this, pick === null ? route.perFilterConfig : pick.perFilterConfig)
+    )
+      return;
     if (action.kind === 'direct_response') {
       rt.stats.rqDirectResponse.value++;
       this.localReply(action.status, action.body, 0, 'direct_response', route.responseHeaderMutations);
@@ -173,7 +189,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       this.redirect(action);
       return;
     }
-    this.routeToCluster(route, action);
+    this.routeToCluster(route, action, pick!);
   }
 
   /** A request head that failed to parse: answer and close. */
@@ -198,10 +214,9 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.localReply(action.responseCode, '', 0, 'redirect', this.route!.responseHeaderMutations, location);
   }
 
-  private routeToCluster(route: CompiledRoute, action: RouteAction): void {
+  private routeToCluster(route: CompiledRoute, action: RouteAction, pick: ClusterPick): void {
     const rt = this.conn.rt;
     const info = this.info;
-    const pick = rt.routeTable.pickCluster(route);
     info.upstreamCluster = pick.cluster;
     const cluster = rt.clusters.get(pick.cluster);
     if (cluster === undefined) {
@@ -215,7 +230,10 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     if (faultFilter?.matches(this, pick.cluster)) {
       faultDelayMs = this.startFault(faultFilter, cluster);
       if (this.responseComplete) return; // aborted
+      if (faultDelayMs >= 0) this.fault!.perRoute = pick.perFilterConfig;
     }
+    const after = rt.decoderFilters.afterFault;
+    if (faultDelayMs < 0 && after.length > 0 && runDecoderFilters(after, this, pick.perFilterConfig)) return;
     // While a fault delay holds the request, `cluster` stays unset so that the end of the
     // request does not arm the route timeout (the router has not seen the request yet).
     if (faultDelayMs < 0) this.cluster = cluster;
@@ -392,6 +410,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     fault.timer = null;
     if (this.finished || this.responseComplete) return;
     if (this.maybeAbort(fault)) return;
+    const after = this.conn.rt.decoderFilters.afterFault;
+    if (after.length > 0 && runDecoderFilters(after, this, fault.perRoute)) return;
     const cluster = fault.cluster!;
     this.cluster = cluster;
     if (this.requestComplete) this.armRouteTimeout();
@@ -539,6 +559,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     if (this.clusterResponseMutations !== null)
       applyHeaderMutations(headers, this.clusterResponseMutations, info);
     if (this.route !== null) applyHeaderMutations(headers, this.route.responseHeaderMutations, info);
+    if (this.extraResponseHeaders !== null) headers.push(...this.extraResponseHeaders);
     if (!rt.suppressEnvoyHeaders) {
       headers.push(
         'x-envoy-upstream-service-time',
@@ -823,6 +844,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.responseComplete = true;
     info.responseCode = status;
     const headers: HeaderList = extraHeaders ?? [];
+    if (this.extraResponseHeaders !== null) headers.push(...this.extraResponseHeaders);
     if (location !== null) headers.push('location', location);
     const bytes = body === null ? null : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const length = bytes === null ? 0 : bytes.length;
@@ -847,6 +869,27 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       this.conn.writeBody(bytes, false);
     }
     if (this.requestComplete || this.conn.closeAfterResponse) this.finish();
+  }
+
+  // --- DecoderFilterStream ------------------------------------------------------------------
+
+  get connectionKey(): object {
+    return this.conn;
+  }
+
+  sendLocalReply(
+    status: number,
+    body: string,
+    flags: number,
+    details: string,
+    headers: HeaderList | null,
+  ): void {
+    this.localReply(status, body, flags, details, null, null, headers);
+  }
+
+  addResponseHeader(name: string, value: string): void {
+    if (this.extraResponseHeaders === null) this.extraResponseHeaders = [name, value];
+    else this.extraResponseHeaders.push(name, value);
   }
 
   private applyServerHeader(headers: HeaderList): void {

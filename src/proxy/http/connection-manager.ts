@@ -18,6 +18,7 @@ import type { Counter, Gauge, StatsStore } from '../stats/store.js';
 import type { StreamInfo } from '../stream-info.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { createHttpFaultFilter, type HttpFaultFilter } from './fault.js';
+import { createDecoderFilterChain, type DecoderFilterChain } from './filter-chain.js';
 import { Http1ServerConnection } from './http1-server-connection.js';
 
 /** The stats of one connection manager (`http.<stat_prefix>.*`), resolved once. */
@@ -90,6 +91,8 @@ export interface HcmRuntime {
   readonly suppressEnvoyHeaders: boolean;
   /** The fault filter (`envoy.filters.http.fault`); null when the chain has none. */
   readonly fault: HttpFaultFilter | null;
+  /** The other HTTP filters (local rate limit...), compiled in chain order around the fault filter. */
+  readonly decoderFilters: DecoderFilterChain;
   /** The listener's per_connection_buffer_limit_bytes: how much request body is held while the upstream connects. */
   readonly bufferLimitBytes: number;
   /** The listener's drain state: when set, responses carry `connection: close`. */
@@ -108,6 +111,8 @@ export interface HcmDeps {
   readonly routeTable: RouteTable;
   readonly accessLoggers: readonly AccessLogger[];
   readonly bufferLimitBytes: number;
+  /** Uniform in [0, 1) for the filters' sampling; default Math.random. */
+  readonly random?: () => number;
   nextConnectionId(): number;
   newRequestId(): string;
 }
@@ -139,6 +144,11 @@ export function createHttpConnectionManager(
       config.statPrefix,
       faultFilter?.name,
     ),
+    decoderFilters: createDecoderFilterChain(config.httpFilters, {
+      stats: deps.stats,
+      clock: deps.clock,
+      random: deps.random ?? Math.random,
+    }),
     bufferLimitBytes: deps.bufferLimitBytes,
     drain: deps.drain,
     nextConnectionId: deps.nextConnectionId,

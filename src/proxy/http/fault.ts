@@ -183,6 +183,8 @@ export class StreamFault {
   cluster: UpstreamCluster | null = null;
   /** This stream holds one of active_faults. */
   active = false;
+  /** The route's per-filter configs, for the filters after the fault once the delay ends. */
+  perRoute: PerFilterConfigs | null = null;
 
   constructor(filter: HttpFaultFilter, random: () => number) {
     this.filter = filter;
