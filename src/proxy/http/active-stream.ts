@@ -24,8 +24,12 @@
 // lists, those before the fault filter once the route is chosen, those after it once the
 // fault's delay (if any) is over; the stream is their DecoderFilterStream. Headers they
 // add to the response are kept in `extraResponseHeaders` (null on the common path).
+//
+// Request mirroring (request-mirror.ts): on routes with request_mirror_policies, shadow
+// copies start with the first attempt and are fed the body as it arrives; `this.shadows`
+// is null otherwise, one test per body chunk.
 
-import type { RedirectAction, RouteAction } from '../../config/model.js';
+import type { RedirectAction, RequestMirrorPolicy, RouteAction } from '../../config/model.js';
 import { stripHopByHop } from '../http1/hop-by-hop.js';
 import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
 import { type ResponseHandler, type ResponseHead, ResponseParser } from '../http1/response-parser.js';
@@ -54,6 +58,7 @@ import { type DecoderFilterStream, runDecoderFilters } from './filter-chain.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
 import type { Http1ServerConnection } from './http1-server-connection.js';
 import { LocalReplyText } from './local-reply.js';
+import type { RequestShadows } from './request-mirror.js';
 import { RetryDecision, type RetryOwner, RetryState } from './retry-state.js';
 
 const FRAMING_NONE: BodyFraming = { kind: 'none' };
@@ -103,6 +108,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   private fault: StreamFault | null = null;
   /** Response headers added by decoder filters (x-ratelimit-*...); null when none. */
   private extraResponseHeaders: HeaderList | null = null;
+  /** Shadow copies of this request (request_mirror_policies); null when none. */
+  private shadows: RequestShadows | null = null;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -289,6 +296,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
 
   /** Picks the first host and starts the first upstream attempt. */
   private firstAttempt(cluster: UpstreamCluster): void {
+    const mirrors = (this.route!.action as RouteAction).requestMirrorPolicies;
+    if (mirrors !== undefined) this.startShadows(mirrors);
     const host = this.retry === null ? cluster.chooseHost() : this.retry.chooseHost();
     if (host === null) {
       cluster.stats.upstream_cx_none_healthy.value++;
@@ -324,6 +333,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   onRequestBody(chunk: Buffer): void {
     this.info.bytesReceived += chunk.length;
     if (this.responseComplete || this.finished) return; // answered already: discard
+    if (this.shadows !== null) this.shadows.onRequestBody(chunk);
     if (this.retry !== null) this.retry.keepBody(chunk);
     const upstream = this.upstream;
     if (upstream !== null) {
@@ -339,6 +349,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
 
   onRequestComplete(): void {
     this.requestComplete = true;
+    if (this.shadows !== null) this.shadows.onRequestComplete();
     const rt = this.conn.rt;
     this.info.lastRequestByteMonotonic = rt.clock.monotonic();
     if (this.responseComplete) {
@@ -871,6 +882,20 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     if (this.requestComplete || this.conn.closeAfterResponse) this.finish();
   }
 
+  /** Starts the shadow copies of the request as it goes upstream (the body so far is buffered). */
+  private startShadows(policies: readonly RequestMirrorPolicy[]): void {
+    this.shadows = this.conn.rt.mirror.start(policies, {
+      method: this.method,
+      path: this.path,
+      authority: this.authority,
+      headers: this.headers,
+      framing: this.requestFraming,
+      body: this.bufferedBody,
+      requestComplete: this.requestComplete,
+      timeoutMs: (this.route!.action as RouteAction).timeoutMs,
+    });
+  }
+
   // --- DecoderFilterStream ------------------------------------------------------------------
 
   get connectionKey(): object {
@@ -955,6 +980,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.cancelTimer();
     if (this.retry !== null) this.retry.end();
     if (this.fault !== null) this.fault.end();
+    if (this.shadows !== null) this.shadows.onPrimaryDone();
     const rt = this.conn.rt;
     const info = this.info;
     info.endMonotonic = rt.clock.monotonic();

@@ -20,6 +20,7 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { createHttpFaultFilter, type HttpFaultFilter } from './fault.js';
 import { createDecoderFilterChain, type DecoderFilterChain } from './filter-chain.js';
 import { Http1ServerConnection } from './http1-server-connection.js';
+import { RequestMirror } from './request-mirror.js';
 
 /** The stats of one connection manager (`http.<stat_prefix>.*`), resolved once. */
 export interface HcmStats {
@@ -93,6 +94,8 @@ export interface HcmRuntime {
   readonly fault: HttpFaultFilter | null;
   /** The other HTTP filters (local rate limit...), compiled in chain order around the fault filter. */
   readonly decoderFilters: DecoderFilterChain;
+  /** Starts shadow copies for routes with request_mirror_policies. */
+  readonly mirror: RequestMirror;
   /** The listener's per_connection_buffer_limit_bytes: how much request body is held while the upstream connects. */
   readonly bufferLimitBytes: number;
   /** The listener's drain state: when set, responses carry `connection: close`. */
@@ -125,14 +128,16 @@ export function createHttpConnectionManager(
   const routerConfig = (routerFilter?.config ?? {}) as { suppressEnvoyHeaders?: boolean };
   const faultFilter = config.httpFilters.find((f) => f.typeUrl === FAULT_TYPE_URL);
   const loggers = deps.accessLoggers;
+  const random = deps.random ?? Math.random;
+  const limits: ParserLimits = {
+    maxHeaderBytes: config.maxRequestHeadersKb * 1024,
+    maxHeaderCount: config.maxHeadersCount,
+    acceptHttp10: config.acceptHttp10,
+  };
   const runtime: HcmRuntime = {
     config,
     routeTable: deps.routeTable,
-    limits: {
-      maxHeaderBytes: config.maxRequestHeadersKb * 1024,
-      maxHeaderCount: config.maxHeadersCount,
-      acceptHttp10: config.acceptHttp10,
-    },
+    limits,
     stats: createHcmStats(deps.stats, config.statPrefix),
     accessLoggers: loggers,
     clusters: deps.clusters,
@@ -147,7 +152,15 @@ export function createHttpConnectionManager(
     decoderFilters: createDecoderFilterChain(config.httpFilters, {
       stats: deps.stats,
       clock: deps.clock,
-      random: deps.random ?? Math.random,
+      random,
+    }),
+    mirror: new RequestMirror({
+      clusters: deps.clusters,
+      stats: deps.stats,
+      clock: deps.clock,
+      limits,
+      bufferLimitBytes: deps.bufferLimitBytes,
+      random,
     }),
     bufferLimitBytes: deps.bufferLimitBytes,
     drain: deps.drain,
