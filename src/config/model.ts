@@ -91,7 +91,12 @@ export type NetworkFilter =
       readonly name: string;
       readonly config: HttpConnectionManager;
     }
-  | { readonly kind: 'tcp_proxy'; readonly name: string; readonly config: TcpProxy };
+  | { readonly kind: 'tcp_proxy'; readonly name: string; readonly config: TcpProxy }
+  /** Non-terminal: closes connections over its rate before the terminal filter sees them. */
+  | { readonly kind: 'local_ratelimit'; readonly name: string; readonly config: NetworkLocalRateLimit };
+
+/** The filter that ends a chain (the last one). */
+export type TerminalNetworkFilter = Exclude<NetworkFilter, { readonly kind: 'local_ratelimit' }>;
 
 /** `envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`. */
 export interface TcpProxy {
@@ -279,6 +284,8 @@ export interface HttpLocalRateLimit {
 export interface NetworkLocalRateLimit {
   readonly statPrefix: string;
   readonly tokenBucket: TokenBucket;
+  /** `runtime_enabled.default_value`, default true: false turns the filter off. */
+  readonly enabled: boolean;
 }
 
 /** `envoy.extensions.filters.common.fault.v3.FaultDelay`. */

@@ -130,5 +130,13 @@ export function readNetworkLocalRateLimit(r: FieldReader): NetworkLocalRateLimit
     tokensPerFill: 1,
     fillIntervalMs: 1000,
   };
-  return { statPrefix, tokenBucket };
+  // envoy.config.core.v3.RuntimeFeatureFlag: no runtime layer, default_value decides.
+  let enabled = true;
+  const flag = r.message('runtime_enabled');
+  if (flag !== null) {
+    if (!flag.has('default_value')) flag.issue('default_value', 'is required');
+    enabled = flag.boolean('default_value', true);
+    flag.string('runtime_key');
+  }
+  return { statPrefix, tokenBucket, enabled };
 }
