@@ -54,8 +54,9 @@ import type {
 } from '../upstream/connection-pool.js';
 import type { Host } from '../upstream/host.js';
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
-import { type DecoderFilterStream, runDecoderFilters } from './filter-chain.js';
+import { runDecoderFilters } from './filter-chain.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
+import type { DecoderFilterStream } from './http-filter.js';
 import type { Http1ServerConnection } from './http1-server-connection.js';
 import { LocalReplyText } from './local-reply.js';
 import type { RequestShadows } from './request-mirror.js';

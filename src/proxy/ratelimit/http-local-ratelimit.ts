@@ -20,7 +20,7 @@ import {
   type DecoderFilterStream,
   FilterStatus,
   type HttpDecoderFilter,
-} from '../http/filter-chain.js';
+} from '../http/http-filter.js';
 import type { PerFilterConfigs } from '../router/per-filter-config.js';
 import { applyHeaderMutations, type HeaderMutationPlan } from '../router/route-table.js';
 import type { Counter } from '../stats/store.js';

@@ -4,15 +4,11 @@
 // draft-ietf-httpapi-ratelimit-headers-03 (Envoy's DRAFT_VERSION_03).
 
 import type { HeaderValueOption } from '../../config/model.js';
-import type { DecoderFilterStream } from '../http/filter-chain.js';
 import type { HeaderList } from '../http/headers.js';
+import type { DecoderFilterStream } from '../http/http-filter.js';
 import { compileHeaderMutationLevel } from '../router/header-mutations.js';
 import { applyHeaderMutations, type HeaderMutationPlan } from '../router/route-table.js';
 import { ResponseFlag } from '../stream-info.js';
-
-/** What one rate limit check answered. */
-export const RateLimitCode = { Ok: 0, OverLimit: 1 } as const;
-export type RateLimitCode = (typeof RateLimitCode)[keyof typeof RateLimitCode];
 
 /** Envoy's rate-limited header (x-envoy-ratelimited: true). */
 export const ENVOY_RATELIMITED = 'x-envoy-ratelimited';
