@@ -63,6 +63,43 @@ function faultListener(name: string, fault: Record<string, unknown>, logFile: st
   );
 }
 
+/**
+ * The filter itself never aborts (0%); route /b overrides it with a 100% abort 418, the
+ * virtual host with a 100% abort 503, which route /off turns off with FilterConfig disabled.
+ */
+function perRouteListener(logFile: string) {
+  const FILTER_CONFIG = 'type.googleapis.com/envoy.config.route.v3.FilterConfig';
+  const abortAll = (status: number) => ({
+    '@type': FAULT_TYPE,
+    abort: { http_status: status, percentage: HUNDRED },
+  });
+  const l = faultListener('perroute', { abort: { http_status: 500, percentage: { numerator: 0 } } }, logFile);
+  const vh = (
+    l as { filter_chains: { filters: { typed_config: { route_config: { virtual_hosts: unknown[] } } }[] }[] }
+  ).filter_chains[0].filters[0].typed_config.route_config;
+  vh.virtual_hosts = [
+    {
+      name: 'v',
+      domains: ['*'],
+      typed_per_filter_config: { 'envoy.filters.http.fault': abortAll(503) },
+      routes: [
+        {
+          match: { prefix: '/b' },
+          route: { cluster: 'b' },
+          typed_per_filter_config: { 'envoy.filters.http.fault': abortAll(418) },
+        },
+        {
+          match: { prefix: '/off' },
+          route: { cluster: 'a' },
+          typed_per_filter_config: { 'envoy.filters.http.fault': { '@type': FILTER_CONFIG, disabled: true } },
+        },
+        { match: { prefix: '/' }, route: { cluster: 'a' } },
+      ],
+    },
+  ];
+  return l;
+}
+
 describe('fault filter', () => {
   const clock = createManualClock();
   /** The values random() returns next, in order; 0.99 once they run out. */
@@ -102,6 +139,7 @@ describe('fault filter', () => {
       ),
       faultListener('hdr', { abort: { header_abort: {}, percentage: HUNDRED } }, log('hdr')),
       faultListener('grpc', { abort: { grpc_status: 14, percentage: HUNDRED } }, log('grpc')),
+      perRouteListener(log('perroute')),
     ];
     proxy = await ProxyServer.start(
       {
@@ -148,6 +186,26 @@ describe('fault filter', () => {
     assert.equal(stat('abort100', 'delays_injected'), 0);
     assert.equal(gauge('abort100', 'active_faults'), 0, 'released at the end of the stream');
     assert.deepEqual(await logLines('abort100', 1), ['/x 503 FI']);
+  });
+
+  it('a per-route HTTPFault replaces the filter config: route over virtual host over filter, disabled turns it off', async () => {
+    randoms.length = 0;
+    const beforeA = a.seen.length;
+    const beforeB = b.seen.length;
+    const routeOwn = await request(port('perroute'), '/b/1');
+    const off = await request(port('perroute'), '/off');
+    const vhLevel = await request(port('perroute'), '/x');
+    assert.equal(routeOwn.status, 418, "the route's own abort");
+    assert.equal(b.seen.length, beforeB, 'b saw nothing');
+    assert.equal(
+      off.status,
+      200,
+      'disabled on this route: not aborted, although the filter and the virtual host would',
+    );
+    assert.equal(a.seen.length, beforeA + 1);
+    assert.equal(vhLevel.status, 503, "the virtual host's abort, not the filter's 0%");
+    assert.equal(stat('perroute', 'aborts_injected'), 2, 'per-route faults count in the filter stats');
+    assert.deepEqual(await logLines('perroute', 3), ['/b/1 418 FI', '/off 200 -', '/x 503 FI']);
   });
 
   it('passes every request through at 0%', async () => {

@@ -278,7 +278,10 @@ describe('weft proxy as an ADS client (state of the world)', () => {
       'the CDS NACK',
     );
     const cds = h.server.status()[0].types.find((t) => t.type === 'CDS')!;
-    assert.match(cds.nack!.message, /Cluster 'gamma': lb_policy: 'CLUSTER_PROVIDED' is not supported by Weft/);
+    assert.match(
+      cds.nack!.message,
+      /Cluster 'gamma': lb_policy: 'CLUSTER_PROVIDED' is not supported by Weft/,
+    );
     assert.equal(h.proxy.clusters.get('gamma'), undefined);
     assert.match((await get(port, '/still')).body, /^b /);
     // The proxy's own view shows the rejection too.

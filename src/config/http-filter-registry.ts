@@ -1,5 +1,6 @@
-// The HTTP filters a config may name, by the `@type` of their typed_config: the router
-// and the fault filter (validate-fault-filter.ts).
+// The HTTP filters a config may name, by the `@type` of their typed_config: the router,
+// the fault filter (validate-fault-filter.ts) and the local rate limit filter
+// (validate-local-ratelimit.ts), each with its per-route config validator if it has one.
 //
 // Each entry validates its own typed_config once at load time (Envoy's factory model:
 // validate config once, build cheap per-stream instances later). The registry is a plain
@@ -9,6 +10,7 @@
 import type { ConfigIssue } from '../core/errors.js';
 import { readMessage } from './fields.js';
 import { FAULT_FILTER, FAULT_TYPE_URL } from './validate-fault-filter.js';
+import { HTTP_LOCAL_RATELIMIT_FILTER, HTTP_LOCAL_RATELIMIT_TYPE_URL } from './validate-local-ratelimit.js';
 
 export const ROUTER_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 
@@ -20,6 +22,17 @@ export interface HttpFilterFactoryConfig {
    * Validates the filter's typed_config (without its `@type` key), pushing issues with full
    * paths under `path`, and returns the filter's validated config.
    */
+  validate(raw: Record<string, unknown>, path: string, issues: ConfigIssue[]): unknown;
+  /**
+   * The filter's per-route config (`typed_per_filter_config`), when it takes one: its `@type`
+   * (Envoy often uses another message than the filter's own) and its validator. Absent: the
+   * filter takes no per-route config and naming it there is refused.
+   */
+  readonly perRoute?: PerRouteConfigFactory;
+}
+
+export interface PerRouteConfigFactory {
+  readonly typeUrl: string;
   validate(raw: Record<string, unknown>, path: string, issues: ConfigIssue[]): unknown;
 }
 
@@ -48,10 +61,11 @@ export const ROUTER_FILTER: HttpFilterFactoryConfig = {
   validate: validateRouter,
 };
 
-/** A new registry holding the router and the fault filter. Callers add their own filters to the returned map. */
+/** A new registry holding the router, the fault and the local rate limit filters. Callers add their own filters to the returned map. */
 export function createDefaultHttpFilterRegistry(): Map<string, HttpFilterFactoryConfig> {
   return new Map([
     [ROUTER_TYPE_URL, ROUTER_FILTER],
     [FAULT_TYPE_URL, FAULT_FILTER],
+    [HTTP_LOCAL_RATELIMIT_TYPE_URL, HTTP_LOCAL_RATELIMIT_FILTER],
   ]);
 }

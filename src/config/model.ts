@@ -91,7 +91,12 @@ export type NetworkFilter =
       readonly name: string;
       readonly config: HttpConnectionManager;
     }
-  | { readonly kind: 'tcp_proxy'; readonly name: string; readonly config: TcpProxy };
+  | { readonly kind: 'tcp_proxy'; readonly name: string; readonly config: TcpProxy }
+  /** Non-terminal: closes connections over its rate before the terminal filter sees them. */
+  | { readonly kind: 'local_ratelimit'; readonly name: string; readonly config: NetworkLocalRateLimit };
+
+/** The filter that ends a chain (the last one). */
+export type TerminalNetworkFilter = Exclude<NetworkFilter, { readonly kind: 'local_ratelimit' }>;
 
 /** `envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`. */
 export interface TcpProxy {
@@ -142,7 +147,7 @@ export interface HttpConnectionManager {
   readonly acceptHttp10: boolean;
 }
 
-/** An HTTP filter in the chain. Only the router exists in the proxy-core issue. */
+/** An HTTP filter in the chain. */
 export interface HttpFilter {
   readonly name: string;
   /** The `@type` of its typed_config, e.g. `type.googleapis.com/envoy.extensions.filters.http.router.v3.Router`. */
@@ -150,6 +155,22 @@ export interface HttpFilter {
   /** Filter-specific validated config (the filter factory's own type). */
   readonly config: unknown;
 }
+
+/**
+ * One `typed_per_filter_config` value: a filter's per-route config, validated by the
+ * filter's per-route validator (`envoy.config.route.v3.FilterConfig` unwrapped).
+ */
+export interface PerFilterConfig {
+  /** The per-route config's `@type`; '' when a FilterConfig only disables the filter. */
+  readonly typeUrl: string;
+  /** The filter's validated per-route config (its own type); null when only disabled. */
+  readonly config: unknown;
+  /** `FilterConfig.disabled`: the filter does nothing for requests on this route. */
+  readonly disabled: boolean;
+}
+
+/** `typed_per_filter_config`: by HTTP filter name. */
+export type TypedPerFilterConfig = Readonly<Record<string, PerFilterConfig>>;
 
 // ---------------------------------------------------------------------------------------
 // Routes
@@ -194,6 +215,8 @@ export interface VirtualHost extends HeaderMutations {
   readonly retryPolicy?: RetryPolicy | null;
   /** `per_request_buffer_limit_bytes` for routes that set none; null = the listener's limit. */
   readonly perRequestBufferLimitBytes?: number | null;
+  /** `typed_per_filter_config` for routes that set none for the same filter. */
+  readonly typedPerFilterConfig?: TypedPerFilterConfig;
 }
 
 /** `envoy.type.matcher.v3.StringMatcher`. */
@@ -224,6 +247,45 @@ export interface HeaderMatcher {
 export interface FractionalPercent {
   readonly numerator: number;
   readonly denominator: number;
+}
+
+/** `envoy.type.v3.TokenBucket`. */
+export interface TokenBucket {
+  /** `max_tokens` (> 0): the bucket's size, and its content at start. */
+  readonly maxTokens: number;
+  /** `tokens_per_fill`, default 1. */
+  readonly tokensPerFill: number;
+  /** `fill_interval` in ms (>= 50 ms, as Envoy requires). */
+  readonly fillIntervalMs: number;
+}
+
+/** `envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit` (filter-level or per-route). */
+export interface HttpLocalRateLimit {
+  readonly statPrefix: string;
+  /** null: no bucket, requests are never limited. */
+  readonly tokenBucket: TokenBucket | null;
+  /** `filter_enabled.default_value`; 0% when absent (Envoy's default). */
+  readonly filterEnabled: FractionalPercent;
+  /** `filter_enforced.default_value`; 0% when absent. */
+  readonly filterEnforced: FractionalPercent;
+  /** `status.code`, default 429. */
+  readonly status: number;
+  /** Added to the rate-limited (local) response. Literal values. */
+  readonly responseHeadersToAdd: readonly HeaderValueOption[];
+  /** Added to requests that were over the limit but not enforced. Literal values. */
+  readonly requestHeadersToAddWhenNotEnforced: readonly HeaderValueOption[];
+  /** `enable_x_ratelimit_headers: DRAFT_VERSION_03`: x-ratelimit-limit/-remaining/-reset on responses. */
+  readonly xRateLimitHeaders: boolean;
+  /** `local_rate_limit_per_downstream_connection`: one bucket per downstream connection. */
+  readonly perDownstreamConnection: boolean;
+}
+
+/** `envoy.extensions.filters.network.local_ratelimit.v3.LocalRateLimit`. */
+export interface NetworkLocalRateLimit {
+  readonly statPrefix: string;
+  readonly tokenBucket: TokenBucket;
+  /** `runtime_enabled.default_value`, default true: false turns the filter off. */
+  readonly enabled: boolean;
 }
 
 /** `envoy.extensions.filters.common.fault.v3.FaultDelay`. */
@@ -278,6 +340,8 @@ export interface RouteMatch {
 export interface ClusterWeight extends HeaderMutations {
   readonly name: string;
   readonly weight: number;
+  /** `typed_per_filter_config` for requests sent to this cluster (beats the route's). */
+  readonly typedPerFilterConfig?: TypedPerFilterConfig;
 }
 
 /** `envoy.config.route.v3.RouteAction.HashPolicy`: one input of the request hash (RING_HASH, MAGLEV). */
@@ -313,6 +377,20 @@ export interface RouteAction {
   readonly retryPolicy?: RetryPolicy | null;
   /** `hash_policy`, set only when given. */
   readonly hashPolicy?: readonly HashPolicy[];
+  /** `request_mirror_policies`; absent = none. */
+  readonly requestMirrorPolicies?: readonly RequestMirrorPolicy[];
+}
+
+/** `envoy.config.route.v3.RouteAction.RequestMirrorPolicy`. */
+export interface RequestMirrorPolicy {
+  /** `cluster`: the mirror cluster; '' when `clusterHeader` names it per request. */
+  readonly cluster: string;
+  /** `cluster_header` (lower-cased): the request header naming the mirror cluster; '' = none. */
+  readonly clusterHeader: string;
+  /** `runtime_fraction.default_value`; 100% when absent. */
+  readonly fraction: FractionalPercent;
+  /** `disable_shadow_host_suffix_append`, default false. */
+  readonly disableShadowHostSuffixAppend: boolean;
 }
 
 /**
@@ -385,6 +463,8 @@ export interface Route extends HeaderMutations {
   readonly action: RouteAction | RedirectAction | DirectResponseAction;
   /** `per_request_buffer_limit_bytes`: request body kept for retries; null = the virtual host's. */
   readonly perRequestBufferLimitBytes?: number | null;
+  /** `typed_per_filter_config` (beats the virtual host's for the same filter). */
+  readonly typedPerFilterConfig?: TypedPerFilterConfig;
 }
 
 // ---------------------------------------------------------------------------------------

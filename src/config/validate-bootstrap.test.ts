@@ -104,11 +104,17 @@ describe('unsupported and unknown fields', () => {
   test('an unknown camelCase field is reported in snake_case', () => {
     expectIssue((c) => (vh(c).requireTls = 'ALL'), `${VH}.require_tls`, 'unsupported field');
   });
-  test('typed_per_filter_config on a route', () => {
+  test('typed_per_filter_config naming a filter the connection manager does not have', () => {
     expectIssue(
-      (c) => (vh(c).routes[1].typed_per_filter_config = {}),
-      `${VH}.routes[1].typed_per_filter_config`,
-      'unsupported field',
+      (c) =>
+        (vh(c).routes[1].typed_per_filter_config = {
+          'envoy.filters.http.fault': {
+            '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+            abort: { http_status: 503, percentage: { numerator: 100 } },
+          },
+        }),
+      `${VH}.routes[1].typed_per_filter_config.envoy.filters.http.fault`,
+      "no HTTP filter named 'envoy.filters.http.fault' in the connection manager's http_filters (envoy.filters.http.router)",
     );
   });
   test('an access log filter', () => {

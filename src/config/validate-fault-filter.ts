@@ -23,10 +23,14 @@ const DENOMINATOR_NAMES = ['HUNDRED', 'TEN_THOUSAND', 'MILLION'] as const;
 /** Proto default of an unset FractionalPercent: 0/100, so a fault without `percentage` never fires. */
 const ZERO_PERCENT: FractionalPercent = { numerator: 0, denominator: 100 };
 
-/** `envoy.type.v3.FractionalPercent` at `name` of `r`. */
-function readPercentage(r: FieldReader, name: string): FractionalPercent {
+/** `envoy.type.v3.FractionalPercent` at `name` of `r`; `absent` when not given (default 0%). */
+export function readPercentage(
+  r: FieldReader,
+  name: string,
+  absent: FractionalPercent = ZERO_PERCENT,
+): FractionalPercent {
   const p = r.message(name);
-  if (p === null) return ZERO_PERCENT;
+  if (p === null) return absent;
   const numerator = p.uint32('numerator', 0);
   const d = p.take('denominator');
   let denominator = 100;
@@ -111,4 +115,6 @@ export const FAULT_FILTER: HttpFilterFactoryConfig = {
   typeUrl: FAULT_TYPE_URL,
   defaultName: 'envoy.filters.http.fault',
   validate: validateHttpFault,
+  // As in Envoy, a route's HTTPFault replaces the filter's config for that route.
+  perRoute: { typeUrl: FAULT_TYPE_URL, validate: validateHttpFault },
 };

@@ -9,6 +9,7 @@ import type { HttpConnectionManager, HttpFilter, RouteConfiguration } from './mo
 import { validateAccessLog } from './validate-access-log.js';
 import { readAdsConfigSource } from './validate-config-source.js';
 import { FAULT_TYPE_URL } from './validate-fault-filter.js';
+import { checkPerFilterConfigNames } from './validate-per-filter-config.js';
 import { validateRouteConfiguration } from './validate-route-configuration.js';
 import type { ValidationContext } from './validation-context.js';
 
@@ -55,6 +56,9 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     );
   }
   const httpFilters = readHttpFilters(r, ctx);
+  if (rds === null) {
+    checkPerFilterConfigNames(routeConfig, httpFilters, ctx.registry, r.at('route_config'), r.issues);
+  }
   const logs = r.list('access_log');
   const accessLog = logs.map((l, i) => validateAccessLog(l, `${r.at('access_log')}[${i}]`, r.issues));
   const maxRequestHeadersKb = r.uint32('max_request_headers_kb', DEFAULT_MAX_REQUEST_HEADERS_KB, 1, 8192);

@@ -1,6 +1,7 @@
 // Validation of `envoy.config.listener.v3.Listener`: address, filter chains, and the
-// terminal network filter of each chain (http_connection_manager or tcp_proxy, chosen by
-// the `@type` of its typed_config).
+// network filters of each chain, chosen by the `@type` of their typed_config: non-terminal
+// ones (local_ratelimit) first, then one terminal filter (http_connection_manager or
+// tcp_proxy), last.
 
 import type { ConfigIssue } from '../core/errors.js';
 import { readMessage } from './fields.js';
@@ -10,6 +11,7 @@ import {
   HTTP_CONNECTION_MANAGER_TYPE,
   readHttpConnectionManager,
 } from './validate-http-connection-manager.js';
+import { NETWORK_LOCAL_RATELIMIT_TYPE_URL, readNetworkLocalRateLimit } from './validate-local-ratelimit.js';
 import { readTcpProxy, TCP_PROXY_TYPE } from './validate-tcp-proxy.js';
 import type { ValidationContext } from './validation-context.js';
 
@@ -63,11 +65,17 @@ function validateFilterChain(
   for (let i = 0; i < items.length; i++) {
     const filter = validateNetworkFilter(items[i], `${r.at('filters')}[${i}]`, issues, ctx);
     if (filter !== null) filters.push(filter);
-    // Both supported filters are terminal: each must be the last of its chain.
-    if (i < items.length - 1) {
+    const terminal = filter !== null && filter.kind !== 'local_ratelimit';
+    if (terminal && i < items.length - 1) {
       issues.push({
         path: `${r.at('filters')}[${i}]`,
         message: 'a terminal filter must be the last filter of its chain',
+      });
+    } else if (filter !== null && !terminal && i === items.length - 1) {
+      issues.push({
+        path: `${r.at('filters')}[${i}]`,
+        message:
+          'the last filter of a chain must be a terminal filter (http_connection_manager or tcp_proxy)',
       });
     }
   }
@@ -96,10 +104,13 @@ function validateNetworkFilter(
   } else if (typeUrl === TCP_PROXY_TYPE) {
     const config = readTcpProxy(tc, ctx);
     out = { kind: 'tcp_proxy', name: givenName || 'envoy.filters.network.tcp_proxy', config };
+  } else if (typeUrl === NETWORK_LOCAL_RATELIMIT_TYPE_URL) {
+    const config = readNetworkLocalRateLimit(tc);
+    out = { kind: 'local_ratelimit', name: givenName || 'envoy.filters.network.local_ratelimit', config };
   } else if (typeUrl !== '') {
     tc.issue(
       '@type',
-      `unsupported network filter type '${typeUrl}'; supported: ${HTTP_CONNECTION_MANAGER_TYPE}, ${TCP_PROXY_TYPE}`,
+      `unsupported network filter type '${typeUrl}'; supported: ${HTTP_CONNECTION_MANAGER_TYPE}, ${TCP_PROXY_TYPE}, ${NETWORK_LOCAL_RATELIMIT_TYPE_URL}`,
     );
     tc.ignoreRest();
   }

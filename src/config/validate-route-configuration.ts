@@ -6,6 +6,7 @@ import type { ConfigIssue } from '../core/errors.js';
 import { readMessage } from './fields.js';
 import type { Route, RouteConfiguration, VirtualHost } from './model.js';
 import { readHeaderMutations } from './validate-headers.js';
+import { readTypedPerFilterConfig } from './validate-per-filter-config.js';
 import { readPerRequestBufferLimit, readRetryPolicy } from './validate-retry-policy.js';
 import { validateRoute } from './validate-route.js';
 import type { ClusterRef, ValidationContext } from './validation-context.js';
@@ -90,11 +91,13 @@ function validateVirtualHost(
   const retryPolicy = readRetryPolicy(r);
   const perRequestBufferLimitBytes = readPerRequestBufferLimit(r);
   const mutations = readHeaderMutations(r);
+  const typedPerFilterConfig = readTypedPerFilterConfig(r, ctx.registry);
   r.done();
   // Set only when given, so configs without them keep their exact shape.
   let vh: VirtualHost = { name, domains, routes, ...mutations };
   if (retryPolicy !== null) vh = { ...vh, retryPolicy };
   if (perRequestBufferLimitBytes !== null) vh = { ...vh, perRequestBufferLimitBytes };
+  if (typedPerFilterConfig !== null) vh = { ...vh, typedPerFilterConfig };
   return vh;
 }
 

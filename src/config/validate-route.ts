@@ -18,6 +18,8 @@ import {
   validateHeaderMatcher,
   validateQueryParameterMatcher,
 } from './validate-matchers.js';
+import { readTypedPerFilterConfig } from './validate-per-filter-config.js';
+import { readRequestMirrorPolicies } from './validate-request-mirror.js';
 import { readPerRequestBufferLimit, readRetryPolicy } from './validate-retry-policy.js';
 import type { ClusterRef, ValidationContext } from './validation-context.js';
 
@@ -52,7 +54,7 @@ export function validateRoute(
   const match = readRouteMatch(r.requiredMessage('match'));
   const which = r.oneOf(ACTIONS, ACTIONS.join(', '));
   let action: Route['action'] = { kind: 'direct_response', status: 404, body: null };
-  if (which === 'route') action = readRouteAction(r.requiredMessage('route'), refs);
+  if (which === 'route') action = readRouteAction(r.requiredMessage('route'), refs, ctx);
   else if (which === 'redirect') action = readRedirectAction(r.requiredMessage('redirect'));
   else if (which === 'direct_response')
     action = readDirectResponse(r.requiredMessage('direct_response'), ctx);
@@ -60,10 +62,13 @@ export function validateRoute(
   for (const a of ACTIONS) r.ignore(a);
   const perRequestBufferLimitBytes = readPerRequestBufferLimit(r);
   const mutations = readHeaderMutations(r);
+  const typedPerFilterConfig = readTypedPerFilterConfig(r, ctx.registry);
   r.done();
   // Set only when given, so configs without them keep their exact shape.
-  const route: Route = { name, match, action, ...mutations };
-  return perRequestBufferLimitBytes === null ? route : { ...route, perRequestBufferLimitBytes };
+  let route: Route = { name, match, action, ...mutations };
+  if (perRequestBufferLimitBytes !== null) route = { ...route, perRequestBufferLimitBytes };
+  if (typedPerFilterConfig !== null) route = { ...route, typedPerFilterConfig };
+  return route;
 }
 
 function readRouteMatch(r: FieldReader): RouteMatch {
@@ -85,7 +90,7 @@ function readRouteMatch(r: FieldReader): RouteMatch {
   return { path, caseSensitive, headers, queryParameters };
 }
 
-function readRouteAction(r: FieldReader, refs: ClusterRef[]): RouteAction {
+function readRouteAction(r: FieldReader, refs: ClusterRef[], ctx: ValidationContext): RouteAction {
   const which = r.oneOf(['cluster', 'weighted_clusters'], 'cluster, weighted_clusters');
   let cluster: RouteAction['cluster'] = { kind: 'cluster', name: '' };
   if (which === 'cluster') {
@@ -93,7 +98,7 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[]): RouteAction {
     if (name !== '') refs.push({ name, path: r.at('cluster') });
     cluster = { kind: 'cluster', name };
   } else if (which === 'weighted_clusters') {
-    cluster = readWeightedClusters(r.requiredMessage('weighted_clusters'), refs);
+    cluster = readWeightedClusters(r.requiredMessage('weighted_clusters'), refs, ctx);
   } else {
     r.issue(null, 'one of cluster or weighted_clusters is required');
   }
@@ -105,15 +110,19 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[]): RouteAction {
   if (hostRewriteLiteral === '') r.issue('host_rewrite_literal', 'must not be empty');
   const retryPolicy = readRetryPolicy(r);
   const hashPolicy = readHashPolicies(r);
-  const action: RouteAction = { kind: 'route', cluster, timeoutMs, prefixRewrite, hostRewriteLiteral };
-  return {
-    ...action,
-    ...(retryPolicy === null ? {} : { retryPolicy }),
-    ...(hashPolicy === null ? {} : { hashPolicy }),
-  };
+  const requestMirrorPolicies = readRequestMirrorPolicies(r, refs);
+  let action: RouteAction = { kind: 'route', cluster, timeoutMs, prefixRewrite, hostRewriteLiteral };
+  if (retryPolicy !== null) action = { ...action, retryPolicy };
+  if (hashPolicy !== null) action = { ...action, hashPolicy };
+  if (requestMirrorPolicies !== null) action = { ...action, requestMirrorPolicies };
+  return action;
 }
 
-function readWeightedClusters(r: FieldReader, refs: ClusterRef[]): RouteAction['cluster'] {
+function readWeightedClusters(
+  r: FieldReader,
+  refs: ClusterRef[],
+  ctx: ValidationContext,
+): RouteAction['cluster'] {
   const items = r.list('clusters');
   if (items.length === 0) r.issue('clusters', 'must list at least one cluster');
   const clusters: ClusterWeight[] = [];
@@ -126,8 +135,10 @@ function readWeightedClusters(r: FieldReader, refs: ClusterRef[]): RouteAction['
     const weight = c.uint32('weight', 0);
     sum += weight;
     const mutations = readHeaderMutations(c);
+    const typedPerFilterConfig = readTypedPerFilterConfig(c, ctx.registry);
     c.done();
-    clusters.push({ name, weight, ...mutations });
+    const cw: ClusterWeight = { name, weight, ...mutations };
+    clusters.push(typedPerFilterConfig === null ? cw : { ...cw, typedPerFilterConfig });
   }
   if (items.length > 0 && sum === 0) r.issue('clusters', 'the weights must not all be zero');
   const total = r.optionalUint32('total_weight', 1);

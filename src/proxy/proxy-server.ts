@@ -17,7 +17,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { createDefaultHttpFilterRegistry, type HttpFilterRegistry } from '../config/http-filter-registry.js';
 import { parseBootstrapDocument, validateBootstrapDocument } from '../config/load-bootstrap.js';
-import type { Bootstrap, ClusterLoadAssignment, Listener, Locality, NetworkFilter } from '../config/model.js';
+import type {
+  Bootstrap,
+  ClusterLoadAssignment,
+  Listener,
+  Locality,
+  TerminalNetworkFilter,
+} from '../config/model.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, type ConfigIssue, WeftError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -28,6 +34,11 @@ import { AdminServer } from './admin/admin-server.js';
 import { createHttpConnectionManager } from './http/connection-manager.js';
 import type { DrainSignal } from './listener/drain.js';
 import { ListenerManager, type NetworkFilterInstance } from './listener/listener-manager.js';
+import {
+  type ConnectionRateLimitDeps,
+  terminalFilter,
+  withConnectionRateLimits,
+} from './network/local-ratelimit.js';
 import { createTcpProxyFactory } from './network/tcp-proxy.js';
 import type { RouteTable } from './router/route-table.js';
 import { compileRouteTable } from './router/route-table.js';
@@ -345,7 +356,8 @@ export class ProxyServer {
       const chain = listener.filterChains[0];
       const fi = chain.filters.length - 1;
       const path = `static_resources.listeners[${li}].filter_chains[0].filters[${fi}].typed_config`;
-      builders.set(listener.name, this.compileNetworkFilter(listener, chain.filters[fi], path, issues));
+      const build = this.compileNetworkFilter(listener, terminalFilter(chain.filters), path, issues);
+      builders.set(listener.name, withConnectionRateLimits(chain.filters, this.connectionLimitDeps(), build));
     });
     if (issues.length > 0) throw new ConfigError(source, issues);
     return { version: ++this.versions, bootstrap, raw, loadedAt: this.deps.clock.now(), builders };
@@ -355,9 +367,13 @@ export class ProxyServer {
    * Validates and compiles one network filter; returns the builder that makes a filter
    * chain instance per listener generation (each generation owns its access loggers).
    */
+  private connectionLimitDeps(): ConnectionRateLimitDeps {
+    return { stats: this.stats, clock: this.deps.clock };
+  }
+
   private compileNetworkFilter(
     listener: Listener,
-    filter: NetworkFilter,
+    filter: TerminalNetworkFilter,
     path: string,
     issues: ConfigIssue[],
   ): (drain: DrainSignal) => NetworkFilterInstance {
@@ -411,6 +427,7 @@ export class ProxyServer {
         routeTable,
         accessLoggers: loggers,
         bufferLimitBytes: listener.perConnectionBufferLimitBytes,
+        random: this.random,
         nextConnectionId,
         newRequestId: randomUUID,
       });
@@ -456,7 +473,9 @@ export class ProxyServer {
       }
       const fi = listener.filterChains[0].filters.length - 1;
       const path = `Listener '${listener.name}': filter_chains[0].filters[${fi}].typed_config`;
-      const build = this.compileNetworkFilter(listener, listener.filterChains[0].filters[fi], path, issues);
+      const filters = listener.filterChains[0].filters;
+      const terminal = this.compileNetworkFilter(listener, terminalFilter(filters), path, issues);
+      const build = withConnectionRateLimits(filters, this.connectionLimitDeps(), terminal);
       builders.set(listener.name, { config: listener, build });
     }
     if (issues.length > 0) throw new ConfigError('xds', issues);

@@ -19,8 +19,17 @@
 // and only then hands it to the router, so the route timeout starts after the delay;
 // an abort is a local reply with FI. Hooks: `rt.fault !== null` when routing and
 // `this.fault !== null` at finish.
+//
+// The other HTTP filters (filter-chain.ts: the local rate limit...) run as two compiled
+// lists, those before the fault filter once the route is chosen, those after it once the
+// fault's delay (if any) is over; the stream is their DecoderFilterStream. Headers they
+// add to the response are kept in `extraResponseHeaders` (null on the common path).
+//
+// Request mirroring (request-mirror.ts): on routes with request_mirror_policies, shadow
+// copies start with the first attempt and are fed the body as it arrives; `this.shadows`
+// is null otherwise, one test per body chunk.
 
-import type { RedirectAction, RouteAction } from '../../config/model.js';
+import type { RedirectAction, RequestMirrorPolicy, RouteAction } from '../../config/model.js';
 import { stripHopByHop } from '../http1/hop-by-hop.js';
 import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
 import { type ResponseHandler, type ResponseHead, ResponseParser } from '../http1/response-parser.js';
@@ -31,6 +40,7 @@ import type { AttemptFailure } from '../router/retry-policy.js';
 import {
   applyHeaderMutations,
   buildRedirectLocation,
+  type ClusterPick,
   type CompiledRoute,
   type HeaderMutationPlan,
   rewritePath,
@@ -47,9 +57,12 @@ import { OutlierResult } from '../upstream/health/outlier-detector.js';
 import type { Host } from '../upstream/host.js';
 import type { LoadBalancerContext } from '../upstream/lb/load-balancer.js';
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
+import { runDecoderFilters } from './filter-chain.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
+import type { DecoderFilterStream } from './http-filter.js';
 import type { Http1ServerConnection } from './http1-server-connection.js';
 import { LocalReplyText } from './local-reply.js';
+import type { RequestShadows } from './request-mirror.js';
 import { RetryDecision, type RetryOwner, RetryState } from './retry-state.js';
 
 const FRAMING_NONE: BodyFraming = { kind: 'none' };
@@ -64,7 +77,9 @@ const DISCARD_RESPONSE: ResponseHandler = {
   onMessageComplete() {},
 };
 
-export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOwner, LoadBalancerContext {
+export class ActiveStream
+  implements PoolWaiter, UpstreamConnectionUser, RetryOwner, LoadBalancerContext, DecoderFilterStream
+{
   private readonly conn: Http1ServerConnection;
   private readonly head: RequestHead | null;
   readonly info: StreamInfo;
@@ -100,6 +115,10 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   private retry: RetryState | null = null;
   /** Fault injection state; null unless the fault filter applies to this request. */
   private fault: StreamFault | null = null;
+  /** Response headers added by decoder filters (x-ratelimit-*...); null when none. */
+  private extraResponseHeaders: HeaderList | null = null;
+  /** Shadow copies of this request (request_mirror_policies); null when none. */
+  private shadows: RequestShadows | null = null;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -169,6 +188,13 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.route = route;
     info.routeName = route.name;
     const action = route.action;
+    const pick = action.kind === 'route' ? rt.routeTable.pickCluster(route) : null;
+    const filters = rt.decoderFilters.beforeFault;
+    if (
+      filters.length > 0 &&
+      runDecoderFilters(filters, this, pick === null ? route.perFilterConfig : pick.perFilterConfig)
+    )
+      return;
     if (action.kind === 'direct_response') {
       rt.stats.rqDirectResponse.value++;
       this.localReply(action.status, action.body, 0, 'direct_response', route.responseHeaderMutations);
@@ -179,7 +205,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       this.redirect(action);
       return;
     }
-    this.routeToCluster(route, action);
+    this.routeToCluster(route, action, pick!);
   }
 
   /** A request head that failed to parse: answer and close. */
@@ -204,10 +230,9 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.localReply(action.responseCode, '', 0, 'redirect', this.route!.responseHeaderMutations, location);
   }
 
-  private routeToCluster(route: CompiledRoute, action: RouteAction): void {
+  private routeToCluster(route: CompiledRoute, action: RouteAction, pick: ClusterPick): void {
     const rt = this.conn.rt;
     const info = this.info;
-    const pick = rt.routeTable.pickCluster(route);
     info.upstreamCluster = pick.cluster;
     const cluster = rt.clusters.get(pick.cluster);
     if (cluster === undefined) {
@@ -217,11 +242,14 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     }
     // The fault filter sits before the router: it sees the request as received.
     let faultDelayMs = -1;
-    const faultFilter = rt.fault;
+    const faultFilter = rt.fault === null ? null : rt.fault.forRoute(pick.perFilterConfig);
     if (faultFilter?.matches(this, pick.cluster)) {
       faultDelayMs = this.startFault(faultFilter, cluster);
       if (this.responseComplete) return; // aborted
+      if (faultDelayMs >= 0) this.fault!.perRoute = pick.perFilterConfig;
     }
+    const after = rt.decoderFilters.afterFault;
+    if (faultDelayMs < 0 && after.length > 0 && runDecoderFilters(after, this, pick.perFilterConfig)) return;
     // While a fault delay holds the request, `cluster` stays unset so that the end of the
     // request does not arm the route timeout (the router has not seen the request yet).
     if (faultDelayMs < 0) this.cluster = cluster;
@@ -294,6 +322,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
 
   /** Picks the first host and starts the first upstream attempt. */
   private firstAttempt(cluster: UpstreamCluster): void {
+    const mirrors = (this.route!.action as RouteAction).requestMirrorPolicies;
+    if (mirrors !== undefined) this.startShadows(mirrors);
     const host = this.retry === null ? cluster.chooseHost(this) : this.retry.chooseHost(this);
     if (host === null) {
       cluster.stats.upstream_cx_none_healthy.value++;
@@ -329,6 +359,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   onRequestBody(chunk: Buffer): void {
     this.info.bytesReceived += chunk.length;
     if (this.responseComplete || this.finished) return; // answered already: discard
+    if (this.shadows !== null) this.shadows.onRequestBody(chunk);
     if (this.retry !== null) this.retry.keepBody(chunk);
     const upstream = this.upstream;
     if (upstream !== null) {
@@ -344,6 +375,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
 
   onRequestComplete(): void {
     this.requestComplete = true;
+    if (this.shadows !== null) this.shadows.onRequestComplete();
     const rt = this.conn.rt;
     this.info.lastRequestByteMonotonic = rt.clock.monotonic();
     if (this.responseComplete) {
@@ -415,6 +447,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     fault.timer = null;
     if (this.finished || this.responseComplete) return;
     if (this.maybeAbort(fault)) return;
+    const after = this.conn.rt.decoderFilters.afterFault;
+    if (after.length > 0 && runDecoderFilters(after, this, fault.perRoute)) return;
     const cluster = fault.cluster!;
     this.cluster = cluster;
     if (this.requestComplete) this.armRouteTimeout();
@@ -564,6 +598,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       applyHeaderMutations(headers, this.clusterResponseMutations, info);
     if (this.route !== null) applyHeaderMutations(headers, this.route.responseHeaderMutations, info);
     if (this.hashCookie !== null) headers.push('set-cookie', this.hashCookie);
+    if (this.extraResponseHeaders !== null) headers.push(...this.extraResponseHeaders);
     if (!rt.suppressEnvoyHeaders) {
       headers.push(
         'x-envoy-upstream-service-time',
@@ -853,6 +888,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.responseComplete = true;
     info.responseCode = status;
     const headers: HeaderList = extraHeaders ?? [];
+    if (this.extraResponseHeaders !== null) headers.push(...this.extraResponseHeaders);
     if (location !== null) headers.push('location', location);
     const bytes = body === null ? null : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const length = bytes === null ? 0 : bytes.length;
@@ -877,6 +913,41 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       this.conn.writeBody(bytes, false);
     }
     if (this.requestComplete || this.conn.closeAfterResponse) this.finish();
+  }
+
+  /** Starts the shadow copies of the request as it goes upstream (the body so far is buffered). */
+  private startShadows(policies: readonly RequestMirrorPolicy[]): void {
+    this.shadows = this.conn.rt.mirror.start(policies, {
+      method: this.method,
+      path: this.path,
+      authority: this.authority,
+      headers: this.headers,
+      framing: this.requestFraming,
+      body: this.bufferedBody,
+      requestComplete: this.requestComplete,
+      timeoutMs: (this.route!.action as RouteAction).timeoutMs,
+    });
+  }
+
+  // --- DecoderFilterStream ------------------------------------------------------------------
+
+  get connectionKey(): object {
+    return this.conn;
+  }
+
+  sendLocalReply(
+    status: number,
+    body: string,
+    flags: number,
+    details: string,
+    headers: HeaderList | null,
+  ): void {
+    this.localReply(status, body, flags, details, null, null, headers);
+  }
+
+  addResponseHeader(name: string, value: string): void {
+    if (this.extraResponseHeaders === null) this.extraResponseHeaders = [name, value];
+    else this.extraResponseHeaders.push(name, value);
   }
 
   private applyServerHeader(headers: HeaderList): void {
@@ -942,6 +1013,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.cancelTimer();
     if (this.retry !== null) this.retry.end();
     if (this.fault !== null) this.fault.end();
+    if (this.shadows !== null) this.shadows.onPrimaryDone();
     const rt = this.conn.rt;
     const info = this.info;
     info.endMonotonic = rt.clock.monotonic();

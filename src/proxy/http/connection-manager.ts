@@ -18,7 +18,9 @@ import type { Counter, Gauge, StatsStore } from '../stats/store.js';
 import type { StreamInfo } from '../stream-info.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { createHttpFaultFilter, type HttpFaultFilter } from './fault.js';
+import { createDecoderFilterChain, type DecoderFilterChain } from './filter-chain.js';
 import { Http1ServerConnection } from './http1-server-connection.js';
+import { RequestMirror } from './request-mirror.js';
 
 /** The stats of one connection manager (`http.<stat_prefix>.*`), resolved once. */
 export interface HcmStats {
@@ -90,6 +92,10 @@ export interface HcmRuntime {
   readonly suppressEnvoyHeaders: boolean;
   /** The fault filter (`envoy.filters.http.fault`); null when the chain has none. */
   readonly fault: HttpFaultFilter | null;
+  /** The other HTTP filters (local rate limit...), compiled in chain order around the fault filter. */
+  readonly decoderFilters: DecoderFilterChain;
+  /** Starts shadow copies for routes with request_mirror_policies. */
+  readonly mirror: RequestMirror;
   /** The listener's per_connection_buffer_limit_bytes: how much request body is held while the upstream connects. */
   readonly bufferLimitBytes: number;
   /** The listener's drain state: when set, responses carry `connection: close`. */
@@ -108,6 +114,8 @@ export interface HcmDeps {
   readonly routeTable: RouteTable;
   readonly accessLoggers: readonly AccessLogger[];
   readonly bufferLimitBytes: number;
+  /** Uniform in [0, 1) for the filters' sampling; default Math.random. */
+  readonly random?: () => number;
   nextConnectionId(): number;
   newRequestId(): string;
 }
@@ -120,14 +128,16 @@ export function createHttpConnectionManager(
   const routerConfig = (routerFilter?.config ?? {}) as { suppressEnvoyHeaders?: boolean };
   const faultFilter = config.httpFilters.find((f) => f.typeUrl === FAULT_TYPE_URL);
   const loggers = deps.accessLoggers;
+  const random = deps.random ?? Math.random;
+  const limits: ParserLimits = {
+    maxHeaderBytes: config.maxRequestHeadersKb * 1024,
+    maxHeaderCount: config.maxHeadersCount,
+    acceptHttp10: config.acceptHttp10,
+  };
   const runtime: HcmRuntime = {
     config,
     routeTable: deps.routeTable,
-    limits: {
-      maxHeaderBytes: config.maxRequestHeadersKb * 1024,
-      maxHeaderCount: config.maxHeadersCount,
-      acceptHttp10: config.acceptHttp10,
-    },
+    limits,
     stats: createHcmStats(deps.stats, config.statPrefix),
     accessLoggers: loggers,
     clusters: deps.clusters,
@@ -137,7 +147,21 @@ export function createHttpConnectionManager(
       faultFilter === undefined ? null : (faultFilter.config as HttpFault),
       deps.stats,
       config.statPrefix,
+      faultFilter?.name,
     ),
+    decoderFilters: createDecoderFilterChain(config.httpFilters, {
+      stats: deps.stats,
+      clock: deps.clock,
+      random,
+    }),
+    mirror: new RequestMirror({
+      clusters: deps.clusters,
+      stats: deps.stats,
+      clock: deps.clock,
+      limits,
+      bufferLimitBytes: deps.bufferLimitBytes,
+      random,
+    }),
     bufferLimitBytes: deps.bufferLimitBytes,
     drain: deps.drain,
     nextConnectionId: deps.nextConnectionId,

@@ -11,11 +11,16 @@
 //   x-envoy-fault-delay-request / x-envoy-fault-abort-request (or -abort-grpc-request);
 //   the `-percentage` headers lower the configured numerator (never raise it);
 // - a stream holds one of `active_faults` from its first injected fault to its end; at
-//   `max_active_faults`, no fault is injected and `faults_overflow` counts it.
+//   `max_active_faults`, no fault is injected and `faults_overflow` counts it;
+// - a route's `typed_per_filter_config` HTTPFault (under the filter's name) replaces the
+//   filter's config for that route; FilterConfig `disabled` turns the filter off there.
+//   Per-route filters are compiled on first use and kept per config object (they share the
+//   filter's stats and active_faults).
 
 import type { FaultAbort, FaultDelay, FractionalPercent, HttpFault } from '../../config/model.js';
 import type { Timer } from '../../core/clock.js';
 import { CompiledHeaderMatcher } from '../router/header-matcher.js';
+import type { PerFilterConfigs } from '../router/per-filter-config.js';
 import type { RouteRequest } from '../router/route-request.js';
 import type { Counter, Gauge, StatsStore } from '../stats/store.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
@@ -62,7 +67,11 @@ function headerInt(headers: HeaderList, name: string): number {
 }
 
 export class HttpFaultFilter {
+  /** The filter's name in http_filters: the key of its typed_per_filter_config entries. */
+  readonly name: string;
   readonly stats: FaultStats;
+  /** Per-route filters by their validated config (filled lazily; empty on per-route filters). */
+  private readonly perRoute = new WeakMap<object, HttpFaultFilter>();
   private readonly delay: FaultDelay | null;
   private readonly abortConfig: FaultAbort | null;
   private readonly headers: readonly CompiledHeaderMatcher[];
@@ -70,7 +79,8 @@ export class HttpFaultFilter {
   private readonly maxActiveFaults: number;
   private readonly fixedAbort: FaultAbortDecision | null;
 
-  constructor(config: HttpFault, stats: FaultStats) {
+  constructor(config: HttpFault, stats: FaultStats, name = 'envoy.filters.http.fault') {
+    this.name = name;
     this.stats = stats;
     this.delay = config.delay;
     this.abortConfig = config.abort;
@@ -84,6 +94,21 @@ export class HttpFaultFilter {
         : a.kind === 'grpc'
           ? { httpStatus: 200, grpcStatus: a.grpcStatus }
           : { httpStatus: a.httpStatus, grpcStatus: -1 };
+  }
+
+  /** The filter for a request whose route has `configs`: its own HTTPFault, none when disabled, else this. */
+  forRoute(configs: PerFilterConfigs | null): HttpFaultFilter | null {
+    if (configs === null) return this;
+    const entry = configs.get(this.name);
+    if (entry === undefined) return this;
+    if (entry.disabled) return null;
+    const config = entry.config as HttpFault;
+    let filter = this.perRoute.get(config);
+    if (filter === undefined) {
+      filter = new HttpFaultFilter(config, this.stats, this.name);
+      this.perRoute.set(config, filter);
+    }
+    return filter;
   }
 
   /** Whether faults may apply to `req`, routed to the cluster named `cluster`. */
@@ -158,6 +183,8 @@ export class StreamFault {
   cluster: UpstreamCluster | null = null;
   /** This stream holds one of active_faults. */
   active = false;
+  /** The route's per-filter configs, for the filters after the fault once the delay ends. */
+  perRoute: PerFilterConfigs | null = null;
 
   constructor(filter: HttpFaultFilter, random: () => number) {
     this.filter = filter;
@@ -189,13 +216,18 @@ export function createHttpFaultFilter(
   config: HttpFault | null,
   stats: StatsStore,
   statPrefix: string,
+  name?: string,
 ): HttpFaultFilter | null {
   if (config === null) return null;
   const p = `http.${statPrefix}.fault.`;
-  return new HttpFaultFilter(config, {
-    delaysInjected: stats.counter(`${p}delays_injected`),
-    abortsInjected: stats.counter(`${p}aborts_injected`),
-    activeFaults: stats.gauge(`${p}active_faults`),
-    faultsOverflow: stats.counter(`${p}faults_overflow`),
-  });
+  return new HttpFaultFilter(
+    config,
+    {
+      delaysInjected: stats.counter(`${p}delays_injected`),
+      abortsInjected: stats.counter(`${p}aborts_injected`),
+      activeFaults: stats.gauge(`${p}active_faults`),
+      faultsOverflow: stats.counter(`${p}faults_overflow`),
+    },
+    name,
+  );
 }

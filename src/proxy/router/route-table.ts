@@ -22,6 +22,7 @@ import {
   EMPTY_HEADER_MUTATION_PLAN,
   type HeaderMutationPlan,
 } from './header-mutations.js';
+import { mergePerFilterConfigs, type PerFilterConfigs } from './per-filter-config.js';
 import { CompiledRetryPolicy } from './retry-policy.js';
 import { CompiledRouteMatch } from './route-match.js';
 import type { RouteRequest } from './route-request.js';
@@ -32,6 +33,7 @@ export type { CompiledHeaderValueOption, HeaderMutationPlan } from './header-mut
 // The router's public surface lives here, so users import one module.
 export { applyHeaderMutations, EMPTY_HEADER_MUTATION_PLAN } from './header-mutations.js';
 export { rewritePath } from './path-rewrite.js';
+export type { PerFilterConfigs } from './per-filter-config.js';
 export { buildRedirectLocation } from './redirect.js';
 export type { CompiledRetryPolicy } from './retry-policy.js';
 export type { RouteRequest } from './route-request.js';
@@ -57,6 +59,11 @@ export interface CompiledRoute {
   readonly retryPolicy: CompiledRetryPolicy | null;
   /** `per_request_buffer_limit_bytes` of the route, else of its virtual host; null = not set. */
   readonly perRequestBufferLimitBytes: number | null;
+  /**
+   * `typed_per_filter_config` of the route over its virtual host's; null = none. A weighted
+   * cluster pick carries its own merge (ClusterPick.perFilterConfig) that beats this one.
+   */
+  readonly perFilterConfig: PerFilterConfigs | null;
 }
 
 export interface RouteTable {
@@ -81,6 +88,7 @@ export interface RouteTableDeps {
 interface VirtualHostRetry {
   readonly retryPolicy: CompiledRetryPolicy | null;
   readonly perRequestBufferLimitBytes: number | null;
+  readonly perFilterConfig: PerFilterConfigs | null;
 }
 
 class RouteEntry implements CompiledRoute {
@@ -91,6 +99,7 @@ class RouteEntry implements CompiledRoute {
   readonly responseHeaderMutations: HeaderMutationPlan;
   readonly retryPolicy: CompiledRetryPolicy | null;
   readonly perRequestBufferLimitBytes: number | null;
+  readonly perFilterConfig: PerFilterConfigs | null;
   /** Internal: the compiled match. */
   readonly match: CompiledRouteMatch;
   /** Internal: null unless the action is `route`. */
@@ -111,6 +120,7 @@ class RouteEntry implements CompiledRoute {
     const own = route.action.kind === 'route' ? (route.action.retryPolicy ?? null) : null;
     this.retryPolicy = own !== null ? new CompiledRetryPolicy(own) : vh.retryPolicy;
     this.perRequestBufferLimitBytes = route.perRequestBufferLimitBytes ?? vh.perRequestBufferLimitBytes;
+    this.perFilterConfig = mergePerFilterConfigs(vh.perFilterConfig, route.typedPerFilterConfig);
     this.match = new CompiledRouteMatch(route.match);
     this.matchedPrefix = this.match.matchedPrefix;
     const m = compileHeaderMutations(route, vhRequest, vhResponse, compileHeaderValue);
@@ -118,7 +128,7 @@ class RouteEntry implements CompiledRoute {
     this.responseHeaderMutations = m.response ?? EMPTY_HEADER_MUTATION_PLAN;
     this.picker =
       route.action.kind === 'route'
-        ? new ClusterPicker(route.action.cluster, deps.random, compileHeaderValue)
+        ? new ClusterPicker(route.action.cluster, deps.random, compileHeaderValue, this.perFilterConfig)
         : null;
   }
 }
@@ -140,6 +150,7 @@ class VirtualHostEntry {
     const retry: VirtualHostRetry = {
       retryPolicy: vh.retryPolicy == null ? null : new CompiledRetryPolicy(vh.retryPolicy),
       perRequestBufferLimitBytes: vh.perRequestBufferLimitBytes ?? null,
+      perFilterConfig: mergePerFilterConfigs(null, vh.typedPerFilterConfig),
     };
     this.routes = vh.routes.map(
       (r) => new RouteEntry(r, vh.name, m.request, m.response, retry, deps, compileHeaderValue),

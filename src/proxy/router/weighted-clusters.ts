@@ -12,12 +12,15 @@ import {
   compileHeaderMutations,
   type HeaderMutationPlan,
 } from './header-mutations.js';
+import { mergePerFilterConfigs, type PerFilterConfigs } from './per-filter-config.js';
 
 export interface ClusterPick {
   readonly cluster: string;
   /** The chosen weighted cluster's own mutations (apply BEFORE the route's); null when none. */
   readonly requestHeaderMutations: HeaderMutationPlan | null;
   readonly responseHeaderMutations: HeaderMutationPlan | null;
+  /** The route's typed_per_filter_config with the chosen weighted cluster's own over it. */
+  readonly perFilterConfig: PerFilterConfigs | null;
 }
 
 export class ClusterPicker {
@@ -30,10 +33,16 @@ export class ClusterPicker {
     cluster: RouteAction['cluster'],
     private readonly random: () => number,
     compileHeaderValue: CompileHeaderValue,
+    routePerFilterConfig: PerFilterConfigs | null = null,
   ) {
     if (cluster.kind === 'cluster') {
       this.picks = [
-        Object.freeze({ cluster: cluster.name, requestHeaderMutations: null, responseHeaderMutations: null }),
+        Object.freeze({
+          cluster: cluster.name,
+          requestHeaderMutations: null,
+          responseHeaderMutations: null,
+          perFilterConfig: routePerFilterConfig,
+        }),
       ];
       this.cumulative = [1];
       this.total = 1;
@@ -43,7 +52,7 @@ export class ClusterPicker {
     const cumulative: number[] = [];
     let sum = 0;
     for (const cw of cluster.clusters) {
-      picks.push(compilePick(cw, compileHeaderValue));
+      picks.push(compilePick(cw, compileHeaderValue, routePerFilterConfig));
       sum += cw.weight;
       cumulative.push(sum);
     }
@@ -66,11 +75,16 @@ export class ClusterPicker {
   }
 }
 
-function compilePick(cw: ClusterWeight, compileHeaderValue: CompileHeaderValue): ClusterPick {
+function compilePick(
+  cw: ClusterWeight,
+  compileHeaderValue: CompileHeaderValue,
+  routePerFilterConfig: PerFilterConfigs | null,
+): ClusterPick {
   const m = compileHeaderMutations(cw, null, null, compileHeaderValue);
   return Object.freeze({
     cluster: cw.name,
     requestHeaderMutations: m.request,
     responseHeaderMutations: m.response,
+    perFilterConfig: mergePerFilterConfigs(routePerFilterConfig, cw.typedPerFilterConfig),
   });
 }

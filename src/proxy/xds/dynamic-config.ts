@@ -53,7 +53,8 @@ export function listenerClusters(listener: Listener): string[] {
   for (const chain of listener.filterChains) {
     for (const f of chain.filters) {
       if (f.kind === 'tcp_proxy') out.add(f.config.cluster);
-      else if (f.config.rds === null) for (const c of routeClusters(f.config.routeConfig)) out.add(c);
+      else if (f.kind === 'http_connection_manager' && f.config.rds === null)
+        for (const c of routeClusters(f.config.routeConfig)) out.add(c);
     }
   }
   return [...out];
