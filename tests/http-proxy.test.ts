@@ -124,6 +124,8 @@ describe('HTTP proxying', () => {
         staticCluster('down', [closedPort]),
         {
           ...staticCluster('unhealthy', [a.port]),
+          // Panic mode off: with Envoy's default 50% the only (unhealthy) host would be used.
+          common_lb_config: { healthy_panic_threshold: { value: 0 } },
           load_assignment: {
             cluster_name: 'unhealthy',
             endpoints: [

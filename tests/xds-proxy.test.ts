@@ -271,14 +271,17 @@ describe('weft proxy as an ADS client (state of the world)', () => {
 
   it('an invalid resource is NACKed with its path; the last good config keeps serving', async () => {
     const port = h.listenerPort('ingress');
-    const bad = { ...edsCluster('gamma'), lb_policy: 'MAGLEV' };
+    const bad = { ...edsCluster('gamma'), lb_policy: 'CLUSTER_PROVIDED' };
     h.set({ ...spec, [CDS]: { ...spec[CDS], gamma: bad } });
     await waitFor(
       () => h.server.status()[0]?.types.find((t) => t.type === 'CDS')?.state === 'NACKED',
       'the CDS NACK',
     );
     const cds = h.server.status()[0].types.find((t) => t.type === 'CDS')!;
-    assert.match(cds.nack!.message, /Cluster 'gamma': lb_policy: 'MAGLEV' is not supported by Weft/);
+    assert.match(
+      cds.nack!.message,
+      /Cluster 'gamma': lb_policy: 'CLUSTER_PROVIDED' is not supported by Weft/,
+    );
     assert.equal(h.proxy.clusters.get('gamma'), undefined);
     assert.match((await get(port, '/still')).body, /^b /);
     // The proxy's own view shows the rejection too.
