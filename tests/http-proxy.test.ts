@@ -124,7 +124,7 @@ describe('HTTP proxying', () => {
         staticCluster('down', [closedPort]),
         {
           ...staticCluster('unhealthy', [a.port]),
-          // No panic routing (Envoy's default 50% would send traffic to the unhealthy host).
+          // Panic mode off: with Envoy's default 50% the only (unhealthy) host would be used.
           common_lb_config: { healthy_panic_threshold: { value: 0 } },
           load_assignment: {
             cluster_name: 'unhealthy',

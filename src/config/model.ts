@@ -533,6 +533,18 @@ export interface ClusterLbConfig {
   /** `common_lb_config.locality_weighted_lb_config` is set. */
   readonly localityWeighted: boolean;
   /** `common_lb_config.zone_aware_lb_config`, or null when not set. */
+  /**
+   * `round_robin_lb_config.slow_start_config` / `least_request_lb_config.slow_start_config`,
+   * or null (absent in configs built before slow start existed = null).
+   */
+  readonly slowStart?: {
+    /** `slow_start_window`. */
+    readonly windowMs: number;
+    /** `aggression.default_value`, default 1.0. */
+    readonly aggression: number;
+    /** `min_weight_percent`, default 10. */
+    readonly minWeightPercent: number;
+  } | null;
   readonly zoneAware: {
     /** `routing_enabled` in percent, default 100. */
     readonly routingEnabledPercent: number;

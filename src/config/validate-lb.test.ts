@@ -68,6 +68,32 @@ describe('lb_policy and policy configs', () => {
     );
   });
 
+  test('slow_start_config on round_robin_lb_config and least_request_lb_config', () => {
+    const rr = cluster({ round_robin_lb_config: { slow_start_config: { slow_start_window: '30s' } } });
+    assert.deepEqual(rr.issues, []);
+    assert.deepEqual(rr.c.lbConfig?.slowStart, { windowMs: 30_000, aggression: 1, minWeightPercent: 10 });
+    const lr = cluster({
+      lb_policy: 'LEAST_REQUEST',
+      least_request_lb_config: {
+        slow_start_config: {
+          slow_start_window: '10s',
+          aggression: { default_value: 2, runtime_key: 'a' },
+          min_weight_percent: { value: 5 },
+        },
+      },
+    });
+    assert.deepEqual(lr.c.lbConfig?.slowStart, { windowMs: 10_000, aggression: 2, minWeightPercent: 5 });
+    assert.deepEqual(
+      cluster({
+        round_robin_lb_config: { slow_start_config: { aggression: { default_value: 0, runtime_key: 'a' } } },
+      }).issues,
+      [
+        'clusters[0].round_robin_lb_config.slow_start_config.slow_start_window: is required',
+        'clusters[0].round_robin_lb_config.slow_start_config.aggression.default_value: expected a number > 0, got number 0',
+      ],
+    );
+  });
+
   test('bad values and mismatched configs are refused with their paths', () => {
     const { issues } = cluster({
       lb_policy: 'ROUND_ROBIN',
@@ -76,7 +102,7 @@ describe('lb_policy and policy configs', () => {
         maximum_ring_size: 1000,
         hash_function: 'MURMUR_HASH_2',
       },
-      least_request_lb_config: { choice_count: 1, slow_start_config: {} },
+      least_request_lb_config: { choice_count: 1, slow_start_config: { slow_start_window: '1s', extra: 1 } },
     });
     assert.deepEqual(issues, [
       'clusters[0].least_request_lb_config: applies only to lb_policy LEAST_REQUEST, not ROUND_ROBIN',
@@ -84,7 +110,7 @@ describe('lb_policy and policy configs', () => {
       'clusters[0].ring_hash_lb_config: applies only to lb_policy RING_HASH, not ROUND_ROBIN',
       'clusters[0].ring_hash_lb_config.minimum_ring_size: must not exceed maximum_ring_size (2000 > 1000)',
       "clusters[0].ring_hash_lb_config.hash_function: 'MURMUR_HASH_2' is not supported by Weft; supported: XX_HASH",
-      'clusters[0].least_request_lb_config.slow_start_config: unsupported field',
+      'clusters[0].least_request_lb_config.slow_start_config.extra: unsupported field',
     ]);
     assert.deepEqual(cluster({ lb_policy: 'MAGLEV', maglev_lb_config: { table_size: 65536 } }).issues, [
       'clusters[0].maglev_lb_config.table_size: must be a prime number, got 65536',

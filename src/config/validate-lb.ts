@@ -1,5 +1,5 @@
 // Validation of a Cluster's load-balancer fields (envoy.config.cluster.v3.Cluster):
-// `least_request_lb_config`, `ring_hash_lb_config`, `maglev_lb_config`, `common_lb_config`
+// `round_robin_lb_config`, `least_request_lb_config` (both: slow_start_config), `ring_hash_lb_config`, `maglev_lb_config`, `common_lb_config`
 // (healthy_panic_threshold, locality_weighted_lb_config, zone_aware_lb_config), and the
 // ClusterLoadAssignment's `policy.overprovisioning_factor`.
 // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto
@@ -13,6 +13,7 @@ const MAX_MAGLEV_TABLE_SIZE = 5_000_011;
 /** The Cluster's lb settings, or null when none of the fields is given (Envoy's defaults apply). */
 export function readLbConfig(r: FieldReader, policy: LbPolicy): ClusterLbConfig | null {
   const given = [
+    'round_robin_lb_config',
     'least_request_lb_config',
     'ring_hash_lb_config',
     'maglev_lb_config',
@@ -25,6 +26,7 @@ export function readLbConfig(r: FieldReader, policy: LbPolicy): ClusterLbConfig 
     maglevTableSize: 65537,
     healthyPanicThresholdPercent: 50,
     localityWeighted: false,
+    slowStart: null as ClusterLbConfig['slowStart'],
     zoneAware: null as ClusterLbConfig['zoneAware'],
   };
   const forPolicy = (field: string, wanted: LbPolicy): FieldReader | null => {
@@ -33,8 +35,12 @@ export function readLbConfig(r: FieldReader, policy: LbPolicy): ClusterLbConfig 
     return r.message(field);
   };
 
+  const rr = forPolicy('round_robin_lb_config', 'ROUND_ROBIN');
+  if (rr !== null) config.slowStart = readSlowStart(rr);
+
   const lr = forPolicy('least_request_lb_config', 'LEAST_REQUEST');
   if (lr !== null) {
+    config.slowStart = readSlowStart(lr);
     config.leastRequest.choiceCount = lr.uint32('choice_count', 2, 2);
     const bias = lr.message('active_request_bias');
     if (bias !== null) {
@@ -93,6 +99,26 @@ export function readLbConfig(r: FieldReader, policy: LbPolicy): ClusterLbConfig 
     }
   }
   return config;
+}
+
+/** `slow_start_config` (envoy.config.cluster.v3.Cluster.SlowStartConfig), or null when absent. */
+function readSlowStart(r: FieldReader): ClusterLbConfig['slowStart'] {
+  const s = r.message('slow_start_config');
+  if (s === null) return null;
+  if (!s.has('slow_start_window')) s.issue('slow_start_window', 'is required');
+  const windowMs = s.duration('slow_start_window', 0) ?? 0;
+  if (s.has('slow_start_window') && windowMs <= 0) s.issue('slow_start_window', 'must be greater than 0s');
+  let aggression = 1;
+  const a = s.message('aggression');
+  if (a !== null) {
+    a.requiredString('runtime_key');
+    const v = a.take('default_value');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      a.issue('default_value', `expected a number > 0, got ${describe(v)}`);
+    else aggression = v;
+  }
+  const minWeightPercent = readPercent(s, 'min_weight_percent') ?? 10;
+  return { windowMs, aggression, minWeightPercent };
 }
 
 /** `load_assignment.policy.overprovisioning_factor` (percent, default 140), or null when absent. */

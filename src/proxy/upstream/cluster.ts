@@ -125,6 +125,7 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
       random: deps.random,
       stats: this.stats,
       localLocality: deps.localLocality?.() ?? null,
+      clock: deps.clock,
     });
     if (config.type !== 'EDS') this.lb.setLoadAssignment(config.loadAssignment);
     const onHostHealthChanged = () => this.recountHealthy();

@@ -5,6 +5,7 @@ import { StatsStore } from '../../stats/store.js';
 import { createClusterStats } from '../cluster-stats.js';
 import type { Host } from '../host.js';
 import { testHostAt } from '../testing/fixtures.js';
+import { createManualClock } from '../testing/manual-clock.js';
 import { createClusterLoadBalancer, localityKey } from './cluster-load-balancer.js';
 import { randomKeys, seededRandom } from './load-balancer-properties.js';
 import { DEFAULT_LB_CONFIG, isHashingPolicy } from './policy.js';
@@ -241,5 +242,58 @@ describe('zone aware', () => {
     );
     // Half zone-routed (all to a) + half over all hosts (1/3 to a) = 2/3.
     assert.ok(Math.abs(shares()((h) => h.locality?.zone === 'a') - 2 / 3) <= 0.03);
+  });
+});
+
+describe('slow start', () => {
+  for (const policy of ['ROUND_ROBIN', 'LEAST_REQUEST'] as const) {
+    it(`${policy}: a host added later ramps from min_weight_percent to its full weight over the window`, () => {
+      const clock = createManualClock();
+      const stats = createClusterStats(new StatsStore(), 'c');
+      const slowStart = { windowMs: 10_000, aggression: 1, minWeightPercent: 10 };
+      const lb = createClusterLoadBalancer(
+        policy,
+        { ...DEFAULT_LB_CONFIG, slowStart },
+        { random: seededRandom(2), stats, localLocality: null, clock },
+      );
+      const [a, b, c] = [testHostAt('10.0.0.1', {}), testHostAt('10.0.0.2', {}), testHostAt('10.0.0.3', {})];
+      lb.hostsChanged([a, b]); // the first host set: not in slow start
+      const shareOfC = () => {
+        let n = 0;
+        for (let i = 0; i < 4200; i++) if (lb.chooseHost() === c) n++;
+        return n / 4200;
+      };
+      lb.hostsChanged([a, b, c]);
+      // Weights 1, 1, 0.1 at the start; 1, 1, 0.5 halfway; 1, 1, 1 after the window.
+      assert.ok(Math.abs(shareOfC() - 0.1 / 2.1) <= 0.02, `start ${shareOfC()}`);
+      clock.advance(5_000);
+      assert.ok(Math.abs(shareOfC() - 0.5 / 2.5) <= 0.02, `halfway ${shareOfC()}`);
+      clock.advance(5_000);
+      assert.ok(Math.abs(shareOfC() - 1 / 3) <= 0.02, `after ${shareOfC()}`);
+      // A host kept across an update does not restart its window.
+      lb.hostsChanged([a, b, c]);
+      assert.ok(Math.abs(shareOfC() - 1 / 3) <= 0.02);
+    });
+  }
+
+  it('aggression bends the ramp: (t / window)^(1 / aggression)', () => {
+    const clock = createManualClock();
+    const lb = createClusterLoadBalancer(
+      'ROUND_ROBIN',
+      { ...DEFAULT_LB_CONFIG, slowStart: { windowMs: 10_000, aggression: 2, minWeightPercent: 1 } },
+      {
+        random: seededRandom(2),
+        stats: createClusterStats(new StatsStore(), 'c'),
+        localLocality: null,
+        clock,
+      },
+    );
+    const [a, c] = [testHostAt('10.0.0.1', {}), testHostAt('10.0.0.3', {})];
+    lb.hostsChanged([a]);
+    lb.hostsChanged([a, c]);
+    clock.advance(2_500); // (0.25)^(1/2) = 0.5
+    let n = 0;
+    for (let i = 0; i < 3000; i++) if (lb.chooseHost() === c) n++;
+    assert.ok(Math.abs(n / 3000 - 0.5 / 1.5) <= 0.02, `share ${n / 3000}`);
   });
 });

@@ -26,10 +26,12 @@
 // (O(hosts), no allocation) and recomputes loads only when a count changed.
 
 import type { ClusterLbConfig, ClusterLoadAssignment, LbPolicy, Locality } from '../../../config/model.js';
+import type { Clock } from '../../../core/clock.js';
 import type { Counter } from '../../stats/store.js';
 import type { Host } from '../host.js';
 import type { LoadBalancer, LoadBalancerContext } from './load-balancer.js';
 import { createPolicyLoadBalancer } from './policy.js';
+import { SlowStart } from './slow-start.js';
 
 export const DEFAULT_OVERPROVISIONING_FACTOR = 140;
 
@@ -46,6 +48,8 @@ export interface ClusterLoadBalancerDeps {
   readonly stats: LoadBalancerStats;
   /** The proxy's own `node.locality`, for zone-aware routing. */
   readonly localLocality: Locality | null;
+  /** For slow start (absent: slow start is off). */
+  readonly clock?: Clock;
 }
 
 interface LocalityGroup {
@@ -93,6 +97,7 @@ export class ClusterLoadBalancer {
   private hostShare = new Float64Array(0);
   private healthyShare = new Float64Array(0);
   private dirty = true;
+  private readonly slowStart: SlowStart | null;
   /** One level, no locality groups: only its panic state matters (see refreshHealth). */
   private singleLevel = false;
   /** Healthy hosts the single level needs to stay out of panic. */
@@ -104,6 +109,8 @@ export class ClusterLoadBalancer {
     private readonly deps: ClusterLoadBalancerDeps,
   ) {
     this.usesGroups = config.localityWeighted || config.zoneAware !== null;
+    const slow = config.slowStart ?? null;
+    this.slowStart = slow !== null && deps.clock !== undefined ? new SlowStart(slow, deps.clock) : null;
   }
 
   /** The endpoints' locality weights and overprovisioning factor (call before hostsChanged). */
@@ -118,6 +125,7 @@ export class ClusterLoadBalancer {
   }
 
   hostsChanged(hosts: readonly Host[]): void {
+    this.slowStart?.hostsChanged(hosts);
     const byPriority = new Map<number, Level>();
     for (const h of hosts) {
       let level = byPriority.get(h.priority);
@@ -151,6 +159,7 @@ export class ClusterLoadBalancer {
         level.hosts,
         random,
         false,
+        this.slowStart,
       );
       if (this.usesGroups) {
         const groups = new Map<string, LocalityGroup>();
@@ -175,7 +184,7 @@ export class ClusterLoadBalancer {
         }
         level.groupCounts = new Int32Array(level.groups.length);
         for (const g of level.groups)
-          g.lb = createPolicyLoadBalancer(this.policy, this.config, g.hosts, random, false);
+          g.lb = createPolicyLoadBalancer(this.policy, this.config, g.hosts, random, false, this.slowStart);
         const local = this.deps.localLocality;
         if (local !== null)
           level.localGroup = level.groups.findIndex((g) => g.key === localityKey(level.priority, local));

@@ -10,6 +10,7 @@
 
 import type { Host } from '../host.js';
 import type { LoadBalancer, LoadBalancerContext } from './load-balancer.js';
+import type { SlowStart } from './slow-start.js';
 
 export interface LeastRequestSettings {
   /** `least_request_lb_config.choice_count`, default 2 (at least 2). */
@@ -30,6 +31,7 @@ class LeastRequestLoadBalancer implements LoadBalancer {
     private readonly settings: LeastRequestSettings,
     private readonly random: () => number,
     private readonly ignoreHealth: boolean,
+    private readonly slowStart: SlowStart | null,
   ) {
     this.hostsChanged(hosts);
   }
@@ -48,7 +50,8 @@ class LeastRequestLoadBalancer implements LoadBalancer {
   }
 
   chooseHost(_context?: LoadBalancerContext | null): Host | null {
-    return this.uniform ? this.choose() : this.weighted();
+    const ramp = this.slowStart?.active() ? this.slowStart : null;
+    return this.uniform && ramp === null ? this.choose() : this.weighted(ramp);
   }
 
   /** Power of N choices among the usable hosts. */
@@ -75,7 +78,7 @@ class LeastRequestLoadBalancer implements LoadBalancer {
   }
 
   /** Smooth weighted round robin over weight / (active + 1)^bias. */
-  private weighted(): Host | null {
+  private weighted(ramp: SlowStart | null): Host | null {
     const hosts = this.hosts;
     const scores = this.scores;
     const bias = this.settings.activeRequestBias;
@@ -85,7 +88,8 @@ class LeastRequestLoadBalancer implements LoadBalancer {
       const h = hosts[i];
       if (!this.ignoreHealth && !h.healthy) continue;
       const active = h.stats.rqActive + 1;
-      const w = bias === 0 ? h.weight : bias === 1 ? h.weight / active : h.weight / active ** bias;
+      const weight = ramp === null ? h.weight : h.weight * ramp.factor(h);
+      const w = bias === 0 ? weight : bias === 1 ? weight / active : weight / active ** bias;
       scores[i] += w;
       total += w;
       if (best < 0 || scores[i] > scores[best]) best = i;
@@ -101,6 +105,7 @@ export function createLeastRequestLoadBalancer(
   settings: LeastRequestSettings,
   random: () => number,
   ignoreHealth = false,
+  slowStart: SlowStart | null = null,
 ): LoadBalancer {
-  return new LeastRequestLoadBalancer(hosts, settings, random, ignoreHealth);
+  return new LeastRequestLoadBalancer(hosts, settings, random, ignoreHealth, slowStart);
 }

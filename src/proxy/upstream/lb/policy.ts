@@ -9,6 +9,7 @@ import { createMaglevLoadBalancer, DEFAULT_MAGLEV_TABLE_SIZE } from './maglev.js
 import { createRandomLoadBalancer } from './random.js';
 import { createRingHashLoadBalancer, DEFAULT_RING_HASH } from './ring-hash.js';
 import { createRoundRobinLoadBalancer } from './round-robin.js';
+import type { SlowStart } from './slow-start.js';
 
 /** Envoy's defaults for every lb setting (a cluster config without any of them). */
 export const DEFAULT_LB_CONFIG: ClusterLbConfig = {
@@ -17,6 +18,7 @@ export const DEFAULT_LB_CONFIG: ClusterLbConfig = {
   maglevTableSize: DEFAULT_MAGLEV_TABLE_SIZE,
   healthyPanicThresholdPercent: 50,
   localityWeighted: false,
+  slowStart: null,
   zoneAware: null,
 };
 
@@ -31,12 +33,13 @@ export function createPolicyLoadBalancer(
   hosts: readonly Host[],
   random: () => number,
   ignoreHealth: boolean,
+  slowStart: SlowStart | null = null,
 ): LoadBalancer {
   switch (policy) {
     case 'ROUND_ROBIN':
-      return createRoundRobinLoadBalancer(hosts, random, ignoreHealth);
+      return createRoundRobinLoadBalancer(hosts, random, ignoreHealth, slowStart);
     case 'LEAST_REQUEST':
-      return createLeastRequestLoadBalancer(hosts, config.leastRequest, random, ignoreHealth);
+      return createLeastRequestLoadBalancer(hosts, config.leastRequest, random, ignoreHealth, slowStart);
     case 'RANDOM':
       return createRandomLoadBalancer(hosts, random, ignoreHealth);
     case 'RING_HASH':

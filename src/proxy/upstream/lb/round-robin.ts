@@ -10,6 +10,7 @@
 
 import type { Host } from '../host.js';
 import type { LoadBalancer } from './load-balancer.js';
+import type { SlowStart } from './slow-start.js';
 
 class RoundRobinLoadBalancer implements LoadBalancer {
   private hosts: readonly Host[] = [];
@@ -22,6 +23,7 @@ class RoundRobinLoadBalancer implements LoadBalancer {
     hosts: readonly Host[],
     private readonly random: () => number,
     private readonly ignoreHealth: boolean,
+    private readonly slowStart: SlowStart | null,
   ) {
     this.hostsChanged(hosts);
   }
@@ -43,7 +45,8 @@ class RoundRobinLoadBalancer implements LoadBalancer {
   chooseHost(): Host | null {
     const hosts = this.hosts;
     const n = hosts.length;
-    if (this.uniform) {
+    const ramp = this.slowStart?.active() ? this.slowStart : null;
+    if (this.uniform && ramp === null) {
       let i = this.next;
       for (let tried = 0; tried < n; tried++) {
         const host = hosts[i];
@@ -61,7 +64,7 @@ class RoundRobinLoadBalancer implements LoadBalancer {
     for (let i = 0; i < n; i++) {
       const host = hosts[i];
       if (!host.healthy && !this.ignoreHealth) continue;
-      const w = host.weight;
+      const w = ramp === null ? host.weight : host.weight * ramp.factor(host);
       scores[i] += w;
       total += w;
       if (best < 0 || scores[i] > scores[best]) best = i;
@@ -76,6 +79,7 @@ export function createRoundRobinLoadBalancer(
   hosts: readonly Host[],
   random: () => number,
   ignoreHealth = false,
+  slowStart: SlowStart | null = null,
 ): LoadBalancer {
-  return new RoundRobinLoadBalancer(hosts, random, ignoreHealth);
+  return new RoundRobinLoadBalancer(hosts, random, ignoreHealth, slowStart);
 }
