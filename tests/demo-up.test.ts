@@ -1,7 +1,8 @@
 // The README's main job, end to end: `weft up examples/shop` (the real CLI, real apps and
 // sidecars, the real control plane on the mesh file's API port 15000), requests through the
-// mesh across every hop, a canary applied live shifting the measured distribution, and
-// `weft down` leaving no process behind. (Fault injection in the tour is not translated yet.)
+// mesh across every hop, a canary applied live shifting the measured distribution, the
+// tour's injected fault (examples/shop/routes/fault.yaml) slowing catalog calls and
+// flagged DI in the web sidecar's access log, and `weft down` leaving no process behind.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -102,6 +103,27 @@ describe('weft up examples/shop', { timeout: 120_000 }, () => {
     assert.equal(counts.get('v3') ?? 0, 0, JSON.stringify([...counts]));
     assert.ok((counts.get('v1') ?? 0) >= 70, `about 90% v1: ${JSON.stringify([...counts])}`);
     assert.ok((counts.get('v2') ?? 0) >= 1, `some v2: ${JSON.stringify([...counts])}`);
+  });
+
+  it('the injected fault delays catalog calls and shows as DI in the access log', async () => {
+    const fault = join(SHOP, 'routes/fault.yaml');
+    const applied = await weft(['apply', '-f', fault, '--control', CONTROL]);
+    assert.equal(applied.code, 0, applied.out);
+    // fault.yaml delays every catalog call by 2 s; wait until the route is everywhere.
+    let took = 0;
+    for (let i = 0; i < 50 && took < 1900; i++) {
+      const started = Date.now();
+      const page = await get(`${web}/api/products/1`);
+      assert.equal(page.status, 200, page.body);
+      took = Date.now() - started;
+      if (took < 1900) await delay(100);
+    }
+    assert.ok(took >= 1900, `a page waits for the 2 s catalog delay (took ${took} ms)`);
+    // The web sidecar's outbound access log: "GET /products/1 HTTP/1.1" 200 DI ...
+    const line = output.split('\n').find((l) => /"GET \/products\/1 HTTP\/1\.1" 200 DI /.test(l));
+    assert.ok(line, `an access-log line with DI; output tail:\n${output.slice(-3000)}`);
+    const removed = await weft(['delete', '-f', fault, '--control', CONTROL]);
+    assert.equal(removed.code, 0, removed.out);
   });
 
   it('weft down stops everything, leaving no process behind', async () => {
