@@ -25,6 +25,7 @@ import {
   type Tools,
 } from './peers.js';
 import { cpuTicks, createRssSampler, DEFAULT_CLOCK_TICKS, processTree } from './proc.js';
+import { runProtocolBench } from './protocols.js';
 import {
   emptyRound,
   type MachineInfo,
@@ -270,6 +271,22 @@ async function bench(
     }
   }
 
+  // HTTP/2, TLS, gRPC and the resilience pair: their own servers, the same backend.
+  let protocols = '';
+  await attempt('protocol rows', notes, async () => {
+    protocols = await runProtocolBench({
+      supervisor,
+      nginx: tools.nginx,
+      wrk: tools.wrk,
+      root,
+      repoRoot: process.cwd(),
+      backendPort,
+      rounds: options.rounds,
+      durationS: options.durationS,
+      log,
+    });
+  });
+
   const directRow = summarize('direct', direct.rounds, null);
   const rowsFor = (table: 'http' | 'tcp') => [
     directRow,
@@ -282,7 +299,7 @@ async function bench(
     process.env.npm_lifecycle_event === 'bench'
       ? `npm run bench${args ? ` -- ${args}` : ''}`
       : `node dist/bench/run.js${args ? ` ${args}` : ''}`;
-  return renderReport({
+  const report = renderReport({
     title: options.quick ? 'Latest results — smoke run (--quick), not a benchmark' : 'Latest results',
     date: new Date().toISOString(),
     command,
@@ -295,6 +312,7 @@ async function bench(
     tcp: rowsFor('tcp'),
     notes,
   });
+  return protocols === '' ? report : `${report}\n${protocols}`;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
