@@ -101,7 +101,10 @@ export type TerminalNetworkFilter = Exclude<NetworkFilter, { readonly kind: 'loc
 /** `envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`. */
 export interface TcpProxy {
   readonly statPrefix: string;
+  /** `cluster`; '' when `weightedClusters` is set. */
   readonly cluster: string;
+  /** `weighted_clusters.clusters`: one cluster per connection, picked by weight. */
+  readonly weightedClusters?: readonly { readonly name: string; readonly weight: number }[];
   /** Idle timeout; Envoy's default is 1 hour; 0 disables (null). */
   readonly idleTimeoutMs: number | null;
   readonly accessLog: readonly AccessLog[];
@@ -375,6 +378,8 @@ export interface RouteAction {
   readonly hostRewriteLiteral: string | null;
   /** `retry_policy`; null (or absent in hand-built fixtures) = the virtual host's, if any. */
   readonly retryPolicy?: RetryPolicy | null;
+  /** `regex_rewrite` {pattern.regex (RE2 subset), substitution (`\\1` groups)}; set only when given. */
+  readonly regexRewrite?: { readonly regex: string; readonly substitution: string };
   /** `hash_policy`, set only when given. */
   readonly hashPolicy?: readonly HashPolicy[];
   /** `request_mirror_policies`; absent = none. */

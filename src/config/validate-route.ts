@@ -105,7 +105,9 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[], ctx: ValidationCont
   r.ignore('cluster');
   r.ignore('weighted_clusters');
   const timeoutMs = r.duration('timeout', DEFAULT_ROUTE_TIMEOUT_MS, true);
+  const rewrite = r.oneOf(['prefix_rewrite', 'regex_rewrite'], 'prefix_rewrite, regex_rewrite');
   const prefixRewrite = r.string('prefix_rewrite') ?? null;
+  const regexRewrite = rewrite === 'regex_rewrite' ? readRegexRewrite(r) : null;
   const hostRewriteLiteral = r.string('host_rewrite_literal') ?? null;
   if (hostRewriteLiteral === '') r.issue('host_rewrite_literal', 'must not be empty');
   const retryPolicy = readRetryPolicy(r);
@@ -114,8 +116,19 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[], ctx: ValidationCont
   let action: RouteAction = { kind: 'route', cluster, timeoutMs, prefixRewrite, hostRewriteLiteral };
   if (retryPolicy !== null) action = { ...action, retryPolicy };
   if (hashPolicy !== null) action = { ...action, hashPolicy };
+  if (regexRewrite !== null) action = { ...action, regexRewrite };
   if (requestMirrorPolicies !== null) action = { ...action, requestMirrorPolicies };
   return action;
+}
+
+/** `RegexMatchAndSubstitute`: the regex (checked like safe_regex) and its substitution. */
+function readRegexRewrite(r: FieldReader): { regex: string; substitution: string } | null {
+  const m = r.message('regex_rewrite');
+  if (m === null) return null;
+  const regex = readRegexMatcher(m.requiredMessage('pattern'));
+  const substitution = m.string('substitution') ?? '';
+  m.done();
+  return regex === '' ? null : { regex, substitution };
 }
 
 function readWeightedClusters(

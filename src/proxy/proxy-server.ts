@@ -401,6 +401,7 @@ export class ProxyServer {
             for (const l of loggers) l.log(info);
           },
           idGen: nextConnectionId,
+          random: this.random,
         });
         return {
           managesDrain: false,

@@ -37,6 +37,8 @@ export interface TcpProxyDeps {
   idGen(): number;
   /** Opens the upstream socket; must create it with allowHalfOpen. Tests inject one. */
   readonly connect?: ConnectFn;
+  /** Uniform in [0, 1): picks among `weighted_clusters`. Default Math.random. */
+  readonly random?: () => number;
 }
 
 export interface TcpProxyFactory {
@@ -75,7 +77,25 @@ class TcpProxyFactoryImpl implements TcpProxyFactory {
       idleTimeout: c('idle_timeout'),
     };
     this.connect = deps.connect ?? defaultTcpConnect;
+    const weighted = config.weightedClusters;
+    if (weighted !== undefined && weighted.length > 0) {
+      const total = weighted.reduce((sum, c) => sum + c.weight, 0);
+      const random = deps.random ?? Math.random;
+      this.pickCluster = () => {
+        let x = Math.floor(random() * total);
+        for (const c of weighted) {
+          if (x < c.weight) return c.name;
+          x -= c.weight;
+        }
+        return weighted[weighted.length - 1].name;
+      };
+    } else {
+      this.pickCluster = () => config.cluster;
+    }
   }
+
+  /** The cluster of one connection: `cluster`, or one of `weighted_clusters` by weight. */
+  readonly pickCluster: () => string;
 
   handle(downstream: net.Socket): void {
     new TcpProxySession(this, downstream).start();
@@ -135,11 +155,12 @@ class TcpProxySession {
     // taken off the wire, so closing on a connect failure is a clean FIN, not a reset.)
     downstream.pause();
 
-    const cluster = factory.deps.clusters.get(factory.config.cluster);
+    const clusterName = factory.pickCluster();
+    const cluster = factory.deps.clusters.get(clusterName);
     if (cluster === undefined) {
       factory.stats.downstreamCxNoRoute.value++;
       info.responseFlags |= ResponseFlag.NoClusterFound;
-      info.upstreamCluster = factory.config.cluster;
+      info.upstreamCluster = clusterName;
       downstream.destroy();
       return;
     }

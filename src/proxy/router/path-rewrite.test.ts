@@ -49,3 +49,30 @@ test('no rewrite configured (null or "") or not a route action → null', () => 
   );
   assert.equal(rewritePath('/a', table.select(req('h', '/a'))!), null);
 });
+
+test('regex_rewrite: every match in the path part, with \\N groups; the query is kept; $ is literal', () => {
+  const run = (regex: string, substitution: string, path: string) => {
+    const table = compileRouteTable(
+      routeConfig([
+        vhost(
+          'vh',
+          ['*'],
+          [
+            route(
+              match({ kind: 'prefix', value: '/' }),
+              cluster('c', { regexRewrite: { regex, substitution } }),
+            ),
+          ],
+        ),
+      ]),
+      deps(),
+    );
+    return rewritePath(path, table.select(req('h', path))!);
+  };
+  assert.equal(
+    run('^/service/([^/]+)(/.*)$', '\\2/instance/\\1', '/service/foo/v1/api?x=/service/a'),
+    '/v1/api/instance/foo?x=/service/a',
+  );
+  assert.equal(run('one', 'two', '/xxx/one/yyy/one/zzz'), '/xxx/two/yyy/two/zzz');
+  assert.equal(run('^/.*$', '/cost$1', '/a'), '/cost$1');
+});

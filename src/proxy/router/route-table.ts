@@ -64,6 +64,19 @@ export interface CompiledRoute {
    * cluster pick carries its own merge (ClusterPick.perFilterConfig) that beats this one.
    */
   readonly perFilterConfig: PerFilterConfigs | null;
+  /** `regex_rewrite`, compiled (global, JS substitution syntax); null = none. */
+  readonly regexRewrite: CompiledRegexRewrite | null;
+}
+
+export interface CompiledRegexRewrite {
+  readonly re: RegExp;
+  readonly substitution: string;
+}
+
+/** RE2's `\N` group references become JS `$N`; a literal `$` is escaped as `$$`. */
+export function compileRegexRewrite(rewrite: { regex: string; substitution: string }): CompiledRegexRewrite {
+  const substitution = rewrite.substitution.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1');
+  return { re: new RegExp(rewrite.regex, 'g'), substitution };
 }
 
 export interface RouteTable {
@@ -100,6 +113,7 @@ class RouteEntry implements CompiledRoute {
   readonly retryPolicy: CompiledRetryPolicy | null;
   readonly perRequestBufferLimitBytes: number | null;
   readonly perFilterConfig: PerFilterConfigs | null;
+  readonly regexRewrite: CompiledRegexRewrite | null;
   /** Internal: the compiled match. */
   readonly match: CompiledRouteMatch;
   /** Internal: null unless the action is `route`. */
@@ -121,6 +135,8 @@ class RouteEntry implements CompiledRoute {
     this.retryPolicy = own !== null ? new CompiledRetryPolicy(own) : vh.retryPolicy;
     this.perRequestBufferLimitBytes = route.perRequestBufferLimitBytes ?? vh.perRequestBufferLimitBytes;
     this.perFilterConfig = mergePerFilterConfigs(vh.perFilterConfig, route.typedPerFilterConfig);
+    const rewrite = route.action.kind === 'route' ? route.action.regexRewrite : undefined;
+    this.regexRewrite = rewrite === undefined ? null : compileRegexRewrite(rewrite);
     this.match = new CompiledRouteMatch(route.match);
     this.matchedPrefix = this.match.matchedPrefix;
     const m = compileHeaderMutations(route, vhRequest, vhResponse, compileHeaderValue);
