@@ -8,6 +8,7 @@ import type { Cluster, ClusterLoadAssignment, LbEndpoint, Locality, LocalityLbEn
 import { readAddress } from './validate-address.js';
 import { readCircuitBreakers } from './validate-circuit-breakers.js';
 import { readAdsConfigSource } from './validate-config-source.js';
+import { readUpstreamTransportSocket } from './validate-tls.js';
 
 const DISCOVERY_TYPE: EnumSpec<Cluster['type']> = {
   known: ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'],
@@ -92,8 +93,12 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     const clusterName = la.string('cluster_name') || name;
     loadAssignment = { clusterName, endpoints: readEndpoints(la, type) };
   }
+  // The TLS transport socket (validate-tls.ts); absent = plain TCP.
+  const ts = r.message('transport_socket');
+  const transportSocket = ts === null ? null : readUpstreamTransportSocket(ts);
   r.done();
   return {
+    ...(transportSocket === null ? {} : { transportSocket }),
     name,
     type,
     edsServiceName,

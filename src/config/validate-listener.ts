@@ -1,16 +1,23 @@
 // Validation of `envoy.config.listener.v3.Listener`: address, filter chains, and the
 // terminal network filter of each chain (http_connection_manager or tcp_proxy, chosen by
-// the `@type` of its typed_config).
+// the `@type` of its typed_config). Filter chain matching, the TLS transport socket and
+// listener filters are read by validate-filter-chain-match.ts and validate-tls.ts.
 
 import type { ConfigIssue } from '../core/errors.js';
 import { readMessage } from './fields.js';
-import type { FilterChain, Listener, NetworkFilter } from './model.js';
+import type { FilterChain, Listener, ListenerFilters, NetworkFilter } from './model.js';
 import { readAddress } from './validate-address.js';
+import {
+  checkFilterChainMatches,
+  readFilterChainMatch,
+  readListenerFilters,
+} from './validate-filter-chain-match.js';
 import {
   HTTP_CONNECTION_MANAGER_TYPE,
   readHttpConnectionManager,
 } from './validate-http-connection-manager.js';
 import { readTcpProxy, TCP_PROXY_TYPE } from './validate-tcp-proxy.js';
+import { readDownstreamTransportSocket } from './validate-tls.js';
 import type { ValidationContext } from './validation-context.js';
 
 /** Envoy's per_connection_buffer_limit_bytes default: 1 MiB. */
@@ -30,22 +37,30 @@ export function validateListener(
     DEFAULT_BUFFER_LIMIT_BYTES,
     1,
   );
-  if (!r.has('filter_chains')) r.issue('filter_chains', 'is required');
+  const hasDefault = r.has('default_filter_chain');
+  if (!r.has('filter_chains') && !hasDefault) r.issue('filter_chains', 'is required');
   const items = r.list('filter_chains');
-  if (r.has('filter_chains') && items.length === 0) r.issue('filter_chains', 'must not be empty');
+  if (r.has('filter_chains') && items.length === 0 && !hasDefault)
+    r.issue('filter_chains', 'must not be empty');
   const filterChains: FilterChain[] = [];
   for (let i = 0; i < items.length; i++) {
     filterChains.push(validateFilterChain(items[i], `${r.at('filter_chains')}[${i}]`, issues, ctx));
   }
-  if (filterChains.length > 1) {
-    // filter_chain_match comes with TLS; without it, only one chain can ever be chosen.
-    r.issue(
-      'filter_chains',
-      'several chains would all have the same (empty) filter_chain_match, which Envoy rejects too; use one chain',
-    );
-  }
+  const defaultChain = r.has('default_filter_chain')
+    ? validateFilterChain(r.message('default_filter_chain'), r.at('default_filter_chain'), issues, ctx)
+    : null;
+  const listenerFilters = readListenerFilters(r);
+  checkFilterChainMatches(filterChains, listenerFilters, r);
   r.done();
-  return { name, address, filterChains, perConnectionBufferLimitBytes };
+  return {
+    name,
+    address,
+    filterChains,
+    perConnectionBufferLimitBytes,
+    // Set only when given, so listeners without them keep their shape.
+    ...(defaultChain === null ? {} : { defaultFilterChain: defaultChain }),
+    ...(listenerFilters === null ? {} : { listenerFilters: listenerFilters satisfies ListenerFilters }),
+  };
 }
 
 function validateFilterChain(
@@ -71,8 +86,16 @@ function validateFilterChain(
       });
     }
   }
+  const match = r.has('filter_chain_match') ? readFilterChainMatch(r.requiredMessage('filter_chain_match')) : null;
+  const ts = r.message('transport_socket');
+  const transportSocket = ts === null ? null : readDownstreamTransportSocket(ts, ctx.readFile);
   r.done();
-  return { name, filters };
+  return {
+    name,
+    filters,
+    ...(match === null ? {} : { match }),
+    ...(transportSocket === null ? {} : { transportSocket }),
+  };
 }
 
 function validateNetworkFilter(
