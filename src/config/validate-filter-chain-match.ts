@@ -26,7 +26,10 @@ export function readFilterChainMatch(r: FieldReader): FilterChainMatch {
     const star = n.indexOf('*');
     if (n === '') r.issue(`server_names[${i}]`, 'must not be empty');
     else if (star >= 0 && (star !== 0 || !n.startsWith('*.') || n.indexOf('*', 1) >= 0 || n.length < 3))
-      r.issue(`server_names[${i}]`, `partial wildcards are not supported in '${n}'; use an exact name or '*.suffix'`);
+      r.issue(
+        `server_names[${i}]`,
+        `partial wildcards are not supported in '${n}'; use an exact name or '*.suffix'`,
+      );
   });
   const transportProtocol = r.string('transport_protocol') ?? '';
   if (transportProtocol !== '' && transportProtocol !== 'tls' && transportProtocol !== 'raw_buffer')
@@ -37,7 +40,8 @@ export function readFilterChainMatch(r: FieldReader): FilterChainMatch {
   const sourcePorts: number[] = [];
   ports.forEach((p, i) => {
     const n = typeof p === 'number' ? p : typeof p === 'string' && /^\d+$/.test(p) ? Number(p) : Number.NaN;
-    if (!Number.isInteger(n) || n < 1 || n > 65535) r.issue(`source_ports[${i}]`, 'must be a port from 1 to 65535');
+    if (!Number.isInteger(n) || n < 1 || n > 65535)
+      r.issue(`source_ports[${i}]`, 'must be a port from 1 to 65535');
     else sourcePorts.push(n);
   });
   // source_type, direct_source_prefix_ranges, address_suffix... are not read: done() refuses them.
@@ -61,7 +65,8 @@ function readCidrList(parent: FieldReader, name: string): CidrRange[] {
     const family = isIP(addressPrefix);
     const max = family === 6 && parseIp(addressPrefix)?.length === 16 ? 128 : 32;
     const prefixLen = r.uint32('prefix_len', 0, 0, max);
-    if (addressPrefix !== '' && family === 0) r.issue('address_prefix', `'${addressPrefix}' is not an IP address`);
+    if (addressPrefix !== '' && family === 0)
+      r.issue('address_prefix', `'${addressPrefix}' is not an IP address`);
     r.done();
     out.push({ addressPrefix, prefixLen });
   }
@@ -82,7 +87,10 @@ export function readListenerFilters(r: FieldReader): ListenerFilters | null {
     const isInspector = typeUrl === TLS_INSPECTOR_TYPE || (typeUrl === '' && name === TLS_INSPECTOR_NAME);
     if (!isInspector) {
       const what = typeUrl !== '' ? `type '${typeUrl}'` : `'${name}'`;
-      f.issue(typeUrl !== '' ? 'typed_config.@type' : 'name', `unsupported listener filter ${what}; supported: ${TLS_INSPECTOR_NAME}`);
+      f.issue(
+        typeUrl !== '' ? 'typed_config.@type' : 'name',
+        `unsupported listener filter ${what}; supported: ${TLS_INSPECTOR_NAME}`,
+      );
       tc?.ignoreRest();
     } else if (tlsInspector) {
       f.issue(null, 'tls_inspector is given twice');
@@ -108,9 +116,15 @@ export function checkFilterChainMatches(
     const at = `filter_chains[${ci}].filter_chain_match`;
     if (m !== undefined && !inspector) {
       for (const field of ['server_names', 'transport_protocol', 'application_protocols'] as const) {
-        const used = field === 'transport_protocol' ? m.transportProtocol !== '' : (field === 'server_names' ? m.serverNames : m.applicationProtocols).length > 0;
+        const used =
+          field === 'transport_protocol'
+            ? m.transportProtocol !== ''
+            : (field === 'server_names' ? m.serverNames : m.applicationProtocols).length > 0;
         if (used)
-          r.issue(`${at}.${field}`, `needs the ${TLS_INSPECTOR_NAME} listener filter (listener_filters) to see it`);
+          r.issue(
+            `${at}.${field}`,
+            `needs the ${TLS_INSPECTOR_NAME} listener filter (listener_filters) to see it`,
+          );
       }
     }
     for (const key of matchKeys(m)) {
@@ -130,17 +144,18 @@ export function checkFilterChainMatches(
 /** Every combination of one value per matching field (empty = '*'): two chains sharing one are duplicates. */
 function matchKeys(m: FilterChainMatch | undefined): string[] {
   const one = <T>(v: readonly T[]): string[] => (v.length === 0 ? ['*'] : v.map(String));
-  const dims = m === undefined
-    ? [['*'], ['*'], ['*'], ['*'], ['*'], ['*'], ['*']]
-    : [
-        [m.destinationPort === null ? '*' : String(m.destinationPort)],
-        one(m.prefixRanges.map((c) => `${c.addressPrefix}/${c.prefixLen}`)),
-        one(m.serverNames),
-        [m.transportProtocol === '' ? '*' : m.transportProtocol],
-        one(m.applicationProtocols),
-        one(m.sourcePrefixRanges.map((c) => `${c.addressPrefix}/${c.prefixLen}`)),
-        one(m.sourcePorts),
-      ];
+  const dims =
+    m === undefined
+      ? [['*'], ['*'], ['*'], ['*'], ['*'], ['*'], ['*']]
+      : [
+          [m.destinationPort === null ? '*' : String(m.destinationPort)],
+          one(m.prefixRanges.map((c) => `${c.addressPrefix}/${c.prefixLen}`)),
+          one(m.serverNames),
+          [m.transportProtocol === '' ? '*' : m.transportProtocol],
+          one(m.applicationProtocols),
+          one(m.sourcePrefixRanges.map((c) => `${c.addressPrefix}/${c.prefixLen}`)),
+          one(m.sourcePorts),
+        ];
   let total = 1;
   for (const d of dims) total *= d.length;
   if (total > MAX_COMBINATIONS) return [];

@@ -86,7 +86,9 @@ function validateFilterChain(
       });
     }
   }
-  const match = r.has('filter_chain_match') ? readFilterChainMatch(r.requiredMessage('filter_chain_match')) : null;
+  const match = r.has('filter_chain_match')
+    ? readFilterChainMatch(r.requiredMessage('filter_chain_match'))
+    : null;
   const ts = r.message('transport_socket');
   const transportSocket = ts === null ? null : readDownstreamTransportSocket(ts, ctx.readFile);
   r.done();

@@ -76,11 +76,15 @@ export function readUpstreamTransportSocket(
       ? { tlsCertificates: [], validationContext: null, tlsParams: readTlsParams(null), alpnProtocols: [] }
       : readCommonTlsContext(common, readFile);
   const sni = tc.string('sni') ?? '';
-  if (sni !== '' && isIP(sni) !== 0) tc.issue('sni', 'must be a host name; RFC 6066 does not allow an IP address');
+  if (sni !== '' && isIP(sni) !== 0)
+    tc.issue('sni', 'must be a host name; RFC 6066 does not allow an IP address');
   if (tc.boolean('allow_renegotiation', false))
     tc.issue('allow_renegotiation', 'renegotiation is not supported (Node refuses it); remove it');
   if (commonTlsContext.tlsCertificates.length > 1)
-    tc.issue('common_tls_context.tls_certificates', 'an upstream connection presents at most one certificate');
+    tc.issue(
+      'common_tls_context.tls_certificates',
+      'an upstream connection presents at most one certificate',
+    );
   return { commonTlsContext, sni };
 }
 
@@ -108,7 +112,8 @@ function readCommonTlsContext(r: FieldReader, readFile: ReadFile): CommonTlsCont
     const certificateChain = readDataSource(c, 'certificate_chain', readFile);
     const privateKey = readDataSource(c, 'private_key', readFile);
     c.done();
-    if (certificateChain !== null && privateKey !== null) tlsCertificates.push({ certificateChain, privateKey });
+    if (certificateChain !== null && privateKey !== null)
+      tlsCertificates.push({ certificateChain, privateKey });
   }
   const vc = r.message('validation_context');
   const validationContext = vc === null ? null : readValidationContext(vc, readFile);
@@ -136,7 +141,10 @@ function readValidationContext(r: FieldReader, readFile: ReadFile): CertificateV
     matchTypedSubjectAltNames.push({ sanType, matcher });
   }
   if (matchTypedSubjectAltNames.length > 0 && trustedCa === null) {
-    r.issue('match_typed_subject_alt_names', 'needs trusted_ca: a SAN is only trusted on a verified certificate');
+    r.issue(
+      'match_typed_subject_alt_names',
+      'needs trusted_ca: a SAN is only trusted on a verified certificate',
+    );
   }
   return { trustedCa, matchTypedSubjectAltNames };
 }
@@ -153,15 +161,24 @@ function readTlsParams(r: FieldReader | null): TlsParams {
   for (let i = 0; i < cipherSuites.length; i++) {
     const c = cipherSuites[i];
     if (c.startsWith('TLS_')) {
-      r.issue(`cipher_suites[${i}]`, `'${c}' is a TLS 1.3 suite; as in Envoy, cipher_suites configure TLS 1.2 only`);
+      r.issue(
+        `cipher_suites[${i}]`,
+        `'${c}' is a TLS 1.3 suite; as in Envoy, cipher_suites configure TLS 1.2 only`,
+      );
     } else if (!known.has(c.toLowerCase())) {
-      r.issue(`cipher_suites[${i}]`, `unknown cipher suite '${c}' (use OpenSSL/BoringSSL names, e.g. ECDHE-ECDSA-AES128-GCM-SHA256)`);
+      r.issue(
+        `cipher_suites[${i}]`,
+        `unknown cipher suite '${c}' (use OpenSSL/BoringSSL names, e.g. ECDHE-ECDSA-AES128-GCM-SHA256)`,
+      );
     }
   }
   const ecdhCurves = r.stringList('ecdh_curves');
   for (let i = 0; i < ecdhCurves.length; i++) {
     if (!ECDH_CURVES.has(ecdhCurves[i]))
-      r.issue(`ecdh_curves[${i}]`, `unsupported curve '${ecdhCurves[i]}'; supported: ${[...ECDH_CURVES].join(', ')}`);
+      r.issue(
+        `ecdh_curves[${i}]`,
+        `unsupported curve '${ecdhCurves[i]}'; supported: ${[...ECDH_CURVES].join(', ')}`,
+      );
   }
   return { minVersion, maxVersion, cipherSuites, ecdhCurves };
 }
@@ -174,7 +191,10 @@ function readDataSource(parent: FieldReader, name: string, readFile: ReadFile): 
   }
   const r = parent.message(name);
   if (r === null) return null;
-  const kind = r.oneOf(['filename', 'inline_string', 'inline_bytes'], 'filename, inline_string, inline_bytes');
+  const kind = r.oneOf(
+    ['filename', 'inline_string', 'inline_bytes'],
+    'filename, inline_string, inline_bytes',
+  );
   let out: DataSource | null = null;
   if (kind === 'filename') {
     const path = r.requiredString('filename');
@@ -183,7 +203,10 @@ function readDataSource(parent: FieldReader, name: string, readFile: ReadFile): 
         readFile(path);
         out = { kind: 'filename', path };
       } catch (err) {
-        r.issue('filename', `cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        r.issue(
+          'filename',
+          `cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
     }
   } else if (kind === 'inline_string') {

@@ -25,7 +25,7 @@ import type { Counter, StatsStore } from '../stats/store.js';
 import { createStreamInfo, ResponseFlag, type StreamInfo } from '../stream-info.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
-import { type ConnectFn, connectUpstream } from '../upstream/connect.js';
+import { type ConnectFn, connectUpstream, readyEvent } from '../upstream/connect.js';
 import type { Host } from '../upstream/host.js';
 import { readIntoReusedBuffer } from './socket-read.js';
 
@@ -160,7 +160,11 @@ class TcpProxySession {
     host.stats.cxActive++;
     let upstream: net.Socket;
     try {
-      upstream = factory.connect(host.port, host.address, this.onUpstreamData);
+      const ts = cluster.transportSocket;
+      upstream =
+        ts !== undefined && ts.kind === 'tls'
+          ? ts.createConnection(host.port, host.address, { allowHalfOpen: true })
+          : factory.connect(host.port, host.address, this.onUpstreamData);
     } catch (err) {
       this.upstreamClosed = true;
       cluster.stats.upstream_cx_active.value--;
@@ -175,7 +179,7 @@ class TcpProxySession {
     this.upstream = upstream;
     upstream.on('error', this.onUpstreamError);
     upstream.on('close', this.onUpstreamClose);
-    upstream.once('connect', this.onUpstreamConnect);
+    upstream.once(readyEvent(upstream), this.onUpstreamConnect);
     this.connectTimer = clock.setTimer(cluster.config.connectTimeoutMs, this.onConnectTimeout);
   }
 

@@ -49,10 +49,14 @@ function reframe(hello: Buffer, size: number): Buffer {
 
 describe('parseClientHello', () => {
   it('finds SNI and ALPN in a real ClientHello, and needs more at every shorter prefix', async () => {
-    const hello = await captureClientHello({ servername: 'API.Example.com', ALPNProtocols: ['h2', 'http/1.1'] });
+    const hello = await captureClientHello({
+      servername: 'API.Example.com',
+      ALPNProtocols: ['h2', 'http/1.1'],
+    });
     const r = parseClientHello(hello);
     assert.deepEqual(r, { kind: 'client_hello', serverName: 'api.example.com', alpn: ['h2', 'http/1.1'] });
-    for (let n = 0; n < hello.length; n++) assert.equal(parseClientHello(hello.subarray(0, n)).kind, 'need_more', `prefix ${n}`);
+    for (let n = 0; n < hello.length; n++)
+      assert.equal(parseClientHello(hello.subarray(0, n)).kind, 'need_more', `prefix ${n}`);
   });
 
   it('reports no SNI and no ALPN when the client sent none', async () => {
@@ -64,7 +68,11 @@ describe('parseClientHello', () => {
     const hello = await captureClientHello({ servername: 'a.test', ALPNProtocols: ['h2'] });
     for (const size of [1, 3, 50, 200]) {
       const framed = reframe(hello, size);
-      assert.deepEqual(parseClientHello(framed), { kind: 'client_hello', serverName: 'a.test', alpn: ['h2'] });
+      assert.deepEqual(parseClientHello(framed), {
+        kind: 'client_hello',
+        serverName: 'a.test',
+        alpn: ['h2'],
+      });
       assert.equal(parseClientHello(framed.subarray(0, framed.length - 1)).kind, 'need_more');
     }
   });

@@ -75,7 +75,10 @@ export async function createTestCa(name: string): Promise<TestCa> {
           x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
           true,
         ),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+        new x509.ExtendedKeyUsageExtension([
+          x509.ExtendedKeyUsage.serverAuth,
+          x509.ExtendedKeyUsage.clientAuth,
+        ]),
         await x509.AuthorityKeyIdentifierExtension.create(caCert),
       ];
       if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
