@@ -47,7 +47,7 @@ export function validateListener(
     filterChains.push(validateFilterChain(items[i], `${r.at('filter_chains')}[${i}]`, issues, ctx));
   }
   const defaultChain = r.has('default_filter_chain')
-    ? validateFilterChain(r.message('default_filter_chain'), r.at('default_filter_chain'), issues, ctx)
+    ? validateFilterChain(r.take('default_filter_chain'), r.at('default_filter_chain'), issues, ctx)
     : null;
   const listenerFilters = readListenerFilters(r);
   checkFilterChainMatches(filterChains, listenerFilters, r);
