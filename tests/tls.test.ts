@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import {
   createServer as createHttpsServer,
   type Server as HttpsServer,
@@ -57,7 +57,7 @@ function writePem(dir: string, name: string, pem: Pem): Files {
   return { cert, key };
 }
 
-function hcm(name: string, routes: unknown[]) {
+function hcm(name: string, routes: unknown[], extra: Record<string, unknown> = {}) {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -65,6 +65,7 @@ function hcm(name: string, routes: unknown[]) {
       stat_prefix: name,
       route_config: { name: `${name}_routes`, virtual_hosts: [{ name: 'all', domains: ['*'], routes }] },
       http_filters: [ROUTER_FILTER],
+      ...extra,
     },
   };
 }
@@ -90,6 +91,22 @@ function downstreamTls(
         ...common,
       },
       ...extra,
+    },
+  };
+}
+
+function tlsAccessLog(path: string) {
+  return {
+    name: 'envoy.access_loggers.file',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+      path,
+      log_format: {
+        text_format_source: {
+          inline_string:
+            '%DOWNSTREAM_TLS_VERSION% %DOWNSTREAM_PEER_URI_SAN% %DOWNSTREAM_LOCAL_URI_SAN% %REQUESTED_SERVER_NAME%\n',
+        },
+      },
     },
   };
 }
@@ -196,6 +213,7 @@ describe('TLS', () => {
   let tlsEchoPort: number;
   let proxy: RunningProxy;
   let rotateFiles: Files;
+  let accessLogPath: string;
 
   const ls = (name: string) => `listener.127.0.0.1_${proxy.port(name)}`;
 
@@ -223,6 +241,7 @@ describe('TLS', () => {
       notAfter: new Date(Date.now() - day),
     });
     otherCaClient = await otherCa.issue({ cn: 'client', uri: [CLIENT_ID] });
+    accessLogPath = join(dir, 'access.log');
     const rotateDir = tempDir('weft-tls-rotate-');
     rotateFiles = writePem(rotateDir, 'rotate', await ca.issue({ cn: 'rotate.test', dns: ['rotate.test'] }));
 
@@ -270,7 +289,7 @@ describe('TLS', () => {
           ]),
           listener('mtls', [
             {
-              filters: [hcm('mtls', answer('mtls-ok'))],
+              filters: [hcm('mtls', answer('mtls-ok'), { access_log: [tlsAccessLog(accessLogPath)] })],
               transport_socket: downstreamTls(
                 serverFiles,
                 { require_client_certificate: true },
@@ -418,6 +437,12 @@ describe('TLS', () => {
   it('accepts a client certificate from the trusted CA with a matching SPIFFE ID (mTLS)', async () => {
     const r = await httpsGet(proxy.port('mtls'), { servername: 'api.example.com', ca: ca.cert, ...client });
     assert.equal(r.body, 'mtls-ok');
+    // The access log has the TLS version, both SPIFFE IDs and the SNI.
+    const line = `TLSv1.3 ${CLIENT_ID} ${SERVER_ID} api.example.com\n`;
+    await waitFor(
+      () => existsSync(accessLogPath) && readFileSync(accessLogPath, 'utf8').includes(line),
+      'the access log line',
+    );
   });
 
   async function rejected(opts: Partial<Pem>, stat: string): Promise<void> {

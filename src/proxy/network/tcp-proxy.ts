@@ -23,6 +23,7 @@ import { formatAddress, plainIp } from '../../core/address.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { Counter, StatsStore } from '../stats/store.js';
 import { createStreamInfo, ResponseFlag, type StreamInfo } from '../stream-info.js';
+import { downstreamTlsInfo } from '../tls/connection-info.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { type ConnectFn, connectUpstream, readyEvent } from '../upstream/connect.js';
@@ -128,6 +129,7 @@ class TcpProxySession {
         downstream.localPort ?? 0,
       );
     }
+    info.downstreamTls = downstreamTlsInfo(downstream);
     downstream.on('error', this.onDownstreamError);
     downstream.on('close', this.onDownstreamClose);
     // Nothing is forwarded until the upstream is connected. (Node keeps reading a paused
