@@ -101,6 +101,8 @@ export interface FilterChain {
   readonly match?: FilterChainMatch;
   /** `transport_socket` `envoy.transport_sockets.tls`; absent = plain TCP (raw_buffer). */
   readonly transportSocket?: DownstreamTlsContext;
+  /** `transport_socket_connect_timeout`: how long the TLS handshake may take; absent = no limit. */
+  readonly transportSocketConnectTimeoutMs?: number;
 }
 
 /** `envoy.config.core.v3.CidrRange`; the address is normalized (IPv4 stays dotted, IPv6 expanded lower-case). */

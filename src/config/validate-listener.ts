@@ -91,12 +91,14 @@ function validateFilterChain(
     : null;
   const ts = r.message('transport_socket');
   const transportSocket = ts === null ? null : readDownstreamTransportSocket(ts, ctx.readFile);
+  const connectTimeoutMs = r.duration('transport_socket_connect_timeout', null, true);
   r.done();
   return {
     name,
     filters,
     ...(match === null ? {} : { match }),
     ...(transportSocket === null ? {} : { transportSocket }),
+    ...(connectTimeoutMs === null ? {} : { transportSocketConnectTimeoutMs: connectTimeoutMs }),
   };
 }
 

@@ -113,6 +113,7 @@ type Builder = (
 interface CompiledChain {
   readonly match: FilterChain['match'];
   readonly tls: DownstreamTlsContext | null;
+  readonly tlsTimeoutMs: number | null;
   readonly build: (drain: DrainSignal) => NetworkFilterInstance;
 }
 
@@ -391,7 +392,7 @@ export class ProxyServer {
       const tls = c.transportSocket ?? null;
       if (tls !== null)
         checkTlsMaterial(tls.commonTlsContext, 'server', `${path}${sep}${at}.transport_socket`, issues);
-      return { match: c.match, tls, build };
+      return { match: c.match, tls, tlsTimeoutMs: c.transportSocketConnectTimeoutMs ?? null, build };
     };
     const chains = listener.filterChains.map((c, ci) => chain(c, `filter_chains[${ci}]`));
     const defaultChain =
@@ -401,6 +402,7 @@ export class ProxyServer {
       defaultChain === null &&
       listener.listenerFilters === undefined &&
       chains[0].tls === null &&
+      chains[0].tlsTimeoutMs === null &&
       chains[0].match === undefined
     ) {
       const only = chains[0].build;
@@ -423,7 +425,7 @@ export class ProxyServer {
           sources.push(source);
           tls = new DownstreamTlsFactory(c.tls, source, (err) => onContextUpdate(err));
         }
-        return { match: c.match, tls, filter };
+        return { match: c.match, tls, tlsTimeoutMs: c.tlsTimeoutMs, filter };
       };
       const dispatcher = createConnectionDispatcher({
         listenerName: listener.name,

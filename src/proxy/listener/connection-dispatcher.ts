@@ -15,7 +15,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { FilterChainMatch, ListenerFilters } from '../../config/model.js';
-import type { Clock } from '../../core/clock.js';
+import type { Clock, Timer } from '../../core/clock.js';
 import { parseIp } from '../../core/ip-address.js';
 import type { Logger } from '../../core/logger.js';
 import type { Counter, StatsStore } from '../stats/store.js';
@@ -36,6 +36,8 @@ export interface DispatchChain {
   readonly match: FilterChainMatch | undefined;
   /** The TLS transport socket; null for raw_buffer. */
   readonly tls: DownstreamTlsFactory | null;
+  /** `transport_socket_connect_timeout`: the handshake's time limit; null = none. */
+  readonly tlsTimeoutMs: number | null;
   readonly filter: NetworkFilterInstance;
 }
 
@@ -57,6 +59,7 @@ export interface DispatcherOptions {
 interface ListenerStats {
   readonly noFilterChainMatch: Counter;
   readonly preCxTimeout: Counter;
+  readonly transportSocketConnectTimeout: Counter;
   readonly ssl: DownstreamTlsStats;
 }
 
@@ -98,6 +101,7 @@ class Dispatcher implements NetworkFilterInstance {
       this.statsCache = {
         noFilterChainMatch: c('no_filter_chain_match'),
         preCxTimeout: c('downstream_pre_cx_timeout'),
+        transportSocketConnectTimeout: c('downstream_cx_transport_socket_connect_timeout'),
         ssl: {
           handshake: c('ssl.handshake'),
           connectionError: c('ssl.connection_error'),
@@ -156,6 +160,14 @@ class PendingConnection implements Drainable, InspectionTarget, TlsHandshakeTarg
   private chain: DispatchChain | null = null;
   private tls: TLSSocket | null = null;
   private settled = false;
+  private handshakeTimer: Timer | null = null;
+  private readonly onHandshakeTimeout = (): void => {
+    this.handshakeTimer = null;
+    if (this.settled) return;
+    this.d.stats.transportSocketConnectTimeout.value++;
+    this.forceClose();
+    this.finish();
+  };
 
   constructor(
     private readonly d: Dispatcher,
@@ -187,8 +199,13 @@ class PendingConnection implements Drainable, InspectionTarget, TlsHandshakeTarg
       return;
     }
     this.chain = chain;
-    if (chain.tls !== null) this.tls = chain.tls.wrap(this.socket, this.d.stats.ssl, this);
-    else this.handOver(this.socket);
+    if (chain.tls === null) {
+      this.handOver(this.socket);
+      return;
+    }
+    if (chain.tlsTimeoutMs !== null)
+      this.handshakeTimer = this.d.options.clock.setTimer(chain.tlsTimeoutMs, this.onHandshakeTimeout);
+    this.tls = chain.tls.wrap(this.socket, this.d.stats.ssl, this);
   }
 
   onTlsReady(socket: TLSSocket): void {
@@ -204,6 +221,8 @@ class PendingConnection implements Drainable, InspectionTarget, TlsHandshakeTarg
   private finish(): void {
     if (this.settled) return;
     this.settled = true;
+    this.handshakeTimer?.cancel();
+    this.handshakeTimer = null;
     this.d.options.drain.delete(this);
   }
 
