@@ -83,6 +83,7 @@ export class DownstreamTlsFactory {
       rejectUnauthorized: false,
       ALPNProtocols: this.alpn,
     });
+    // Per connection (not per request): the handshake's outcome handlers.
     let settled = false;
     const fail = (counter: Counter | null): void => {
       if (settled) return;
@@ -91,8 +92,10 @@ export class DownstreamTlsFactory {
       tls.destroy();
       target.onTlsFailed();
     };
-    tls.once('error', () => fail(stats.connectionError));
-    tls.once('close', () => fail(null));
+    const onError = (): void => fail(stats.connectionError);
+    const onClose = (): void => fail(null);
+    tls.on('error', onError);
+    tls.on('close', onClose);
     tls.once('secure', () => {
       const failure = this.verify(tls, stats);
       if (failure !== null) {
@@ -100,8 +103,9 @@ export class DownstreamTlsFactory {
         return;
       }
       settled = true;
-      tls.removeAllListeners('error');
-      tls.removeAllListeners('close');
+      // Only ours: TLSSocket keeps its own 'close' listener (it frees the SSL state).
+      tls.removeListener('error', onError);
+      tls.removeListener('close', onClose);
       stats.handshake.value++;
       target.onTlsReady(tls);
     });
