@@ -5,7 +5,7 @@
 
 import type { ConfigIssue } from '../core/errors.js';
 import { readMessage } from './fields.js';
-import type { FilterChain, Listener, ListenerFilters, NetworkFilter } from './model.js';
+import type { FilterChain, Listener, NetworkFilter } from './model.js';
 import { readAddress } from './validate-address.js';
 import {
   checkFilterChainMatches,
@@ -46,7 +46,7 @@ export function validateListener(
   for (let i = 0; i < items.length; i++) {
     filterChains.push(validateFilterChain(items[i], `${r.at('filter_chains')}[${i}]`, issues, ctx));
   }
-  const defaultChain = r.has('default_filter_chain')
+  const defaultChain = hasDefault
     ? validateFilterChain(r.take('default_filter_chain'), r.at('default_filter_chain'), issues, ctx)
     : null;
   const listenerFilters = readListenerFilters(r);
@@ -59,7 +59,7 @@ export function validateListener(
     perConnectionBufferLimitBytes,
     // Set only when given, so listeners without them keep their shape.
     ...(defaultChain === null ? {} : { defaultFilterChain: defaultChain }),
-    ...(listenerFilters === null ? {} : { listenerFilters: listenerFilters satisfies ListenerFilters }),
+    ...(listenerFilters === null ? {} : { listenerFilters }),
   };
 }
 
