@@ -357,6 +357,22 @@ describe('TLS', () => {
               transport_socket: downstreamTls(serverFiles),
             },
           ]),
+          listener('tls12', [
+            {
+              filters: [hcm('tls12', answer('tls12'))],
+              transport_socket: downstreamTls(
+                serverFiles,
+                {},
+                {
+                  tls_params: {
+                    tls_maximum_protocol_version: 'TLSv1_2',
+                    cipher_suites: ['ECDHE-ECDSA-CHACHA20-POLY1305'],
+                    ecdh_curves: ['P-256'],
+                  },
+                },
+              ),
+            },
+          ]),
           listener('rotate', [
             { filters: [hcm('rotate', answer('rotated'))], transport_socket: downstreamTls(rotateFiles) },
           ]),
@@ -494,8 +510,17 @@ describe('TLS', () => {
       // The proxy answered the ClientHello with a protocol_version alert, and counted it.
       assert.equal(err.code, 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', version);
       await waitFor(() => counter(proxy, name) === before + 1, name);
-        await waitFor(() => counter(proxy, name) > before, name);
+      await waitFor(() => counter(proxy, name) > before, name);
     }
+  });
+
+  it('applies tls_params: maximum version, cipher suites and curves', async () => {
+    const s = await openTls(proxy.port('tls12'), 'api.example.com', ca.cert);
+    assert.equal(s.getProtocol(), 'TLSv1.2');
+    assert.equal(s.getCipher().standardName, 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256');
+    assert.equal((s.getEphemeralKeyInfo() as { name?: string } | null)?.name, 'prime256v1');
+    assert.match(await getOver(s, 'api.example.com'), /tls12$/);
+    s.destroy();
   });
 
   it('chooses the filter chain by SNI: exact, wildcard, another certificate', async () => {

@@ -170,7 +170,10 @@ describe('TLS transport socket config', () => {
           tls_params: {
             tls_minimum_protocol_version: 'TLSv1_2',
             tls_maximum_protocol_version: 'TLSv1_3',
-            cipher_suites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
+            cipher_suites: [
+              '[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]',
+              'ECDHE-RSA-AES128-GCM-SHA256',
+            ],
             ecdh_curves: ['X25519', 'P-256'],
           },
           alpn_protocols: ['h2', 'http/1.1'],
@@ -182,6 +185,11 @@ describe('TLS transport socket config', () => {
     const ts = cfg.staticResources.listeners[0].filterChains[0].transportSocket;
     assert.equal(ts.requireClientCertificate, true);
     assert.deepEqual(ts.commonTlsContext.alpnProtocols, ['h2', 'http/1.1']);
+    assert.deepEqual(ts.commonTlsContext.tlsParams.cipherSuites, [
+      'ECDHE-ECDSA-AES128-GCM-SHA256',
+      'ECDHE-ECDSA-CHACHA20-POLY1305',
+      'ECDHE-RSA-AES128-GCM-SHA256',
+    ]);
     assert.deepEqual(ts.commonTlsContext.tlsCertificates[0].certificateChain, {
       kind: 'filename',
       path: CERT,

@@ -156,10 +156,21 @@ function readTlsParams(r: FieldReader | null): TlsParams {
   if (minVersion === 'TLSv1_3' && maxVersion === 'TLSv1_2') {
     r.issue('tls_minimum_protocol_version', 'is above tls_maximum_protocol_version');
   }
-  const cipherSuites = r.stringList('cipher_suites');
+  // BoringSSL's equal-preference groups (`[A|B]`, as in Envoy's own default list) are taken
+  // in order: OpenSSL has no equal preference.
+  const given = r.stringList('cipher_suites');
+  const cipherSuites: string[] = [];
+  const at: number[] = [];
+  given.forEach((c, i) => {
+    for (const one of c.startsWith('[') && c.endsWith(']') ? c.slice(1, -1).split('|') : [c]) {
+      cipherSuites.push(one);
+      at.push(i);
+    }
+  });
   const known = new Set(getCiphers());
-  for (let i = 0; i < cipherSuites.length; i++) {
-    const c = cipherSuites[i];
+  for (let j = 0; j < cipherSuites.length; j++) {
+    const c = cipherSuites[j];
+    const i = at[j];
     if (c.startsWith('TLS_')) {
       r.issue(
         `cipher_suites[${i}]`,
