@@ -205,7 +205,16 @@ class PendingConnection implements Drainable, InspectionTarget, TlsHandshakeTarg
     }
     if (chain.tlsTimeoutMs !== null)
       this.handshakeTimer = this.d.options.clock.setTimer(chain.tlsTimeoutMs, this.onHandshakeTimeout);
-    this.tls = chain.tls.wrap(this.socket, this.d.stats.ssl, this);
+    try {
+      this.tls = chain.tls.wrap(this.socket, this.d.stats.ssl, this);
+    } catch (err) {
+      // Runs outside the listener's accept (after inspection): nothing may escape.
+      this.d.options.logger.error(
+        `listener '${this.d.options.listenerName}': TLS setup failed: ${(err as Error).message}`,
+      );
+      this.forceClose();
+      this.finish();
+    }
   }
 
   onTlsReady(socket: TLSSocket): void {
