@@ -357,6 +357,29 @@ describe('TLS', () => {
               transport_socket: downstreamTls(serverFiles),
             },
           ]),
+          listener(
+            'passthrough',
+            [
+              {
+                filter_chain_match: { server_names: ['api.example.com'] },
+                filters: [
+                  {
+                    name: 'envoy.filters.network.tcp_proxy',
+                    typed_config: {
+                      '@type': TCP_PROXY_TYPE,
+                      stat_prefix: 'passthrough',
+                      cluster: 'tls_echo_raw',
+                    },
+                  },
+                ],
+              },
+            ],
+            {
+              listener_filters: [
+                { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TLS_INSPECTOR } },
+              ],
+            },
+          ),
           listener('tls12', [
             {
               filters: [hcm('tls12', answer('tls12'))],
@@ -379,6 +402,7 @@ describe('TLS', () => {
         ],
         [
           staticCluster('app', [backend.port]),
+          staticCluster('tls_echo_raw', [tlsEchoPort]),
           staticCluster(
             'tls_backend',
             [tlsBackendPort],
@@ -542,6 +566,20 @@ describe('TLS', () => {
     const tls = await httpsGet(port, { servername: 'api.example.com', ca: ca.cert });
     assert.equal(tls.body, 'chain-api');
     assert.ok(counter(proxy, 'tls_inspector.tls_not_found') >= 1);
+  });
+
+  it('passes TLS through by SNI to a TLS backend (tcp_proxy, no termination)', async () => {
+    const s = await openTls(proxy.port('passthrough'), 'api.example.com', ca.cert);
+    // The handshake was with the backend itself: its certificate, end to end.
+    assert.match(s.getPeerX509Certificate()?.subjectAltName ?? '', /DNS:api\.example\.com/);
+    const echoed = await new Promise<string>((resolve, reject) => {
+      s.once('data', (d: Buffer) => resolve(d.toString()));
+      s.once('error', reject);
+      s.write('through');
+    });
+    assert.equal(echoed, 'through');
+    assert.ok(counter(proxy, 'tcp.passthrough.downstream_cx_total') >= 1);
+    s.destroy();
   });
 
   it('closes a TLS connection that matches no filter chain', async () => {
