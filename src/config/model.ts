@@ -77,12 +77,112 @@ export interface Listener {
   readonly filterChains: readonly FilterChain[];
   /** `per_connection_buffer_limit_bytes`, default 1 MiB. */
   readonly perConnectionBufferLimitBytes: number;
+  /** `default_filter_chain`: used when no chain matches; absent = such connections are closed. */
+  readonly defaultFilterChain?: FilterChain | null;
+  /** `listener_filters`; absent = none. */
+  readonly listenerFilters?: ListenerFilters;
 }
 
-/** `envoy.config.listener.v3.FilterChain` (matching and transport sockets come with TLS). */
+/** The listener filters Weft has (`listener_filters`) and their timeout. */
+export interface ListenerFilters {
+  /** `envoy.filters.listener.tls_inspector` is configured. */
+  readonly tlsInspector: boolean;
+  /** `listener_filters_timeout`, default 15 s; null = no timeout (0 in the config). */
+  readonly timeoutMs: number | null;
+  /** `continue_on_listener_filters_timeout`, default false (the connection is closed). */
+  readonly continueOnTimeout: boolean;
+}
+
+/** `envoy.config.listener.v3.FilterChain`. */
 export interface FilterChain {
   readonly name: string;
   readonly filters: readonly NetworkFilter[];
+  /** `filter_chain_match`; absent = matches everything. */
+  readonly match?: FilterChainMatch;
+  /** `transport_socket` `envoy.transport_sockets.tls`; absent = plain TCP (raw_buffer). */
+  readonly transportSocket?: DownstreamTlsContext;
+  /** `transport_socket_connect_timeout`: how long the TLS handshake may take; absent = no limit. */
+  readonly transportSocketConnectTimeoutMs?: number;
+}
+
+/** `envoy.config.core.v3.CidrRange`; the address is normalized (IPv4 stays dotted, IPv6 expanded lower-case). */
+export interface CidrRange {
+  readonly addressPrefix: string;
+  readonly prefixLen: number;
+}
+
+/** `envoy.config.listener.v3.FilterChainMatch`; empty lists / null mean "any". */
+export interface FilterChainMatch {
+  readonly destinationPort: number | null;
+  readonly prefixRanges: readonly CidrRange[];
+  /** Lower-cased; exact names or `*.suffix` wildcards. */
+  readonly serverNames: readonly string[];
+  /** '' (any), 'tls' or 'raw_buffer'. */
+  readonly transportProtocol: string;
+  readonly applicationProtocols: readonly string[];
+  readonly sourcePrefixRanges: readonly CidrRange[];
+  readonly sourcePorts: readonly number[];
+}
+
+// ---------------------------------------------------------------------------------------
+// TLS (envoy.extensions.transport_sockets.tls.v3)
+
+/** `envoy.config.core.v3.DataSource` holding TLS material. Files are read (and watched) at run time. */
+export type DataSource =
+  | { readonly kind: 'filename'; readonly path: string }
+  | { readonly kind: 'inline'; readonly value: Buffer };
+
+/** `TlsCertificate`: a PEM certificate chain and its PEM private key. */
+export interface TlsCertificate {
+  readonly certificateChain: DataSource;
+  readonly privateKey: DataSource;
+}
+
+/** `SubjectAltNameMatcher`. */
+export interface SanMatcher {
+  readonly sanType: 'DNS' | 'URI' | 'EMAIL' | 'IP_ADDRESS';
+  readonly matcher: StringMatcher;
+}
+
+/** `CertificateValidationContext` (the subset Weft implements). */
+export interface CertificateValidation {
+  /** PEM CA bundle; null = the peer's certificate is not verified. */
+  readonly trustedCa: DataSource | null;
+  /** `match_typed_subject_alt_names`: the peer must have a SAN matching one of these; empty = any. */
+  readonly matchTypedSubjectAltNames: readonly SanMatcher[];
+}
+
+export type TlsVersion = 'TLS_AUTO' | 'TLSv1_2' | 'TLSv1_3';
+
+/** `TlsParameters`. */
+export interface TlsParams {
+  readonly minVersion: TlsVersion;
+  readonly maxVersion: TlsVersion;
+  /** OpenSSL/BoringSSL names of TLS 1.2 cipher suites; empty = the defaults. */
+  readonly cipherSuites: readonly string[];
+  /** Curve names (X25519, P-256, P-384, P-521); empty = the defaults. */
+  readonly ecdhCurves: readonly string[];
+}
+
+/** `CommonTlsContext`. */
+export interface CommonTlsContext {
+  readonly tlsCertificates: readonly TlsCertificate[];
+  readonly validationContext: CertificateValidation | null;
+  readonly tlsParams: TlsParams;
+  readonly alpnProtocols: readonly string[];
+}
+
+/** `DownstreamTlsContext`. */
+export interface DownstreamTlsContext {
+  readonly commonTlsContext: CommonTlsContext;
+  readonly requireClientCertificate: boolean;
+}
+
+/** `UpstreamTlsContext`. */
+export interface UpstreamTlsContext {
+  readonly commonTlsContext: CommonTlsContext;
+  /** `sni`; '' = no SNI sent. */
+  readonly sni: string;
 }
 
 export type NetworkFilter =
@@ -598,6 +698,8 @@ export interface Cluster {
   readonly healthChecks?: readonly HealthCheck[];
   /** `outlier_detection` (passive health checking); absent = off. */
   readonly outlierDetection?: OutlierDetection;
+  /** `transport_socket` `envoy.transport_sockets.tls`; absent = plain TCP. */
+  readonly transportSocket?: UpstreamTlsContext;
 }
 
 /** `envoy.config.cluster.v3.CircuitBreakers.Thresholds` for priority DEFAULT. */

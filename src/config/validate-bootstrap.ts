@@ -121,6 +121,12 @@ function checkDynamicUses(
     const c = clusters.find((x) => x.name === adsCluster);
     if (c === undefined) {
       issues.push({ path: ADS_CLUSTER_PATH, message: `cluster '${adsCluster}' is not a static cluster` });
+    } else if (c.transportSocket !== undefined) {
+      // The xDS gRPC client connects in plaintext; TLS to the control plane is not there yet.
+      issues.push({
+        path: ADS_CLUSTER_PATH,
+        message: `cluster '${adsCluster}' has a transport_socket; TLS to the control plane is not supported yet`,
+      });
     } else if (c.type === 'EDS' || c.loadAssignment.endpoints.every((l) => l.lbEndpoints.length === 0)) {
       // The control plane's address must be known without the control plane.
       issues.push({

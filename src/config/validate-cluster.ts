@@ -11,6 +11,7 @@ import { readAdsConfigSource } from './validate-config-source.js';
 import { readHealthChecks } from './validate-health-check.js';
 import { readLbConfig, readOverprovisioningFactor } from './validate-lb.js';
 import { readOutlierDetection } from './validate-outlier-detection.js';
+import { readUpstreamTransportSocket } from './validate-tls.js';
 
 const DISCOVERY_TYPE: EnumSpec<Cluster['type']> = {
   known: ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'],
@@ -100,8 +101,12 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     const overprovisioningFactor = readOverprovisioningFactor(la);
     if (overprovisioningFactor !== null) loadAssignment = { ...loadAssignment, overprovisioningFactor };
   }
+  // The TLS transport socket (validate-tls.ts); absent = plain TCP.
+  const ts = r.message('transport_socket');
+  const transportSocket = ts === null ? null : readUpstreamTransportSocket(ts);
   r.done();
   return {
+    ...(transportSocket === null ? {} : { transportSocket }),
     name,
     type,
     edsServiceName,

@@ -1,18 +1,25 @@
 // Validation of `envoy.config.listener.v3.Listener`: address, filter chains, and the
 // network filters of each chain, chosen by the `@type` of their typed_config: non-terminal
 // ones (local_ratelimit) first, then one terminal filter (http_connection_manager or
-// tcp_proxy), last.
+// tcp_proxy), last. Filter chain matching, the TLS transport socket and listener filters
+// are read by validate-filter-chain-match.ts and validate-tls.ts.
 
 import type { ConfigIssue } from '../core/errors.js';
 import { readMessage } from './fields.js';
 import type { FilterChain, Listener, NetworkFilter } from './model.js';
 import { readAddress } from './validate-address.js';
 import {
+  checkFilterChainMatches,
+  readFilterChainMatch,
+  readListenerFilters,
+} from './validate-filter-chain-match.js';
+import {
   HTTP_CONNECTION_MANAGER_TYPE,
   readHttpConnectionManager,
 } from './validate-http-connection-manager.js';
 import { NETWORK_LOCAL_RATELIMIT_TYPE_URL, readNetworkLocalRateLimit } from './validate-local-ratelimit.js';
 import { readTcpProxy, TCP_PROXY_TYPE } from './validate-tcp-proxy.js';
+import { readDownstreamTransportSocket } from './validate-tls.js';
 import type { ValidationContext } from './validation-context.js';
 
 /** Envoy's per_connection_buffer_limit_bytes default: 1 MiB. */
@@ -32,22 +39,30 @@ export function validateListener(
     DEFAULT_BUFFER_LIMIT_BYTES,
     1,
   );
-  if (!r.has('filter_chains')) r.issue('filter_chains', 'is required');
+  const hasDefault = r.has('default_filter_chain');
+  if (!r.has('filter_chains') && !hasDefault) r.issue('filter_chains', 'is required');
   const items = r.list('filter_chains');
-  if (r.has('filter_chains') && items.length === 0) r.issue('filter_chains', 'must not be empty');
+  if (r.has('filter_chains') && items.length === 0 && !hasDefault)
+    r.issue('filter_chains', 'must not be empty');
   const filterChains: FilterChain[] = [];
   for (let i = 0; i < items.length; i++) {
     filterChains.push(validateFilterChain(items[i], `${r.at('filter_chains')}[${i}]`, issues, ctx));
   }
-  if (filterChains.length > 1) {
-    // filter_chain_match comes with TLS; without it, only one chain can ever be chosen.
-    r.issue(
-      'filter_chains',
-      'several chains would all have the same (empty) filter_chain_match, which Envoy rejects too; use one chain',
-    );
-  }
+  const defaultChain = hasDefault
+    ? validateFilterChain(r.take('default_filter_chain'), r.at('default_filter_chain'), issues, ctx)
+    : null;
+  const listenerFilters = readListenerFilters(r);
+  checkFilterChainMatches(filterChains, listenerFilters, r);
   r.done();
-  return { name, address, filterChains, perConnectionBufferLimitBytes };
+  return {
+    name,
+    address,
+    filterChains,
+    perConnectionBufferLimitBytes,
+    // Set only when given, so listeners without them keep their shape.
+    ...(defaultChain === null ? {} : { defaultFilterChain: defaultChain }),
+    ...(listenerFilters === null ? {} : { listenerFilters }),
+  };
 }
 
 function validateFilterChain(
@@ -79,8 +94,20 @@ function validateFilterChain(
       });
     }
   }
+  const match = r.has('filter_chain_match')
+    ? readFilterChainMatch(r.requiredMessage('filter_chain_match'))
+    : null;
+  const ts = r.message('transport_socket');
+  const transportSocket = ts === null ? null : readDownstreamTransportSocket(ts, ctx.readFile);
+  const connectTimeoutMs = r.duration('transport_socket_connect_timeout', null, true);
   r.done();
-  return { name, filters };
+  return {
+    name,
+    filters,
+    ...(match === null ? {} : { match }),
+    ...(transportSocket === null ? {} : { transportSocket }),
+    ...(connectTimeoutMs === null ? {} : { transportSocketConnectTimeoutMs: connectTimeoutMs }),
+  };
 }
 
 function validateNetworkFilter(

@@ -19,7 +19,11 @@ import { createDefaultHttpFilterRegistry, type HttpFilterRegistry } from '../con
 import { parseBootstrapDocument, validateBootstrapDocument } from '../config/load-bootstrap.js';
 import type {
   Bootstrap,
+  Cluster,
   ClusterLoadAssignment,
+  CommonTlsContext,
+  DownstreamTlsContext,
+  FilterChain,
   Listener,
   Locality,
   TerminalNetworkFilter,
@@ -32,6 +36,7 @@ import { compileHeaderValue, validateAccessLogFormat } from './access-log/format
 import { type AccessLogger, createAccessLogger } from './access-log/logger.js';
 import { AdminServer } from './admin/admin-server.js';
 import { createHttpConnectionManager } from './http/connection-manager.js';
+import { createConnectionDispatcher, type DispatchChain } from './listener/connection-dispatcher.js';
 import type { DrainSignal } from './listener/drain.js';
 import { ListenerManager, type NetworkFilterInstance } from './listener/listener-manager.js';
 import {
@@ -43,6 +48,9 @@ import { createTcpProxyFactory } from './network/tcp-proxy.js';
 import type { RouteTable } from './router/route-table.js';
 import { compileRouteTable } from './router/route-table.js';
 import { StatsStore } from './stats/store.js';
+import { DownstreamTlsFactory } from './tls/downstream-tls.js';
+import { createFileSecretSource, readTlsMaterial, type SecretSource } from './tls/secret-source.js';
+import { buildSecureContext } from './tls/secure-context.js';
 import {
   type ClusterManager,
   configEqual,
@@ -102,7 +110,18 @@ interface ConfigVersion {
   readonly builders: ReadonlyMap<string, Builder>;
 }
 
-type Builder = (drain: DrainSignal) => NetworkFilterInstance;
+type Builder = (
+  drain: DrainSignal,
+  boundAddress: () => { address: string; port: number },
+) => NetworkFilterInstance;
+
+/** One filter chain of a listener, compiled: its network filter and (TLS chains) its TLS context. */
+interface CompiledChain {
+  readonly match: FilterChain['match'];
+  readonly tls: DownstreamTlsContext | null;
+  readonly tlsTimeoutMs: number | null;
+  readonly build: (drain: DrainSignal) => NetworkFilterInstance;
+}
 
 /** A compiled dynamic listener, kept while its config is unchanged. */
 interface DynamicBuilder {
@@ -353,14 +372,90 @@ export class ProxyServer {
     const issues: ConfigIssue[] = [];
     const builders = new Map<string, Builder>();
     bootstrap.staticResources.listeners.forEach((listener, li) => {
-      const chain = listener.filterChains[0];
-      const fi = chain.filters.length - 1;
-      const path = `static_resources.listeners[${li}].filter_chains[0].filters[${fi}].typed_config`;
-      const build = this.compileNetworkFilter(listener, terminalFilter(chain.filters), path, issues);
-      builders.set(listener.name, withConnectionRateLimits(chain.filters, this.connectionLimitDeps(), build));
+      builders.set(
+        listener.name,
+        this.compileListener(listener, `static_resources.listeners[${li}]`, issues),
+      );
+    });
+    bootstrap.staticResources.clusters.forEach((c, ci) => {
+      checkClusterTls(c, `static_resources.clusters[${ci}].transport_socket`, issues);
     });
     if (issues.length > 0) throw new ConfigError(source, issues);
     return { version: ++this.versions, bootstrap, raw, loadedAt: this.deps.clock.now(), builders };
+  }
+
+  /**
+   * Compiles a listener's filter chains. A listener with one plain chain and no listener
+   * filters hands its sockets straight to that chain's network filter; any other goes
+   * through the connection dispatcher (listener filters, chain matching, TLS).
+   */
+  private compileListener(listener: Listener, path: string, issues: ConfigIssue[]): Builder {
+    const sep = path.endsWith(':') ? ' ' : '.';
+    const chain = (c: FilterChain, at: string): CompiledChain => {
+      const fi = c.filters.length - 1;
+      const terminal = this.compileNetworkFilter(
+        listener,
+        terminalFilter(c.filters),
+        `${path}${sep}${at}.filters[${fi}].typed_config`,
+        issues,
+      );
+      const build = withConnectionRateLimits(c.filters, this.connectionLimitDeps(), terminal);
+      const tls = c.transportSocket ?? null;
+      if (tls !== null)
+        checkTlsMaterial(tls.commonTlsContext, 'server', `${path}${sep}${at}.transport_socket`, issues);
+      return { match: c.match, tls, tlsTimeoutMs: c.transportSocketConnectTimeoutMs ?? null, build };
+    };
+    const chains = listener.filterChains.map((c, ci) => chain(c, `filter_chains[${ci}]`));
+    const defaultChain =
+      listener.defaultFilterChain == null ? null : chain(listener.defaultFilterChain, 'default_filter_chain');
+    if (
+      chains.length === 1 &&
+      defaultChain === null &&
+      listener.listenerFilters === undefined &&
+      chains[0].tls === null &&
+      chains[0].tlsTimeoutMs === null &&
+      chains[0].match === undefined
+    ) {
+      const only = chains[0].build;
+      return (drain) => only(drain);
+    }
+    const { clock, logger } = this.deps;
+    const stats = this.stats;
+    return (drain, boundAddress) => {
+      const sources: SecretSource[] = [];
+      const filters: NetworkFilterInstance[] = [];
+      let onContextUpdate = (_err: Error | null): void => {};
+      const instantiate = (c: CompiledChain): DispatchChain => {
+        const filter = c.build(drain);
+        filters.push(filter);
+        let tls: DownstreamTlsFactory | null = null;
+        if (c.tls !== null) {
+          const source = createFileSecretSource(c.tls.commonTlsContext, (message) =>
+            logger.error(`listener '${listener.name}': ${message}`),
+          );
+          sources.push(source);
+          tls = new DownstreamTlsFactory(c.tls, source, (err) => onContextUpdate(err));
+        }
+        return { match: c.match, tls, tlsTimeoutMs: c.tlsTimeoutMs, filter };
+      };
+      const dispatcher = createConnectionDispatcher({
+        listenerName: listener.name,
+        chains: chains.map(instantiate),
+        defaultChain: defaultChain === null ? null : instantiate(defaultChain),
+        listenerFilters: listener.listenerFilters ?? null,
+        drain,
+        clock,
+        stats,
+        logger,
+        boundAddress,
+        close: () => {
+          for (const s of sources) s.close();
+          for (const f of filters) f.close?.();
+        },
+      });
+      onContextUpdate = (err) => dispatcher.contextUpdated(err);
+      return dispatcher;
+    };
   }
 
   /**
@@ -472,13 +567,10 @@ export class ProxyServer {
         builders.set(listener.name, kept);
         continue;
       }
-      const fi = listener.filterChains[0].filters.length - 1;
-      const path = `Listener '${listener.name}': filter_chains[0].filters[${fi}].typed_config`;
-      const filters = listener.filterChains[0].filters;
-      const terminal = this.compileNetworkFilter(listener, terminalFilter(filters), path, issues);
-      const build = withConnectionRateLimits(filters, this.connectionLimitDeps(), terminal);
+      const build = this.compileListener(listener, `Listener '${listener.name}':`, issues);
       builders.set(listener.name, { config: listener, build });
     }
+    for (const c of config.clusters) checkClusterTls(c, `Cluster '${c.name}': transport_socket`, issues);
     if (issues.length > 0) throw new ConfigError('xds', issues);
 
     // 2. EDS endpoints change hosts in place (clusters and listeners stay).
@@ -526,8 +618,11 @@ export class ProxyServer {
     try {
       await this.listeners.update(
         [...staticListeners, ...dynamic.listeners],
-        (listener, drain) =>
-          (version.builders.get(listener.name) ?? dynamicBuilders.get(listener.name)!.build)(drain),
+        (listener, drain, boundAddress) =>
+          (version.builders.get(listener.name) ?? dynamicBuilders.get(listener.name)!.build)(
+            drain,
+            boundAddress,
+          ),
         this.options.drainTimeMs,
       );
     } catch (err) {
@@ -536,4 +631,23 @@ export class ProxyServer {
     }
     this.current = version;
   }
+}
+
+/** Reads a TLS context's certificate material and builds a SecureContext from it once, so a bad pair is a config error. */
+function checkTlsMaterial(
+  ctx: CommonTlsContext,
+  side: 'server' | 'client',
+  path: string,
+  issues: ConfigIssue[],
+): void {
+  try {
+    buildSecureContext(ctx, readTlsMaterial(ctx), side);
+  } catch (err) {
+    issues.push({ path, message: `cannot use the TLS certificates: ${(err as Error).message}` });
+  }
+}
+
+function checkClusterTls(cluster: Cluster, path: string, issues: ConfigIssue[]): void {
+  if (cluster.transportSocket !== undefined)
+    checkTlsMaterial(cluster.transportSocket.commonTlsContext, 'client', path, issues);
 }

@@ -3,6 +3,7 @@
 // One object per request, reset and reused per connection where possible.
 
 import type { HeaderList } from './http/headers.js';
+import type { DownstreamTlsInfo } from './tls/connection-info.js';
 
 /** Envoy response flags (bit set), as printed in %RESPONSE_FLAGS%. */
 export const ResponseFlag = {
@@ -108,6 +109,8 @@ export interface StreamInfo {
   downstreamLocalAddress: string;
   /** Stable per-connection id. */
   connectionId: number;
+  /** The downstream connection's TLS facts; null for plain TCP. */
+  downstreamTls: DownstreamTlsInfo | null;
 
   routeName: string;
   upstreamCluster: string;
@@ -145,6 +148,7 @@ export function createStreamInfo(): StreamInfo {
     downstreamRemoteAddress: '',
     downstreamLocalAddress: '',
     connectionId: 0,
+    downstreamTls: null,
     routeName: '',
     upstreamCluster: '',
     upstreamHost: '',

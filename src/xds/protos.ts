@@ -21,6 +21,7 @@ export const ENVOY_PROTO_FILES: readonly string[] = [
   'envoy/config/endpoint/v3/endpoint.proto',
   'envoy/extensions/transport_sockets/tls/v3/secret.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
   'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
   'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
   'envoy/extensions/filters/http/router/v3/router.proto',

@@ -274,6 +274,10 @@ const OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map<string, OperatorSpe
   // StreamInfo has no attempt count yet: one attempt when an upstream host was chosen.
   ['UPSTREAM_REQUEST_ATTEMPT_COUNT', field((info) => (info.upstreamHost === '' ? 0 : 1))],
   ['DOWNSTREAM_REMOTE_ADDRESS', field((info) => nonEmpty(info.downstreamRemoteAddress))],
+  ['DOWNSTREAM_TLS_VERSION', field((info) => nonEmpty(info.downstreamTls?.version ?? ''))],
+  ['DOWNSTREAM_PEER_URI_SAN', field((info) => nonEmpty(info.downstreamTls?.peerUriSan ?? ''))],
+  ['DOWNSTREAM_LOCAL_URI_SAN', field((info) => nonEmpty(info.downstreamTls?.localUriSan ?? ''))],
+  ['REQUESTED_SERVER_NAME', field((info) => nonEmpty(info.downstreamTls?.serverName ?? ''))],
   [
     'DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT',
     field((info) => addressWithoutPort(info.downstreamRemoteAddress)),
@@ -293,8 +297,6 @@ const OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map<string, OperatorSpe
   ['CONNECTION_ID', field((info) => info.connectionId)],
   ['ROUTE_NAME', field((info) => nonEmpty(info.routeName))],
   ['CONNECTION_TERMINATION_DETAILS', field((info) => nonEmpty(info.connectionTerminationDetails))],
-  // No TLS yet, so never an SNI; kept so Istio's default format compiles.
-  ['REQUESTED_SERVER_NAME', field(() => undefined)],
   [
     'HOSTNAME',
     {
@@ -320,11 +322,8 @@ const UNSUPPORTED = new Set([
   'START_TIME_LOCAL',
   'EMIT_TIME',
   'VIRTUAL_CLUSTER_NAME',
-  'DOWNSTREAM_PEER_URI_SAN',
-  'DOWNSTREAM_LOCAL_URI_SAN',
   'DOWNSTREAM_PEER_SUBJECT',
   'DOWNSTREAM_LOCAL_SUBJECT',
-  'DOWNSTREAM_TLS_VERSION',
   'DOWNSTREAM_TLS_CIPHER',
   'DOWNSTREAM_TLS_SESSION_ID',
   'DOWNSTREAM_PEER_FINGERPRINT_256',

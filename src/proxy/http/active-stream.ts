@@ -140,6 +140,8 @@ export class ActiveStream
     info.downstreamRemoteAddress = conn.remoteAddress;
     info.downstreamLocalAddress = conn.localAddress;
     info.connectionId = conn.id;
+    info.downstreamTls = conn.tls;
+    if (conn.tls !== null) this.scheme = 'https';
     this.bodyless = head === null || (head.contentLength <= 0 && !head.chunked);
   }
 

@@ -12,6 +12,7 @@ import { type HttpParseError, type RequestHead, RequestParser } from '../http1/r
 import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHead } from '../http1/serialize.js';
 import type { Drainable } from '../listener/drain.js';
 import { readIntoReusedBuffer } from '../network/socket-read.js';
+import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
 import { ActiveStream } from './active-stream.js';
 import type { HcmRuntime } from './connection-manager.js';
 import type { HeaderList } from './headers.js';
@@ -30,6 +31,8 @@ export class Http1ServerConnection implements Drainable {
   readonly remoteAddress: string;
   readonly remoteIp: string;
   readonly localAddress: string;
+  /** TLS facts when the connection is a TLSSocket (for the access log and x-forwarded-proto). */
+  readonly tls: DownstreamTlsInfo | null;
   /** The peer is outside (use_remote_address and not an internal address). */
   readonly externalPeer: boolean;
   private headersTimer: Timer | null = null;
@@ -59,6 +62,7 @@ export class Http1ServerConnection implements Drainable {
     this.remoteIp = plainIp(socket.remoteAddress ?? '');
     this.remoteAddress = formatAddress(this.remoteIp, socket.remotePort ?? 0);
     this.localAddress = formatAddress(plainIp(socket.localAddress ?? ''), socket.localPort ?? 0);
+    this.tls = downstreamTlsInfo(socket);
     this.externalPeer = rt.config.useRemoteAddress && !isInternalAddress(this.remoteIp);
     this.parser = new RequestParser(this, rt.limits);
     this.lastActivity = rt.clock.monotonic();

@@ -17,6 +17,7 @@ import { DrainSignal } from './drain.js';
 
 /** A built network filter chain: serves one accepted connection. */
 export interface NetworkFilterInstance {
+  /** A TLSSocket (which extends net.Socket) when the chain terminates TLS. */
   handle(socket: Socket): void;
   /** True when connections register themselves with the drain signal (HTTP). */
   readonly managesDrain: boolean;
@@ -24,7 +25,12 @@ export interface NetworkFilterInstance {
   close?(): void;
 }
 
-export type FilterChainBuilder = (listener: Listener, drain: DrainSignal) => NetworkFilterInstance;
+/** `boundAddress` is the listener's address once it listens (the real port when the config said 0). */
+export type FilterChainBuilder = (
+  listener: Listener,
+  drain: DrainSignal,
+  boundAddress: () => { address: string; port: number },
+) => NetworkFilterInstance;
 
 interface Generation {
   readonly config: Listener;
@@ -113,7 +119,7 @@ export class ListenerManager {
       if (isDeepStrictEqual(l.current.config, cfg)) continue;
       const drain = new DrainSignal();
       const old = l.current;
-      l.current = { config: cfg, filter: build(cfg, drain), drain };
+      l.current = { config: cfg, filter: build(cfg, drain, () => l.address), drain };
       this.drainGeneration(old, drainTimeMs);
     }
     for (const b of bound) {
@@ -137,10 +143,13 @@ export class ListenerManager {
 
   private bind(cfg: Listener, build: FilterChainBuilder): Promise<BoundListener> {
     const drain = new DrainSignal();
-    const gen: Generation = { config: cfg, filter: build(cfg, drain), drain };
+    let l: BoundListener | null = null;
+    const boundAddress = () => l?.address ?? { address: cfg.address.address, port: cfg.address.portValue };
+    const gen: Generation = { config: cfg, filter: build(cfg, drain, boundAddress), drain };
     const server = createServer({ allowHalfOpen: true, noDelay: true });
-    const l = new BoundListener(cfg.name, server, gen);
-    server.on('connection', (socket: Socket) => this.accept(l, socket));
+    l = new BoundListener(cfg.name, server, gen);
+    const bound = l;
+    server.on('connection', (socket: Socket) => this.accept(bound, socket));
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         reject(
@@ -156,8 +165,8 @@ export class ListenerManager {
         server.removeListener('error', onError);
         server.on('error', (err) => this.logger.error(`listener '${cfg.name}': ${err.message}`));
         const a = server.address();
-        if (a !== null && typeof a === 'object') l.address = { address: a.address, port: a.port };
-        resolve(l);
+        if (a !== null && typeof a === 'object') bound.address = { address: a.address, port: a.port };
+        resolve(bound);
       });
     });
   }

@@ -11,8 +11,13 @@
 //
 // Like connect.ts, every chunk handed over is a fresh copy (into Node's small-buffer
 // pool), so callers may keep and queue chunks while the buffer is reused.
+//
+// Not used on TLS sockets (their handle decrypts; bytes must go through the TLSSocket's
+// own stream), nor on a socket with bytes already in its stream buffer (a listener filter
+// read them and put them back with unshift): the reused buffer would skip those bytes.
 
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 
 /** Bytes read per read call into the reused buffer. */
 export const READ_BUFFER_BYTES = 16 * 1024;
@@ -26,6 +31,7 @@ interface UserBufferHandle {
  * changes nothing) when this Node version does not have the fields it needs.
  */
 export function readIntoReusedBuffer(socket: Socket, onData: (chunk: Buffer) => void): boolean {
+  if (socket instanceof TLSSocket || socket.readableLength > 0) return false;
   const handle = (socket as unknown as { _handle?: Partial<UserBufferHandle> | null })._handle;
   if (handle === undefined || handle === null || typeof handle.useUserBuffer !== 'function') return false;
   let kBuffer: symbol | undefined;

@@ -23,9 +23,10 @@ import { formatAddress, plainIp } from '../../core/address.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { Counter, StatsStore } from '../stats/store.js';
 import { createStreamInfo, ResponseFlag, type StreamInfo } from '../stream-info.js';
+import { downstreamTlsInfo } from '../tls/connection-info.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
-import { type ConnectFn, connectUpstream } from '../upstream/connect.js';
+import { type ConnectFn, connectUpstream, readyEvent } from '../upstream/connect.js';
 import type { Host } from '../upstream/host.js';
 import { readIntoReusedBuffer } from './socket-read.js';
 
@@ -148,6 +149,7 @@ class TcpProxySession {
         downstream.localPort ?? 0,
       );
     }
+    info.downstreamTls = downstreamTlsInfo(downstream);
     downstream.on('error', this.onDownstreamError);
     downstream.on('close', this.onDownstreamClose);
     // Nothing is forwarded until the upstream is connected. (Node keeps reading a paused
@@ -181,7 +183,11 @@ class TcpProxySession {
     host.stats.cxActive++;
     let upstream: net.Socket;
     try {
-      upstream = factory.connect(host.port, host.address, this.onUpstreamData);
+      const ts = cluster.transportSocket;
+      upstream =
+        ts !== undefined && ts.kind === 'tls'
+          ? ts.createConnection(host.port, host.address, { allowHalfOpen: true })
+          : factory.connect(host.port, host.address, this.onUpstreamData);
     } catch (err) {
       this.upstreamClosed = true;
       cluster.stats.upstream_cx_active.value--;
@@ -196,7 +202,7 @@ class TcpProxySession {
     this.upstream = upstream;
     upstream.on('error', this.onUpstreamError);
     upstream.on('close', this.onUpstreamClose);
-    upstream.once('connect', this.onUpstreamConnect);
+    upstream.once(readyEvent(upstream), this.onUpstreamConnect);
     this.connectTimer = clock.setTimer(cluster.config.connectTimeoutMs, this.onConnectTimeout);
   }
 

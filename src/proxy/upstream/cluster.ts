@@ -16,6 +16,7 @@ import type { Cluster, ClusterLoadAssignment, Locality } from '../../config/mode
 import { DEFAULT_CIRCUIT_BREAKERS } from '../../config/validate-circuit-breakers.js';
 import type { Clock } from '../../core/clock.js';
 import type { StatsStore } from '../stats/store.js';
+import { createClusterTransportSocket, type UpstreamTransportSocketFactory } from '../tls/upstream-tls.js';
 import { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import { type ClusterStats, createClusterStats } from './cluster-stats.js';
 import { type ConnectFn, type ConnectionPool, createConnectionPool } from './connection-pool.js';
@@ -52,6 +53,8 @@ export interface UpstreamCluster {
   random(): number;
   /** Bumps upstream_rq_<N>xx and upstream_rq_<code>. */
   recordResponse(code: number): void;
+  /** How connections to its hosts are opened (plain TCP or TLS, from `transport_socket`). */
+  readonly transportSocket?: UpstreamTransportSocketFactory;
   /** EDS clusters: replaces the endpoints in place (kept hosts keep their pools). No-op for other types. */
   updateEndpoints(assignment: ClusterLoadAssignment | null): void;
   /** Settles once the first discovery round finished (at once for STATIC and EDS). Never rejects. */
@@ -94,6 +97,7 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
   private readonly discovery: Discovery | null;
   private readonly eds: EdsDiscovery | null = null;
   private readonly poolFactory: (host: Host) => ConnectionPool;
+  readonly transportSocket: UpstreamTransportSocketFactory;
 
   constructor(
     readonly config: Cluster,
@@ -114,10 +118,15 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
       idleTimeoutMs: config.idleTimeoutMs,
       maxRequestsPerConnection: config.maxRequestsPerConnection,
     };
+    this.transportSocket = createClusterTransportSocket(config.name, config.transportSocket, deps.stats);
+    const tls = this.transportSocket.kind === 'tls' ? this.transportSocket : null;
     const poolDeps = {
       clock: deps.clock,
       stats: this.stats,
-      connect: deps.connect,
+      connect:
+        tls === null
+          ? deps.connect
+          : (port: number, address: string) => tls.createConnection(port, address, { allowHalfOpen: false }),
       circuitBreakers: this.circuitBreakers,
     };
     this.poolFactory = (host) => createConnectionPool(host, poolOptions, poolDeps);
@@ -233,12 +242,14 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
   drain(): void {
     this.discovery?.stop();
     this.stopHealth();
+    this.transportSocket.close();
     for (const h of this.hosts) h.pool.drain();
   }
 
   close(): void {
     this.discovery?.stop();
     this.stopHealth();
+    this.transportSocket.close();
     for (const h of this.hosts) h.pool.close();
   }
 }

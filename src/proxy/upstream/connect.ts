@@ -8,6 +8,7 @@
 // Without `onData`, bytes arrive as usual on the socket's 'data' event.
 
 import * as net from 'node:net';
+import { TLSSocket } from 'node:tls';
 
 /** Opens a TCP connection; injectable so tests can supply a socket that never connects. */
 export type ConnectFn = (port: number, address: string, onData?: (chunk: Buffer) => void) => net.Socket;
@@ -35,4 +36,9 @@ export function connectUpstream(
       },
     },
   });
+}
+
+/** The event after which an upstream connection is usable: the end of the TLS handshake for TLS. */
+export function readyEvent(socket: net.Socket): 'connect' | 'secureConnect' {
+  return socket instanceof TLSSocket ? 'secureConnect' : 'connect';
 }

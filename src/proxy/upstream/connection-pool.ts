@@ -40,7 +40,7 @@ import type { Clock, Timer } from '../../core/clock.js';
 import type { ResponseParser } from '../http1/response-parser.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
-import { type ConnectFn, connectUpstream } from './connect.js';
+import { type ConnectFn, connectUpstream, readyEvent } from './connect.js';
 import { OutlierResult } from './health/outlier-detector.js';
 import type { Host } from './host.js';
 
@@ -408,7 +408,7 @@ class Pool implements ConnectionPool {
     socket.on('drain', conn.onDrain);
     socket.on('end', conn.onEnd);
     socket.on('close', conn.onClose);
-    socket.once('connect', conn.onConnect);
+    socket.once(readyEvent(socket), conn.onConnect);
     conn.connectTimer = this.deps.clock.setTimer(this.options.connectTimeoutMs, conn.onConnectTimeout);
   }
 

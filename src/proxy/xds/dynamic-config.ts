@@ -53,10 +53,10 @@ export function listenerClusters(listener: Listener): string[] {
   for (const chain of listener.filterChains) {
     for (const f of chain.filters) {
       if (f.kind === 'tcp_proxy') {
-        if (f.config.weightedClusters !== undefined) for (const c of f.config.weightedClusters) out.add(c.name);
+        if (f.config.weightedClusters !== undefined)
+          for (const c of f.config.weightedClusters) out.add(c.name);
         else out.add(f.config.cluster);
-      }
-      else if (f.kind === 'http_connection_manager' && f.config.rds === null)
+      } else if (f.kind === 'http_connection_manager' && f.config.rds === null)
         for (const c of routeClusters(f.config.routeConfig)) out.add(c);
     }
   }
