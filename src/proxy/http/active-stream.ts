@@ -25,7 +25,6 @@ import { stripHopByHop } from '../http1/hop-by-hop.js';
 import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
 import { type ResponseHandler, type ResponseHead, ResponseParser } from '../http1/response-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
-import { requestHead } from '../http1/serialize.js';
 import type { AttemptFailure } from '../router/retry-policy.js';
 import {
   applyHeaderMutations,
@@ -45,9 +44,9 @@ import type {
 import type { Host } from '../upstream/host.js';
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
-import type { Http1ServerConnection } from './http1-server-connection.js';
 import { LocalReplyText } from './local-reply.js';
 import { RetryDecision, type RetryOwner, RetryState } from './retry-state.js';
+import type { DownstreamStreamCodec } from './stream-codec.js';
 
 const FRAMING_NONE: BodyFraming = { kind: 'none' };
 const FRAMING_CHUNKED: BodyFraming = { kind: 'chunked' };
@@ -62,7 +61,7 @@ const DISCARD_RESPONSE: ResponseHandler = {
 };
 
 export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOwner {
-  private readonly conn: Http1ServerConnection;
+  private readonly conn: DownstreamStreamCodec;
   private readonly head: RequestHead | null;
   readonly info: StreamInfo;
 
@@ -104,7 +103,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   private keepAlive = true;
   private finished = false;
 
-  constructor(conn: Http1ServerConnection, head: RequestHead | null) {
+  constructor(conn: DownstreamStreamCodec, head: RequestHead | null) {
     this.conn = conn;
     this.head = head;
     const info = createStreamInfo();
@@ -125,7 +124,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     const rt = this.conn.rt;
     const info = this.info;
     rt.stats.rqTotal.value++;
-    rt.stats.rqHttp1Total.value++;
+    if (this.conn.httpVersion === 2) rt.stats.rqHttp2Total.value++;
+    else rt.stats.rqHttp1Total.value++;
     rt.stats.rqActive.value++;
 
     this.method = head.method;
@@ -133,7 +133,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.authority = head.authority;
     this.headers = head.headers;
     this.keepAlive = head.keepAlive;
-    info.protocol = head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+    info.protocol =
+      this.conn.httpVersion === 2 ? 'HTTP/2' : head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
     info.method = head.method;
     info.path = head.target;
     info.authority = head.authority;
@@ -189,7 +190,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.requestComplete = true;
     this.keepAlive = false;
     this.conn.closeAfterResponse = true;
-    this.info.protocol = 'HTTP/1.1';
+    this.info.protocol = this.conn.httpVersion === 2 ? 'HTTP/2' : 'HTTP/1.1';
     this.localReply(status, `${message}\n`, flags, details);
   }
 
@@ -309,7 +310,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     if (this.retry !== null) this.retry.keepBody(chunk);
     const upstream = this.upstream;
     if (upstream !== null) {
-      if (!this.writeUpstreamBody(upstream, chunk)) this.conn.pauseReading();
+      if (!upstream.sendBody(chunk)) this.conn.pauseReading();
       return;
     }
     const buffered = this.bufferedBody;
@@ -328,9 +329,10 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       return;
     }
     const upstream = this.upstream;
-    if (upstream !== null && this.requestFraming.kind === 'chunked')
-      upstream.socket.write('0\r\n\r\n', 'latin1');
-    if (upstream !== null && this.retry !== null) this.retry.startPerTry();
+    if (upstream !== null) {
+      upstream.sendEnd();
+      if (this.retry !== null) this.retry.startPerTry();
+    }
     if (this.cluster !== null && this.route !== null) this.armRouteTimeout();
   }
 
@@ -398,18 +400,6 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.firstAttempt(cluster);
   }
 
-  private writeUpstreamBody(upstream: UpstreamConnection, chunk: Buffer): boolean {
-    const socket = upstream.socket;
-    this.cluster!.stats.upstream_cx_tx_bytes_total.value += chunk.length;
-    if (this.requestFraming.kind === 'chunked') {
-      if (chunk.length === 0) return true;
-      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      socket.write(chunk);
-      return socket.write('\r\n', 'latin1');
-    }
-    return socket.write(chunk);
-  }
-
   // --- PoolWaiter -------------------------------------------------------------------------
 
   onPoolReady(upstream: UpstreamConnection): void {
@@ -420,21 +410,22 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     }
     this.upstream = upstream;
     const info = this.info;
-    const socket = upstream.socket;
     info.upstreamLocalAddress = upstream.localAddress;
     const conn = this.conn;
     upstream.user = this;
-    // One parser per upstream connection, reused by each request on it.
-    let parser = upstream.responseParser;
-    if (parser === null) {
-      parser = new ResponseParser(this, conn.rt.limits);
-      upstream.responseParser = parser;
-    } else {
-      parser.reset();
-      parser.rebind(this);
+    if (upstream.httpVersion === 1) {
+      // One parser per upstream connection, reused by each request on it.
+      let parser = upstream.responseParser;
+      if (parser === null) {
+        parser = new ResponseParser(this, conn.rt.limits);
+        upstream.responseParser = parser;
+      } else {
+        parser.reset();
+        parser.rebind(this);
+      }
+      this.responseParser = parser;
+      parser.expect(this.method);
     }
-    this.responseParser = parser;
-    parser.expect(this.method);
 
     this.requestSentAt = conn.rt.clock.monotonic();
     const retry = this.retry;
@@ -444,24 +435,24 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
         setHeader(this.headers, 'x-envoy-attempt-count', String(retry.attempt));
       if (this.requestComplete) retry.startPerTry();
     }
-    const headString = requestHead(this.method, this.path, this.authority, this.headers, this.requestFraming);
-    const cluster = this.cluster!;
-    cluster.stats.upstream_cx_tx_bytes_total.value += headString.length;
-    const buffered = this.bufferedBody;
-    if (buffered === null || this.bodyless) {
-      // The common case: the whole request is its head, one write.
-      if (!socket.write(headString, 'latin1')) this.conn.pauseReading();
+    const buffered = this.bodyless ? null : this.bufferedBody;
+    const ok = upstream.sendHead(
+      this.method,
+      this.path,
+      this.authority,
+      this.scheme,
+      this.headers,
+      this.requestFraming,
+      buffered,
+      this.requestComplete,
+    );
+    if (buffered === null) {
+      if (!ok) this.conn.pauseReading();
       return;
     }
-    socket.cork();
-    let ok = socket.write(headString, 'latin1');
-    for (let i = 0; i < buffered.length; i++) ok = this.writeUpstreamBody(upstream, buffered[i]);
     // From here on body bytes go straight upstream; they are not kept for replay.
     this.bufferedBody = null;
     this.bufferedBytes = 0;
-    if (this.requestComplete && this.requestFraming.kind === 'chunked')
-      ok = socket.write('0\r\n\r\n', 'latin1');
-    socket.uncork();
     if (!ok) this.conn.pauseReading();
     else this.conn.resumeReading();
   }
@@ -511,7 +502,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     const n = parser.execute(data);
     if (!conn.flush() && this.upstream !== null) {
       this.upstreamPaused = true;
-      this.upstream.socket.pause();
+      this.upstream.pauseResponse();
     }
     if (this.responseParser !== parser) {
       // The response is being retried: the parser was handed the discarding handler.
@@ -573,12 +564,13 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.info.bytesSent += chunk.length;
     if (!this.conn.writeBody(chunk, this.chunkedOut)) {
       this.upstreamPaused = true;
-      this.upstream?.socket.pause();
+      this.upstream?.pauseResponse();
     }
   }
 
-  onResponseTrailers(_trailers: HeaderList): void {
-    // HTTP/1.1 response trailers are dropped (Envoy does not forward them on HTTP/1 by default).
+  onResponseTrailers(trailers: HeaderList): void {
+    // HTTP/1 downstream drops them (as Envoy does by default); HTTP/2 sends them (gRPC status).
+    if (!this.responseBodyless) this.conn.writeResponseTrailers(trailers);
   }
 
   onMessageComplete(): void {
@@ -603,7 +595,7 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   onDownstreamDrain(): void {
     if (this.upstreamPaused) {
       this.upstreamPaused = false;
-      this.upstream?.socket.resume();
+      this.upstream?.resumeResponse();
     }
   }
 

@@ -26,6 +26,7 @@ export interface HcmStats {
   readonly cxActive: Gauge;
   readonly cxDestroy: Counter;
   readonly cxHttp1Total: Counter;
+  readonly cxHttp2Total: Counter;
   readonly cxRxBytes: Counter;
   readonly cxTxBytes: Counter;
   readonly cxProtocolError: Counter;
@@ -33,6 +34,7 @@ export interface HcmStats {
   readonly cxIdleTimeout: Counter;
   readonly rqTotal: Counter;
   readonly rqHttp1Total: Counter;
+  readonly rqHttp2Total: Counter;
   readonly rqActive: Gauge;
   readonly rqCompleted: Counter;
   /** Indexed by status class 1..5. */
@@ -52,6 +54,7 @@ export function createHcmStats(stats: StatsStore, statPrefix: string): HcmStats 
     cxActive: stats.gauge(`${p}downstream_cx_active`),
     cxDestroy: c('downstream_cx_destroy'),
     cxHttp1Total: c('downstream_cx_http1_total'),
+    cxHttp2Total: c('downstream_cx_http2_total'),
     cxRxBytes: c('downstream_cx_rx_bytes_total'),
     cxTxBytes: c('downstream_cx_tx_bytes_total'),
     cxProtocolError: c('downstream_cx_protocol_error'),
@@ -59,6 +62,7 @@ export function createHcmStats(stats: StatsStore, statPrefix: string): HcmStats 
     cxIdleTimeout: c('downstream_cx_idle_timeout'),
     rqTotal: c('downstream_rq_total'),
     rqHttp1Total: c('downstream_rq_http1_total'),
+    rqHttp2Total: c('downstream_rq_http2_total'),
     rqActive: stats.gauge(`${p}downstream_rq_active`),
     rqCompleted: c('downstream_rq_completed'),
     rqByClass: [
