@@ -140,6 +140,20 @@ export interface HttpConnectionManager {
   readonly serverHeaderTransformation: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
   /** `http_protocol_options.accept_http_10`, default false. */
   readonly acceptHttp10: boolean;
+  /** `http2_protocol_options` for HTTP/2 downstream connections (Envoy defaults when absent). */
+  readonly http2Options?: Http2Options;
+}
+
+/** `envoy.config.core.v3.Http2ProtocolOptions` (the supported subset). */
+export interface Http2Options {
+  /** `hpack_table_size`, default 4096. */
+  readonly hpackTableSize: number;
+  /** `max_concurrent_streams`, default 2147483647. */
+  readonly maxConcurrentStreams: number;
+  /** `initial_stream_window_size`, default 256 MiB, range 65535..2^31-1. */
+  readonly initialStreamWindowSize: number;
+  /** `initial_connection_window_size`, default 256 MiB, range 65535..2^31-1. */
+  readonly initialConnectionWindowSize: number;
 }
 
 /** An HTTP filter in the chain. Only the router exists in the proxy-core issue. */

@@ -503,9 +503,9 @@ test('a config with several problems reports all of them', () => {
 });
 
 describe('fields Envoy has that Weft refuses until their feature lands', () => {
-  test('codec_type HTTP2, xff_num_trusted_hops and endpoint priority are refused with their paths', () => {
+  test('codec_type HTTP3, xff_num_trusted_hops and endpoint priority are refused with their paths', () => {
     const issues = issuesAfter((c) => {
-      hcm(c).codec_type = 'HTTP2';
+      hcm(c).codec_type = 'HTTP3';
       hcm(c).xff_num_trusted_hops = 1;
       c.static_resources.clusters[0].load_assignment.endpoints[0].priority = 1;
     });

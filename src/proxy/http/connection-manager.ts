@@ -5,12 +5,15 @@
 // that per connection and per request nothing is looked up by name (STYLE: filters as
 // factory + cheap instance). `handle(socket)` then serves one downstream connection.
 
+import type { ServerSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { HttpConnectionManager, HttpFault } from '../../config/model.js';
 import { FAULT_TYPE_URL } from '../../config/validate-fault-filter.js';
 import type { Clock } from '../../core/clock.js';
 import type { AccessLogger } from '../access-log/logger.js';
 import type { ParserLimits } from '../http1/request-parser.js';
+import { serveHttpConnection } from '../http2/codec-select.js';
+import { http2ServerOptions } from '../http2/http2-server-connection.js';
 import type { DrainSignal } from '../listener/drain.js';
 import type { NetworkFilterInstance } from '../listener/listener-manager.js';
 import type { RouteTable } from '../router/route-table.js';
@@ -18,7 +21,6 @@ import type { Counter, Gauge, StatsStore } from '../stats/store.js';
 import type { StreamInfo } from '../stream-info.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { createHttpFaultFilter, type HttpFaultFilter } from './fault.js';
-import { Http1ServerConnection } from './http1-server-connection.js';
 
 /** The stats of one connection manager (`http.<stat_prefix>.*`), resolved once. */
 export interface HcmStats {
@@ -153,11 +155,16 @@ export function createHttpConnectionManager(
             for (let i = 0; i < loggers.length; i++) loggers[i].log(info);
           },
   };
+  let h2Options: ServerSessionOptions | null = null;
+  const getH2Options = (): ServerSessionOptions => {
+    if (h2Options === null) h2Options = http2ServerOptions(runtime);
+    return h2Options;
+  };
   return {
     runtime,
     managesDrain: true,
     handle(socket: Socket): void {
-      new Http1ServerConnection(socket, runtime);
+      serveHttpConnection(socket, runtime, getH2Options);
     },
   };
 }
