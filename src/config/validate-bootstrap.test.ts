@@ -192,7 +192,7 @@ describe('wrong values name their field', () => {
       { path: `${HCM}.stat_prefix`, message: 'expected a string, got number 5' },
       {
         path: `${HCM}.codec_type`,
-        message: "'HTTP3' is not supported by Weft; supported: AUTO, HTTP1",
+        message: "'HTTP3' is not supported by Weft; supported: AUTO, HTTP1, HTTP2",
       },
       { path: `${HCM}.max_request_headers_kb`, message: 'must be between 1 and 8192, got 9000' },
       { path: `${HCM}.use_remote_address`, message: "expected true or false, got a string ('yes')" },
