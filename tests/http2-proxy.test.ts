@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { h2Request, h2Session } from './support/h2-client.js';
+import { type H2Backend, h2Request, h2Session, startH2Backend } from './support/h2-client.js';
 import {
   type Backend,
   bootstrap,
@@ -118,5 +118,125 @@ describe('downstream HTTP/2', () => {
     assert.notEqual(r.stdout, '200');
     const h1 = await request(proxy.port('h1only'), '/');
     assert.equal(h1.status, 200);
+  });
+});
+
+const HTTP_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+function protocolOptions(config: Record<string, unknown>) {
+  return {
+    typed_extension_protocol_options: {
+      [HTTP_OPTIONS_KEY]: { '@type': `type.googleapis.com/${HTTP_OPTIONS_KEY}`, ...config },
+    },
+  };
+}
+
+describe('upstream HTTP/2 per cluster', () => {
+  let h2: H2Backend;
+  let h1: Backend;
+  let proxy: RunningProxy;
+
+  before(async () => {
+    h2 = await startH2Backend('h2b');
+    h1 = await startBackend('h1b');
+    const vhosts = [
+      {
+        name: 'v',
+        domains: ['*'],
+        routes: [
+          { match: { prefix: '/h2' }, route: { cluster: 'h2c' } },
+          { match: { prefix: '/down' }, route: { cluster: 'down' } },
+          { match: { prefix: '/' }, route: { cluster: 'h1' } },
+        ],
+      },
+    ];
+    proxy = await startProxy(
+      bootstrap(
+        [httpListener('l', vhosts)],
+        [
+          staticCluster(
+            'h2c',
+            [h2.port],
+            protocolOptions({
+              explicit_http_config: { http2_protocol_options: { max_concurrent_streams: 4 } },
+            }),
+          ),
+          staticCluster(
+            'h1',
+            [h1.port],
+            protocolOptions({ auto_config: { http_protocol_options: {}, http2_protocol_options: {} } }),
+          ),
+          staticCluster(
+            'down',
+            [h2.port],
+            protocolOptions({ use_downstream_protocol_config: { http2_protocol_options: {} } }),
+          ),
+        ],
+      ),
+    );
+  });
+  after(async () => {
+    await proxy.close();
+    await h2.close();
+    await h1.close();
+  });
+
+  it('an HTTP/1.1 client reaches an h2c upstream (Host becomes :authority)', async () => {
+    const r = await request(proxy.port('l'), '/h2/a', {
+      method: 'POST',
+      body: 'hello',
+      headers: { 'x-k': 'v' },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'h2b POST /h2/a hello');
+    assert.equal(r.headers['x-backend'], 'h2b');
+    const seen = h2.seen.find((h) => h[':path'] === '/h2/a')!;
+    assert.equal(seen[':authority'], `127.0.0.1:${proxy.port('l')}`);
+    assert.equal(seen['x-k'], 'v');
+    assert.equal(seen.connection, undefined);
+  });
+
+  it('h2 to h2: one multiplexed upstream session carries concurrent streams; trailers come back', async () => {
+    const session = h2Session(proxy.port('l'));
+    try {
+      const rs = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          h2Request(
+            session,
+            { ':path': `/h2/m${i}`, te: 'trailers', 'content-type': 'application/grpc' },
+            'x',
+          ),
+        ),
+      );
+      for (let i = 0; i < 10; i++) {
+        assert.equal(rs[i].headers[':status'], 200);
+        assert.equal(rs[i].body, `h2b GET /h2/m${i} x`);
+        assert.deepEqual(rs[i].trailers?.['x-trailer'], 'done');
+      }
+      const stats = await (await fetch(proxy.adminUrl('/stats'))).text();
+      // max_concurrent_streams 4: ten concurrent requests fit on a few sessions, not ten.
+      const total = Number(/cluster\.h2c\.upstream_cx_total: (\d+)/.exec(stats)?.[1]);
+      assert.ok(total >= 1 && total <= 3, `upstream_cx_total ${total}`);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('auto_config on a plaintext cluster speaks HTTP/1.1', async () => {
+    const r = await request(proxy.port('l'), '/plain');
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'h1b GET /plain\n');
+  });
+
+  it('use_downstream_protocol_config: h2 downstream goes upstream over h2, HTTP/1.1 over HTTP/1.1', async () => {
+    const session = h2Session(proxy.port('l'));
+    try {
+      const r = await h2Request(session, { ':path': '/down/2' });
+      assert.equal(r.body, 'h2b GET /down/2 ');
+    } finally {
+      session.close();
+    }
+    // HTTP/1.1 downstream: an HTTP/1.1 request to the h2c-only backend fails (502/503).
+    const r1 = await request(proxy.port('l'), '/down/1');
+    assert.ok(r1.status >= 500, String(r1.status));
   });
 });

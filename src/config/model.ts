@@ -449,6 +449,14 @@ export interface Cluster {
    * Absent means false.
    */
   readonly http2?: boolean;
+  /**
+   * The upstream protocol of the data plane's pools: HTTP1 (default; also `auto_config`
+   * on a plaintext cluster), HTTP2 (`explicit_http_config.http2_protocol_options` or the
+   * deprecated `http2_protocol_options`), USE_DOWNSTREAM (`use_downstream_protocol_config`).
+   */
+  readonly httpProtocol?: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM';
+  /** The cluster's `http2_protocol_options` (Envoy defaults when absent). */
+  readonly http2Options?: Http2Options;
   /** `connect_timeout`, default 5 s. */
   readonly connectTimeoutMs: number;
   readonly lbPolicy: 'ROUND_ROBIN';

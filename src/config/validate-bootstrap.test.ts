@@ -406,17 +406,29 @@ describe('clusters', () => {
     assert.deepEqual(issues, []);
     assert.equal(bootstrap?.staticResources.clusters[0].idleTimeoutMs, 30000);
     assert.equal(bootstrap?.staticResources.clusters[0].maxRequestsPerConnection, 100);
+    const h2 = fixture();
+    h2.static_resources.clusters[0].typed_extension_protocol_options = {
+      [key]: {
+        '@type': `type.googleapis.com/${key}`,
+        explicit_http_config: { http2_protocol_options: { max_concurrent_streams: 10 } },
+      },
+    };
+    const h2Result = validateBootstrap(h2, createDefaultHttpFilterRegistry());
+    assert.deepEqual(h2Result.issues, []);
+    const h2Cluster = h2Result.bootstrap?.staticResources.clusters[0];
+    assert.equal(h2Cluster?.httpProtocol, 'HTTP2');
+    assert.equal(h2Cluster?.http2Options?.maxConcurrentStreams, 10);
     expectIssue(
       (c) => {
         c.static_resources.clusters[0].typed_extension_protocol_options = {
           [key]: {
             '@type': `type.googleapis.com/${key}`,
-            explicit_http_config: { http2_protocol_options: {} },
+            explicit_http_config: { http2_protocol_options: { bogus: 1 } },
           },
         };
       },
-      `${C}[0]`,
-      /HTTP\/2 upstreams are supported only for the xDS gRPC cluster/,
+      `${C}[0].typed_extension_protocol_options.${key}.explicit_http_config.http2_protocol_options.bogus`,
+      'unsupported field',
     );
   });
   test('an endpoint without a port', () => {

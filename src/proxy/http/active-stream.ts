@@ -117,6 +117,11 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     this.bodyless = head === null || (head.contentLength <= 0 && !head.chunked);
   }
 
+  /** PoolWaiter: the downstream request is HTTP/2 (for use_downstream_protocol_config). */
+  get downstreamHttp2(): boolean {
+    return this.conn.httpVersion === 2;
+  }
+
   // --- request side ---------------------------------------------------------------------
 
   start(): void {

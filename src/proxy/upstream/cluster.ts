@@ -8,6 +8,7 @@
 
 import type { Cluster, ClusterLoadAssignment } from '../../config/model.js';
 import { DEFAULT_CIRCUIT_BREAKERS } from '../../config/validate-circuit-breakers.js';
+import { DEFAULT_HTTP2_OPTIONS } from '../../config/validate-http2-options.js';
 import type { Clock } from '../../core/clock.js';
 import type { StatsStore } from '../stats/store.js';
 import { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
@@ -17,9 +18,11 @@ import { type EdsDiscovery, startEdsDiscovery } from './discovery/eds-discovery.
 import { type Discovery, endpointHostInit, type HostSetTarget } from './discovery.js';
 import type { DnsResolver } from './dns.js';
 import { createHost, type Host, type HostInit, type UpstreamHost } from './host.js';
+import { createHttp2ConnectionPool } from './http2-connection-pool.js';
 import type { LoadBalancer } from './lb/load-balancer.js';
 import { createRoundRobinLoadBalancer } from './lb/round-robin.js';
 import { startLogicalDnsDiscovery } from './logical-dns-discovery.js';
+import { createByDownstreamProtocolPool } from './protocol-pools.js';
 import { startStrictDnsDiscovery } from './strict-dns-discovery.js';
 
 export interface UpstreamCluster {
@@ -95,7 +98,20 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
       connect: deps.connect,
       circuitBreakers: this.circuitBreakers,
     };
-    this.poolFactory = (host) => createConnectionPool(host, poolOptions, poolDeps);
+    const protocol = config.httpProtocol ?? 'HTTP1';
+    if (protocol === 'HTTP1') {
+      this.poolFactory = (host) => createConnectionPool(host, poolOptions, poolDeps);
+    } else {
+      const h2Options = { ...poolOptions, http2: config.http2Options ?? DEFAULT_HTTP2_OPTIONS };
+      this.poolFactory =
+        protocol === 'HTTP2'
+          ? (host) => createHttp2ConnectionPool(host, h2Options, poolDeps)
+          : (host) =>
+              createByDownstreamProtocolPool(
+                createConnectionPool(host, poolOptions, poolDeps),
+                createHttp2ConnectionPool(host, h2Options, poolDeps),
+              );
+    }
     this.lb = createRoundRobinLoadBalancer([], deps.random);
     switch (config.type) {
       case 'STATIC': {

@@ -49,6 +49,8 @@ import type { Host } from './host.js';
 export type PoolFailureReason = 'connect_failure' | 'connect_timeout' | 'overflow' | 'closed';
 
 export interface PoolWaiter {
+  /** use_downstream_protocol_config clusters: the downstream request is HTTP/2. */
+  readonly downstreamHttp2?: boolean;
   onPoolReady(conn: UpstreamConnection): void;
   onPoolFailure(reason: PoolFailureReason, details: string): void;
 }
