@@ -310,6 +310,21 @@ export interface RouteAction {
   readonly hostRewriteLiteral: string | null;
   /** `retry_policy`; null (or absent in hand-built fixtures) = the virtual host's, if any. */
   readonly retryPolicy?: RetryPolicy | null;
+  /** `max_stream_duration`; absent when not configured. */
+  readonly maxStreamDuration?: MaxStreamDuration;
+}
+
+/** `envoy.config.route.v3.RouteAction.MaxStreamDuration`. */
+export interface MaxStreamDuration {
+  /** `max_stream_duration`: the whole stream's limit from its start; null = none. */
+  readonly maxStreamDurationMs: number | null;
+  /**
+   * `grpc_timeout_header_max`: when set, a request's `grpc-timeout` header becomes its
+   * route timeout, capped at this value (0 = no cap); null = grpc-timeout is not used.
+   */
+  readonly grpcTimeoutHeaderMaxMs: number | null;
+  /** `grpc_timeout_header_offset`: subtracted from the grpc-timeout value; 0 when absent. */
+  readonly grpcTimeoutHeaderOffsetMs: number;
 }
 
 /**

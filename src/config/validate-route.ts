@@ -6,6 +6,7 @@ import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
 import type {
   ClusterWeight,
   DirectResponseAction,
+  MaxStreamDuration,
   RedirectAction,
   Route,
   RouteAction,
@@ -103,8 +104,18 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[]): RouteAction {
   const hostRewriteLiteral = r.string('host_rewrite_literal') ?? null;
   if (hostRewriteLiteral === '') r.issue('host_rewrite_literal', 'must not be empty');
   const retryPolicy = readRetryPolicy(r);
+  const msd = r.message('max_stream_duration');
   const action: RouteAction = { kind: 'route', cluster, timeoutMs, prefixRewrite, hostRewriteLiteral };
-  return retryPolicy === null ? action : { ...action, retryPolicy };
+  const withMsd = msd === null ? action : { ...action, maxStreamDuration: readMaxStreamDuration(msd) };
+  return retryPolicy === null ? withMsd : { ...withMsd, retryPolicy };
+}
+
+/** RouteAction.MaxStreamDuration (0 durations mean "no limit", as in Envoy). */
+function readMaxStreamDuration(r: FieldReader): MaxStreamDuration {
+  const maxStreamDurationMs = r.duration('max_stream_duration', null, true);
+  const max = r.duration('grpc_timeout_header_max', null);
+  const offset = r.duration('grpc_timeout_header_offset', 0) ?? 0;
+  return { maxStreamDurationMs, grpcTimeoutHeaderMaxMs: max, grpcTimeoutHeaderOffsetMs: offset };
 }
 
 function readWeightedClusters(r: FieldReader, refs: ClusterRef[]): RouteAction['cluster'] {

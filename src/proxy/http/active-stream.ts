@@ -21,6 +21,7 @@
 // `this.fault !== null` at finish.
 
 import type { RedirectAction, RouteAction } from '../../config/model.js';
+import type { Timer } from '../../core/clock.js';
 import { stripHopByHop } from '../http1/hop-by-hop.js';
 import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
 import { type ResponseHandler, type ResponseHead, ResponseParser } from '../http1/response-parser.js';
@@ -43,6 +44,7 @@ import type {
 } from '../upstream/connection-pool.js';
 import type { Host } from '../upstream/host.js';
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
+import { grpcLocalReplyHeaders, grpcStatusForLocalReply, isGrpcRequest, routeTimeoutFor } from './grpc.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
 import { LocalReplyText } from './local-reply.js';
 import { RetryDecision, type RetryOwner, RetryState } from './retry-state.js';
@@ -93,6 +95,8 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   private retry: RetryState | null = null;
   /** Fault injection state; null unless the fault filter applies to this request. */
   private fault: StreamFault | null = null;
+  /** The route's max_stream_duration timer; null unless the route sets one. */
+  private durationTimer: Timer | null = null;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -268,6 +272,10 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       const limit = routeLimit === null ? rt.bufferLimitBytes : Math.min(routeLimit, rt.bufferLimitBytes);
       this.retry = new RetryState(retryPolicy, cluster, rt.clock, limit, this);
     }
+    const msd = action.maxStreamDuration;
+    if (msd !== undefined && msd.maxStreamDurationMs !== null) {
+      this.durationTimer = rt.clock.setTimer(msd.maxStreamDurationMs, () => this.onMaxStreamDuration());
+    }
     if (faultDelayMs >= 0) {
       this.fault!.timer = rt.clock.setTimer(faultDelayMs, () => this.onFaultDelayElapsed());
       return;
@@ -343,7 +351,10 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
 
   /** The route timeout (Envoy's router starts it once it has the whole request). */
   private armRouteTimeout(): void {
-    const timeout = (this.route!.action as RouteAction).timeoutMs;
+    const action = this.route!.action as RouteAction;
+    const msd = action.maxStreamDuration;
+    const timeout =
+      msd === undefined ? action.timeoutMs : routeTimeoutFor(action.timeoutMs, msd, this.headers);
     if (timeout !== null) {
       this.deadlineSet = true;
       this.conn.setStreamDeadline(timeout);
@@ -689,6 +700,18 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
     );
   }
 
+  /** The route's max_stream_duration passed (Envoy: 408, or a reset once the response started). */
+  private onMaxStreamDuration(): void {
+    this.durationTimer = null;
+    if (this.finished || this.responseComplete) return;
+    this.localReply(
+      408,
+      'upstream max stream duration reached',
+      ResponseFlag.UpstreamMaxStreamDurationReached,
+      'upstream_max_stream_duration_reached',
+    );
+  }
+
   // --- retries (RetryOwner) -----------------------------------------------------------------
 
   /** A response head on a route with retries: true when it is dropped for a retry. */
@@ -816,6 +839,13 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
       this.finish();
       return;
     }
+    if (status >= 400 && extraHeaders === null && isGrpcRequest(this.headers)) {
+      // A gRPC client gets a trailers-only reply: HTTP 200 with the status in grpc-status.
+      const text = body === null ? '' : typeof body === 'string' ? body : body.toString('utf8');
+      extraHeaders = grpcLocalReplyHeaders(grpcStatusForLocalReply(status, flags), text);
+      status = 200;
+      body = null;
+    }
     this.responseStarted = true;
     this.responseComplete = true;
     info.responseCode = status;
@@ -897,6 +927,10 @@ export class ActiveStream implements PoolWaiter, UpstreamConnectionUser, RetryOw
   }
 
   private cancelTimer(): void {
+    if (this.durationTimer !== null) {
+      this.durationTimer.cancel();
+      this.durationTimer = null;
+    }
     if (this.deadlineSet) {
       this.deadlineSet = false;
       this.conn.clearStreamDeadline();

@@ -123,6 +123,7 @@ export class Http2UpstreamStream implements UpstreamConnection {
   released = false;
   private stream: ClientHttp2Stream | null = null;
   private ended = false;
+  private requestEnded = false;
   private error = '';
 
   constructor(
@@ -190,7 +191,10 @@ export class Http2UpstreamStream implements UpstreamConnection {
     stream.on('close', this.onClose);
     let ok = true;
     if (!empty) for (let i = 0; i < body.length; i++) ok = this.sendBody(body[i]);
-    if (end && !empty) stream.end();
+    if (end) {
+      this.requestEnded = true;
+      if (!empty) stream.end();
+    }
     return ok;
   }
 
@@ -202,6 +206,7 @@ export class Http2UpstreamStream implements UpstreamConnection {
   }
 
   sendEnd(): void {
+    this.requestEnded = true;
     const stream = this.stream;
     if (stream !== null && !stream.destroyed) stream.end();
   }
@@ -217,6 +222,7 @@ export class Http2UpstreamStream implements UpstreamConnection {
   /** Cancels the stream when the user gives it back before it ended (RST_STREAM CANCEL). */
   cancel(): void {
     const stream = this.stream;
+    if (this.ended && this.requestEnded) return; // both sides done: the stream closes by itself
     if (stream !== null && !stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
   }
 
