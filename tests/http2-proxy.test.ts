@@ -240,3 +240,86 @@ describe('upstream HTTP/2 per cluster', () => {
     assert.ok(r1.status >= 500, String(r1.status));
   });
 });
+
+describe('HCM http2_protocol_options', () => {
+  let backend: Backend;
+  let proxy: RunningProxy;
+
+  before(async () => {
+    // /slow answers only when released, so streams stay open.
+    const held: Array<() => void> = [];
+    backend = await startBackend('b', (req, res) => {
+      if (req.url === '/slow') held.push(() => res.end('slow'));
+      else res.end('fast');
+      if (req.url === '/release') for (const f of held.splice(0)) f();
+    });
+    proxy = await startProxy(
+      bootstrap(
+        [
+          httpListener('l', routes('b'), {
+            codec_type: 'HTTP2',
+            http2_protocol_options: {
+              max_concurrent_streams: 2,
+              initial_stream_window_size: 65536,
+              initial_connection_window_size: 1048576,
+              hpack_table_size: 1024,
+            },
+          }),
+        ],
+        [staticCluster('b', [backend.port])],
+      ),
+    );
+  });
+  after(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+
+  it('SETTINGS carry the configured limits; streams held open up to max_concurrent_streams', async () => {
+    const session = h2Session(proxy.port('l'));
+    try {
+      await new Promise<void>((r) => session.once('remoteSettings', () => r()));
+      assert.equal(session.remoteSettings.maxConcurrentStreams, 2);
+      assert.equal(session.remoteSettings.initialWindowSize, 65536);
+      assert.equal(session.remoteSettings.headerTableSize, 1024);
+      assert.equal(session.remoteSettings.maxHeaderListSize, 60 * 1024);
+      const slow1 = h2Request(session, { ':path': '/slow' });
+      const slow2 = h2Request(session, { ':path': '/slow' });
+      // Another session releases the two held streams.
+      await waitFor(() => backend.seen.filter((s) => s.url === '/slow').length === 2, 'two held streams');
+      const other = h2Session(proxy.port('l'));
+      try {
+        assert.equal((await h2Request(other, { ':path': '/release' })).body, 'fast');
+      } finally {
+        other.close();
+      }
+      assert.equal((await slow1).body, 'slow');
+      assert.equal((await slow2).body, 'slow');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('a field out of range is refused with its path', async () => {
+    const { validateBootstrap } = await import('../src/config/validate-bootstrap.js');
+    const { createDefaultHttpFilterRegistry } = await import('../src/config/http-filter-registry.js');
+    const cfg = bootstrap(
+      [
+        httpListener('l', routes('b'), {
+          http2_protocol_options: { initial_stream_window_size: 100, allow_connect: true },
+        }),
+      ],
+      [staticCluster('b', [1])],
+    );
+    const { issues } = validateBootstrap(cfg, createDefaultHttpFilterRegistry());
+    const paths = issues.map((i) => i.path);
+    assert.ok(
+      paths.some((p) => p.endsWith('typed_config.http2_protocol_options.initial_stream_window_size')),
+      paths.join('\n'),
+    );
+    assert.ok(
+      paths.some((p) => p.endsWith('typed_config.http2_protocol_options.allow_connect')),
+      paths.join('\n'),
+    );
+  });
+});

@@ -100,7 +100,7 @@ export class Http2ServerConnection implements Drainable {
     const window = (rt.config.http2Options ?? DEFAULT_HTTP2_OPTIONS).initialConnectionWindowSize;
     if (window > 65_535) session.setLocalWindowSize(window);
     session.on('stream', this.onStream);
-    session.on('error', () => {}); // 'close' follows
+    session.on('error', this.onError);
     session.on('close', this.onClose);
     const idle = rt.config.idleTimeoutMs;
     if (idle !== null) session.setTimeout(idle, this.onIdle);
@@ -132,6 +132,11 @@ export class Http2ServerConnection implements Drainable {
       this.session.destroy();
     }
   }
+
+  /** nghttp2 tore the session down (flood detected, CONTINUATION cap, bad frames); 'close' follows. */
+  private readonly onError = (): void => {
+    this.rt.stats.cxProtocolError.value++;
+  };
 
   private readonly onIdle = (): void => {
     if (this.closed || this.open > 0) return;
