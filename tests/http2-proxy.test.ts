@@ -323,3 +323,41 @@ describe('HCM http2_protocol_options', () => {
     );
   });
 });
+
+describe('HTTP/2 drain', () => {
+  it('drain sends GOAWAY; open streams finish, new ones go elsewhere', async () => {
+    const held: Array<() => void> = [];
+    const backend = await startBackend('b', (req, res) => {
+      if (req.url === '/slow') held.push(() => res.end('slow done'));
+      else res.end('fast');
+    });
+    const proxy = await startProxy(
+      bootstrap([httpListener('l', routes('b'))], [staticCluster('b', [backend.port])]),
+      {
+        drainTimeMs: 5000,
+      },
+    );
+    try {
+      const session = h2Session(proxy.port('l'));
+      const goaway = new Promise<number>((r) => session.once('goaway', (code: number) => r(code)));
+      const inFlight = [h2Request(session, { ':path': '/slow' }), h2Request(session, { ':path': '/slow' })];
+      await waitFor(() => held.length === 2, 'two streams at the backend');
+      const drained = proxy.proxy.drainListeners();
+      assert.equal(await goaway, 0, 'GOAWAY with NO_ERROR');
+      // The session takes no new streams; the open ones still complete.
+      assert.throws(() => session.request({ ':path': '/late' }));
+      for (const f of held.splice(0)) f();
+      for (const r of await Promise.all(inFlight)) {
+        assert.equal(r.headers[':status'], 200);
+        assert.equal(r.body, 'slow done');
+      }
+      await new Promise<void>((r) => (session.closed ? r() : session.once('close', () => r())));
+      await drained;
+      const stats = await (await fetch(proxy.adminUrl('/stats'))).text();
+      assert.match(stats, /http\.l\.downstream_cx_drain_close: 1/);
+    } finally {
+      await proxy.close();
+      await backend.close();
+    }
+  });
+});
