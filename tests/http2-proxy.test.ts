@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -342,7 +343,13 @@ describe('HTTP/2 drain', () => {
       const goaway = new Promise<number>((r) => session.once('goaway', (code: number) => r(code)));
       const inFlight = [h2Request(session, { ':path': '/slow' }), h2Request(session, { ':path': '/slow' })];
       await waitFor(() => held.length === 2, 'two streams at the backend');
+      // A connection that has sent nothing yet (codec still undecided) is closed by the drain.
+      const silent = netConnect(proxy.port('l'), '127.0.0.1');
+      silent.on('error', () => {});
+      const silentClosed = new Promise<void>((r) => silent.on('close', () => r()));
+      await new Promise<void>((r) => silent.on('connect', () => r()));
       const drained = proxy.proxy.drainListeners();
+      await silentClosed;
       assert.equal(await goaway, 0, 'GOAWAY with NO_ERROR');
       // The session takes no new streams; the open ones still complete.
       assert.throws(() => session.request({ ':path': '/late' }));

@@ -7,8 +7,10 @@
 import type { ServerSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { Timer } from '../../core/clock.js';
 import type { HcmRuntime } from '../http/connection-manager.js';
 import { Http1ServerConnection } from '../http/http1-server-connection.js';
+import type { Drainable } from '../listener/drain.js';
 import { Http2ServerConnection } from './http2-server-connection.js';
 
 export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -43,9 +45,15 @@ export function serveHttpConnection(
   new PrefaceSniffer(socket, rt, h2Options);
 }
 
-/** Holds the first bytes of a plain connection until the codec is known. */
-class PrefaceSniffer {
+/**
+ * Holds the first bytes of a plain connection until the codec is known. Until then the
+ * connection takes part in draining and is bounded by the idle timeout (a peer that
+ * connects and sends nothing is closed like an idle HTTP/1.1 connection).
+ */
+class PrefaceSniffer implements Drainable {
   private seen: Buffer | null = null;
+  private timer: Timer | null = null;
+  private done = false;
 
   constructor(
     private readonly socket: Socket,
@@ -55,9 +63,14 @@ class PrefaceSniffer {
     socket.on('data', this.onData);
     socket.on('error', this.onEarlyClose);
     socket.on('end', this.onEarlyClose);
+    socket.on('close', this.onEarlyClose);
+    const idle = rt.config.idleTimeoutMs;
+    if (idle !== null) this.timer = rt.clock.setTimer(idle, this.onIdle);
+    rt.drain.add(this);
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.done) return;
     const data = this.seen === null ? chunk : Buffer.concat([this.seen, chunk]);
     const verdict = sniffPreface(data);
     if (verdict === 0) {
@@ -66,9 +79,7 @@ class PrefaceSniffer {
     }
     const socket = this.socket;
     socket.pause();
-    socket.removeListener('data', this.onData);
-    socket.removeListener('error', this.onEarlyClose);
-    socket.removeListener('end', this.onEarlyClose);
+    this.stop();
     if (verdict === 2) {
       new Http2ServerConnection(socket, this.rt, this.h2Options(), data);
       return;
@@ -77,8 +88,39 @@ class PrefaceSniffer {
     conn.resumeReading();
   };
 
-  /** The peer went away before sending enough to choose a codec. */
+  private stop(): void {
+    this.done = true;
+    const socket = this.socket;
+    socket.removeListener('data', this.onData);
+    socket.removeListener('error', this.onEarlyClose);
+    socket.removeListener('end', this.onEarlyClose);
+    socket.removeListener('close', this.onEarlyClose);
+    if (this.timer !== null) {
+      this.timer.cancel();
+      this.timer = null;
+    }
+    this.rt.drain.delete(this);
+  }
+
+  /** The peer went away (or idled out) before sending enough to choose a codec. */
   private readonly onEarlyClose = (): void => {
+    if (this.done) return;
+    this.stop();
     this.socket.destroy();
   };
+
+  private readonly onIdle = (): void => {
+    this.timer = null;
+    this.onEarlyClose();
+  };
+
+  // --- Drainable: no request has started, so draining closes the connection at once. ---
+
+  onDrain(): void {
+    this.onEarlyClose();
+  }
+
+  forceClose(): void {
+    this.onEarlyClose();
+  }
 }
