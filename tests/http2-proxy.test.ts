@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
+import { createServer as createH2Server, type Http2Server, constants as h2constants } from 'node:http2';
+import { type AddressInfo, connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -366,5 +367,79 @@ describe('HTTP/2 drain', () => {
       await proxy.close();
       await backend.close();
     }
+  });
+});
+
+describe('HTTP/2 upstream: circuit breakers and resets', () => {
+  let server: Http2Server;
+  let port: number;
+  let proxy: RunningProxy;
+  const held: Array<() => void> = [];
+  let resets = 0;
+
+  before(async () => {
+    // /slow is held until released; /reset is reset by the server before any response.
+    server = createH2Server();
+    server.on('stream', (stream, headers) => {
+      stream.on('error', () => {});
+      const path = headers[':path'];
+      if (path === '/slow')
+        held.push(() => {
+          stream.respond({ ':status': 200 });
+          stream.end('slow');
+        });
+      else if (path === '/reset') {
+        resets++;
+        stream.close(h2constants.NGHTTP2_INTERNAL_ERROR);
+      } else {
+        stream.respond({ ':status': 200 });
+        stream.end('ok');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    proxy = await startProxy(
+      bootstrap(
+        [httpListener('l', routes('h2'))],
+        [
+          staticCluster('h2', [port], {
+            ...protocolOptions({ explicit_http_config: { http2_protocol_options: {} } }),
+            circuit_breakers: { thresholds: [{ max_requests: 1, max_pending_requests: 1 }] },
+          }),
+        ],
+      ),
+    );
+  });
+  after(async () => {
+    await proxy.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('max_requests counts active streams: the second concurrent request overflows (503 UO; gRPC UNAVAILABLE)', async () => {
+    const first = request(proxy.port('l'), '/slow');
+    await waitFor(() => held.length === 1, 'the first stream to be held');
+    const second = await request(proxy.port('l'), '/x');
+    assert.equal(second.status, 503);
+    assert.match(second.body, /overflow/);
+    const grpc = await request(proxy.port('l'), '/x', {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc' },
+    });
+    assert.equal(grpc.status, 200);
+    assert.equal(grpc.headers['grpc-status'], '14');
+    held.splice(0)[0]();
+    assert.equal((await first).body, 'slow');
+    const stats = await (await fetch(proxy.adminUrl('/stats'))).text();
+    assert.match(stats, /cluster\.h2\.upstream_rq_pending_overflow: 2/);
+    assert.equal((await request(proxy.port('l'), '/x')).body, 'ok');
+  });
+
+  it('an upstream stream reset before the response is a 502; the session keeps serving', async () => {
+    const r = await request(proxy.port('l'), '/reset');
+    assert.equal(r.status, 502);
+    assert.equal(resets, 1, 'not replayed (no retry policy)');
+    assert.equal((await request(proxy.port('l'), '/x')).body, 'ok');
+    const stats = await (await fetch(proxy.adminUrl('/stats'))).text();
+    assert.match(stats, /cluster\.h2\.upstream_cx_total: 1\n/);
   });
 });

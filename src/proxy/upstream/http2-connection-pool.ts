@@ -116,7 +116,12 @@ export class Http2UpstreamStream implements UpstreamConnection {
   readonly httpVersion = 2;
   readonly socket: net.Socket;
   readonly host: Host;
-  readonly requestCount: number;
+  /**
+   * Always 1: each stream is a request of its own. (HTTP/1.1 counts requests per
+   * connection to replay a request that raced a keep-alive close; a reset HTTP/2 stream
+   * is not that race.)
+   */
+  readonly requestCount = 1;
   user: UpstreamConnectionUser | null = null;
   responseParser = null;
   localAddress: string;
@@ -133,7 +138,6 @@ export class Http2UpstreamStream implements UpstreamConnection {
   ) {
     this.socket = owner.socket;
     this.host = host;
-    this.requestCount = owner.streamsTotal;
     this.localAddress = owner.localAddress;
   }
 
