@@ -4,8 +4,9 @@
 // stream, connection stats, drain with GOAWAY, and the connection-level protections.
 //
 // Protections (tests send each attack, tests/http2-attacks.test.ts):
-//   - Rapid reset (CVE-2023-44487): streams the client resets before their response
-//     completed are "premature resets", as Envoy calls them; when a connection has seen
+//   - Rapid reset (CVE-2023-44487): streams the client resets within 1 s of opening,
+//     before their response completed, are "premature resets", as Envoy calls them (Envoy
+//     judges after 500 streams; Weft after 100); when a connection has seen
 //     at least PREMATURE_RESET_MIN_STREAMS streams and half or more of them were reset
 //     prematurely, it is closed with GOAWAY (ENHANCE_YOUR_CALM). nghttp2's own reset
 //     rate limit also applies.
@@ -39,6 +40,8 @@ const { NGHTTP2_NO_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = constants;
 
 /** Streams a connection must have opened before the premature-reset ratio is judged. */
 export const PREMATURE_RESET_MIN_STREAMS = 100;
+/** A reset within this long of the stream's opening is premature (Envoy's default lifetime, 1 s). */
+const PREMATURE_RESET_LIFETIME_MS = 1000;
 /** Session memory bound (MB, node's unit) for buffered frames and header state. */
 const MAX_SESSION_MEMORY_MB = 16;
 /** Invalid frames and refused streams a peer may cause before the session is torn down. */
@@ -123,6 +126,7 @@ export class Http2ServerConnection implements Drainable {
   onStreamClosed(stream: Http2ServerStream, rstCode: number): void {
     this.open--;
     if (stream.responseComplete || rstCode === NGHTTP2_NO_ERROR || this.closed) return;
+    if (this.rt.clock.monotonic() - stream.openedAt > PREMATURE_RESET_LIFETIME_MS) return;
     this.prematureResets++;
     if (this.streams >= PREMATURE_RESET_MIN_STREAMS && this.prematureResets * 2 >= this.streams) {
       // CVE-2023-44487: most streams of this connection are opened and reset at once.

@@ -45,8 +45,10 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   private endedWithHead = false;
   private requestEnded = false;
   private done = false;
-  /** The response was complete (for premature-reset accounting). */
+  /** The response was complete, or the proxy itself reset the stream: not a premature reset. */
   responseComplete = false;
+  /** Monotonic ms when the stream opened. */
+  readonly openedAt: number;
 
   constructor(
     conn: Http2ServerConnection,
@@ -63,6 +65,7 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     this.localAddress = conn.localAddress;
     this.externalPeer = conn.externalPeer;
     this.stream = stream;
+    this.openedAt = conn.rt.clock.monotonic();
     const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
     const head = requestHeadOf(headers, rawHeaders, endStream);
     this.active = new ActiveStream(this, head);
@@ -134,6 +137,7 @@ export class Http2ServerStream implements DownstreamStreamCodec {
       }
     } catch {
       // A header node:http2 refuses (e.g. an invalid value from upstream): reset the stream.
+      this.responseComplete = true;
       stream.close(NGHTTP2_INTERNAL_ERROR);
     }
   }
@@ -206,6 +210,7 @@ export class Http2ServerStream implements DownstreamStreamCodec {
 
   reset(): void {
     this.done = true;
+    this.responseComplete = true;
     this.cancelDeadline();
     if (!this.stream.closed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
   }
