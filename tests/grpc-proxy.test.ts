@@ -10,7 +10,7 @@ import { connect } from 'node:http2';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Client, Metadata, status } from '@grpc/grpc-js';
+import { type Client, status } from '@grpc/grpc-js';
 import YAML from 'yaml';
 import {
   bidiPingPong,
@@ -112,22 +112,35 @@ describe('gRPC through weft proxy', () => {
   });
 
   it('grpc-timeout is honoured by the proxy: DEADLINE_EXCEEDED from the proxy', async () => {
-    // No client deadline (grpc-js would cancel by itself): the header alone asks the proxy.
-    const md = new Metadata();
-    md.set('grpc-timeout', '100m');
-    await assert.rejects(
-      unary(client, 'Hang', 'x', { metadata: md }),
-      (e: { code: number; details: string }) => {
-        assert.equal(e.code, status.DEADLINE_EXCEEDED);
-        assert.equal(e.details, 'upstream request timeout');
-        return true;
-      },
-    );
+    // A raw HTTP/2 gRPC request with grpc-timeout and no deadline of its own (grpc-js would
+    // also time the call out itself): only the proxy can end it.
+    const session = connect(`http://127.0.0.1:${port}`);
+    try {
+      const head = await new Promise<{ h: Record<string, unknown>; end: boolean }>((resolve, reject) => {
+        const req = session.request({
+          ':method': 'POST',
+          ':path': '/weft.test.Streams/Hang',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': '100m',
+        });
+        req.on('response', (h, flags) => resolve({ h, end: (flags & 1) !== 0 }));
+        req.on('error', reject);
+        // One empty gRPC message (5-byte prefix), then the end of the request.
+        req.end(Buffer.alloc(5));
+      });
+      assert.equal(head.h[':status'], 200);
+      assert.equal(head.h['grpc-status'], String(status.DEADLINE_EXCEEDED));
+      assert.equal(head.h['grpc-message'], 'upstream request timeout');
+      assert.equal(head.end, true);
+    } finally {
+      session.close();
+    }
   });
 
   it('a client deadline that expires', async () => {
     await assert.rejects(
-      unary(client, 'Hang', 'x', { deadline: new Date(Date.now() + 200) }),
+      unary(client, 'Hang', 'x', new Date(Date.now() + 200)),
       (e: { code: number }) => e.code === status.DEADLINE_EXCEEDED,
     );
   });

@@ -8,7 +8,6 @@
 import {
   Client,
   credentials,
-  type Metadata,
   Server,
   ServerCredentials,
   type ServerDuplexStream,
@@ -74,27 +73,12 @@ export function streamsClient(target: string): Client {
   return new Client(target, credentials.createInsecure());
 }
 
-export function unary(
-  client: Client,
-  name: 'Say' | 'Hang',
-  text: string,
-  options: { deadline?: Date; metadata?: Metadata } = {},
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const cb = (err: Error | null, reply?: Buffer) => (err ? reject(err) : resolve(reply?.toString() ?? ''));
-    if (options.metadata !== undefined)
-      client.makeUnaryRequest(
-        PREFIX + name,
-        raw,
-        raw,
-        Buffer.from(text),
-        options.metadata,
-        { deadline: options.deadline },
-        cb,
-      );
-    else
-      client.makeUnaryRequest(PREFIX + name, raw, raw, Buffer.from(text), { deadline: options.deadline }, cb);
-  });
+export function unary(client: Client, name: 'Say' | 'Hang', text: string, deadline?: Date): Promise<string> {
+  return new Promise((resolve, reject) =>
+    client.makeUnaryRequest(`${PREFIX}${name}`, raw, raw, Buffer.from(text), { deadline }, (err, reply) =>
+      err ? reject(err) : resolve(reply?.toString() ?? ''),
+    ),
+  );
 }
 
 export function clientStreaming(client: Client, messages: string[]): Promise<string> {
