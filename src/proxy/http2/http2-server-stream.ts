@@ -44,6 +44,8 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   /** The response went out as one HEADERS frame with END_STREAM. */
   private endedWithHead = false;
   private requestEnded = false;
+  /** The request head came with END_STREAM: the request is complete once routed. */
+  private readonly headOnly: boolean;
   private done = false;
   /** The response was complete, or the proxy itself reset the stream: not a premature reset. */
   responseComplete = false;
@@ -67,6 +69,7 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     this.stream = stream;
     this.openedAt = conn.rt.clock.monotonic();
     const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    this.headOnly = endStream;
     const head = requestHeadOf(headers, rawHeaders, endStream);
     this.active = new ActiveStream(this, head);
     stream.on('data', this.onData);
@@ -79,6 +82,8 @@ export class Http2ServerStream implements DownstreamStreamCodec {
 
   start(): void {
     this.active.start();
+    // A request without a body is complete now (its 'end' event only follows later).
+    if (this.headOnly) this.onEnd();
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -87,6 +92,7 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   };
 
   private readonly onEnd = (): void => {
+    if (this.requestEnded) return;
     this.requestEnded = true;
     if (!this.done) this.active.onRequestComplete();
   };
