@@ -443,3 +443,83 @@ describe('HTTP/2 upstream: circuit breakers and resets', () => {
     assert.match(stats, /cluster\.h2\.upstream_cx_total: 1\n/);
   });
 });
+
+describe('HTTP/2 flow control end to end', () => {
+  it('a client that stops reading stops the h2 upstream sender (backpressure through both sessions)', async () => {
+    const TOTAL = 16 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    let written = 0;
+    let blockedAt = -1;
+    const upstream = createH2Server({ settings: { initialWindowSize: 65535 } });
+    upstream.on('stream', (stream) => {
+      stream.on('error', () => {});
+      stream.respond({ ':status': 200 });
+      const pump = (): void => {
+        while (written < TOTAL) {
+          written += chunk.length;
+          if (!stream.write(chunk)) {
+            if (blockedAt < 0) blockedAt = written;
+            stream.once('drain', pump);
+            return;
+          }
+        }
+        stream.end();
+      };
+      pump();
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const small = { initial_stream_window_size: 65535, initial_connection_window_size: 65535 };
+    const proxy = await startProxy(
+      bootstrap(
+        [
+          httpListener(
+            'l',
+            [
+              {
+                name: 'v',
+                domains: ['*'],
+                routes: [{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '0s' } }],
+              },
+            ],
+            { codec_type: 'HTTP2', http2_protocol_options: small },
+          ),
+        ],
+        [
+          staticCluster('up', [(upstream.address() as AddressInfo).port], {
+            ...protocolOptions({ explicit_http_config: { http2_protocol_options: small } }),
+          }),
+        ],
+      ),
+    );
+    const session = h2Session(proxy.port('l'));
+    try {
+      const req = session.request({ ':path': '/big' });
+      req.pause(); // read nothing yet
+      // Wait until the upstream either finished or made no progress for 10 polls in a row.
+      // With backpressure it stalls after the flow-control windows and a few buffers; if
+      // the proxy buffered whole streams, it would write everything.
+      let last = -1;
+      let still = 0;
+      await waitFor(() => {
+        still = written === last ? still + 1 : 0;
+        last = written;
+        return written >= TOTAL || (blockedAt > 0 && still >= 10);
+      }, 'the upstream sender to stall or finish');
+      const settledAt = written;
+      // Blocked long before the whole stream: the proxy holds only windows and socket buffers.
+      assert.ok(settledAt < TOTAL / 4, `upstream wrote ${settledAt} bytes before blocking`);
+      let received = 0;
+      req.on('data', (c: Buffer) => {
+        received += c.length;
+      });
+      const ended = new Promise<void>((r) => req.on('end', () => r()));
+      req.resume();
+      await ended;
+      assert.equal(received, TOTAL);
+    } finally {
+      session.close();
+      await proxy.close();
+      await new Promise<void>((r) => upstream.close(() => r()));
+    }
+  });
+});
