@@ -6,6 +6,13 @@
 // The stream object itself is the pool waiter and the response-parser handler, so the
 // request path allocates no closures.
 //
+// Protocols (stream-codec.ts): the downstream side is a DownstreamStreamCodec (the
+// HTTP/1.1 connection itself, or one HTTP/2 stream), the upstream request an
+// UpstreamConnection (a pooled HTTP/1.1 connection, whose response bytes this stream
+// parses, or an HTTP/2 stream, which calls the ResponseHandler methods directly).
+// gRPC (grpc.ts): a local reply to a gRPC request is a trailers-only gRPC status, and a
+// route's max_stream_duration may take the route timeout from `grpc-timeout`.
+//
 // Retries (Envoy's router filter retry semantics): only on routes with a retry_policy,
 // whose per-request bookkeeping lives in a RetryState (retry-state.ts); every retry hook
 // here is one `this.retry !== null` test on the common path. A retry is decided only
