@@ -2,13 +2,11 @@
 // HTTP/1.1 otherwise. The TLS listener side (filter chains, DownstreamTlsContext) is not
 // part of this test: a node:tls server with a certificate made here terminates TLS and
 // hands each TLSSocket to the listener's HTTP connection manager, as a TLS transport
-// socket does. The certificate is made in the test with the openssl CLI.
+// socket does. The certificate is made in the test (openssl CLI).
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type Server } from 'node:tls';
 import { promisify } from 'node:util';
@@ -20,37 +18,10 @@ import {
   startBackend,
   startProxy,
   staticCluster,
-  tempDir,
 } from './support/harness.js';
+import { selfSigned } from './support/self-signed.js';
 
 const run = promisify(execFile);
-
-/** A self-signed ECDSA certificate for 127.0.0.1, made in the test by the openssl CLI. */
-async function selfSigned(): Promise<{ cert: string; key: string }> {
-  const dir = tempDir('weft-tls-');
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-    '-days',
-    '1',
-    '-subj',
-    '/CN=weft-test',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
-  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
-}
 
 describe('AUTO codec on TLS sockets chooses by ALPN', () => {
   let backend: Backend;

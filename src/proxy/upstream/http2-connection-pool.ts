@@ -11,8 +11,9 @@
 // (requests waiting for a session) and max_connections (sessions). Connection stats
 // likewise (upstream_cx_total/active/connect_fail/connect_timeout/destroy).
 //
-// Sockets come from an injected `connect` (a plain TCP socket by default), so an
-// origination TLS socket (with ALPN h2) can be handed in by whoever builds the cluster.
+// Sockets come from an injected `createConnection(host)` or `connect` (a plain TCP
+// socket by default), so an origination TLS socket (with ALPN h2) can be handed in by
+// whoever builds the cluster.
 
 import {
   type ClientHttp2Session,
@@ -55,8 +56,13 @@ export interface Http2PoolOptions {
 export interface Http2PoolDeps {
   readonly clock: Clock;
   readonly stats: ClusterStats;
-  /** Opens the transport socket (TCP by default; a TLS socket negotiated to h2 works too). */
+  /** Opens the TCP connection (default: net.connect with noDelay). */
   readonly connect?: ConnectFn;
+  /**
+   * Opens the transport of one session to `host`, taking precedence over `connect`: TLS
+   * origination hands in a tls.connect socket with ALPN `h2` here.
+   */
+  readonly createConnection?: (host: Host) => net.Socket;
   readonly circuitBreakers?: ClusterCircuitBreakers;
 }
 
@@ -328,6 +334,7 @@ export class Http2Pool implements ConnectionPool {
   private busy = 0;
   private draining = false;
   private readonly connect: ConnectFn;
+  private readonly createConnection: ((host: Host) => net.Socket) | null;
   private readonly cb: ClusterCircuitBreakers | null;
   private readonly sessionOptions: ClientSessionOptions;
 
@@ -338,6 +345,7 @@ export class Http2Pool implements ConnectionPool {
   ) {
     this.stats = deps.stats;
     this.connect = deps.connect ?? ((port, address) => connectUpstream(port, address, false));
+    this.createConnection = deps.createConnection ?? null;
     this.cb = deps.circuitBreakers ?? null;
     const o = options.http2;
     this.sessionOptions = {
@@ -487,7 +495,8 @@ export class Http2Pool implements ConnectionPool {
     host.stats.cxActive++;
     let socket: net.Socket;
     try {
-      socket = this.connect(host.port, host.address);
+      socket =
+        this.createConnection === null ? this.connect(host.port, host.address) : this.createConnection(host);
     } catch (err) {
       stats.upstream_cx_active.value--;
       host.stats.cxActive--;
