@@ -31,6 +31,7 @@ import {
   createHttp2ConnectionPool,
   type Http2PoolDeps,
 } from '../src/proxy/upstream/http2-connection-pool.js';
+import { waitFor } from './support/harness.js';
 import { selfSigned } from './support/self-signed.js';
 
 /** A waiter that sends one GET when handed a stream and collects the response. */
@@ -122,11 +123,7 @@ describe('HTTP/2 upstream pool', () => {
     const { pool, stats } = poolTo((server.address() as AddressInfo).port, 2);
     const xs = [new Exchange('/hold1'), new Exchange('/hold2'), new Exchange('/hold3')];
     for (const x of xs) pool.acquire(x);
-    const until = async (cond: () => boolean) => {
-      for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-    };
-    await until(() => held.length === 3);
-    assert.equal(held.length, 3);
+    await waitFor(() => held.length === 3, 'three streams at the server');
     assert.equal(stats.upstream_cx_total.value, 2, 'two streams on the first session, the third on a second');
     assert.equal(pool.activeCount, 3);
     for (const f of held.splice(0)) f();
@@ -205,9 +202,7 @@ describe('HTTP/2 upstream pool', () => {
     live.pool.release(x.conn!, true);
     assert.equal(live.stats.upstream_cx_active.value, 1);
     live.pool.drain();
-    for (let i = 0; i < 500 && live.stats.upstream_cx_active.value > 0; i++)
-      await new Promise((r) => setTimeout(r, 10));
-    assert.equal(live.stats.upstream_cx_active.value, 0);
+    await waitFor(() => live.stats.upstream_cx_active.value === 0, 'the idle session to close');
     assert.equal(live.stats.upstream_cx_destroy.value, 1);
     const late = new Exchange('/late');
     live.pool.acquire(late);
