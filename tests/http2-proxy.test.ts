@@ -523,3 +523,27 @@ describe('HTTP/2 flow control end to end', () => {
     }
   });
 });
+
+describe('HTTP/1.1 upstream trailers to an HTTP/2 client', () => {
+  it('chunked trailers come back as HTTP/2 trailers', async () => {
+    const backend = await startBackend('t', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
+      res.write('part1 ');
+      res.addTrailers({ 'x-checksum': 'abc123' });
+      res.end('part2');
+    });
+    const proxy = await startProxy(
+      bootstrap([httpListener('l', routes('t'))], [staticCluster('t', [backend.port])]),
+    );
+    const session = h2Session(proxy.port('l'));
+    try {
+      const r = await h2Request(session, { ':path': '/t', te: 'trailers' });
+      assert.equal(r.body, 'part1 part2');
+      assert.equal(r.trailers?.['x-checksum'], 'abc123');
+    } finally {
+      session.close();
+      await proxy.close();
+      await backend.close();
+    }
+  });
+});

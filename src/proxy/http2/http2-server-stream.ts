@@ -103,7 +103,12 @@ export class Http2ServerStream implements DownstreamStreamCodec {
 
   private readonly onWantTrailers = (): void => {
     // An empty trailer set makes node end the stream with an empty DATA frame.
-    this.stream.sendTrailers(this.trailers ?? {});
+    try {
+      this.stream.sendTrailers(this.trailers ?? {});
+    } catch {
+      // A trailer field HTTP/2 forbids (from an HTTP/1.1 upstream's chunked trailers).
+      this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    }
   };
 
   private readonly onClose = (): void => {
@@ -158,7 +163,12 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   writeResponseTrailers(trailers: HeaderList): void {
     if (trailers.length === 0) return;
     const out: OutgoingHttpHeaders = {};
-    for (let i = 0; i < trailers.length; i += 2) out[trailers[i]] = trailers[i + 1];
+    for (let i = 0; i < trailers.length; i += 2) {
+      const name = trailers[i];
+      // Connection-specific and framing fields never travel as HTTP/2 trailers (RFC 9113 §8.1).
+      if (name === 'connection' || name === 'transfer-encoding' || name === 'content-length') continue;
+      out[name] = trailers[i + 1];
+    }
     this.trailers = out;
   }
 
