@@ -248,6 +248,20 @@ export interface HttpConnectionManager {
   readonly serverHeaderTransformation: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
   /** `http_protocol_options.accept_http_10`, default false. */
   readonly acceptHttp10: boolean;
+  /** `http2_protocol_options` for HTTP/2 downstream connections (Envoy defaults when absent). */
+  readonly http2Options?: Http2Options;
+}
+
+/** `envoy.config.core.v3.Http2ProtocolOptions` (the supported subset). */
+export interface Http2Options {
+  /** `hpack_table_size`, default 4096. */
+  readonly hpackTableSize: number;
+  /** `max_concurrent_streams`, default 2147483647. */
+  readonly maxConcurrentStreams: number;
+  /** `initial_stream_window_size`, default 256 MiB, range 65535..2^31-1. */
+  readonly initialStreamWindowSize: number;
+  /** `initial_connection_window_size`, default 256 MiB, range 65535..2^31-1. */
+  readonly initialConnectionWindowSize: number;
 }
 
 /** An HTTP filter in the chain. */
@@ -484,6 +498,8 @@ export interface RouteAction {
   readonly hashPolicy?: readonly HashPolicy[];
   /** `request_mirror_policies`; absent = none. */
   readonly requestMirrorPolicies?: readonly RequestMirrorPolicy[];
+  /** `max_stream_duration`; absent when not configured. */
+  readonly maxStreamDuration?: MaxStreamDuration;
 }
 
 /** `envoy.config.route.v3.RouteAction.RequestMirrorPolicy`. */
@@ -496,6 +512,19 @@ export interface RequestMirrorPolicy {
   readonly fraction: FractionalPercent;
   /** `disable_shadow_host_suffix_append`, default false. */
   readonly disableShadowHostSuffixAppend: boolean;
+}
+
+/** `envoy.config.route.v3.RouteAction.MaxStreamDuration`. */
+export interface MaxStreamDuration {
+  /** `max_stream_duration`: the whole stream's limit from its start; null = none. */
+  readonly maxStreamDurationMs: number | null;
+  /**
+   * `grpc_timeout_header_max`: when set, a request's `grpc-timeout` header becomes its
+   * route timeout, capped at this value (0 = no cap); null = grpc-timeout is not used.
+   */
+  readonly grpcTimeoutHeaderMaxMs: number | null;
+  /** `grpc_timeout_header_offset`: subtracted from the grpc-timeout value; 0 when absent. */
+  readonly grpcTimeoutHeaderOffsetMs: number;
 }
 
 /**
@@ -675,6 +704,14 @@ export interface Cluster {
    * Absent means false.
    */
   readonly http2?: boolean;
+  /**
+   * The upstream protocol of the data plane's pools: HTTP1 (default; also `auto_config`
+   * on a plaintext cluster), HTTP2 (`explicit_http_config.http2_protocol_options` or the
+   * deprecated `http2_protocol_options`), USE_DOWNSTREAM (`use_downstream_protocol_config`).
+   */
+  readonly httpProtocol?: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM';
+  /** The cluster's `http2_protocol_options` (Envoy defaults when absent). */
+  readonly http2Options?: Http2Options;
   /** `connect_timeout`, default 5 s. */
   readonly connectTimeoutMs: number;
   readonly lbPolicy: LbPolicy;

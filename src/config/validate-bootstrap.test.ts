@@ -198,7 +198,7 @@ describe('wrong values name their field', () => {
       { path: `${HCM}.stat_prefix`, message: 'expected a string, got number 5' },
       {
         path: `${HCM}.codec_type`,
-        message: "'HTTP3' is not supported by Weft; supported: AUTO, HTTP1",
+        message: "'HTTP3' is not supported by Weft; supported: AUTO, HTTP1, HTTP2",
       },
       { path: `${HCM}.max_request_headers_kb`, message: 'must be between 1 and 8192, got 9000' },
       { path: `${HCM}.use_remote_address`, message: "expected true or false, got a string ('yes')" },
@@ -412,17 +412,29 @@ describe('clusters', () => {
     assert.deepEqual(issues, []);
     assert.equal(bootstrap?.staticResources.clusters[0].idleTimeoutMs, 30000);
     assert.equal(bootstrap?.staticResources.clusters[0].maxRequestsPerConnection, 100);
+    const h2 = fixture();
+    h2.static_resources.clusters[0].typed_extension_protocol_options = {
+      [key]: {
+        '@type': `type.googleapis.com/${key}`,
+        explicit_http_config: { http2_protocol_options: { max_concurrent_streams: 10 } },
+      },
+    };
+    const h2Result = validateBootstrap(h2, createDefaultHttpFilterRegistry());
+    assert.deepEqual(h2Result.issues, []);
+    const h2Cluster = h2Result.bootstrap?.staticResources.clusters[0];
+    assert.equal(h2Cluster?.httpProtocol, 'HTTP2');
+    assert.equal(h2Cluster?.http2Options?.maxConcurrentStreams, 10);
     expectIssue(
       (c) => {
         c.static_resources.clusters[0].typed_extension_protocol_options = {
           [key]: {
             '@type': `type.googleapis.com/${key}`,
-            explicit_http_config: { http2_protocol_options: {} },
+            explicit_http_config: { http2_protocol_options: { bogus: 1 } },
           },
         };
       },
-      `${C}[0]`,
-      /HTTP\/2 upstreams are supported only for the xDS gRPC cluster/,
+      `${C}[0].typed_extension_protocol_options.${key}.explicit_http_config.http2_protocol_options.bogus`,
+      'unsupported field',
     );
   });
   test('an endpoint without a port', () => {
@@ -509,9 +521,9 @@ test('a config with several problems reports all of them', () => {
 });
 
 describe('fields Envoy has that Weft refuses until their feature lands', () => {
-  test('codec_type HTTP2, xff_num_trusted_hops and endpoint priority are refused with their paths', () => {
+  test('codec_type HTTP3, xff_num_trusted_hops and endpoint priority are refused with their paths', () => {
     const issues = issuesAfter((c) => {
-      hcm(c).codec_type = 'HTTP2';
+      hcm(c).codec_type = 'HTTP3';
       hcm(c).xff_num_trusted_hops = 1;
       c.static_resources.clusters[0].load_assignment.endpoints[0].priority = 128; // above Envoy's 127
     });

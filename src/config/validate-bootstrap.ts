@@ -156,15 +156,6 @@ function checkDynamicUses(
         message: 'needs dynamic_resources.ads_config (endpoints come over ADS)',
       });
     }
-    // A missing ADS cluster was reported already; do not blame every HTTP/2 cluster for it.
-    const adsKnown = adsCluster !== undefined && clusters.some((x) => x.name === adsCluster);
-    if (c.http2 === true && (adsCluster === undefined || (adsKnown && c.name !== adsCluster))) {
-      issues.push({
-        path: `static_resources.clusters[${i}]`,
-        message:
-          'HTTP/2 upstreams are supported only for the xDS gRPC cluster (dynamic_resources.ads_config); the proxy speaks HTTP/1.1 upstream',
-      });
-    }
   });
   if (adsCluster !== undefined) {
     for (const ref of refs) {

@@ -4,11 +4,19 @@
 
 import type { ConfigIssue } from '../core/errors.js';
 import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
-import type { Cluster, ClusterLoadAssignment, LbEndpoint, Locality, LocalityLbEndpoints } from './model.js';
+import type {
+  Cluster,
+  ClusterLoadAssignment,
+  Http2Options,
+  LbEndpoint,
+  Locality,
+  LocalityLbEndpoints,
+} from './model.js';
 import { readAddress } from './validate-address.js';
 import { readCircuitBreakers } from './validate-circuit-breakers.js';
 import { readAdsConfigSource } from './validate-config-source.js';
 import { readHealthChecks } from './validate-health-check.js';
+import { readHttp2Options } from './validate-http2-options.js';
 import { readLbConfig, readOverprovisioningFactor } from './validate-lb.js';
 import { readOutlierDetection } from './validate-outlier-detection.js';
 import { readUpstreamTransportSocket } from './validate-tls.js';
@@ -66,9 +74,14 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
   );
   let idleTimeoutMs: number | null = DEFAULT_IDLE_TIMEOUT_MS;
   let maxRequestsPerConnection: number | null = null;
-  const protocol = { http2: false };
-  // The deprecated Cluster.http2_protocol_options: accepted empty, for the xDS gRPC cluster.
-  if (r.message('http2_protocol_options') !== null) protocol.http2 = true;
+  const protocol: UpstreamProtocol = { http2: false, httpProtocol: 'HTTP1', http2Options: null };
+  // The deprecated Cluster.http2_protocol_options.
+  const deprecatedH2 = r.message('http2_protocol_options');
+  if (deprecatedH2 !== null) {
+    protocol.http2 = true;
+    protocol.httpProtocol = 'HTTP2';
+    protocol.http2Options = readHttp2Options(deprecatedH2);
+  }
   // The same options come either from the deprecated Cluster.common_http_protocol_options or
   // from the HttpProtocolOptions extension that replaced it (envoy.extensions.upstreams.http.v3).
   const common = r.message('common_http_protocol_options') ?? readUpstreamHttpOptions(r, protocol);
@@ -111,6 +124,9 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     type,
     edsServiceName,
     http2: protocol.http2,
+    // Set only when not the default HTTP/1.1, so other configs keep their shape.
+    ...(protocol.httpProtocol === 'HTTP1' ? {} : { httpProtocol: protocol.httpProtocol }),
+    ...(protocol.http2Options === null ? {} : { http2Options: protocol.http2Options }),
     connectTimeoutMs,
     lbPolicy,
     loadAssignment,
@@ -130,11 +146,22 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
 export const UPSTREAM_HTTP_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const UPSTREAM_HTTP_OPTIONS_TYPE = `type.googleapis.com/${UPSTREAM_HTTP_OPTIONS_KEY}`;
 
+interface UpstreamProtocol {
+  http2: boolean;
+  httpProtocol: NonNullable<Cluster['httpProtocol']>;
+  http2Options: Http2Options | null;
+}
+
 /**
- * `typed_extension_protocol_options` holding HttpProtocolOptions with HTTP/1.1 (or, for the
- * xDS gRPC cluster, HTTP/2) upstreams: returns its common_http_protocol_options reader, or null.
+ * `typed_extension_protocol_options` holding HttpProtocolOptions: the upstream protocol
+ * (`explicit_http_config`, `use_downstream_protocol_config`, `auto_config`) into
+ * `protocol`; returns its common_http_protocol_options reader, or null.
+ *
+ * `auto_config` chooses by ALPN; without TLS there is no ALPN, so (as in Envoy) a
+ * plaintext cluster speaks HTTP/1.1. Its http2_protocol_options are kept for when TLS
+ * origination negotiates h2.
  */
-function readUpstreamHttpOptions(r: FieldReader, protocol: { http2: boolean }): FieldReader | null {
+function readUpstreamHttpOptions(r: FieldReader, protocol: UpstreamProtocol): FieldReader | null {
   const ext = r.message('typed_extension_protocol_options');
   if (ext === null) return null;
   if (r.has('common_http_protocol_options')) {
@@ -145,16 +172,28 @@ function readUpstreamHttpOptions(r: FieldReader, protocol: { http2: boolean }): 
   const typeUrl = opts.requiredString('@type');
   if (typeUrl !== '' && typeUrl !== UPSTREAM_HTTP_OPTIONS_TYPE)
     opts.issue('@type', `expected '${UPSTREAM_HTTP_OPTIONS_TYPE}'`);
-  const explicit = opts.message('explicit_http_config');
-  // The proxy's pools speak HTTP/1.1: http_protocol_options may be given (empty). HTTP/2 is
-  // recorded so the bootstrap validator can allow it only for the xDS gRPC cluster.
-  if (explicit !== null) {
-    const which = explicit.oneOf(
+  const which = opts.oneOf(
+    ['explicit_http_config', 'use_downstream_protocol_config', 'auto_config'],
+    'explicit_http_config, use_downstream_protocol_config, auto_config',
+  );
+  if (which === 'explicit_http_config') {
+    const explicit = opts.requiredMessage('explicit_http_config');
+    const version = explicit.oneOf(
       ['http_protocol_options', 'http2_protocol_options'],
       'http_protocol_options, http2_protocol_options',
     );
-    if (which !== null) explicit.message(which);
-    if (which === 'http2_protocol_options') protocol.http2 = true;
+    if (version === 'http_protocol_options') explicit.message(version);
+    if (version === 'http2_protocol_options') {
+      protocol.http2 = true;
+      protocol.httpProtocol = 'HTTP2';
+      protocol.http2Options = readHttp2Options(explicit.requiredMessage(version));
+    }
+  } else if (which !== null) {
+    const m = opts.requiredMessage(which);
+    m.message('http_protocol_options');
+    const h2 = m.message('http2_protocol_options');
+    if (h2 !== null) protocol.http2Options = readHttp2Options(h2);
+    if (which === 'use_downstream_protocol_config') protocol.httpProtocol = 'USE_DOWNSTREAM';
   }
   return opts.message('common_http_protocol_options');
 }

@@ -9,6 +9,7 @@ import type { HttpConnectionManager, HttpFilter, RouteConfiguration } from './mo
 import { validateAccessLog } from './validate-access-log.js';
 import { readAdsConfigSource } from './validate-config-source.js';
 import { FAULT_TYPE_URL } from './validate-fault-filter.js';
+import { readHttp2Options } from './validate-http2-options.js';
 import { checkPerFilterConfigNames } from './validate-per-filter-config.js';
 import { validateRouteConfiguration } from './validate-route-configuration.js';
 import type { ValidationContext } from './validation-context.js';
@@ -18,8 +19,7 @@ export const HTTP_CONNECTION_MANAGER_TYPE =
 
 const CODEC_TYPE: EnumSpec<HttpConnectionManager['codecType']> = {
   known: ['AUTO', 'HTTP1', 'HTTP2', 'HTTP3'],
-  // HTTP/2 arrives with the protocols work; until then AUTO serves HTTP/1.1 only.
-  supported: ['AUTO', 'HTTP1'],
+  supported: ['AUTO', 'HTTP1', 'HTTP2'],
 };
 const SERVER_HEADER_TRANSFORMATION: EnumSpec<HttpConnectionManager['serverHeaderTransformation']> = {
   known: ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'],
@@ -71,6 +71,8 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   }
   const http1 = r.message('http_protocol_options');
   const acceptHttp10 = http1 === null ? false : http1.boolean('accept_http_10', false);
+  const h2 = r.message('http2_protocol_options');
+  const http2Options = h2 === null ? null : readHttp2Options(h2);
   const requestHeadersTimeoutMs = r.duration('request_headers_timeout', null, true);
   const drainTimeoutMs = r.duration('drain_timeout', DEFAULT_DRAIN_TIMEOUT_MS) ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const useRemoteAddress = r.boolean('use_remote_address', false);
@@ -107,6 +109,8 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     serverName,
     serverHeaderTransformation,
     acceptHttp10,
+    // Set only when given (the defaults apply in the proxy), so other configs keep their shape.
+    ...(http2Options === null ? {} : { http2Options }),
   };
 }
 

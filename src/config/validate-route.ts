@@ -6,6 +6,7 @@ import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
 import type {
   ClusterWeight,
   DirectResponseAction,
+  MaxStreamDuration,
   RedirectAction,
   Route,
   RouteAction,
@@ -113,12 +114,22 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[], ctx: ValidationCont
   const retryPolicy = readRetryPolicy(r);
   const hashPolicy = readHashPolicies(r);
   const requestMirrorPolicies = readRequestMirrorPolicies(r, refs);
+  const msd = r.message('max_stream_duration');
   let action: RouteAction = { kind: 'route', cluster, timeoutMs, prefixRewrite, hostRewriteLiteral };
   if (retryPolicy !== null) action = { ...action, retryPolicy };
   if (hashPolicy !== null) action = { ...action, hashPolicy };
   if (regexRewrite !== null) action = { ...action, regexRewrite };
   if (requestMirrorPolicies !== null) action = { ...action, requestMirrorPolicies };
+  if (msd !== null) action = { ...action, maxStreamDuration: readMaxStreamDuration(msd) };
   return action;
+}
+
+/** RouteAction.MaxStreamDuration (0 durations mean "no limit", as in Envoy). */
+function readMaxStreamDuration(r: FieldReader): MaxStreamDuration {
+  const maxStreamDurationMs = r.duration('max_stream_duration', null, true);
+  const max = r.duration('grpc_timeout_header_max', null);
+  const offset = r.duration('grpc_timeout_header_offset', 0) ?? 0;
+  return { maxStreamDurationMs, grpcTimeoutHeaderMaxMs: max, grpcTimeoutHeaderOffsetMs: offset };
 }
 
 /** `RegexMatchAndSubstitute`: the regex (checked like safe_regex) and its substitution. */

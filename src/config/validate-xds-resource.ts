@@ -49,13 +49,6 @@ export function validateListenerResource(
 export function validateClusterResource(json: unknown): ResourceValidation<Cluster> {
   const issues: ConfigIssue[] = [];
   const value = validateCluster(body(json), '', issues);
-  if (value.http2 === true) {
-    // Only the bootstrap's xDS cluster may speak HTTP/2 (through grpc-js); data-plane pools are HTTP/1.1.
-    issues.push({
-      path: '(root)',
-      message: 'HTTP/2 upstreams are not supported; the proxy speaks HTTP/1.1 upstream',
-    });
-  }
   return { value: issues.length === 0 ? value : null, issues, clusterRefs: [] };
 }
 

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createDefaultHttpFilterRegistry } from '../../config/http-filter-registry.js';
 import { parseBootstrap } from '../../config/load-bootstrap.js';
-import { ConfigError } from '../../core/errors.js';
 import { createMeshFixture } from './mesh-fixture.js';
 import { createMeshIndex } from './mesh-index.js';
 import type { MeshSnapshot, ProxyIdentity, TranslateOptions } from './snapshot.js';
@@ -275,18 +274,14 @@ describe('GRPC and HTTP2 ports at sidecars are L4 (until the proxy speaks HTTP/2
     );
   });
 
-  test("a sidecar's translation passes the proxy validator; a consumer's (HTTP/2) does not", () => {
+  test("a sidecar's and a consumer's (HTTP/2 upstream) translations pass the proxy validator", () => {
     const registry = createDefaultHttpFilterRegistry();
     const sidecar = toStaticBootstrap(run(snap));
     const parsed = parseBootstrap(JSON.stringify(sidecar), 'sidecar', registry);
     assert.ok(parsed.staticResources.listeners.some((l) => l.name === 'upstream|80||reviews.default'));
     const consumer = toStaticBootstrap(run(snap, CONSUMER));
-    assert.throws(
-      () => parseBootstrap(JSON.stringify(consumer), 'consumer', registry),
-      (e: unknown) =>
-        e instanceof ConfigError &&
-        e.issues.some((i) => /HTTP\/2 upstreams are supported only/.test(i.message)),
-    );
+    const c = parseBootstrap(JSON.stringify(consumer), 'consumer', registry);
+    assert.ok(c.staticResources.clusters.some((x) => x.httpProtocol === 'HTTP2'));
   });
 });
 

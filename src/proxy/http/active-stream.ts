@@ -6,6 +6,13 @@
 // The stream object itself is the pool waiter and the response-parser handler, so the
 // request path allocates no closures.
 //
+// Protocols (stream-codec.ts): the downstream side is a DownstreamStreamCodec (the
+// HTTP/1.1 connection itself, or one HTTP/2 stream), the upstream request an
+// UpstreamConnection (a pooled HTTP/1.1 connection, whose response bytes this stream
+// parses, or an HTTP/2 stream, which calls the ResponseHandler methods directly).
+// gRPC (grpc.ts): a local reply to a gRPC request is a trailers-only gRPC status, and a
+// route's max_stream_duration may take the route timeout from `grpc-timeout`.
+//
 // Retries (Envoy's router filter retry semantics): only on routes with a retry_policy,
 // whose per-request bookkeeping lives in a RetryState (retry-state.ts); every retry hook
 // here is one `this.retry !== null` test on the common path. A retry is decided only
@@ -30,11 +37,11 @@
 // is null otherwise, one test per body chunk.
 
 import type { RedirectAction, RequestMirrorPolicy, RouteAction } from '../../config/model.js';
+import type { Timer } from '../../core/clock.js';
 import { stripHopByHop } from '../http1/hop-by-hop.js';
 import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
 import { type ResponseHandler, type ResponseHead, ResponseParser } from '../http1/response-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
-import { requestHead } from '../http1/serialize.js';
 import { computeRequestHash } from '../router/hash-policy.js';
 import type { AttemptFailure } from '../router/retry-policy.js';
 import {
@@ -58,12 +65,13 @@ import type { Host } from '../upstream/host.js';
 import type { LoadBalancerContext } from '../upstream/lb/load-balancer.js';
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
 import { runDecoderFilters } from './filter-chain.js';
+import { grpcLocalReplyHeaders, grpcStatusForLocalReply, isGrpcRequest, routeTimeoutFor } from './grpc.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
 import type { DecoderFilterStream } from './http-filter.js';
-import type { Http1ServerConnection } from './http1-server-connection.js';
 import { LocalReplyText } from './local-reply.js';
 import type { RequestShadows } from './request-mirror.js';
 import { RetryDecision, type RetryOwner, RetryState } from './retry-state.js';
+import type { DownstreamStreamCodec } from './stream-codec.js';
 
 const FRAMING_NONE: BodyFraming = { kind: 'none' };
 const FRAMING_CHUNKED: BodyFraming = { kind: 'chunked' };
@@ -80,7 +88,7 @@ const DISCARD_RESPONSE: ResponseHandler = {
 export class ActiveStream
   implements PoolWaiter, UpstreamConnectionUser, RetryOwner, LoadBalancerContext, DecoderFilterStream
 {
-  private readonly conn: Http1ServerConnection;
+  private readonly conn: DownstreamStreamCodec;
   private readonly head: RequestHead | null;
   readonly info: StreamInfo;
 
@@ -119,6 +127,8 @@ export class ActiveStream
   private extraResponseHeaders: HeaderList | null = null;
   /** Shadow copies of this request (request_mirror_policies); null when none. */
   private shadows: RequestShadows | null = null;
+  /** The route's max_stream_duration timer; null unless the route sets one. */
+  private durationTimer: Timer | null = null;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -129,7 +139,7 @@ export class ActiveStream
   private keepAlive = true;
   private finished = false;
 
-  constructor(conn: Http1ServerConnection, head: RequestHead | null) {
+  constructor(conn: DownstreamStreamCodec, head: RequestHead | null) {
     this.conn = conn;
     this.head = head;
     const info = createStreamInfo();
@@ -145,6 +155,11 @@ export class ActiveStream
     this.bodyless = head === null || (head.contentLength <= 0 && !head.chunked);
   }
 
+  /** PoolWaiter: the downstream request is HTTP/2 (for use_downstream_protocol_config). */
+  get downstreamHttp2(): boolean {
+    return this.conn.httpVersion === 2;
+  }
+
   // --- request side ---------------------------------------------------------------------
 
   start(): void {
@@ -152,7 +167,8 @@ export class ActiveStream
     const rt = this.conn.rt;
     const info = this.info;
     rt.stats.rqTotal.value++;
-    rt.stats.rqHttp1Total.value++;
+    if (this.conn.httpVersion === 2) rt.stats.rqHttp2Total.value++;
+    else rt.stats.rqHttp1Total.value++;
     rt.stats.rqActive.value++;
 
     this.method = head.method;
@@ -160,7 +176,8 @@ export class ActiveStream
     this.authority = head.authority;
     this.headers = head.headers;
     this.keepAlive = head.keepAlive;
-    info.protocol = head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+    info.protocol =
+      this.conn.httpVersion === 2 ? 'HTTP/2' : head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
     info.method = head.method;
     info.path = head.target;
     info.authority = head.authority;
@@ -223,7 +240,7 @@ export class ActiveStream
     this.requestComplete = true;
     this.keepAlive = false;
     this.conn.closeAfterResponse = true;
-    this.info.protocol = 'HTTP/1.1';
+    this.info.protocol = this.conn.httpVersion === 2 ? 'HTTP/2' : 'HTTP/1.1';
     this.localReply(status, `${message}\n`, flags, details);
   }
 
@@ -299,6 +316,10 @@ export class ActiveStream
       const limit = routeLimit === null ? rt.bufferLimitBytes : Math.min(routeLimit, rt.bufferLimitBytes);
       this.retry = new RetryState(retryPolicy, cluster, rt.clock, limit, this);
     }
+    const msd = action.maxStreamDuration;
+    if (msd !== undefined && msd.maxStreamDurationMs !== null) {
+      this.durationTimer = rt.clock.setTimer(msd.maxStreamDurationMs, () => this.onMaxStreamDuration());
+    }
     if (faultDelayMs >= 0) {
       this.fault!.timer = rt.clock.setTimer(faultDelayMs, () => this.onFaultDelayElapsed());
       return;
@@ -365,7 +386,7 @@ export class ActiveStream
     if (this.retry !== null) this.retry.keepBody(chunk);
     const upstream = this.upstream;
     if (upstream !== null) {
-      if (!this.writeUpstreamBody(upstream, chunk)) this.conn.pauseReading();
+      if (!upstream.sendBody(chunk)) this.conn.pauseReading();
       return;
     }
     const buffered = this.bufferedBody;
@@ -385,15 +406,19 @@ export class ActiveStream
       return;
     }
     const upstream = this.upstream;
-    if (upstream !== null && this.requestFraming.kind === 'chunked')
-      upstream.socket.write('0\r\n\r\n', 'latin1');
-    if (upstream !== null && this.retry !== null) this.retry.startPerTry();
+    if (upstream !== null) {
+      upstream.sendEnd();
+      if (this.retry !== null) this.retry.startPerTry();
+    }
     if (this.cluster !== null && this.route !== null) this.armRouteTimeout();
   }
 
   /** The route timeout (Envoy's router starts it once it has the whole request). */
   private armRouteTimeout(): void {
-    const timeout = (this.route!.action as RouteAction).timeoutMs;
+    const action = this.route!.action as RouteAction;
+    const msd = action.maxStreamDuration;
+    const timeout =
+      msd === undefined ? action.timeoutMs : routeTimeoutFor(action.timeoutMs, msd, this.headers);
     if (timeout !== null) {
       this.deadlineSet = true;
       this.conn.setStreamDeadline(timeout);
@@ -457,18 +482,6 @@ export class ActiveStream
     this.firstAttempt(cluster);
   }
 
-  private writeUpstreamBody(upstream: UpstreamConnection, chunk: Buffer): boolean {
-    const socket = upstream.socket;
-    this.cluster!.stats.upstream_cx_tx_bytes_total.value += chunk.length;
-    if (this.requestFraming.kind === 'chunked') {
-      if (chunk.length === 0) return true;
-      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      socket.write(chunk);
-      return socket.write('\r\n', 'latin1');
-    }
-    return socket.write(chunk);
-  }
-
   // --- PoolWaiter -------------------------------------------------------------------------
 
   onPoolReady(upstream: UpstreamConnection): void {
@@ -479,21 +492,22 @@ export class ActiveStream
     }
     this.upstream = upstream;
     const info = this.info;
-    const socket = upstream.socket;
     info.upstreamLocalAddress = upstream.localAddress;
     const conn = this.conn;
     upstream.user = this;
-    // One parser per upstream connection, reused by each request on it.
-    let parser = upstream.responseParser;
-    if (parser === null) {
-      parser = new ResponseParser(this, conn.rt.limits);
-      upstream.responseParser = parser;
-    } else {
-      parser.reset();
-      parser.rebind(this);
+    if (upstream.httpVersion === 1) {
+      // One parser per upstream connection, reused by each request on it.
+      let parser = upstream.responseParser;
+      if (parser === null) {
+        parser = new ResponseParser(this, conn.rt.limits);
+        upstream.responseParser = parser;
+      } else {
+        parser.reset();
+        parser.rebind(this);
+      }
+      this.responseParser = parser;
+      parser.expect(this.method);
     }
-    this.responseParser = parser;
-    parser.expect(this.method);
 
     this.requestSentAt = conn.rt.clock.monotonic();
     const retry = this.retry;
@@ -503,24 +517,24 @@ export class ActiveStream
         setHeader(this.headers, 'x-envoy-attempt-count', String(retry.attempt));
       if (this.requestComplete) retry.startPerTry();
     }
-    const headString = requestHead(this.method, this.path, this.authority, this.headers, this.requestFraming);
-    const cluster = this.cluster!;
-    cluster.stats.upstream_cx_tx_bytes_total.value += headString.length;
-    const buffered = this.bufferedBody;
-    if (buffered === null || this.bodyless) {
-      // The common case: the whole request is its head, one write.
-      if (!socket.write(headString, 'latin1')) this.conn.pauseReading();
+    const buffered = this.bodyless ? null : this.bufferedBody;
+    const ok = upstream.sendHead(
+      this.method,
+      this.path,
+      this.authority,
+      this.scheme,
+      this.headers,
+      this.requestFraming,
+      buffered,
+      this.requestComplete,
+    );
+    if (buffered === null) {
+      if (!ok) this.conn.pauseReading();
       return;
     }
-    socket.cork();
-    let ok = socket.write(headString, 'latin1');
-    for (let i = 0; i < buffered.length; i++) ok = this.writeUpstreamBody(upstream, buffered[i]);
     // From here on body bytes go straight upstream; they are not kept for replay.
     this.bufferedBody = null;
     this.bufferedBytes = 0;
-    if (this.requestComplete && this.requestFraming.kind === 'chunked')
-      ok = socket.write('0\r\n\r\n', 'latin1');
-    socket.uncork();
     if (!ok) this.conn.pauseReading();
     else this.conn.resumeReading();
   }
@@ -570,7 +584,7 @@ export class ActiveStream
     const n = parser.execute(data);
     if (!conn.flush() && this.upstream !== null) {
       this.upstreamPaused = true;
-      this.upstream.socket.pause();
+      this.upstream.pauseResponse();
     }
     if (this.responseParser !== parser) {
       // The response is being retried: the parser was handed the discarding handler.
@@ -635,12 +649,13 @@ export class ActiveStream
     this.info.bytesSent += chunk.length;
     if (!this.conn.writeBody(chunk, this.chunkedOut)) {
       this.upstreamPaused = true;
-      this.upstream?.socket.pause();
+      this.upstream?.pauseResponse();
     }
   }
 
-  onResponseTrailers(_trailers: HeaderList): void {
-    // HTTP/1.1 response trailers are dropped (Envoy does not forward them on HTTP/1 by default).
+  onResponseTrailers(trailers: HeaderList): void {
+    // HTTP/1 downstream drops them (as Envoy does by default); HTTP/2 sends them (gRPC status).
+    if (!this.responseBodyless) this.conn.writeResponseTrailers(trailers);
   }
 
   onMessageComplete(): void {
@@ -665,7 +680,7 @@ export class ActiveStream
   onDownstreamDrain(): void {
     if (this.upstreamPaused) {
       this.upstreamPaused = false;
-      this.upstream?.socket.resume();
+      this.upstream?.resumeResponse();
     }
   }
 
@@ -754,6 +769,18 @@ export class ActiveStream
       LocalReplyText.upstreamTimeout,
       ResponseFlag.UpstreamRequestTimeout,
       'upstream_response_timeout',
+    );
+  }
+
+  /** The route's max_stream_duration passed (Envoy: 408, or a reset once the response started). */
+  private onMaxStreamDuration(): void {
+    this.durationTimer = null;
+    if (this.finished || this.responseComplete) return;
+    this.localReply(
+      408,
+      'upstream max stream duration reached',
+      ResponseFlag.UpstreamMaxStreamDurationReached,
+      'upstream_max_stream_duration_reached',
     );
   }
 
@@ -886,6 +913,13 @@ export class ActiveStream
       this.finish();
       return;
     }
+    if (status >= 400 && extraHeaders === null && isGrpcRequest(this.headers)) {
+      // A gRPC client gets a trailers-only reply: HTTP 200 with the status in grpc-status.
+      const text = body === null ? '' : typeof body === 'string' ? body : body.toString('utf8');
+      extraHeaders = grpcLocalReplyHeaders(grpcStatusForLocalReply(status, flags), text);
+      status = 200;
+      body = null;
+    }
     this.responseStarted = true;
     this.responseComplete = true;
     info.responseCode = status;
@@ -1003,6 +1037,10 @@ export class ActiveStream
   }
 
   private cancelTimer(): void {
+    if (this.durationTimer !== null) {
+      this.durationTimer.cancel();
+      this.durationTimer = null;
+    }
     if (this.deadlineSet) {
       this.deadlineSet = false;
       this.conn.clearStreamDeadline();

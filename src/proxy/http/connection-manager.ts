@@ -5,12 +5,15 @@
 // that per connection and per request nothing is looked up by name (STYLE: filters as
 // factory + cheap instance). `handle(socket)` then serves one downstream connection.
 
+import type { ServerSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { HttpConnectionManager, HttpFault } from '../../config/model.js';
 import { FAULT_TYPE_URL } from '../../config/validate-fault-filter.js';
 import type { Clock } from '../../core/clock.js';
 import type { AccessLogger } from '../access-log/logger.js';
 import type { ParserLimits } from '../http1/request-parser.js';
+import { serveHttpConnection } from '../http2/codec-select.js';
+import { http2ServerOptions } from '../http2/http2-server-connection.js';
 import type { DrainSignal } from '../listener/drain.js';
 import type { NetworkFilterInstance } from '../listener/listener-manager.js';
 import type { RouteTable } from '../router/route-table.js';
@@ -19,7 +22,6 @@ import type { StreamInfo } from '../stream-info.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { createHttpFaultFilter, type HttpFaultFilter } from './fault.js';
 import { createDecoderFilterChain, type DecoderFilterChain } from './filter-chain.js';
-import { Http1ServerConnection } from './http1-server-connection.js';
 import { RequestMirror } from './request-mirror.js';
 
 /** The stats of one connection manager (`http.<stat_prefix>.*`), resolved once. */
@@ -28,6 +30,7 @@ export interface HcmStats {
   readonly cxActive: Gauge;
   readonly cxDestroy: Counter;
   readonly cxHttp1Total: Counter;
+  readonly cxHttp2Total: Counter;
   readonly cxRxBytes: Counter;
   readonly cxTxBytes: Counter;
   readonly cxProtocolError: Counter;
@@ -35,6 +38,7 @@ export interface HcmStats {
   readonly cxIdleTimeout: Counter;
   readonly rqTotal: Counter;
   readonly rqHttp1Total: Counter;
+  readonly rqHttp2Total: Counter;
   readonly rqActive: Gauge;
   readonly rqCompleted: Counter;
   /** Indexed by status class 1..5. */
@@ -54,6 +58,7 @@ export function createHcmStats(stats: StatsStore, statPrefix: string): HcmStats 
     cxActive: stats.gauge(`${p}downstream_cx_active`),
     cxDestroy: c('downstream_cx_destroy'),
     cxHttp1Total: c('downstream_cx_http1_total'),
+    cxHttp2Total: c('downstream_cx_http2_total'),
     cxRxBytes: c('downstream_cx_rx_bytes_total'),
     cxTxBytes: c('downstream_cx_tx_bytes_total'),
     cxProtocolError: c('downstream_cx_protocol_error'),
@@ -61,6 +66,7 @@ export function createHcmStats(stats: StatsStore, statPrefix: string): HcmStats 
     cxIdleTimeout: c('downstream_cx_idle_timeout'),
     rqTotal: c('downstream_rq_total'),
     rqHttp1Total: c('downstream_rq_http1_total'),
+    rqHttp2Total: c('downstream_rq_http2_total'),
     rqActive: stats.gauge(`${p}downstream_rq_active`),
     rqCompleted: c('downstream_rq_completed'),
     rqByClass: [
@@ -173,11 +179,16 @@ export function createHttpConnectionManager(
             for (let i = 0; i < loggers.length; i++) loggers[i].log(info);
           },
   };
+  let h2Options: ServerSessionOptions | null = null;
+  const getH2Options = (): ServerSessionOptions => {
+    if (h2Options === null) h2Options = http2ServerOptions(runtime);
+    return h2Options;
+  };
   return {
     runtime,
     managesDrain: true,
     handle(socket: Socket): void {
-      new Http1ServerConnection(socket, runtime);
+      serveHttpConnection(socket, runtime, getH2Options);
     },
   };
 }

@@ -17,6 +17,7 @@ import { ActiveStream } from './active-stream.js';
 import type { HcmRuntime } from './connection-manager.js';
 import type { HeaderList } from './headers.js';
 import { isInternalAddress } from './internal-address.js';
+import type { DownstreamStreamCodec } from './stream-codec.js';
 
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** How long an idle keep-alive connection may stay open once draining started. */
@@ -24,7 +25,8 @@ const DRAIN_IDLE_GRACE_MS = 1000;
 /** Batched writes up to this size are copied into one buffer; larger ones are written as they are. */
 const MAX_COALESCE_BYTES = 16 * 1024;
 
-export class Http1ServerConnection implements Drainable {
+export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
+  readonly httpVersion = 1;
   readonly socket: Socket;
   readonly rt: HcmRuntime;
   readonly id: number;
@@ -55,7 +57,8 @@ export class Http1ServerConnection implements Drainable {
   private readonly batch: Array<string | Buffer> = [];
   private batchBytes = 0;
 
-  constructor(socket: Socket, rt: HcmRuntime) {
+  /** `initial`: bytes already read from the socket (while sniffing for the HTTP/2 preface). */
+  constructor(socket: Socket, rt: HcmRuntime, initial: Buffer | null = null) {
     this.socket = socket;
     this.rt = rt;
     this.id = rt.nextConnectionId();
@@ -82,6 +85,7 @@ export class Http1ServerConnection implements Drainable {
 
     rt.drain.add(this);
     this.armIdleTimer();
+    if (initial !== null) this.onData(initial);
   }
 
   // --- RequestHandler (called by the parser) -------------------------------------------
@@ -222,6 +226,10 @@ export class Http1ServerConnection implements Drainable {
     return this.out(chunk);
   }
 
+  writeResponseTrailers(_trailers: HeaderList): void {
+    // HTTP/1.1 response trailers are dropped (Envoy does not forward them on HTTP/1 by default).
+  }
+
   endBody(chunked: boolean): void {
     if (chunked) this.out(CHUNK_END);
   }
@@ -326,7 +334,7 @@ export class Http1ServerConnection implements Drainable {
   }
 
   /** The current stream finished (response written, request read or abandoned). */
-  onStreamDone(stream: ActiveStream): void {
+  onStreamDone(stream: unknown): void {
     if (this.stream !== stream) return;
     this.stream = null;
     this.lastActivity = this.rt.clock.monotonic();

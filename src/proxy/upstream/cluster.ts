@@ -14,6 +14,7 @@
 
 import type { Cluster, ClusterLoadAssignment, Locality } from '../../config/model.js';
 import { DEFAULT_CIRCUIT_BREAKERS } from '../../config/validate-circuit-breakers.js';
+import { DEFAULT_HTTP2_OPTIONS } from '../../config/validate-http2-options.js';
 import type { Clock } from '../../core/clock.js';
 import type { StatsStore } from '../stats/store.js';
 import { createClusterTransportSocket, type UpstreamTransportSocketFactory } from '../tls/upstream-tls.js';
@@ -27,10 +28,12 @@ import { createHealthChecker, type HealthChecker } from './health/health-checker
 import { HealthFlag } from './health/health-flags.js';
 import { createOutlierDetector, type OutlierDetector } from './health/outlier-detector.js';
 import { createHost, type Host, type HostInit, type UpstreamHost } from './host.js';
+import { createHttp2ConnectionPool } from './http2-connection-pool.js';
 import { type ClusterLoadBalancer, createClusterLoadBalancer } from './lb/cluster-load-balancer.js';
 import type { LoadBalancerContext } from './lb/load-balancer.js';
 import { DEFAULT_LB_CONFIG } from './lb/policy.js';
 import { startLogicalDnsDiscovery } from './logical-dns-discovery.js';
+import { createByDownstreamProtocolPool } from './protocol-pools.js';
 import { startStrictDnsDiscovery } from './strict-dns-discovery.js';
 
 export interface UpstreamCluster {
@@ -129,7 +132,20 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
           : (port: number, address: string) => tls.createConnection(port, address, { allowHalfOpen: false }),
       circuitBreakers: this.circuitBreakers,
     };
-    this.poolFactory = (host) => createConnectionPool(host, poolOptions, poolDeps);
+    const protocol = config.httpProtocol ?? 'HTTP1';
+    if (protocol === 'HTTP1') {
+      this.poolFactory = (host) => createConnectionPool(host, poolOptions, poolDeps);
+    } else {
+      const h2Options = { ...poolOptions, http2: config.http2Options ?? DEFAULT_HTTP2_OPTIONS };
+      this.poolFactory =
+        protocol === 'HTTP2'
+          ? (host) => createHttp2ConnectionPool(host, h2Options, poolDeps)
+          : (host) =>
+              createByDownstreamProtocolPool(
+                createConnectionPool(host, poolOptions, poolDeps),
+                createHttp2ConnectionPool(host, h2Options, poolDeps),
+              );
+    }
     this.lb = createClusterLoadBalancer(config.lbPolicy, config.lbConfig ?? DEFAULT_LB_CONFIG, {
       random: deps.random,
       stats: this.stats,

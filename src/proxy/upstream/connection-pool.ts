@@ -37,7 +37,10 @@
 import type * as net from 'node:net';
 import { formatAddress } from '../../core/address.js';
 import type { Clock, Timer } from '../../core/clock.js';
+import type { HeaderList } from '../http/headers.js';
+import type { UpstreamRequestEncoder } from '../http/stream-codec.js';
 import type { ResponseParser } from '../http1/response-parser.js';
+import { type BodyFraming, requestHead } from '../http1/serialize.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream, readyEvent } from './connect.js';
@@ -47,6 +50,8 @@ import type { Host } from './host.js';
 export type PoolFailureReason = 'connect_failure' | 'connect_timeout' | 'overflow' | 'closed';
 
 export interface PoolWaiter {
+  /** use_downstream_protocol_config clusters: the downstream request is HTTP/2. */
+  readonly downstreamHttp2?: boolean;
   onPoolReady(conn: UpstreamConnection): void;
   onPoolFailure(reason: PoolFailureReason, details: string): void;
 }
@@ -61,14 +66,20 @@ export interface UpstreamConnectionUser {
   onUpstreamClose(): void;
 }
 
-export interface UpstreamConnection {
+/**
+ * A handed-out upstream connection: the upstream request of one attempt (the HTTP/1.1
+ * pool hands out a pooled connection; the HTTP/2 pool one object per stream).
+ */
+export interface UpstreamConnection extends UpstreamRequestEncoder {
+  /** 1: HTTP/1.1 (responses arrive as bytes through onUpstreamData); 2: HTTP/2 (parsed). */
+  readonly httpVersion: 1 | 2;
   readonly socket: net.Socket;
   readonly host: Host;
   /** Requests handed out on this connection so far (including the current one). */
   requestCount: number;
   /** Set by the user in onPoolReady; cleared by release(). */
   user: UpstreamConnectionUser | null;
-  /** The connection's HTTP/1 response parser, created by its first user and reused by the next. */
+  /** HTTP/1: the connection's response parser, created by its first user and reused by the next. */
   responseParser: ResponseParser | null;
   /** The last socket error's text, '' when none. */
   readonly lastError: string;
@@ -128,9 +139,15 @@ const IDLE = 1;
 const BUSY = 2;
 const CLOSED = 3;
 
+const CHUNK_END = '0\r\n\r\n';
+
 class PooledConnection implements UpstreamConnection {
+  readonly httpVersion = 1;
   readonly socket: net.Socket;
   readonly host: Host;
+  private readonly stats: ClusterStats;
+  /** The current request's body is sent with chunked framing. */
+  private chunkedRequest = false;
   requestCount = 0;
   user: UpstreamConnectionUser | null = null;
   responseParser: ResponseParser | null = null;
@@ -154,9 +171,10 @@ class PooledConnection implements UpstreamConnection {
   readonly onError: (err: Error) => void;
   readonly onConnectTimeout: () => void;
 
-  constructor(pool: Pool, socket: net.Socket, host: Host) {
+  constructor(pool: Pool, socket: net.Socket, host: Host, stats: ClusterStats) {
     this.socket = socket;
     this.host = host;
+    this.stats = stats;
     this.onConnect = () => pool.connectionConnected(this);
     this.onData = (data: Buffer) => {
       const user = this.user;
@@ -176,6 +194,66 @@ class PooledConnection implements UpstreamConnection {
       this.lastError = err.message;
     };
     this.onConnectTimeout = () => pool.connectTimedOut(this);
+  }
+
+  // --- UpstreamRequestEncoder (HTTP/1.1, RFC 9112) ---
+
+  sendHead(
+    method: string,
+    path: string,
+    authority: string,
+    _scheme: string,
+    headers: HeaderList,
+    framing: BodyFraming,
+    body: readonly Buffer[] | null,
+    end: boolean,
+  ): boolean {
+    const chunked = framing.kind === 'chunked';
+    this.chunkedRequest = chunked;
+    const headString = requestHead(method, path, authority, headers, framing);
+    this.stats.upstream_cx_tx_bytes_total.value += headString.length;
+    const socket = this.socket;
+    if (body === null) {
+      // The common case: the whole request is its head, one write.
+      if (end && chunked) {
+        socket.cork();
+        socket.write(headString, 'latin1');
+        const ok = socket.write(CHUNK_END, 'latin1');
+        socket.uncork();
+        return ok;
+      }
+      return socket.write(headString, 'latin1');
+    }
+    socket.cork();
+    let ok = socket.write(headString, 'latin1');
+    for (let i = 0; i < body.length; i++) ok = this.sendBody(body[i]);
+    if (end && chunked) ok = socket.write(CHUNK_END, 'latin1');
+    socket.uncork();
+    return ok;
+  }
+
+  sendBody(chunk: Buffer): boolean {
+    const socket = this.socket;
+    this.stats.upstream_cx_tx_bytes_total.value += chunk.length;
+    if (this.chunkedRequest) {
+      if (chunk.length === 0) return true;
+      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      socket.write(chunk);
+      return socket.write('\r\n', 'latin1');
+    }
+    return socket.write(chunk);
+  }
+
+  sendEnd(): void {
+    if (this.chunkedRequest) this.socket.write(CHUNK_END, 'latin1');
+  }
+
+  pauseResponse(): void {
+    this.socket.pause();
+  }
+
+  resumeResponse(): void {
+    this.socket.resume();
   }
 }
 
@@ -398,7 +476,7 @@ class Pool implements ConnectionPool {
       this.failPendingBeyondConnecting('connect_failure', err instanceof Error ? err.message : String(err));
       return;
     }
-    const conn = new PooledConnection(this, socket, host);
+    const conn = new PooledConnection(this, socket, host, stats);
     target = conn;
     this.all.add(conn);
     if (this.cb !== null) this.cb.connections.inc();

@@ -1,0 +1,279 @@
+// One HTTP/2 request stream on a downstream connection: the DownstreamStreamCodec of its
+// ActiveStream. It maps the stream's request headers onto a RequestHead (RFC 9113 §8.3:
+// :method, :path, :authority; cookie crumbs joined, §8.2.3), feeds body and end from
+// the stream, and writes the response head, body (with the stream's flow control as
+// backpressure), trailers and end through node:http2.
+//
+// A response whose head says "no body" (content-length 0, e.g. a gRPC trailers-only
+// reply) is one HEADERS frame with END_STREAM, which gRPC clients require (gRPC over
+// HTTP/2, "Trailers-Only"). Other responses announce possible trailers and end with
+// the upstream's trailers, or an empty DATA frame with END_STREAM when there are none.
+
+import {
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { Timer } from '../../core/clock.js';
+import { ActiveStream } from '../http/active-stream.js';
+import type { HcmRuntime } from '../http/connection-manager.js';
+import type { HeaderList } from '../http/headers.js';
+import type { DownstreamStreamCodec } from '../http/stream-codec.js';
+import type { RequestHead } from '../http1/request-parser.js';
+import type { BodyFraming } from '../http1/serialize.js';
+import type { DownstreamTlsInfo } from '../tls/connection-info.js';
+import type { Http2ServerConnection } from './http2-server-connection.js';
+
+const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR, NGHTTP2_FLAG_END_STREAM } = constants;
+
+export class Http2ServerStream implements DownstreamStreamCodec {
+  readonly httpVersion = 2;
+  readonly rt: HcmRuntime;
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remoteIp: string;
+  readonly localAddress: string;
+  readonly externalPeer: boolean;
+  readonly tls: DownstreamTlsInfo | null;
+  closeAfterResponse = false;
+  private readonly stream: ServerHttp2Stream;
+  private readonly conn: Http2ServerConnection;
+  private readonly active: ActiveStream;
+  private trailers: OutgoingHttpHeaders | null = null;
+  private deadline: Timer | null = null;
+  private responded = false;
+  /** The response went out as one HEADERS frame with END_STREAM. */
+  private endedWithHead = false;
+  private requestEnded = false;
+  /** The request head came with END_STREAM: the request is complete once routed. */
+  private readonly headOnly: boolean;
+  private done = false;
+  /** The response was complete, or the proxy itself reset the stream: not a premature reset. */
+  responseComplete = false;
+  /** Monotonic ms when the stream opened. */
+  readonly openedAt: number;
+
+  constructor(
+    conn: Http2ServerConnection,
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    flags: number,
+    rawHeaders: string[],
+  ) {
+    this.conn = conn;
+    this.rt = conn.rt;
+    this.id = conn.id;
+    this.remoteAddress = conn.remoteAddress;
+    this.remoteIp = conn.remoteIp;
+    this.localAddress = conn.localAddress;
+    this.externalPeer = conn.externalPeer;
+    this.tls = conn.tls;
+    this.stream = stream;
+    this.openedAt = conn.rt.clock.monotonic();
+    const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    this.headOnly = endStream;
+    const head = requestHeadOf(headers, rawHeaders, endStream);
+    this.active = new ActiveStream(this, head);
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('drain', this.onDrain);
+    stream.on('wantTrailers', this.onWantTrailers);
+    stream.on('close', this.onClose);
+    stream.on('error', () => {}); // 'close' follows
+  }
+
+  start(): void {
+    this.active.start();
+    // A request without a body is complete now (its 'end' event only follows later).
+    if (this.headOnly) this.onEnd();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.rt.stats.cxRxBytes.value += chunk.length;
+    this.active.onRequestBody(chunk);
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.requestEnded) return;
+    this.requestEnded = true;
+    if (!this.done) this.active.onRequestComplete();
+  };
+
+  private readonly onDrain = (): void => {
+    this.active.onDownstreamDrain();
+  };
+
+  private readonly onWantTrailers = (): void => {
+    // An empty trailer set makes node end the stream with an empty DATA frame.
+    try {
+      this.stream.sendTrailers(this.trailers ?? {});
+    } catch {
+      // A trailer field HTTP/2 forbids (from an HTTP/1.1 upstream's chunked trailers).
+      this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    }
+  };
+
+  private readonly onClose = (): void => {
+    this.cancelDeadline();
+    this.conn.onStreamClosed(this, this.stream.rstCode);
+    if (!this.done) this.active.onDownstreamReset();
+  };
+
+  // --- DownstreamStreamCodec ----------------------------------------------------------------
+
+  write100Continue(): void {
+    if (!this.stream.closed) this.stream.additionalHeaders({ ':status': 100 });
+  }
+
+  writeResponseHead(status: number, headers: HeaderList, framing: BodyFraming, _keepAlive: boolean): void {
+    const stream = this.stream;
+    if (stream.closed || stream.destroyed) return;
+    const out: OutgoingHttpHeaders = { ':status': status };
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      if (name === 'connection') continue; // connection-specific (RFC 9113 §8.2.2)
+      const prev = out[name];
+      const value = headers[i + 1];
+      if (prev === undefined) out[name] = value;
+      else if (Array.isArray(prev)) prev.push(value);
+      else out[name] = [prev as string, value];
+    }
+    const noBody = framing.kind === 'length' && framing.length === 0;
+    if (framing.kind === 'length') out['content-length'] = framing.length;
+    this.responded = true;
+    try {
+      if (noBody) {
+        this.endedWithHead = true;
+        stream.respond(out, { endStream: true });
+      } else {
+        stream.respond(out, { waitForTrailers: true });
+      }
+    } catch {
+      // A header node:http2 refuses (e.g. an invalid value from upstream): reset the stream.
+      this.responseComplete = true;
+      stream.close(NGHTTP2_INTERNAL_ERROR);
+    }
+  }
+
+  writeBody(chunk: Buffer, _chunked: boolean): boolean {
+    const stream = this.stream;
+    if (this.endedWithHead || stream.closed || stream.destroyed) return true;
+    this.rt.stats.cxTxBytes.value += chunk.length;
+    return stream.write(chunk);
+  }
+
+  writeResponseTrailers(trailers: HeaderList): void {
+    if (trailers.length === 0) return;
+    const out: OutgoingHttpHeaders = {};
+    for (let i = 0; i < trailers.length; i += 2) {
+      const name = trailers[i];
+      // Connection-specific and framing fields never travel as HTTP/2 trailers (RFC 9113 §8.1).
+      if (name === 'connection' || name === 'transfer-encoding' || name === 'content-length') continue;
+      out[name] = trailers[i + 1];
+    }
+    this.trailers = out;
+  }
+
+  endBody(_chunked: boolean): void {
+    const stream = this.stream;
+    if (this.endedWithHead || !this.responded || stream.closed || stream.destroyed) return;
+    stream.end();
+  }
+
+  batchWrites(): void {}
+
+  flush(): boolean {
+    return !this.stream.writableNeedDrain;
+  }
+
+  setStreamDeadline(timeoutMs: number): void {
+    this.cancelDeadline();
+    this.deadline = this.rt.clock.setTimer(timeoutMs, this.onDeadline);
+  }
+
+  clearStreamDeadline(): void {
+    this.cancelDeadline();
+  }
+
+  private readonly onDeadline = (): void => {
+    this.deadline = null;
+    if (!this.done) this.active.onRouteTimeout();
+  };
+
+  private cancelDeadline(): void {
+    if (this.deadline !== null) {
+      this.deadline.cancel();
+      this.deadline = null;
+    }
+  }
+
+  pauseReading(): void {
+    this.stream.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.stream.destroyed) this.stream.resume();
+  }
+
+  onStreamDone(_stream: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.responseComplete = true;
+    this.cancelDeadline();
+    const stream = this.stream;
+    // The response is complete before the request: stop the rest of the request body
+    // with RST_STREAM NO_ERROR (RFC 9113 §8.1); node sends it after the queued response.
+    if (!this.requestEnded && !stream.closed) stream.close(NGHTTP2_NO_ERROR);
+  }
+
+  reset(): void {
+    this.done = true;
+    this.responseComplete = true;
+    this.cancelDeadline();
+    if (!this.stream.closed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+/** The request head of an HTTP/2 request (RFC 9113 §8.3.1), in the proxy's HTTP/1-shaped form. */
+function requestHeadOf(headers: IncomingHttpHeaders, raw: string[], endStream: boolean): RequestHead {
+  const list: HeaderList = [];
+  let cookie: string | null = null;
+  let host = '';
+  let contentLength = -1;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
+    const value = raw[i + 1];
+    if (name === 'cookie') {
+      cookie = cookie === null ? value : `${cookie}; ${value}`;
+      continue;
+    }
+    if (name === 'host') {
+      host = value;
+      continue;
+    }
+    if (name === 'content-length') {
+      const n = Number(value);
+      if (Number.isSafeInteger(n) && n >= 0) contentLength = n;
+    }
+    list.push(name, value);
+  }
+  if (cookie !== null) list.push('cookie', cookie);
+  const authority = (headers[':authority'] as string | undefined) ?? host;
+  return {
+    method: (headers[':method'] as string | undefined) ?? 'GET',
+    target: (headers[':path'] as string | undefined) ?? '',
+    versionMinor: 1,
+    authority,
+    headers: list,
+    contentLength: endStream ? 0 : contentLength,
+    // Without END_STREAM and without content-length the body length is unknown: it goes
+    // to an HTTP/1.1 upstream chunked.
+    chunked: !endStream && contentLength < 0,
+    keepAlive: true,
+    expectContinue: false,
+    upgrade: false,
+    connectionTokens: '',
+  };
+}
