@@ -176,9 +176,13 @@ describe('weft.dev/upstream-port-<service>', () => {
       filterOf(named(t, LISTENER_TYPE, 'upstream|5432||db.default')).cluster,
       'outbound|5432||db.default',
     );
+    // gRPC is HTTP/2: an HTTP connection manager (codec AUTO) with its own routes.
     const grpc = filterOf(named(t, LISTENER_TYPE, 'upstream|9090||echo.default'));
-    assert.equal(grpc['@type'], 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy');
-    assert.equal(grpc.cluster, 'outbound|9090||echo.default');
+    assert.equal(
+      grpc['@type'],
+      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    );
+    assert.ok(named(t, ROUTE_TYPE, 'upstream|9090||echo.default'));
     // multi has one HTTP port (8080) besides a TCP one: the HTTP one is served.
     assert.ok(named(t, ROUTE_TYPE, 'upstream|8080||multi.default'));
   });
@@ -252,21 +256,24 @@ describe('weft.dev/upstream-port-<service>', () => {
   });
 });
 
-describe('GRPC and HTTP2 ports at sidecars are L4 (until the proxy speaks HTTP/2 upstream)', () => {
+describe('GRPC and HTTP2 ports at sidecars are L7, with HTTP/2 upstreams', () => {
   const snap = mesh(UPSTREAMS);
   const H2 = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+  const h2Config = (c: EnvoyJson) =>
+    ((c.typed_extension_protocol_options as EnvoyJson)[H2] as EnvoyJson).explicit_http_config;
 
-  test('sidecars: no http2 options, tcp_proxy inbound; consumers keep HTTP/2 clusters', () => {
+  test('sidecars: HTTP/2 clusters out and in, an HTTP connection manager inbound; consumers too', () => {
     const sidecar = run(snap);
-    const cluster = named(sidecar, CLUSTER_TYPE, 'outbound|9090||echo.default');
-    assert.equal(cluster.typed_extension_protocol_options, undefined);
+    assert.deepEqual(h2Config(named(sidecar, CLUSTER_TYPE, 'outbound|9090||echo.default')), {
+      http2_protocol_options: {},
+    });
     const echo = run(snap, { kind: 'sidecar', namespace: 'default', workload: 'echo-0' });
     const inbound = filterOf(named(echo, LISTENER_TYPE, 'inbound|20101'));
     assert.equal(
       inbound['@type'],
-      'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
     );
-    assert.equal(named(echo, CLUSTER_TYPE, 'inbound|20101||').typed_extension_protocol_options, undefined);
+    assert.deepEqual(h2Config(named(echo, CLUSTER_TYPE, 'inbound|20101||')), { http2_protocol_options: {} });
     const consumer = named(run(snap, CONSUMER), CLUSTER_TYPE, 'outbound|9090||echo.default');
     assert.deepEqual(
       ((consumer.typed_extension_protocol_options as EnvoyJson)[H2] as EnvoyJson).explicit_http_config,

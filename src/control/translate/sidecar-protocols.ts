@@ -1,15 +1,14 @@
-// How a sidecar carries each Service port protocol. A temporary rule, tied to HTTP/2 support
-// in the Weft proxy (docs/translation.md): the proxy does not speak HTTP/2 upstream yet and
-// refuses clusters with `http2_protocol_options`, so a single GRPC Service would make every
-// sidecar NACK its whole CDS update. Until it does, sidecars carry GRPC and HTTP2 ports as L4:
-// no http2 options on their clusters, tcp_proxy on their inbound and per-upstream listeners,
-// so gRPC passes through both sidecars byte for byte. Consumers (Envoy, proxyless gRPC
-// clients) keep HTTP/2 clusters. When the proxy speaks HTTP/2, flip the constant.
+// How a sidecar carries each Service port protocol. The Weft proxy speaks HTTP/2 both ways
+// (docs/proxy.md, "HTTP/2 and gRPC"), so sidecars carry GRPC and HTTP2 ports at L7 like any
+// HTTP port: an HTTP connection manager (codec AUTO: h2c prior knowledge or HTTP/1.1) on
+// their inbound and per-upstream listeners, and HTTP/2 upstream clusters, so routes,
+// retries, faults and per-request load balancing apply to gRPC calls. The switch stays
+// for a proxy fleet that must carry them as L4 (tcp_proxy, byte for byte).
 
 import type { ServicePortProtocol } from '../kinds/mesh-types.js';
 
 /** Whether Weft sidecars may be sent HTTP/2 upstream clusters. */
-export const SIDECARS_SPEAK_HTTP2_UPSTREAM = false;
+export const SIDECARS_SPEAK_HTTP2_UPSTREAM = true;
 
 export function isHttp2Protocol(protocol: ServicePortProtocol): boolean {
   return protocol === 'HTTP2' || protocol === 'GRPC';
