@@ -2,7 +2,8 @@
 // sidecars, the real control plane on the mesh file's API port 15000), requests through the
 // mesh across every hop, a canary applied live shifting the measured distribution, the
 // tour's injected fault (examples/shop/routes/fault.yaml) slowing catalog calls and
-// flagged DI in the web sidecar's access log, and `weft down` leaving no process behind.
+// flagged DI in the web sidecar's access log, retries on the gRPC hop hiding the flaky
+// ratings instance, and `weft down` leaving no process behind.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -124,6 +125,35 @@ describe('weft up examples/shop', { timeout: 120_000 }, () => {
     assert.ok(line, `an access-log line with DI; output tail:\n${output.slice(-3000)}`);
     const removed = await weft(['delete', '-f', fault, '--control', CONTROL]);
     assert.equal(removed.code, 0, removed.out);
+  });
+
+  it('retries on the gRPC hop hide the flaky ratings instance', async () => {
+    const applyFile = async (name: string) => {
+      const r = await weft(['apply', '-f', join(SHOP, 'routes', name), '--control', CONTROL]);
+      assert.equal(r.code, 0, r.out);
+    };
+    // Testers get reviews v3, which asks ratings (gRPC, through both sidecars) for stars.
+    const ratingsErrors = async (n: number) => {
+      let errors = 0;
+      for (let i = 0; i < n; i++) {
+        const r = await get(`${web}/api/products/1`, { 'x-user': 'tester' });
+        assert.equal(r.status, 200, r.body);
+        if (r.body.includes('ratingsError')) errors++;
+      }
+      return errors;
+    };
+    await applyFile('header-v3.yaml');
+    let before = 0;
+    for (let i = 0; i < 20 && before === 0; i++) before = await ratingsErrors(20);
+    assert.ok(before > 0, 'ratings-flaky fails some star lookups');
+    await applyFile('retry-ratings.yaml');
+    let after = -1;
+    for (let i = 0; i < 50 && after !== 0; i++) {
+      after = await ratingsErrors(20);
+      if (after !== 0) await delay(100);
+    }
+    assert.equal(after, 0, 'with retries, no lookup in 20 fails');
+    assert.equal(await ratingsErrors(40), 0, 'and it stays so');
   });
 
   it('weft down stops everything, leaving no process behind', async () => {
