@@ -50,6 +50,22 @@ describe('createAccessLogSink', () => {
     await sink.close();
   });
 
+  it('under a steady stream of lines, writes at most once per 20 ms', async () => {
+    const { stream, chunks } = recorder();
+    const sink = createAccessLogSink({ kind: 'stdout' }, { stdout: stream });
+    sink.write('a\n');
+    await nextTurn();
+    assert.deepEqual(chunks, ['a\n'], 'a line after a quiet period goes out on the next turn');
+    sink.write('b\n');
+    await nextTurn();
+    sink.write('c\n');
+    await nextTurn();
+    assert.deepEqual(chunks, ['a\n'], 'lines right after a write wait for the interval');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.deepEqual(chunks, ['a\n', 'b\nc\n']);
+    await sink.close();
+  });
+
   it('flushes at once when 64 KiB are pending', async () => {
     const { stream, chunks } = recorder();
     const sink = createAccessLogSink({ kind: 'stderr' }, { stderr: stream });

@@ -2,8 +2,8 @@
 //
 // Like Envoy's file access log (which buffers and flushes from a separate thread), a
 // sink never makes a syscall per request: lines are appended to one pending string and
-// handed to the stream once per event-loop turn (setImmediate), or at once when 64 KiB
-// have piled up. Write errors are counted, never thrown: a full disk must not take the
+// handed to the stream on the next event-loop turn, at most once per 20 ms under load,
+// or at once when 64 KiB have piled up. Write errors are counted, never thrown: a full disk must not take the
 // proxy down. `reopen()` supports log rotation (Envoy's admin `/reopen_logs`).
 
 import { accessSync, closeSync, constants, createWriteStream, existsSync, openSync } from 'node:fs';
@@ -14,6 +14,13 @@ import type { ConfigIssue } from '../../core/errors.js';
 
 /** Pending bytes (characters) that trigger an immediate flush. */
 const FLUSH_THRESHOLD = 64 * 1024;
+/**
+ * At most one write per this many ms while lines keep coming: under load a write per event
+ * loop turn (a syscall on the thread pool and a callback each) cost more than formatting
+ * the lines. A line after a quiet period still goes out on the next turn. (Envoy buffers
+ * up to `file_flush_interval`, 1 s by default; a shorter bound keeps logs near real time.)
+ */
+const MIN_FLUSH_INTERVAL_MS = 20;
 /** If the stream itself has this much unwritten data, new batches are dropped (and counted). */
 const MAX_STREAM_BACKLOG = 16 * 1024 * 1024;
 
@@ -45,7 +52,10 @@ export interface SinkStreams {
 class BatchingSink implements AccessLogSink {
   private pending = '';
   private pendingLines = 0;
+  /** The pending flush: on the next turn (an Immediate) or after the interval (a Timeout). */
   private scheduled: NodeJS.Immediate | null = null;
+  private scheduledTimer: NodeJS.Timeout | null = null;
+  private lastFlushAt = 0;
   private closed = false;
   private stream: Writable;
   private readonly counts = { writeErrors: 0, droppedLines: 0, flushes: 0 };
@@ -53,6 +63,7 @@ class BatchingSink implements AccessLogSink {
   // Bound once, so the per-batch paths allocate no closures.
   private readonly onImmediate = (): void => {
     this.scheduled = null;
+    this.scheduledTimer = null;
     this.flush();
   };
   private readonly onWritten = (err?: Error | null): void => {
@@ -83,7 +94,11 @@ class BatchingSink implements AccessLogSink {
     this.pending += line;
     this.pendingLines++;
     if (this.pending.length >= FLUSH_THRESHOLD) this.flush();
-    else if (this.scheduled === null) this.scheduled = setImmediate(this.onImmediate);
+    else if (this.scheduled === null && this.scheduledTimer === null) {
+      const wait = this.lastFlushAt + MIN_FLUSH_INTERVAL_MS - performance.now();
+      if (wait <= 0) this.scheduled = setImmediate(this.onImmediate);
+      else this.scheduledTimer = setTimeout(this.onImmediate, wait).unref();
+    }
   }
 
   private flush(): void {
@@ -91,6 +106,11 @@ class BatchingSink implements AccessLogSink {
       clearImmediate(this.scheduled);
       this.scheduled = null;
     }
+    if (this.scheduledTimer !== null) {
+      clearTimeout(this.scheduledTimer);
+      this.scheduledTimer = null;
+    }
+    this.lastFlushAt = performance.now();
     if (this.pendingLines === 0) return;
     const data = this.pending;
     const lines = this.pendingLines;
