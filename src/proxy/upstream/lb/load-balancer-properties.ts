@@ -11,6 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../../core/seeded-random.js';
 import type { Host } from '../host.js';
 import { testHost } from '../testing/fixtures.js';
 import type { LoadBalancer, LoadBalancerContext, LoadBalancerOptions } from './load-balancer.js';
@@ -22,18 +23,6 @@ export interface PropertyOptions {
   readonly hashing?: boolean;
   /** Allowed absolute deviation of a host's share from its weight share; default 0.02. */
   readonly tolerance?: number;
-}
-
-/** A seeded uniform generator in [0, 1) (mulberry32), so every run sees the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `count` pseudo-random 64-bit hash keys from `seed`. */
@@ -224,3 +213,6 @@ export function describeConsistentHashProperties(
     });
   });
 }
+
+/** Seeded randomness for balancer tests (core/seeded-random.ts), so every run sees the same sequence. */
+export { seededRandom };
