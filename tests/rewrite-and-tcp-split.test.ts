@@ -1,6 +1,6 @@
-// Two small Envoy features the control plane emits: a route's `regex_rewrite` (Gateway API
-// URLRewrite ReplaceFullPath) and `tcp_proxy.weighted_clusters` (an SMI TrafficSplit on a TCP
-// port), through a real proxy.
+// Small Envoy features through a real proxy: a route's `regex_rewrite` (what the control
+// plane emits for Gateway API URLRewrite ReplaceFullPath), `auto_host_rewrite` on a
+// STRICT_DNS cluster, and `tcp_proxy.weighted_clusters` (an SMI TrafficSplit on a TCP port).
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -37,7 +37,7 @@ function readAll(port: number): Promise<string> {
   });
 }
 
-describe('regex_rewrite and tcp_proxy weighted_clusters', () => {
+describe('regex_rewrite, auto_host_rewrite and tcp_proxy weighted_clusters', () => {
   let backend: Backend;
   let a: { port: number; close(): void };
   let b: { port: number; close(): void };
@@ -48,6 +48,7 @@ describe('regex_rewrite and tcp_proxy weighted_clusters', () => {
     a = await nameServer('a');
     b = await nameServer('b');
     const routes = [
+      { match: { prefix: '/auto/' }, route: { cluster: 'dns', auto_host_rewrite: true } },
       {
         match: { prefix: '/service/' },
         route: {
@@ -82,7 +83,31 @@ describe('regex_rewrite and tcp_proxy weighted_clusters', () => {
     proxy = await startProxy(
       bootstrap(
         [httpListener('http', [{ name: 'all', domains: ['*'], routes }]), tcp],
-        [staticCluster('app', [backend.port]), staticCluster('a', [a.port]), staticCluster('b', [b.port])],
+        [
+          staticCluster('app', [backend.port]),
+          staticCluster('a', [a.port]),
+          staticCluster('b', [b.port]),
+          {
+            name: 'dns',
+            type: 'STRICT_DNS',
+            dns_lookup_family: 'V4_ONLY',
+            connect_timeout: '1s',
+            load_assignment: {
+              cluster_name: 'dns',
+              endpoints: [
+                {
+                  lb_endpoints: [
+                    {
+                      endpoint: {
+                        address: { socket_address: { address: 'localhost', port_value: backend.port } },
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        ],
       ),
       { random: seededRandom(7) },
     );
@@ -99,6 +124,15 @@ describe('regex_rewrite and tcp_proxy weighted_clusters', () => {
     const res = await request(proxy.port('http'), '/service/foo/v1/api?x=1');
     assert.equal(res.status, 200);
     assert.equal(backend.seen.at(-1)?.url, '/v1/api/instance/foo?x=1');
+  });
+
+  it('auto_host_rewrite sends the DNS name of the chosen host as Host', async () => {
+    const res = await request(proxy.port('http'), '/auto/x', { headers: { host: 'shop.example' } });
+    assert.equal(res.status, 200);
+    assert.equal(backend.seen.at(-1)?.headers.host, 'localhost');
+    const plain = await request(proxy.port('http'), '/service/a/b', { headers: { host: 'shop.example' } });
+    assert.equal(plain.status, 200);
+    assert.equal(backend.seen.at(-1)?.headers.host, 'shop.example', 'other routes keep the Host');
   });
 
   it('weighted_clusters spreads connections by weight (3:1 within tolerance over 400)', async () => {

@@ -492,6 +492,8 @@ export interface RouteAction {
   readonly hostRewriteLiteral: string | null;
   /** `retry_policy`; null (or absent in hand-built fixtures) = the virtual host's, if any. */
   readonly retryPolicy?: RetryPolicy | null;
+  /** `auto_host_rewrite`: Host becomes the chosen upstream host's DNS name (STRICT_DNS/LOGICAL_DNS); set only when true. */
+  readonly autoHostRewrite?: boolean;
   /** `regex_rewrite` {pattern.regex (RE2 subset), substitution (`\\1` groups)}; set only when given. */
   readonly regexRewrite?: { readonly regex: string; readonly substitution: string };
   /** `hash_policy`, set only when given. */

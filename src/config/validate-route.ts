@@ -109,6 +109,8 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[], ctx: ValidationCont
   const rewrite = r.oneOf(['prefix_rewrite', 'regex_rewrite'], 'prefix_rewrite, regex_rewrite');
   const prefixRewrite = r.string('prefix_rewrite') ?? null;
   const regexRewrite = rewrite === 'regex_rewrite' ? readRegexRewrite(r) : null;
+  r.oneOf(['host_rewrite_literal', 'auto_host_rewrite'], 'host_rewrite_literal, auto_host_rewrite');
+  const autoHostRewrite = r.boolean('auto_host_rewrite', false);
   const hostRewriteLiteral = r.string('host_rewrite_literal') ?? null;
   if (hostRewriteLiteral === '') r.issue('host_rewrite_literal', 'must not be empty');
   const retryPolicy = readRetryPolicy(r);
@@ -119,6 +121,7 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[], ctx: ValidationCont
   if (retryPolicy !== null) action = { ...action, retryPolicy };
   if (hashPolicy !== null) action = { ...action, hashPolicy };
   if (regexRewrite !== null) action = { ...action, regexRewrite };
+  if (autoHostRewrite) action = { ...action, autoHostRewrite };
   if (requestMirrorPolicies !== null) action = { ...action, requestMirrorPolicies };
   if (msd !== null) action = { ...action, maxStreamDuration: readMaxStreamDuration(msd) };
   return action;

@@ -367,6 +367,9 @@ export class ActiveStream
     this.host = host;
     this.hostCountersReleased = false;
     this.info.upstreamHost = host.addressString;
+    // auto_host_rewrite: each attempt carries its own host's DNS name.
+    if (host.hostname !== '' && (this.route?.action as RouteAction | undefined)?.autoHostRewrite === true)
+      this.authority = host.hostname;
     cluster.stats.upstream_rq_total.value++;
     cluster.stats.upstream_rq_active.value++;
     host.stats.rqTotal++;

@@ -2,6 +2,7 @@
 // LOGICAL_DNS; EDS later): the strategy creates hosts through the cluster (so they get
 // the cluster's pools) and publishes whole host lists with setHosts.
 
+import { isIP } from 'node:net';
 import type { Cluster, LbEndpoint, LocalityLbEndpoints } from '../../config/model.js';
 import type { Clock } from '../../core/clock.js';
 import type { ClusterStats } from './cluster-stats.js';
@@ -31,8 +32,11 @@ export function endpointHostInit(
   endpoint: LbEndpoint,
   address: string,
 ): HostInit {
+  const configured = endpoint.address.address;
   return {
     address,
+    // A DNS name in the config is the host's name (auto_host_rewrite); an IP is not.
+    hostname: isIP(configured) === 0 ? configured : '',
     port: endpoint.address.portValue,
     weight: endpoint.loadBalancingWeight,
     healthy: isHealthyStatus(endpoint.healthStatus),

@@ -29,6 +29,8 @@ export interface Host {
   readonly port: number;
   /** "ip:port", IPv6 in brackets ("[::1]:80"). */
   readonly addressString: string;
+  /** The DNS name the endpoint was configured with (STRICT_DNS / LOGICAL_DNS); '' for an IP. Used by `auto_host_rewrite`. */
+  readonly hostname: string;
   weight: number;
   /**
    * No unhealthy flag is set (EDS status, active health check, outlier ejection). Assigning
@@ -49,6 +51,8 @@ export interface Host {
 
 export interface HostInit {
   readonly address: string;
+  /** See Host.hostname; absent = ''. */
+  readonly hostname?: string;
   readonly port: number;
   readonly weight: number;
   readonly healthy: boolean;
@@ -89,6 +93,7 @@ export class UpstreamHost implements Host {
   private currentAddress: string;
   private currentAddressString: string;
   readonly port: number;
+  readonly hostname: string;
   weight: number;
   healthFlags: number;
   outlier: HostOutlierMonitor | null = null;
@@ -102,6 +107,7 @@ export class UpstreamHost implements Host {
     this.currentAddress = init.address;
     this.currentAddressString = formatAddress(init.address, init.port);
     this.port = init.port;
+    this.hostname = init.hostname ?? '';
     this.weight = init.weight;
     this.healthFlags = (init.healthy ? 0 : HealthFlag.FailedEdsHealth) | (init.healthFlags ?? 0);
     this.isHealthy = (this.healthFlags & UNHEALTHY_FLAGS) === 0;
