@@ -1,6 +1,7 @@
 // Connection-level timeouts of the HTTP connection manager: request_headers_timeout
 // (408 and close when a head is not completed in time) and the downstream idle timeout
-// (common_http_protocol_options.idle_timeout closes an idle keep-alive connection).
+// (common_http_protocol_options.idle_timeout closes an idle keep-alive connection), and
+// request_timeout (408 when a request body does not arrive in time).
 // Outcomes are awaited, never timed.
 
 import assert from 'node:assert/strict';
@@ -44,6 +45,7 @@ describe('HTTP connection timeouts', () => {
             [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }] }],
             {
               request_headers_timeout: '0.2s',
+              request_timeout: '0.4s',
               common_http_protocol_options: { idle_timeout: '0.3s' },
             },
           ),
@@ -62,6 +64,20 @@ describe('HTTP connection timeouts', () => {
     assert.match(out, /^HTTP\/1\.1 408 /);
     assert.match(out, /connection: close/i);
     assert.match(out, /request headers timeout/);
+  });
+
+  it('answers 408 when the whole request does not arrive within request_timeout, and counts it', async () => {
+    // A complete head promising 10 body bytes, then only 3 of them.
+    const out = await readUntilClosed(
+      proxy.port('t'),
+      'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc',
+    );
+    assert.match(out, /^HTTP\/1\.1 408 /);
+    assert.match(out, /request timeout/);
+    assert.match(out, /connection: close/i, 'the unread body rules out keep-alive');
+    const [host, port] = splitHostPort(proxy.proxy.admin!.addressString);
+    const stats = await requestHost(host, port, '/stats?filter=downstream_rq_timeout');
+    assert.match(stats.body, /http\.t\.downstream_rq_timeout: [1-9]/);
   });
 
   it('closes an idle keep-alive connection after idle_timeout and counts it', async () => {

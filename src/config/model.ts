@@ -232,6 +232,8 @@ export interface HttpConnectionManager {
   readonly idleTimeoutMs: number | null;
   /** `request_headers_timeout`; null = off (Envoy default). */
   readonly requestHeadersTimeoutMs: number | null;
+  /** `request_timeout`: the whole request must arrive within it (408 otherwise); absent = off (Envoy's default). */
+  readonly requestTimeoutMs?: number;
   /** `drain_timeout`, default 5000 ms. */
   readonly drainTimeoutMs: number;
   /** `use_remote_address`, default false. */

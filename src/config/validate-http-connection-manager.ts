@@ -74,6 +74,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   const h2 = r.message('http2_protocol_options');
   const http2Options = h2 === null ? null : readHttp2Options(h2);
   const requestHeadersTimeoutMs = r.duration('request_headers_timeout', null, true);
+  const requestTimeoutMs = r.duration('request_timeout', null, true);
   const drainTimeoutMs = r.duration('drain_timeout', DEFAULT_DRAIN_TIMEOUT_MS) ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const useRemoteAddress = r.boolean('use_remote_address', false);
   const xffNumTrustedHops = r.uint32('xff_num_trusted_hops', 0);
@@ -101,6 +102,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     maxHeadersCount,
     idleTimeoutMs,
     requestHeadersTimeoutMs,
+    ...(requestTimeoutMs === null ? {} : { requestTimeoutMs }),
     drainTimeoutMs,
     useRemoteAddress,
     xffNumTrustedHops,

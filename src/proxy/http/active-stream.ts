@@ -129,6 +129,8 @@ export class ActiveStream
   private shadows: RequestShadows | null = null;
   /** The route's max_stream_duration timer; null unless the route sets one. */
   private durationTimer: Timer | null = null;
+  /** The HCM's request_timeout, until the whole request has arrived; null unless configured. */
+  private requestTimer: Timer | null = null;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -169,6 +171,9 @@ export class ActiveStream
     rt.stats.rqTotal.value++;
     if (this.conn.httpVersion === 2) rt.stats.rqHttp2Total.value++;
     else rt.stats.rqHttp1Total.value++;
+    const requestTimeoutMs = rt.config.requestTimeoutMs;
+    if (requestTimeoutMs !== undefined && !this.requestComplete)
+      this.requestTimer = rt.clock.setTimer(requestTimeoutMs, () => this.onRequestTimeout());
     rt.stats.rqActive.value++;
 
     this.method = head.method;
@@ -401,6 +406,10 @@ export class ActiveStream
 
   onRequestComplete(): void {
     this.requestComplete = true;
+    if (this.requestTimer !== null) {
+      this.requestTimer.cancel();
+      this.requestTimer = null;
+    }
     if (this.shadows !== null) this.shadows.onRequestComplete();
     const rt = this.conn.rt;
     this.info.lastRequestByteMonotonic = rt.clock.monotonic();
@@ -775,6 +784,14 @@ export class ActiveStream
     );
   }
 
+  /** The HCM's request_timeout passed before the whole request arrived (Envoy: 408, or a reset once the response started). */
+  private onRequestTimeout(): void {
+    this.requestTimer = null;
+    if (this.finished || this.requestComplete) return;
+    this.conn.rt.stats.rqTimeout.value++;
+    this.localReply(408, 'request timeout\n', 0, 'request_overall_timeout');
+  }
+
   /** The route's max_stream_duration passed (Envoy: 408, or a reset once the response started). */
   private onMaxStreamDuration(): void {
     this.durationTimer = null;
@@ -1054,6 +1071,10 @@ export class ActiveStream
     if (this.finished) return;
     this.finished = true;
     this.cancelTimer();
+    if (this.requestTimer !== null) {
+      this.requestTimer.cancel();
+      this.requestTimer = null;
+    }
     if (this.retry !== null) this.retry.end();
     if (this.fault !== null) this.fault.end();
     if (this.shadows !== null) this.shadows.onPrimaryDone();
