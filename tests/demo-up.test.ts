@@ -78,7 +78,13 @@ describe('weft up examples/shop', { timeout: 120_000 }, () => {
   });
 
   after(async () => {
-    if (up.exitCode === null) up.kill('SIGKILL');
+    // After a failed step weft up may still run: SIGTERM stops its processes in order (a
+    // SIGKILL would orphan them, holding port 15000 for the next run); SIGKILL if it hangs.
+    if (up.exitCode === null) {
+      up.kill('SIGTERM');
+      for (let i = 0; i < 200 && up.exitCode === null; i++) await delay(50);
+      if (up.exitCode === null) up.kill('SIGKILL');
+    }
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -110,21 +116,27 @@ describe('weft up examples/shop', { timeout: 120_000 }, () => {
     const fault = join(SHOP, 'routes/fault.yaml');
     const applied = await weft(['apply', '-f', fault, '--control', CONTROL]);
     assert.equal(applied.code, 0, applied.out);
-    // fault.yaml delays every catalog call by 2 s; wait until the route is everywhere.
-    let took = 0;
-    for (let i = 0; i < 50 && took < 1900; i++) {
-      const started = Date.now();
-      const page = await get(`${web}/api/products/1`);
-      assert.equal(page.status, 200, page.body);
-      took = Date.now() - started;
-      if (took < 1900) await delay(100);
+    try {
+      // fault.yaml delays every catalog call by 2 s; wait until the route is everywhere.
+      let took = 0;
+      for (let i = 0; i < 50 && took < 1900; i++) {
+        const started = Date.now();
+        const page = await get(`${web}/api/products/1`);
+        assert.equal(page.status, 200, page.body);
+        took = Date.now() - started;
+        if (took < 1900) await delay(100);
+      }
+      assert.ok(took >= 1900, `a page waits for the 2 s catalog delay (took ${took} ms)`);
+      // The web sidecar's outbound access log: "GET /products/1 HTTP/1.1" 200 DI ... The
+      // sidecar writes it after the response (its log is batched) and weft up relays it: wait.
+      const di = /"GET \/products\/1 HTTP\/1\.1" 200 DI /;
+      for (let i = 0; i < 100 && !di.test(output); i++) await delay(50);
+      assert.ok(di.test(output), `an access-log line with DI; output tail:\n${output.slice(-3000)}`);
+    } finally {
+      // Later steps must not run with catalog 2 s late.
+      const removed = await weft(['delete', '-f', fault, '--control', CONTROL]);
+      assert.equal(removed.code, 0, removed.out);
     }
-    assert.ok(took >= 1900, `a page waits for the 2 s catalog delay (took ${took} ms)`);
-    // The web sidecar's outbound access log: "GET /products/1 HTTP/1.1" 200 DI ...
-    const line = output.split('\n').find((l) => /"GET \/products\/1 HTTP\/1\.1" 200 DI /.test(l));
-    assert.ok(line, `an access-log line with DI; output tail:\n${output.slice(-3000)}`);
-    const removed = await weft(['delete', '-f', fault, '--control', CONTROL]);
-    assert.equal(removed.code, 0, removed.out);
   });
 
   it('retries on the gRPC hop hide the flaky ratings instance', async () => {
