@@ -49,7 +49,7 @@ export function backendBody(): string {
 }
 
 /** Top-level lines shared by both nginx instances: one worker, foreground, pid and log in its own dir. */
-function nginxPreamble(dir: string): string {
+export function nginxPreamble(dir: string): string {
   return [
     'worker_processes 1;',
     'daemon off;',
@@ -59,7 +59,7 @@ function nginxPreamble(dir: string): string {
   ].join('\n');
 }
 
-function nginxTempPaths(dir: string): string {
+export function nginxTempPaths(dir: string): string {
   return ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
     .map((kind) => `  ${kind}_temp_path ${dir}/${kind};`)
     .join('\n');
@@ -319,7 +319,8 @@ export interface RunningServer {
 
 const READY_TIMEOUT_MS = 15_000;
 
-async function startAndWait(
+/** Starts a daemon and waits until each of `ports` accepts; stops it and throws if not. */
+export async function startAndWait(
   supervisor: Supervisor,
   name: string,
   command: { file: string; args: string[] },

@@ -19,9 +19,9 @@ import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
 import { grpcFrame } from './grpc-backend.js';
 import { runWrk } from './load.js';
-import { freePort, waitForPort } from './peers.js';
+import { freePort, nginxPreamble, nginxTempPaths, startAndWait } from './peers.js';
 import { median } from './report.js';
-import type { Daemon, Supervisor } from './supervisor.js';
+import type { Supervisor } from './supervisor.js';
 
 export const H2LOAD_INSTALL = 'apt-get install -y nghttp2-client';
 /** h2load clients and concurrent streams per client (h2c and gRPC runs). */
@@ -106,14 +106,10 @@ export function nginxProtocolConfig(
       proxy_http_version 1.1;
       proxy_set_header Connection "";
     }`;
-  return `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
+  return `${nginxPreamble(dir)}
 http {
   access_log off;
-${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${dir}/${k};`).join('\n')}
+${nginxTempPaths(dir)}
   keepalive_requests 1000000;
   upstream backend {
     server 127.0.0.1:${backendPort};
@@ -322,22 +318,6 @@ export interface ProtocolBenchContext {
   readonly log: (message: string) => void;
 }
 
-async function startDaemon(
-  supervisor: Supervisor,
-  command: { file: string; args: string[] },
-  logPath: string,
-  ports: readonly number[],
-): Promise<Daemon> {
-  const daemon = supervisor.start(command, logPath);
-  try {
-    for (const port of ports) await waitForPort(port, daemon, 15_000);
-  } catch (err) {
-    await supervisor.stop(daemon);
-    throw err;
-  }
-  return daemon;
-}
-
 async function h2load(
   ctx: ProtocolBenchContext,
   h2loadPath: string,
@@ -381,18 +361,20 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
   const nginxPorts = { h2c: await freePort(), tls: await freePort() };
   const nginxConf = join(dir, 'nginx.conf');
   writeFileSync(nginxConf, nginxProtocolConfig(dir, nginxPorts, ctx.backendPort, tls));
-  await startDaemon(
+  await startAndWait(
     ctx.supervisor,
+    'nginx',
     { file: ctx.nginx, args: ['-p', dir, '-c', nginxConf, '-e', join(dir, 'error.log')] },
-    join(dir, 'nginx.log'),
+    dir,
     [nginxPorts.h2c, nginxPorts.tls],
   );
 
   const grpcBackend = await freePort();
-  await startDaemon(
+  await startAndWait(
     ctx.supervisor,
+    'grpc-backend',
     { file: process.execPath, args: [join(ctx.repoRoot, 'dist/bench/grpc-backend.js'), String(grpcBackend)] },
-    join(dir, 'grpc-backend.log'),
+    dir,
     [grpcBackend],
   );
 
@@ -408,10 +390,11 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
   };
   const weftConf = join(dir, 'weft.yaml');
   writeFileSync(weftConf, stringify(weftProtocolBootstrap(weftPorts, tls, join(dir, 'access.log'))));
-  await startDaemon(
+  await startAndWait(
     ctx.supervisor,
+    'weft',
     { file: join(ctx.repoRoot, 'bin/weft.js'), args: ['proxy', '-c', weftConf] },
-    join(dir, 'weft.log'),
+    dir,
     [weftPorts.h2c, weftPorts.tls, weftPorts.grpc, weftPorts.plain, weftPorts.resilient],
   );
 

@@ -46,6 +46,7 @@ import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream, readyEvent } from './connect.js';
 import { OutlierResult } from './health/outlier-detector.js';
 import type { Host } from './host.js';
+import { admitPending, admitRequest } from './pool-admission.js';
 
 export type PoolFailureReason = 'connect_failure' | 'connect_timeout' | 'overflow' | 'closed';
 
@@ -305,29 +306,13 @@ class Pool implements ConnectionPool {
   }
 
   acquire(waiter: PoolWaiter): PendingRequest | null {
-    if (this.draining) {
-      waiter.onPoolFailure('closed', 'connection pool is draining');
-      return null;
-    }
-    const cb = this.cb;
-    if (cb !== null && !cb.requests.canCreate()) {
-      this.deps.stats.upstream_rq_pending_overflow.value++;
-      waiter.onPoolFailure('overflow', 'max_requests circuit breaker open');
-      return null;
-    }
+    if (!admitRequest(this.draining, this.cb, this.deps.stats, waiter)) return null;
     const conn = this.idle.pop();
     if (conn !== undefined) {
       this.handOut(conn, waiter);
       return null;
     }
-    if (cb !== null) {
-      if (!cb.pending.canCreate()) {
-        this.deps.stats.upstream_rq_pending_overflow.value++;
-        waiter.onPoolFailure('overflow', 'max_pending_requests circuit breaker open');
-        return null;
-      }
-      cb.pending.inc();
-    }
+    if (!admitPending(this.cb, this.deps.stats, waiter)) return null;
     const entry = new PendingEntry(this, waiter);
     this.pending.push(entry);
     if (this.connecting < this.pending.length) this.openForPending();

@@ -43,6 +43,7 @@ import type {
   UpstreamConnectionUser,
 } from './connection-pool.js';
 import type { Host } from './host.js';
+import { admitPending, admitRequest } from './pool-admission.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM } = constants;
 
@@ -374,29 +375,13 @@ export class Http2Pool implements ConnectionPool {
   }
 
   acquire(waiter: PoolWaiter): PendingRequest | null {
-    if (this.draining) {
-      waiter.onPoolFailure('closed', 'connection pool is draining');
-      return null;
-    }
-    const cb = this.cb;
-    if (cb !== null && !cb.requests.canCreate()) {
-      this.stats.upstream_rq_pending_overflow.value++;
-      waiter.onPoolFailure('overflow', 'max_requests circuit breaker open');
-      return null;
-    }
+    if (!admitRequest(this.draining, this.cb, this.stats, waiter)) return null;
     const s = this.usableSession();
     if (s !== null) {
       this.handOut(s, waiter);
       return null;
     }
-    if (cb !== null) {
-      if (!cb.pending.canCreate()) {
-        this.stats.upstream_rq_pending_overflow.value++;
-        waiter.onPoolFailure('overflow', 'max_pending_requests circuit breaker open');
-        return null;
-      }
-      cb.pending.inc();
-    }
+    if (!admitPending(this.cb, this.stats, waiter)) return null;
     const entry = new Pending(this, waiter);
     this.pending.push(entry);
     if (this.connecting === 0) this.openForPending();

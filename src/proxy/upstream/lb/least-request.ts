@@ -9,7 +9,7 @@
 // the default, = weight / (active + 1)). O(hosts) per pick, no allocation.
 
 import type { Host } from '../host.js';
-import type { LoadBalancer, LoadBalancerContext } from './load-balancer.js';
+import { equalWeights, type LoadBalancer, type LoadBalancerContext } from './load-balancer.js';
 import type { SlowStart } from './slow-start.js';
 
 export interface LeastRequestSettings {
@@ -39,14 +39,7 @@ class LeastRequestLoadBalancer implements LoadBalancer {
   hostsChanged(hosts: readonly Host[]): void {
     this.hosts = hosts;
     this.scores = new Float64Array(hosts.length);
-    let uniform = true;
-    for (let i = 1; i < hosts.length; i++) {
-      if (hosts[i].weight !== hosts[0].weight) {
-        uniform = false;
-        break;
-      }
-    }
-    this.uniform = uniform;
+    this.uniform = equalWeights(hosts);
   }
 
   chooseHost(_context?: LoadBalancerContext | null): Host | null {

@@ -31,3 +31,9 @@ export interface LoadBalancerOptions {
 }
 
 export type LoadBalancerFactory = (hosts: readonly Host[], options: LoadBalancerOptions) => LoadBalancer;
+
+/** Every host has the same weight (the balancers' fast, unweighted path). */
+export function equalWeights(hosts: readonly Host[]): boolean {
+  for (let i = 1; i < hosts.length; i++) if (hosts[i].weight !== hosts[0].weight) return false;
+  return true;
+}

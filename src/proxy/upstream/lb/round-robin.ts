@@ -9,7 +9,7 @@
 // same: https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/load_balancers#weighted-round-robin).
 
 import type { Host } from '../host.js';
-import type { LoadBalancer } from './load-balancer.js';
+import { equalWeights, type LoadBalancer } from './load-balancer.js';
 import type { SlowStart } from './slow-start.js';
 
 class RoundRobinLoadBalancer implements LoadBalancer {
@@ -31,14 +31,7 @@ class RoundRobinLoadBalancer implements LoadBalancer {
   hostsChanged(hosts: readonly Host[]): void {
     this.hosts = hosts;
     this.scores = new Float64Array(hosts.length);
-    let uniform = true;
-    for (let i = 1; i < hosts.length; i++) {
-      if (hosts[i].weight !== hosts[0].weight) {
-        uniform = false;
-        break;
-      }
-    }
-    this.uniform = uniform;
+    this.uniform = equalWeights(hosts);
     this.next = hosts.length > 0 ? Math.floor(this.random() * hosts.length) % hosts.length : 0;
   }
 
