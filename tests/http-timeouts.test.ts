@@ -88,4 +88,19 @@ describe('HTTP connection timeouts', () => {
     const stats = await requestHost(host, port, '/stats?filter=downstream_cx_idle_timeout');
     assert.match(stats.body, /http\.t\.downstream_cx_idle_timeout: [1-9]/);
   });
+
+  // Last: it drains the listener the tests above share.
+  it('draining leaves a just-opened connection time to send its request: answered, then closed', async () => {
+    const s = connect(proxy.port('t'), '127.0.0.1');
+    let got = '';
+    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
+    await new Promise<void>((resolve) => s.on('connect', () => resolve()));
+    const drained = proxy.proxy.drainListeners();
+    s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await closed;
+    assert.match(got, /^HTTP\/1\.1 200 /, 'no reset: the request that was on its way is served');
+    assert.match(got, /connection: close/i);
+    await drained;
+  });
 });

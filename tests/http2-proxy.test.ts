@@ -344,7 +344,8 @@ describe('HTTP/2 drain', () => {
       const goaway = new Promise<number>((r) => session.once('goaway', (code: number) => r(code)));
       const inFlight = [h2Request(session, { ':path': '/slow' }), h2Request(session, { ':path': '/slow' })];
       await waitFor(() => held.length === 2, 'two streams at the backend');
-      // A connection that has sent nothing yet (codec still undecided) is closed by the drain.
+      // A connection that has sent nothing yet (codec still undecided) is closed by the drain
+      // (after the drain grace period).
       const silent = netConnect(proxy.port('l'), '127.0.0.1');
       silent.on('error', () => {});
       const silentClosed = new Promise<void>((r) => silent.on('close', () => r()));

@@ -10,7 +10,7 @@ import { formatAddress, plainIp } from '../../core/address.js';
 import type { Timer } from '../../core/clock.js';
 import { type HttpParseError, type RequestHead, RequestParser } from '../http1/request-parser.js';
 import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHead } from '../http1/serialize.js';
-import type { Drainable } from '../listener/drain.js';
+import { DRAIN_IDLE_GRACE_MS, type Drainable } from '../listener/drain.js';
 import { readIntoReusedBuffer } from '../network/socket-read.js';
 import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
 import { ActiveStream } from './active-stream.js';
@@ -20,8 +20,6 @@ import { isInternalAddress } from './internal-address.js';
 import type { DownstreamStreamCodec } from './stream-codec.js';
 
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
-/** How long an idle keep-alive connection may stay open once draining started. */
-const DRAIN_IDLE_GRACE_MS = 1000;
 /** Batched writes up to this size are copied into one buffer; larger ones are written as they are. */
 const MAX_COALESCE_BYTES = 16 * 1024;
 

@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Timer } from '../../core/clock.js';
 import type { HcmRuntime } from '../http/connection-manager.js';
 import { Http1ServerConnection } from '../http/http1-server-connection.js';
-import type { Drainable } from '../listener/drain.js';
+import { DRAIN_IDLE_GRACE_MS, type Drainable } from '../listener/drain.js';
 import { Http2ServerConnection } from './http2-server-connection.js';
 
 export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -114,11 +114,19 @@ class PrefaceSniffer implements Drainable {
     this.onEarlyClose();
   };
 
-  // --- Drainable: no request has started, so draining closes the connection at once. ---
+  // --- Drainable: no request has started yet. As an idle HTTP/1.1 connection, the
+  // connection gets a grace period (its first request may be on the way) before it closes.
 
   onDrain(): void {
-    this.onEarlyClose();
+    if (this.done) return;
+    if (this.timer !== null) this.timer.cancel();
+    this.timer = this.rt.clock.setTimer(DRAIN_IDLE_GRACE_MS, this.onDrainGraceElapsed);
   }
+
+  private readonly onDrainGraceElapsed = (): void => {
+    this.timer = null;
+    this.onEarlyClose();
+  };
 
   forceClose(): void {
     this.onEarlyClose();

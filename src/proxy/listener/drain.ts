@@ -4,6 +4,13 @@
 // close when idle; TCP connections are left to finish. `whenIdle` resolves when the
 // last connection is gone, so shutdown can wait for in-flight work.
 
+/**
+ * How long a draining connection with no request in progress stays open before it is
+ * closed: a request the peer already sent (or is sending) still gets its answer, with
+ * `connection: close`, instead of a reset.
+ */
+export const DRAIN_IDLE_GRACE_MS = 1000;
+
 export interface Drainable {
   /** Called once when draining starts. */
   onDrain(): void;
