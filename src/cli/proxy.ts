@@ -17,7 +17,13 @@ import { WeftError } from '../core/errors.js';
 import { createLogger, type LogLevel } from '../core/logger.js';
 import { watchConfigFile } from '../proxy/config-watcher.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
-import { buildXdsBootstrap, overlayBootstrap, parseHostPort } from '../proxy/xds/xds-bootstrap.js';
+import {
+  buildXdsBootstrap,
+  type NodeLocality,
+  overlayBootstrap,
+  parseHostPort,
+  parseLocality,
+} from '../proxy/xds/xds-bootstrap.js';
 import { parseCommandLine } from './command-line.js';
 
 const HELP = `Usage: weft proxy -c FILE [options]
@@ -36,6 +42,8 @@ Options:
       --cluster NAME         node.cluster
       --node-metadata K=V    adds node.metadata.K = "V" (repeatable), e.g.
                              WEFT_OUTBOUND_PORT=15101 for a weft control plane
+      --locality R[/Z[/S]]   node.locality: region, zone, sub-zone where this proxy
+                             runs (zone-aware routing keeps traffic in its zone)
       --delta                use incremental xDS (DELTA_GRPC) instead of state of the world
       --admin-address A      admin listener for --xds without -c (default 127.0.0.1:0;
                              'none' for no admin)
@@ -73,6 +81,8 @@ export async function runProxyCommand(args: string[]): Promise<number> {
   try {
     if (server !== undefined) parseHostPort(server, '--xds');
     const nodeMetadata = parseNodeMetadata(values['node-metadata']);
+    const nodeLocality: NodeLocality | undefined =
+      values.locality === undefined ? undefined : parseLocality(values.locality, '--locality');
     if (configPath === undefined) {
       const admin = values['admin-address'] ?? '127.0.0.1:0';
       bootstrap = buildXdsBootstrap({
@@ -80,6 +90,7 @@ export async function runProxyCommand(args: string[]): Promise<number> {
         nodeId: values.node!,
         nodeCluster: values.cluster,
         nodeMetadata,
+        nodeLocality,
         delta: values.delta,
         adminAddress: admin === 'none' ? undefined : admin,
       });
@@ -87,7 +98,8 @@ export async function runProxyCommand(args: string[]): Promise<number> {
       server !== undefined ||
       values.node !== undefined ||
       values.cluster !== undefined ||
-      nodeMetadata !== undefined
+      nodeMetadata !== undefined ||
+      nodeLocality !== undefined
     ) {
       const overlay = {
         server,
@@ -95,6 +107,7 @@ export async function runProxyCommand(args: string[]): Promise<number> {
         nodeId: values.node,
         nodeCluster: values.cluster,
         nodeMetadata,
+        nodeLocality,
       };
       transformBootstrap = (raw) => overlayBootstrap(raw, overlay);
     }
@@ -210,6 +223,7 @@ function parse(args: string[]) {
       node: { type: 'string' },
       cluster: { type: 'string' },
       'node-metadata': { type: 'string', multiple: true },
+      locality: { type: 'string' },
       delta: { type: 'boolean' },
       'admin-address': { type: 'string' },
       mode: { type: 'string' },

@@ -8,7 +8,7 @@ import { describe, type FieldReader } from './fields.js';
 import type { ClusterLbConfig, LbPolicy } from './model.js';
 
 const MAX_RING_SIZE = 8_388_608;
-const MAX_MAGLEV_TABLE_SIZE = 5_000_011;
+export const MAX_MAGLEV_TABLE_SIZE = 5_000_011;
 
 /** The Cluster's lb settings, or null when none of the fields is given (Envoy's defaults apply). */
 export function readLbConfig(r: FieldReader, policy: LbPolicy): ClusterLbConfig | null {
@@ -141,7 +141,7 @@ function readPercent(r: FieldReader, name: string): number | null {
   return v;
 }
 
-function isPrime(n: number): boolean {
+export function isPrime(n: number): boolean {
   if (n < 2) return false;
   for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
   return true;

@@ -16,6 +16,7 @@ import type { Resource } from '../control/resource.js';
 import { type Clock, systemClock, type Timer } from '../core/clock.js';
 import { ConfigError, WeftError } from '../core/errors.js';
 import { keepAlive } from '../up/keep-alive.js';
+import { localityArgs } from '../up/launcher.js';
 import { createLogMux, type LogMux, shouldColor } from '../up/log-mux.js';
 import { allocateFreePorts, assertPortsFree } from '../up/port-allocator.js';
 import { signalGroup } from '../up/process-group.js';
@@ -346,6 +347,7 @@ function sidecarSpec(options: RunOptions, w: RunWorkload, deps: RunDeps): Proces
       // One access-log line per request (or TCP connection), with response flags.
       '--node-metadata',
       'WEFT_ACCESS_LOG=stdout',
+      ...localityArgs(options.locality),
       '--admin-address',
       `${LOCALHOST}:0`,
     ],

@@ -102,6 +102,8 @@ export function createDefaultLauncher(options: DefaultLauncherOptions = {}): Lau
           // One access-log line per request, with response flags, in the streamed logs.
           '--node-metadata',
           'WEFT_ACCESS_LOG=stdout',
+          // Where the Workload says it runs: zone-aware routing keeps its calls in its zone.
+          ...localityArgs(plan.mesh.workloads.find((w) => w.name === replica.workload)?.locality),
           '--admin-address',
           `${LOCALHOST}:${s.adminPort}`,
           ...logArgs,
@@ -119,4 +121,15 @@ export function createDefaultLauncher(options: DefaultLauncherOptions = {}): Lau
       };
     },
   };
+}
+
+/** `--locality REGION[/ZONE]` for a sidecar whose Workload names a region; none otherwise. */
+export function localityArgs(
+  locality: { readonly region?: string; readonly zone?: string } | undefined,
+): string[] {
+  if (locality?.region === undefined) return [];
+  return [
+    '--locality',
+    locality.zone === undefined ? locality.region : `${locality.region}/${locality.zone}`,
+  ];
 }

@@ -7,6 +7,7 @@ import { qualifiedNameProblem } from '../control/kinds/metadata.js';
 import { validateService } from '../control/kinds/service.js';
 import { validateWorkload } from '../control/kinds/workload.js';
 import type { Resource } from '../control/resource.js';
+import { createDefaultLauncher, localityArgs } from './launcher.js';
 import { parseMeshFile } from './mesh-file.js';
 import { buildRunPlan, countPlanPorts, replicaDependencies, upstreamEnvVar } from './run-plan.js';
 
@@ -166,5 +167,19 @@ describe('run plan', () => {
     assert.deepEqual(deps.get('web-0'), ['reviews-v2-0', 'reviews-v2-1', 'ratings-0']);
     assert.deepEqual(deps.get('reviews-v2-0'), ['ratings-0']);
     assert.deepEqual(deps.get('ratings-0'), []);
+  });
+});
+
+describe('the default launcher', () => {
+  it("passes a Workload's locality to its sidecars as --locality (none without a region)", () => {
+    const plan = buildRunPlan(MESH, counter(21000));
+    const launcher = createDefaultLauncher();
+    const args = (i: number): readonly string[] => launcher.sidecar(plan, plan.replicas[i]).args;
+    const at = args(1).indexOf('--locality');
+    assert.ok(at > 0, args(1).join(' '));
+    assert.equal(args(1)[at + 1], 'eu/eu-1');
+    assert.equal(args(0).includes('--locality'), false);
+    assert.deepEqual(localityArgs({ region: 'us' }), ['--locality', 'us']);
+    assert.deepEqual(localityArgs({ zone: 'z' }), []);
   });
 });

@@ -67,3 +67,60 @@ test('cross-field rules and bad values are reported by path', () => {
   assert.match(by.get('spec.retryBudget.budgetPercent')!, /0 to 100/);
   assert.match(by.get('spec.timeouts.connect')!, /Gateway API duration/);
 });
+
+test('maglev table size, slow start, the panic threshold, locality modes and outlier extras', () => {
+  const ok = (loadBalancer: unknown, outlierDetection?: unknown) =>
+    validateDestinationPolicy(
+      res({ targetRef: { kind: 'Service', name: 'cart' }, loadBalancer, outlierDetection }),
+    );
+  assert.deepEqual(ok({ policy: 'MAGLEV', maglev: { tableSize: 251 }, healthyPanicThreshold: 25.5 }), []);
+  assert.deepEqual(
+    ok(
+      {
+        policy: 'LEAST_REQUEST',
+        slowStart: { window: '30s', aggression: 2, minWeightPercent: 5 },
+        locality: { mode: 'ZoneAware', routingEnabledPercent: 80, minClusterSize: 3 },
+      },
+      {
+        successRate: { minimumHosts: 3, requestVolume: 50, stdevFactor: 1.5, enforcingPercent: 100 },
+        failurePercentage: { thresholdPercent: 50, minimumHosts: 3, requestVolume: 20 },
+      },
+    ),
+    [],
+  );
+  assert.deepEqual(ok({ locality: { mode: 'Weighted' } }), []);
+
+  const bad = validateDestinationPolicy(
+    res({
+      targetRef: { kind: 'Service', name: 'cart' },
+      loadBalancer: {
+        policy: 'RING_HASH',
+        maglev: { tableSize: 100 },
+        slowStart: { aggression: 0 },
+        healthyPanicThreshold: 101,
+        locality: { mode: 'Nearest', routingEnabledPercent: -1 },
+      },
+      outlierDetection: { successRate: { stdevFactor: 0 }, failurePercentage: { thresholdPercent: 120 } },
+    }),
+  );
+  const by = new Map(bad.map((i) => [i.path, i.message]));
+  assert.match(by.get('spec.loadBalancer.maglev')!, /only applies with policy MAGLEV/);
+  assert.match(by.get('spec.loadBalancer.maglev.tableSize')!, /prime/);
+  assert.match(by.get('spec.loadBalancer.slowStart')!, /ROUND_ROBIN or LEAST_REQUEST/);
+  assert.match(by.get('spec.loadBalancer.slowStart.window')!, /required/);
+  assert.match(by.get('spec.loadBalancer.slowStart.aggression')!, /greater than 0/);
+  assert.match(by.get('spec.loadBalancer.healthyPanicThreshold')!, /0 to 100/);
+  assert.match(by.get('spec.loadBalancer.locality')!, /does not apply with policy RING_HASH/);
+  assert.match(by.get('spec.loadBalancer.locality.mode')!, /Weighted|ZoneAware/);
+  assert.match(by.get('spec.loadBalancer.locality.routingEnabledPercent')!, /0 to 100/);
+  assert.match(by.get('spec.outlierDetection.successRate.stdevFactor')!, /greater than 0/);
+  assert.match(by.get('spec.outlierDetection.failurePercentage.thresholdPercent')!, /100/);
+
+  const weighted = validateDestinationPolicy(
+    res({
+      targetRef: { kind: 'Service', name: 'cart' },
+      loadBalancer: { locality: { mode: 'Weighted', minClusterSize: 2 } },
+    }),
+  );
+  assert.match(weighted[0]?.message ?? '', /only apply with mode ZoneAware/);
+});

@@ -4,6 +4,7 @@
 // Envoy's envoy.config.cluster.v3.Cluster (see docs/translation.md for the table), so the
 // translation is mechanical and Envoy's docs describe the behaviour.
 
+import { isPrime, MAX_MAGLEV_TABLE_SIZE } from '../../config/validate-lb.js';
 import type { KindDefinition, Resource, ResourceIssue } from '../resource.js';
 import { RULES } from './gateway-common.js';
 import { DURATION_HINT, parseGatewayDuration } from './gateway-duration.js';
@@ -12,6 +13,8 @@ import { readResourceSpec, type SpecReader } from './spec-reader.js';
 
 export const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'RING_HASH', 'MAGLEV'] as const;
 export type LbPolicy = (typeof LB_POLICIES)[number];
+export const LOCALITY_MODES = ['Weighted', 'ZoneAware'] as const;
+export type LocalityMode = (typeof LOCALITY_MODES)[number];
 
 /** One hash input (Envoy RouteAction.HashPolicy): exactly one of header, cookie, sourceIP. */
 export interface HashInput {
@@ -29,6 +32,8 @@ export interface HealthCheck {
   unhealthyThreshold?: number;
   /** Default 1. */
   healthyThreshold?: number;
+  /** Random extra time added to each interval, up to this much. */
+  intervalJitter?: string;
   http?: { path: string; host?: string; expectedStatuses?: Array<{ start: number; end: number }> };
   tcp?: Record<string, never>;
   grpc?: { serviceName?: string; authority?: string };
@@ -42,6 +47,14 @@ export interface DestinationPolicySpec {
     hash?: HashInput[];
     ringHash?: { minimumRingSize?: number; maximumRingSize?: number };
     leastRequest?: { choiceCount?: number };
+    /** MAGLEV's lookup table size (a prime; Envoy's default 65537). */
+    maglev?: { tableSize?: number };
+    /** ROUND_ROBIN / LEAST_REQUEST: a new endpoint's weight ramps up over `window`. */
+    slowStart?: { window: string; aggression?: number; minWeightPercent?: number };
+    /** Percent of healthy endpoints below which the proxy balances over all of them (Envoy: 50). */
+    healthyPanicThreshold?: number;
+    /** Locality choice before the endpoint: by locality weight, or staying in the caller's zone. */
+    locality?: { mode: LocalityMode; routingEnabledPercent?: number; minClusterSize?: number };
   };
   connectionPool?: { maxRequestsPerConnection?: number; perConnectionBufferLimitBytes?: number };
   circuitBreakers?: {
@@ -59,6 +72,20 @@ export interface DestinationPolicySpec {
     maxEjectionTime?: string;
     maxEjectionPercent?: number;
     splitExternalLocalOriginErrors?: boolean;
+    /** Ejects an endpoint whose success rate is `stdevFactor` deviations below the mean. */
+    successRate?: {
+      minimumHosts?: number;
+      requestVolume?: number;
+      stdevFactor?: number;
+      enforcingPercent?: number;
+    };
+    /** Ejects an endpoint whose failure percentage is at least `thresholdPercent`. */
+    failurePercentage?: {
+      thresholdPercent?: number;
+      minimumHosts?: number;
+      requestVolume?: number;
+      enforcingPercent?: number;
+    };
   };
   healthChecks?: HealthCheck[];
   retryBudget?: { budgetPercent: number; minRetryConcurrency?: number };
@@ -163,6 +190,36 @@ function readLoadBalancer(spec: SpecReader): void {
       ring.issue('minimumRingSize', 'must not be greater than maximumRingSize');
     ring.done();
   }
+  const maglev = lb.object('maglev');
+  if (maglev !== null) {
+    if (policy !== 'MAGLEV') maglev.issue(null, `only applies with policy MAGLEV (policy is ${policy})`);
+    const size = maglev.integer('tableSize', 2, MAX_MAGLEV_TABLE_SIZE);
+    if (size !== undefined && !isPrime(size))
+      maglev.issue('tableSize', `must be a prime number, got ${size}`);
+    maglev.done();
+  }
+  const slow = lb.object('slowStart');
+  if (slow !== null) {
+    if (policy !== 'ROUND_ROBIN' && policy !== 'LEAST_REQUEST')
+      slow.issue(null, `only applies with policy ROUND_ROBIN or LEAST_REQUEST (policy is ${policy})`);
+    if (readDuration(slow, 'window', true) === 0) slow.issue('window', 'must be greater than 0');
+    const aggression = slow.take('aggression');
+    if (aggression !== undefined && !(typeof aggression === 'number' && aggression > 0 && aggression < 1e6))
+      slow.issue('aggression', 'must be a number greater than 0 (1 = linear)');
+    readPercent(slow, 'minWeightPercent');
+    slow.done();
+  }
+  readPercent(lb, 'healthyPanicThreshold');
+  const locality = lb.object('locality');
+  if (locality !== null) {
+    if (hashing) locality.issue(null, `does not apply with policy ${policy} (the hash picks the endpoint)`);
+    const mode = locality.enumeration('mode', LOCALITY_MODES, true);
+    const pct = readPercent(locality, 'routingEnabledPercent');
+    const min = locality.integer('minClusterSize', 0, UINT32_MAX);
+    if (mode === 'Weighted' && (pct !== undefined || min !== undefined))
+      locality.issue(null, 'routingEnabledPercent and minClusterSize only apply with mode ZoneAware');
+    locality.done();
+  }
   const lr = lb.object('leastRequest');
   if (lr !== null) {
     if (policy !== 'LEAST_REQUEST')
@@ -183,6 +240,24 @@ function readOutlierDetection(spec: SpecReader): void {
   }
   od.integer('maxEjectionPercent', 0, 100);
   od.boolean('splitExternalLocalOriginErrors');
+  const sr = od.object('successRate');
+  if (sr !== null) {
+    sr.integer('minimumHosts', 0, UINT32_MAX);
+    sr.integer('requestVolume', 0, UINT32_MAX);
+    const factor = sr.take('stdevFactor');
+    if (factor !== undefined && !(typeof factor === 'number' && factor > 0 && factor <= 1_000_000))
+      sr.issue('stdevFactor', 'must be a number greater than 0 (Envoy: 1.9)');
+    sr.integer('enforcingPercent', 0, 100);
+    sr.done();
+  }
+  const fp = od.object('failurePercentage');
+  if (fp !== null) {
+    fp.integer('thresholdPercent', 0, 100);
+    fp.integer('minimumHosts', 0, UINT32_MAX);
+    fp.integer('requestVolume', 0, UINT32_MAX);
+    fp.integer('enforcingPercent', 0, 100);
+    fp.done();
+  }
   od.done();
 }
 
@@ -195,6 +270,7 @@ function readHealthChecks(spec: SpecReader): void {
     }
     hc.integer('unhealthyThreshold', 1, UINT32_MAX);
     hc.integer('healthyThreshold', 1, UINT32_MAX);
+    readDuration(hc, 'intervalJitter');
     const kinds = ['http', 'tcp', 'grpc'].filter((k) => hc.has(k));
     if (kinds.length !== 1)
       hc.issue(null, `exactly one of http, tcp, grpc must be set (found ${kinds.length})`);
@@ -224,6 +300,17 @@ function readHealthChecks(spec: SpecReader): void {
     }
     hc.done();
   }
+}
+
+/** A percentage 0-100 (fractions allowed, as Envoy's Percent is a double). */
+function readPercent(r: SpecReader, field: string): number | undefined {
+  const v = r.take(field);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !(v >= 0 && v <= 100)) {
+    r.issue(field, 'must be a number from 0 to 100');
+    return undefined;
+  }
+  return v;
 }
 
 function readDuration(r: SpecReader, field: string, required = false): number | undefined {

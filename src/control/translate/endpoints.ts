@@ -1,6 +1,7 @@
 // Endpoints (EDS) of every outbound cluster: the healthy Workloads the Service selects
 // (in its own namespace), at the Workload's port of the Service port's name, grouped by
-// locality {region, zone}, each with its weight (1-128). The same for every proxy, so
+// locality {region, zone} (each group weighted by the sum of its endpoints' weights), each
+// endpoint with its weight (1-128). The same for every proxy, so
 // one computation per snapshot serves them all.
 
 import { clusterOf } from './backends.js';
@@ -35,9 +36,23 @@ export function clusterLoadAssignments(index: MeshIndex): XdsResource[] {
       }
       const endpoints = [...groups.entries()]
         .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-        .map(([, g]) => (Object.keys(g.locality).length > 0 ? g : { lb_endpoints: g.lb_endpoints }));
+        .map(([, g]) => localityGroup(g));
       out.push({ name, resource: { cluster_name: name, endpoints } });
     }
   }
+  return out;
+}
+
+/**
+ * A locality's group with its `load_balancing_weight`: the sum of its endpoints' weights,
+ * so locality-weighted balancing (DestinationPolicy `loadBalancer.locality.mode: Weighted`)
+ * sends each locality the share its endpoints would get. Ignored by every other mode.
+ */
+function localityGroup(g: { locality: EnvoyJson; lb_endpoints: EnvoyJson[] }): EnvoyJson {
+  let weight = 0;
+  for (const e of g.lb_endpoints) weight += e.load_balancing_weight as number;
+  const out: EnvoyJson = Object.keys(g.locality).length > 0 ? { locality: g.locality } : {};
+  out.lb_endpoints = g.lb_endpoints;
+  out.load_balancing_weight = weight;
   return out;
 }

@@ -33,6 +33,16 @@ export function clusterPolicyFields(spec: DestinationPolicySpec | undefined, htt
   }
   if (lb?.leastRequest?.choiceCount !== undefined)
     out.least_request_lb_config = { choice_count: lb.leastRequest.choiceCount };
+  if (lb?.maglev?.tableSize !== undefined) out.maglev_lb_config = { table_size: lb.maglev.tableSize };
+  if (lb?.slowStart !== undefined) {
+    // slow_start_config sits in the policy's own config message.
+    const key = out.lb_policy === 'LEAST_REQUEST' ? 'least_request_lb_config' : 'round_robin_lb_config';
+    const config = (out[key] ?? {}) as EnvoyJson;
+    config.slow_start_config = slowStartConfig(lb.slowStart);
+    out[key] = config;
+  }
+  const commonLb = commonLbConfig(lb);
+  if (commonLb !== undefined) out.common_lb_config = commonLb;
   put(out, {
     connect_timeout: duration(spec?.timeouts?.connect) ?? '5s',
     per_connection_buffer_limit_bytes: spec?.connectionPool?.perConnectionBufferLimitBytes,
@@ -65,6 +75,19 @@ export function clusterPolicyFields(spec: DestinationPolicySpec | undefined, htt
       max_ejection_time: duration(od.maxEjectionTime),
       max_ejection_percent: od.maxEjectionPercent,
       split_external_local_origin_errors: od.splitExternalLocalOriginErrors,
+      // Envoy enforces consecutive gateway failures and failure percentage 0% of the time by
+      // default; a policy that names them means them to act.
+      enforcing_consecutive_gateway_failure: od.consecutiveGatewayFailure === undefined ? undefined : 100,
+      success_rate_minimum_hosts: od.successRate?.minimumHosts,
+      success_rate_request_volume: od.successRate?.requestVolume,
+      success_rate_stdev_factor:
+        od.successRate?.stdevFactor === undefined ? undefined : Math.round(od.successRate.stdevFactor * 1000),
+      enforcing_success_rate: od.successRate?.enforcingPercent,
+      failure_percentage_threshold: od.failurePercentage?.thresholdPercent,
+      failure_percentage_minimum_hosts: od.failurePercentage?.minimumHosts,
+      failure_percentage_request_volume: od.failurePercentage?.requestVolume,
+      enforcing_failure_percentage:
+        od.failurePercentage === undefined ? undefined : (od.failurePercentage.enforcingPercent ?? 100),
     });
     out.outlier_detection = o;
   }
@@ -76,6 +99,7 @@ export function clusterPolicyFields(spec: DestinationPolicySpec | undefined, htt
         unhealthy_threshold: hc.unhealthyThreshold ?? 3,
         healthy_threshold: hc.healthyThreshold ?? 1,
       };
+      if (hc.intervalJitter !== undefined) h.interval_jitter = duration(hc.intervalJitter);
       if (hc.http !== undefined) {
         const http: EnvoyJson = { path: hc.http.path };
         put(http, { host: hc.http.host });
@@ -101,6 +125,34 @@ export function clusterPolicyFields(spec: DestinationPolicySpec | undefined, htt
     };
     if (Object.keys(common).length > 0) options.common_http_protocol_options = common;
     out.typed_extension_protocol_options = { [HTTP_PROTOCOL_OPTIONS_KEY]: options };
+  }
+  return out;
+}
+
+type LoadBalancer = NonNullable<DestinationPolicySpec['loadBalancer']>;
+
+function slowStartConfig(slow: NonNullable<LoadBalancer['slowStart']>): EnvoyJson {
+  const out: EnvoyJson = { slow_start_window: duration(slow.window) };
+  if (slow.aggression !== undefined)
+    out.aggression = { default_value: slow.aggression, runtime_key: 'weft.lb.slow_start.aggression' };
+  if (slow.minWeightPercent !== undefined) out.min_weight_percent = { value: slow.minWeightPercent };
+  return out;
+}
+
+/** `common_lb_config`: the panic threshold and the locality mode, or undefined when neither is set. */
+function commonLbConfig(lb: LoadBalancer | undefined): EnvoyJson | undefined {
+  if (lb?.healthyPanicThreshold === undefined && lb?.locality === undefined) return undefined;
+  const out: EnvoyJson = {};
+  if (lb.healthyPanicThreshold !== undefined)
+    out.healthy_panic_threshold = { value: lb.healthyPanicThreshold };
+  const locality = lb.locality;
+  if (locality?.mode === 'Weighted') out.locality_weighted_lb_config = {};
+  else if (locality?.mode === 'ZoneAware') {
+    const zone: EnvoyJson = {};
+    if (locality.routingEnabledPercent !== undefined)
+      zone.routing_enabled = { value: locality.routingEnabledPercent };
+    if (locality.minClusterSize !== undefined) zone.min_cluster_size = locality.minClusterSize;
+    out.zone_aware_lb_config = zone;
   }
   return out;
 }

@@ -177,6 +177,62 @@ test('every DestinationPolicy load balancer passes the proxy validator, with its
   }
 });
 
+test('DestinationPolicy slow start, maglev size, panic threshold, locality and outlier extras reach the proxy model', () => {
+  const build = (loadBalancer: Record<string, unknown>, outlierDetection?: Record<string, unknown>) => {
+    const f = createMeshFixture();
+    const snap = f.snapshot({
+      services: [f.service('web', HTTP)],
+      workloads: [
+        f.workload('w', { app: 'web' }, { ports: { http: 1001 }, locality: { region: 'eu', zone: 'a' } }),
+      ],
+      destinationPolicies: [
+        f.policy('p', { targetRef: { kind: 'Service', name: 'web' }, loadBalancer, outlierDetection }),
+      ],
+    });
+    const parsed = parseBootstrap(
+      JSON.stringify(bootstrapFor(snap)),
+      'policy',
+      createDefaultHttpFilterRegistry(),
+    );
+    return parsed.staticResources.clusters.find((c) => c.name === 'outbound|80||web.default')!;
+  };
+  const rr = build(
+    {
+      slowStart: { window: '30s', aggression: 2, minWeightPercent: 5 },
+      healthyPanicThreshold: 30,
+      locality: { mode: 'ZoneAware', routingEnabledPercent: 80, minClusterSize: 2 },
+    },
+    {
+      consecutiveGatewayFailure: 3,
+      successRate: { minimumHosts: 3, requestVolume: 40, stdevFactor: 1.5 },
+      failurePercentage: { thresholdPercent: 60 },
+    },
+  );
+  assert.deepEqual(rr.lbConfig?.slowStart, { windowMs: 30_000, aggression: 2, minWeightPercent: 5 });
+  assert.equal(rr.lbConfig?.healthyPanicThresholdPercent, 30);
+  assert.deepEqual(rr.lbConfig?.zoneAware, { routingEnabledPercent: 80, minClusterSize: 2 });
+  const od = rr.outlierDetection!;
+  assert.equal(od.consecutiveGatewayFailure, 3);
+  assert.equal(od.enforcingConsecutiveGatewayFailure, 100, 'a named gateway-failure threshold is enforced');
+  assert.deepEqual(
+    [od.successRateMinimumHosts, od.successRateRequestVolume, od.successRateStdevFactor],
+    [3, 40, 1.5],
+  );
+  assert.equal(od.failurePercentageThreshold, 60);
+  assert.equal(od.enforcingFailurePercentage, 100, 'a failurePercentage block is enforced');
+  const lr = build({
+    policy: 'LEAST_REQUEST',
+    leastRequest: { choiceCount: 3 },
+    slowStart: { window: '10s' },
+  });
+  assert.equal(lr.lbConfig?.leastRequest.choiceCount, 3);
+  assert.equal(lr.lbConfig?.slowStart?.windowMs, 10_000);
+  assert.equal(build({ policy: 'MAGLEV', maglev: { tableSize: 251 } }).lbConfig?.maglevTableSize, 251);
+  const weighted = build({ locality: { mode: 'Weighted' } });
+  assert.equal(weighted.lbConfig?.localityWeighted, true);
+  assert.equal(weighted.loadAssignment.endpoints[0]?.loadBalancingWeight, 1, 'the locality carries a weight');
+});
+
 describe('a proxy running translated config routes as the HTTPRoute says', () => {
   let v1: Backend;
   let v2: Backend;

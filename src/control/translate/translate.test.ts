@@ -84,6 +84,7 @@ describe('translation', () => {
               load_balancing_weight: 1,
             },
           ],
+          load_balancing_weight: 1,
         },
         {
           locality: { region: 'eu', zone: 'a' },
@@ -94,6 +95,7 @@ describe('translation', () => {
               load_balancing_weight: 3,
             },
           ],
+          load_balancing_weight: 3,
         },
       ],
     });

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { createDefaultHttpFilterRegistry } from '../../config/http-filter-registry.js';
 import { validateBootstrap } from '../../config/validate-bootstrap.js';
 import { grpcTargetOf } from './grpc-target.js';
-import { buildXdsBootstrap, overlayBootstrap, parseHostPort } from './xds-bootstrap.js';
+import { buildXdsBootstrap, overlayBootstrap, parseHostPort, parseLocality } from './xds-bootstrap.js';
 
 const registry = createDefaultHttpFilterRegistry();
 
@@ -83,5 +83,28 @@ describe('--xds bootstrap', () => {
       () => overlayBootstrap({ dynamic_resources: {} }, { server: '127.0.0.1:1' }),
       /already has dynamic_resources/,
     );
+  });
+
+  it('--locality sets node.locality (built or over a file); malformed values are refused', () => {
+    const built = validateBootstrap(
+      buildXdsBootstrap({
+        server: '127.0.0.1:15010',
+        nodeId: 'n',
+        nodeLocality: parseLocality('eu/eu-b', '--locality'),
+      }),
+      registry,
+    );
+    assert.deepEqual(built.issues, []);
+    assert.deepEqual(built.bootstrap?.node?.locality, { region: 'eu', zone: 'eu-b', subZone: '' });
+    const file = { node: { id: 'f', locality: { region: 'us' } }, static_resources: {} };
+    const over = validateBootstrap(
+      overlayBootstrap(file, { nodeLocality: parseLocality('eu/eu-a/rack1', '--locality') }),
+      registry,
+    );
+    assert.deepEqual(over.issues, []);
+    assert.deepEqual(over.bootstrap?.node?.locality, { region: 'eu', zone: 'eu-a', subZone: 'rack1' });
+    assert.deepEqual(parseLocality('eu', 'x'), { region: 'eu' });
+    for (const bad of ['', 'eu//a', 'a/b/c/d', 'eu/ a'])
+      assert.throws(() => parseLocality(bad, '--locality'), /--locality must be REGION\[\/ZONE/);
   });
 });

@@ -15,9 +15,37 @@ export interface XdsBootstrapOptions {
   readonly nodeCluster?: string;
   /** node.metadata (string values), e.g. the control plane's WEFT_OUTBOUND_PORT. */
   readonly nodeMetadata?: Readonly<Record<string, string>>;
+  /** node.locality: where this proxy runs (zone-aware routing keeps traffic in its zone). */
+  readonly nodeLocality?: NodeLocality;
   readonly delta?: boolean;
   /** Admin listener "ip:port" (port 0 = ephemeral), or none. */
   readonly adminAddress?: string;
+}
+
+/** Envoy's core.v3.Locality, as `--locality REGION[/ZONE[/SUB_ZONE]]` gives it. */
+export interface NodeLocality {
+  readonly region: string;
+  readonly zone?: string;
+  readonly subZone?: string;
+}
+
+/** Parses `REGION[/ZONE[/SUB_ZONE]]` (each part non-empty); throws with a usage message. */
+export function parseLocality(value: string, what: string): NodeLocality {
+  const parts = value.split('/');
+  if (parts.length > 3 || parts.some((p) => p === '' || /\s/.test(p))) {
+    throw new Error(`${what} must be REGION[/ZONE[/SUB_ZONE]] (no empty parts or spaces), not '${value}'`);
+  }
+  const [region, zone, subZone] = parts as [string, string?, string?];
+  return { region, ...(zone === undefined ? {} : { zone }), ...(subZone === undefined ? {} : { subZone }) };
+}
+
+/** The bootstrap's `node.locality` object (Envoy field names) for a locality. */
+function localityJson(l: NodeLocality): Record<string, string> {
+  return {
+    region: l.region,
+    ...(l.zone === undefined ? {} : { zone: l.zone }),
+    ...(l.subZone === undefined ? {} : { sub_zone: l.subZone }),
+  };
 }
 
 /** Splits "host:port" / "[v6]:port"; throws with a usage message when malformed. */
@@ -37,6 +65,7 @@ export function buildXdsBootstrap(o: XdsBootstrapOptions): Record<string, unknow
       ...(o.nodeMetadata !== undefined && Object.keys(o.nodeMetadata).length > 0
         ? { metadata: { ...o.nodeMetadata } }
         : {}),
+      ...(o.nodeLocality === undefined ? {} : { locality: localityJson(o.nodeLocality) }),
     },
     dynamic_resources: {
       ads_config: {
@@ -80,6 +109,8 @@ export interface NodeOverride {
   readonly nodeCluster?: string;
   /** Merged over the file's node.metadata. */
   readonly nodeMetadata?: Readonly<Record<string, string>>;
+  /** Replaces the file's node.locality. */
+  readonly nodeLocality?: NodeLocality;
 }
 
 /**
@@ -94,7 +125,12 @@ export function overlayBootstrap(
 ): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const doc: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
-  if (o.nodeId !== undefined || o.nodeCluster !== undefined || o.nodeMetadata !== undefined) {
+  if (
+    o.nodeId !== undefined ||
+    o.nodeCluster !== undefined ||
+    o.nodeMetadata !== undefined ||
+    o.nodeLocality !== undefined
+  ) {
     const node = { ...((doc.node as Record<string, unknown> | undefined) ?? {}) };
     if (o.nodeId !== undefined) node.id = o.nodeId;
     if (o.nodeCluster !== undefined) node.cluster = o.nodeCluster;
@@ -103,6 +139,7 @@ export function overlayBootstrap(
       const base = typeof before === 'object' && before !== null && !Array.isArray(before) ? before : {};
       node.metadata = { ...base, ...o.nodeMetadata };
     }
+    if (o.nodeLocality !== undefined) node.locality = localityJson(o.nodeLocality);
     doc.node = node;
   }
   if (o.server !== undefined) {
