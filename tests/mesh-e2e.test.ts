@@ -12,24 +12,16 @@
 // a GRPC Service port.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
-import { type Control, eventually, startControl, WEFT_MAIN, weft } from './support/control-harness.js';
+import { type Control, eventually, startControl, weft } from './support/control-harness.js';
 import { say, startEchoServer } from './support/grpc-echo.js';
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
+import { applyDocs, freePort, get, type Sidecar, startSidecar } from './support/mesh-harness.js';
 
 async function app(version: string): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
@@ -38,55 +30,6 @@ async function app(version: string): Promise<{ server: Server; port: number }> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port };
-}
-
-function get(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-interface Sidecar {
-  workload: string;
-  inbound: number;
-  outbound: number;
-  child: ChildProcess;
-}
-
-/**
- * A sidecar for `workload`. With `viaNodeMetadata` its outbound port is set by node metadata;
- * otherwise the Workload's annotations must set it (as `weft up` does).
- */
-async function startSidecar(control: Control, workload: string, viaNodeMetadata = true): Promise<Sidecar> {
-  const inbound = await freePort();
-  const outbound = await freePort();
-  const metadata = viaNodeMetadata ? ['--node-metadata', `WEFT_OUTBOUND_PORT=${outbound}`] : [];
-  const child = spawn(
-    process.execPath,
-    [
-      WEFT_MAIN,
-      'proxy',
-      '--xds',
-      `127.0.0.1:${control.xdsPort}`,
-      '--node',
-      `sidecar~default~${workload}`,
-      ...metadata,
-      '--node-metadata',
-      'WEFT_INBOUND_ADDRESS=127.0.0.1',
-      '--admin-address',
-      'none',
-      '-l',
-      'warn',
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  return { workload, inbound, outbound, child };
 }
 
 function workloadDoc(name: string, labels: Record<string, string>, inbound: number, appPort: number) {
@@ -114,12 +57,7 @@ describe('a mesh of weft control and weft proxy --xds sidecars', () => {
   const apps: Server[] = [];
   let web: Sidecar;
 
-  const apply = async (name: string, docs: unknown[]): Promise<void> => {
-    const file = join(dir, name);
-    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }));
-    const r = await weft(['apply', '-f', file], control);
-    assert.equal(r.code, 0, r.stderr);
-  };
+  const apply = (name: string, docs: unknown[]): Promise<void> => applyDocs(control, dir, name, docs);
 
   /** Versions answering `n` calls to reviews through the web sidecar. */
   const versions = async (n: number): Promise<string[]> => {
@@ -241,14 +179,13 @@ describe('a mesh on one host wired by Workload annotations (as weft up does)', (
     const reviewsPort = (reviewsApp.address() as AddressInfo).port;
     const e = await startEchoServer('echo-0');
     echo = e.server;
-    const web = await startSidecar(control, 'web-0', false);
-    const reviews = await startSidecar(control, 'reviews-0', false);
-    const echoSidecar = await startSidecar(control, 'echo-0', false);
+    const web = await startSidecar(control, 'web-0', { viaNodeMetadata: false });
+    const reviews = await startSidecar(control, 'reviews-0', { viaNodeMetadata: false });
+    const echoSidecar = await startSidecar(control, 'echo-0', { viaNodeMetadata: false });
     sidecars.push(web, reviews, echoSidecar);
     ports.outbound = web.outbound;
     ports.reviews = await freePort();
     ports.echo = await freePort();
-    const file = join(dir, 'mesh.json');
     const service = (name: string, portName: string, protocol: string) => ({
       apiVersion: 'weft.dev/v1alpha1',
       kind: 'Service',
@@ -284,9 +221,7 @@ describe('a mesh on one host wired by Workload annotations (as weft up does)', (
         },
       },
     ];
-    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
-    const r = await weft(['apply', '-f', file], control);
-    assert.equal(r.code, 0, r.stderr);
+    await applyDocs(control, dir, 'mesh.json', items);
   });
 
   after(async () => {

@@ -6,22 +6,14 @@
 // to the other zone; `mode: Weighted` splits by the zones' weights.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Control, eventually, startControl, WEFT_MAIN, weft } from './support/control-harness.js';
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
+import { type Control, eventually, startControl, weft } from './support/control-harness.js';
+import { applyDocs, get, type Sidecar, startSidecar } from './support/mesh-harness.js';
 
 /** An app that answers with its zone. */
 async function zoneApp(zone: string): Promise<{ server: Server; port: number }> {
@@ -30,19 +22,9 @@ async function zoneApp(zone: string): Promise<{ server: Server; port: number }> 
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-function get(port: number, host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: '127.0.0.1', port, path: '/', headers: { host }, agent: false },
-      (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve(res.statusCode === 200 ? body : `status ${res.statusCode}`));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+async function zoneOf(port: number): Promise<string> {
+  const r = await get(port, 'reviews:9080', '/');
+  return r.status === 200 ? r.body : `status ${r.status}`;
 }
 
 function workload(name: string, labels: Record<string, string>, port: number, zone: string, weight = 1) {
@@ -66,21 +48,15 @@ function policy(locality: Record<string, unknown>) {
 describe('zone-aware routing through a weft proxy --xds --locality sidecar', () => {
   const dir = mkdtempSync(join(tmpdir(), 'weft-locality-'));
   let control: Control;
-  let sidecar: ChildProcess | undefined;
-  let outbound: number;
+  let sidecar: Sidecar;
   const apps: Server[] = [];
 
-  const apply = async (name: string, docs: unknown[]): Promise<void> => {
-    const file = join(dir, name);
-    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }));
-    const r = await weft(['apply', '-f', file], control);
-    assert.equal(r.code, 0, r.stderr);
-  };
+  const apply = (name: string, docs: unknown[]): Promise<void> => applyDocs(control, dir, name, docs);
 
   /** Zones answering `n` calls to reviews through the caller's sidecar. */
   const zones = async (n: number): Promise<string[]> => {
     const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push(await get(outbound, 'reviews:9080'));
+    for (let i = 0; i < n; i++) out.push(await zoneOf(sidecar.outbound));
     return out;
   };
 
@@ -89,30 +65,7 @@ describe('zone-aware routing through a weft proxy --xds --locality sidecar', () 
     const a = await zoneApp('eu-a');
     const b = await zoneApp('eu-b');
     apps.push(a.server, b.server);
-    const inbound = await freePort();
-    outbound = await freePort();
-    sidecar = spawn(
-      process.execPath,
-      [
-        WEFT_MAIN,
-        'proxy',
-        '--xds',
-        `127.0.0.1:${control.xdsPort}`,
-        '--node',
-        'sidecar~default~web-0',
-        '--locality',
-        'eu/eu-a',
-        '--node-metadata',
-        `WEFT_OUTBOUND_PORT=${outbound}`,
-        '--node-metadata',
-        'WEFT_INBOUND_ADDRESS=127.0.0.1',
-        '--admin-address',
-        'none',
-        '-l',
-        'warn',
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
+    sidecar = await startSidecar(control, 'web-0', { args: ['--locality', 'eu/eu-a'] });
     await apply('mesh.json', [
       {
         apiVersion: 'weft.dev/v1alpha1',
@@ -120,7 +73,7 @@ describe('zone-aware routing through a weft proxy --xds --locality sidecar', () 
         metadata: { name: 'reviews' },
         spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 9080, protocol: 'HTTP' }] },
       },
-      workload('web-0', { app: 'web' }, inbound, 'eu-a'),
+      workload('web-0', { app: 'web' }, sidecar.inbound, 'eu-a'),
       // The apps serve the Workloads' ports themselves (no sidecar on the reviews side).
       workload('reviews-a', { app: 'reviews' }, a.port, 'eu-a'),
       workload('reviews-b', { app: 'reviews' }, b.port, 'eu-b', 3),
@@ -128,7 +81,7 @@ describe('zone-aware routing through a weft proxy --xds --locality sidecar', () 
   });
 
   after(async () => {
-    sidecar?.kill('SIGKILL');
+    sidecar?.child.kill('SIGKILL');
     for (const a of apps) a.close();
     if (control !== undefined) await control.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -157,7 +110,7 @@ describe('zone-aware routing through a weft proxy --xds --locality sidecar', () 
     });
     // Stable: another batch stays local too.
     assert.deepEqual(new Set(await zones(30)), new Set(['eu-a']));
-    assert.equal(sidecar?.exitCode, null, 'the sidecar keeps running');
+    assert.equal(sidecar.child.exitCode, null, 'the sidecar keeps running');
   });
 
   it('crosses to the other zone when the caller zone has no endpoint', async () => {
