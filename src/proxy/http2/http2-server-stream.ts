@@ -274,6 +274,7 @@ function requestHeadOf(headers: IncomingHttpHeaders, raw: string[], endStream: b
     keepAlive: true,
     expectContinue: false,
     upgrade: false,
+    tunnel: false,
     connectionTokens: '',
   };
 }
