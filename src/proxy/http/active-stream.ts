@@ -367,7 +367,7 @@ export class ActiveStream
 
   /** Picks the first host and starts the first upstream attempt. */
   private firstAttempt(cluster: UpstreamCluster): void {
-    if (this.upgrade !== null && this.upgrade.terminateConnect) {
+    if (this.upgrade?.terminateConnect) {
       this.connectTunnel(cluster);
       return;
     }
@@ -688,7 +688,7 @@ export class ActiveStream
       keepAlive = false;
     }
     info.firstResponseByteMonotonic = rt.clock.monotonic();
-    if (this.upgrade !== null && this.upgrade.switches(status)) {
+    if (this.upgrade?.switches(status)) {
       this.startPooledTunnel(status, headers);
       return;
     }
@@ -1075,7 +1075,7 @@ export class ActiveStream
   onDownstreamReset(): void {
     if (this.finished) return;
     // A tunnel finishes the stream itself once its upstream side closed too.
-    if (this.upgrade !== null && this.upgrade.established) return;
+    if (this.upgrade?.established) return;
     this.info.responseFlags |= ResponseFlag.DownstreamConnectionTermination;
     if (this.info.responseCodeDetails === '') this.info.responseCodeDetails = 'downstream_remote_disconnect';
     this.abandonUpstream();

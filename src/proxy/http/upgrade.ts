@@ -95,7 +95,6 @@ export class StreamUpgrade implements BytePumpObserver, UpstreamConnectionUser, 
   /** The request's Upgrade value as sent (restored on the upstream request and the 101). */
   private readonly upgradeValue: string;
   private pump: BytePump | null = null;
-  private downstream: TunnelDownstream | null = null;
   /** The pooled connection a 101 arrived on; released (never reused) when the tunnel ends. */
   private pooled: UpstreamConnection | null = null;
   /** The TCP connection of a terminated CONNECT. */
@@ -264,7 +263,6 @@ export class StreamUpgrade implements BytePumpObserver, UpstreamConnectionUser, 
     upstream: PumpEndpoint,
     idleTimeoutMs: number | null,
   ): void {
-    this.downstream = downstream;
     const pump = new BytePump(downstream, upstream, this);
     this.pump = pump;
     if (idleTimeoutMs !== null) {
