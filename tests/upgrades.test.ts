@@ -3,12 +3,14 @@
 // sockets where the exact bytes matter. Timeouts run on a manual clock.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createMemoryLogger } from '../src/core/logger.js';
+import { DRAIN_IDLE_GRACE_MS } from '../src/proxy/listener/drain.js';
 import { ProxyServer } from '../src/proxy/proxy-server.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
 import {
@@ -61,6 +63,47 @@ async function startWsEcho(): Promise<{
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   });
   return { wss, port: (wss.address() as AddressInfo).port, handshakes, sockets };
+}
+
+/**
+ * An upstream HTTP proxy for forwarded CONNECTs: records the request head, answers 200,
+ * then echoes every byte after the head (including bytes that came with it).
+ */
+async function startConnectProxy(): Promise<{ server: Server; port: number; heads: string[] }> {
+  const heads: string[] = [];
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    let buf = Buffer.alloc(0);
+    let tunnel = false;
+    s.on('data', (d: Buffer) => {
+      if (tunnel) {
+        s.write(d);
+        return;
+      }
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      tunnel = true;
+      heads.push(buf.subarray(0, end).toString('latin1'));
+      s.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (buf.length > end + 4) s.write(buf.subarray(end + 4));
+    });
+    s.on('end', () => s.end());
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port, heads };
+}
+
+/** A broken upstream that answers every request with 101, upgrade or not. */
+async function startRogue101(): Promise<{ server: Server; port: number }> {
+  const server = createServer((s) => {
+    s.once('data', () =>
+      s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: rogue\r\n\r\nrogue bytes'),
+    );
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
 }
 
 /** A TCP echo server that half-closes when its client does. */
@@ -150,6 +193,8 @@ describe('WebSocket and CONNECT through the proxy', () => {
   let echo: Awaited<ReturnType<typeof startWsEcho>>;
   let tcpEcho: Awaited<ReturnType<typeof startTcpEcho>>;
   let plain: Backend;
+  let connectProxy: Awaited<ReturnType<typeof startConnectProxy>>;
+  let rogue: Awaited<ReturnType<typeof startRogue101>>;
   let proxy: RunningProxy;
   const logPath = join(tempDir(), 'access.log');
 
@@ -158,10 +203,27 @@ describe('WebSocket and CONNECT through the proxy', () => {
     tcpEcho = await startTcpEcho();
     // Answers upgrade requests as plain HTTP (node:http has no 'upgrade' listener here).
     plain = await startBackend('plain', (req, res) => {
+      if (req.headers.upgrade === undefined) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(`plain says hello to ${req.url}\n`);
+        return;
+      }
       res.writeHead(403, { 'content-type': 'text/plain' });
       res.end(`no upgrade for ${req.url}\n`);
     });
+    connectProxy = await startConnectProxy();
+    rogue = await startRogue101();
+    const tunnelTo = (value: string) => ({
+      connect_matcher: {},
+      headers: [{ name: 'x-tunnel-to', string_match: { exact: value } }],
+    });
     const routes = [
+      { match: tunnelTo('proxy'), route: { cluster: 'fwd' } },
+      {
+        match: tunnelTo('plain'),
+        route: { cluster: 'plain', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
+      },
+      { match: { prefix: '/rogue' }, route: { cluster: 'rogue' } },
       {
         match: { connect_matcher: {} },
         route: { cluster: 'tcp', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
@@ -198,6 +260,8 @@ describe('WebSocket and CONNECT through the proxy', () => {
           staticCluster('ws', [echo.port]),
           staticCluster('tcp', [tcpEcho.port]),
           staticCluster('plain', [plain.port]),
+          staticCluster('fwd', [connectProxy.port]),
+          staticCluster('rogue', [rogue.port]),
         ],
       ),
     );
@@ -209,6 +273,8 @@ describe('WebSocket and CONNECT through the proxy', () => {
     for (const s of echo.sockets) s.terminate();
     await new Promise<void>((r) => echo.wss.close(() => r()));
     await plain.close();
+    await new Promise<void>((r) => connectProxy.server.close(() => r()));
+    await new Promise<void>((r) => rogue.server.close(() => r()));
   });
 
   const stat = (name: string) => proxy.proxy.stats.counter(`http.up.${name}`).value;
@@ -284,9 +350,9 @@ describe('WebSocket and CONNECT through the proxy', () => {
     const got = await rawExchange(
       proxy.port('up'),
       'GET /plain/h2c HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n',
-      { until: (r) => r.includes('no upgrade for /plain/h2c\n') },
+      { until: (r) => r.includes('plain says hello to /plain/h2c\n') },
     );
-    assert.match(got, /^HTTP\/1\.1 403 /);
+    assert.match(got, /^HTTP\/1\.1 200 /);
   });
 
   it('closes the client side when the WebSocket server closes', async () => {
@@ -321,6 +387,62 @@ describe('WebSocket and CONNECT through the proxy', () => {
     assert.equal(proxy.proxy.stats.counter('cluster.tcp.upstream_cx_total').value, before + 1);
     const [line] = await logLinesStartingWith(logPath, 'LOG CONNECT anything.example:443 200', 1);
     assert.match(line, / 200 - 22 22 via_upstream$/);
+  });
+
+  it('forwards CONNECT without connect_config to the upstream proxy, early bytes included', async () => {
+    const socket = connect(proxy.port('up'), '127.0.0.1');
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    // The head and the first tunnel bytes in one write: the proxy must keep the early bytes.
+    socket.write(
+      'CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\nx-tunnel-to: proxy\r\n\r\nearly',
+    );
+    await waitFor(() => got.endsWith('early'), 'the early bytes echoed');
+    assert.match(got, /^HTTP\/1\.1 200 OK\r\n/);
+    socket.write(' late');
+    await waitFor(() => got.endsWith('early late'), 'more bytes echoed');
+    const head = connectProxy.heads[connectProxy.heads.length - 1];
+    assert.match(head, /^CONNECT db\.internal:5432 HTTP\/1\.1\r\nhost: db\.internal:5432\r\n/);
+    socket.destroy();
+    await waitFor(() => gauge('downstream_cx_upgrades_active') === 0, 'the tunnel to end');
+  });
+
+  it('answers 502 when an upstream switches protocols on a request that did not ask', async () => {
+    const got = await rawExchange(proxy.port('up'), 'GET /rogue HTTP/1.1\r\nHost: x\r\n\r\n', {
+      until: (r) => r.includes('\r\n\r\n') && /content-length: (\d+)/.test(r),
+    });
+    assert.match(got, /^HTTP\/1\.1 502 /);
+    assert.doesNotMatch(got, /rogue bytes/);
+    await logLinesStartingWith(logPath, 'LOG GET /rogue 502 UPE', 1);
+  });
+
+  it('carries curl --proxytunnel through a terminated CONNECT', async (t) => {
+    const curl = await new Promise<{ code: number; stdout: string } | null>((resolve) => {
+      execFile(
+        'curl',
+        [
+          '-sS',
+          '--max-time',
+          '10',
+          '-p',
+          '-x',
+          `http://127.0.0.1:${proxy.port('up')}`,
+          '--proxy-header',
+          'x-tunnel-to: plain',
+          'http://tunnelled.example/through',
+        ],
+        (err, stdout) => {
+          if (err !== null && (err as NodeJS.ErrnoException).code === 'ENOENT') resolve(null);
+          else resolve({ code: err === null ? 0 : Number(err.code), stdout });
+        },
+      );
+    });
+    if (curl === null) {
+      t.skip('curl is not installed');
+      return;
+    }
+    assert.equal(curl.code, 0);
+    assert.equal(curl.stdout, 'plain says hello to /through\n');
   });
 
   it('answers CONNECT with 503 UF when the cluster refuses the connection', async () => {
@@ -430,5 +552,59 @@ describe('upgrades and timeouts (manual clock)', () => {
       () => proxy.stats.gauge('http.t.downstream_cx_upgrades_active').value === 0,
       'the upgrade to end',
     );
+  });
+});
+
+describe('upgrades and drain (manual clock)', () => {
+  const clock = createManualClock();
+  const drainTimeMs = 30_000;
+  let echo: Awaited<ReturnType<typeof startWsEcho>>;
+  let proxy: ProxyServer;
+
+  before(async () => {
+    echo = await startWsEcho();
+    const config = bootstrap(
+      [
+        httpListener(
+          'd',
+          [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'ws' } }] }],
+          {
+            upgrade_configs: [{ upgrade_type: 'websocket' }],
+          },
+        ),
+      ],
+      [staticCluster('ws', [echo.port])],
+    );
+    proxy = await ProxyServer.start(
+      { bootstrap: config, drainTimeMs },
+      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
+    );
+  });
+  after(async () => {
+    await proxy.shutdown();
+    for (const s of echo.sockets) s.terminate();
+    await new Promise<void>((r) => echo.wss.close(() => r()));
+  });
+
+  it('an upgraded connection is not an idle keep-alive: it lives until the drain deadline', async () => {
+    const port = proxy.listeners.get('d')!.address.port;
+    const { ws } = await openWs(port, '/stay');
+    // An idle keep-alive connection next to it (the ws server answers plain GETs with 426).
+    const idle = connect(port, '127.0.0.1');
+    let idleGot = '';
+    idle.on('data', (d: Buffer) => (idleGot += d.toString('latin1')));
+    const idleClosed = new Promise<void>((r) => idle.once('close', () => r()));
+    idle.write('GET /plain HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => /\r\n\r\n/.test(idleGot), 'the keep-alive response');
+
+    const drained = proxy.drainListeners();
+    clock.advance(DRAIN_IDLE_GRACE_MS);
+    await idleClosed;
+    ws.send('during drain');
+    assert.equal((await nextMessage(ws)).data.toString(), 'during drain');
+
+    clock.advance(drainTimeMs);
+    assert.equal(await closed(ws), 1006);
+    await drained;
   });
 });
