@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
+import { createServer as createH2Server, type Http2Server, connect as h2connect } from 'node:http2';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -195,6 +196,7 @@ describe('WebSocket and CONNECT through the proxy', () => {
   let plain: Backend;
   let connectProxy: Awaited<ReturnType<typeof startConnectProxy>>;
   let rogue: Awaited<ReturnType<typeof startRogue101>>;
+  let h2: Http2Server;
   let proxy: RunningProxy;
   const logPath = join(tempDir(), 'access.log');
 
@@ -213,6 +215,8 @@ describe('WebSocket and CONNECT through the proxy', () => {
     });
     connectProxy = await startConnectProxy();
     rogue = await startRogue101();
+    h2 = createH2Server((_req, res) => res.end('h2 backend\n'));
+    await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
     const tunnelTo = (value: string) => ({
       connect_matcher: {},
       headers: [{ name: 'x-tunnel-to', string_match: { exact: value } }],
@@ -224,6 +228,7 @@ describe('WebSocket and CONNECT through the proxy', () => {
         route: { cluster: 'plain', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
       },
       { match: { prefix: '/rogue' }, route: { cluster: 'rogue' } },
+      { match: { prefix: '/h2up' }, route: { cluster: 'h2' } },
       {
         match: { connect_matcher: {} },
         route: { cluster: 'tcp', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
@@ -262,6 +267,7 @@ describe('WebSocket and CONNECT through the proxy', () => {
           staticCluster('plain', [plain.port]),
           staticCluster('fwd', [connectProxy.port]),
           staticCluster('rogue', [rogue.port]),
+          staticCluster('h2', [(h2.address() as AddressInfo).port], { http2_protocol_options: {} }),
         ],
       ),
     );
@@ -275,6 +281,7 @@ describe('WebSocket and CONNECT through the proxy', () => {
     await plain.close();
     await new Promise<void>((r) => connectProxy.server.close(() => r()));
     await new Promise<void>((r) => rogue.server.close(() => r()));
+    await new Promise<void>((r) => h2.close(() => r()));
   });
 
   const stat = (name: string) => proxy.proxy.stats.counter(`http.up.${name}`).value;
@@ -445,6 +452,29 @@ describe('WebSocket and CONNECT through the proxy', () => {
     assert.equal(curl.stdout, 'plain says hello to /through\n');
   });
 
+  it('answers 503 to a WebSocket routed to an HTTP/2 upstream (no extended CONNECT)', async () => {
+    await assert.rejects(openWs(proxy.port('up'), '/h2up'), (err: { res: IncomingMessage }) => {
+      assert.equal(err.res.statusCode, 503);
+      return true;
+    });
+    await logLinesStartingWith(logPath, 'LOG GET /h2up 503 - 0 ', 1);
+  });
+
+  it('refuses CONNECT over HTTP/2 with 403', async () => {
+    const session = h2connect(`http://127.0.0.1:${proxy.port('up')}`);
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = session.request({ ':method': 'CONNECT', ':authority': 'anything.example:443' });
+        req.on('response', (headers) => resolve(Number(headers[':status'])));
+        req.on('error', reject);
+        req.resume();
+      });
+      assert.equal(status, 403);
+    } finally {
+      session.close();
+    }
+  });
+
   it('answers CONNECT with 503 UF when the cluster refuses the connection', async () => {
     const dead = createServer();
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
@@ -511,7 +541,13 @@ describe('upgrades and timeouts (manual clock)', () => {
             {
               name: 'v',
               domains: ['*'],
-              routes: [{ match: { prefix: '/' }, route: { cluster: 'ws', timeout: '1s' } }],
+              routes: [
+                {
+                  match: { prefix: '/bounded' },
+                  route: { cluster: 'ws', max_stream_duration: { max_stream_duration: '10s' } },
+                },
+                { match: { prefix: '/' }, route: { cluster: 'ws', timeout: '1s' } },
+              ],
             },
           ],
           {
@@ -548,6 +584,19 @@ describe('upgrades and timeouts (manual clock)', () => {
     clock.advance(60_000);
     assert.equal(await closed(ws), 1006);
     assert.equal(proxy.stats.counter('http.t.downstream_cx_idle_timeout').value, idleBefore + 1);
+    await waitFor(
+      () => proxy.stats.gauge('http.t.downstream_cx_upgrades_active').value === 0,
+      'the upgrade to end',
+    );
+  });
+
+  it("the route's max_stream_duration still ends an upgraded stream", async () => {
+    const { ws } = await openWs(port(), '/bounded');
+    clock.advance(9_000);
+    ws.send('in time');
+    assert.equal((await nextMessage(ws)).data.toString(), 'in time');
+    clock.advance(1_000);
+    assert.equal(await closed(ws), 1006);
     await waitFor(
       () => proxy.stats.gauge('http.t.downstream_cx_upgrades_active').value === 0,
       'the upgrade to end',

@@ -850,12 +850,13 @@ export class ActiveStream
    * `Upgrade: h2c` is not an upgrade here; its headers are stripped like other hop-by-hop ones.
    */
   private acceptUpgrade(route: CompiledRoute | null): boolean {
-    if (this.conn.startTunnel === undefined) return false;
     const type = upgradeTypeOf(this.method, this.headers);
     if (type === 'h2c') return false;
     const rt = this.conn.rt;
     const action = route !== null && route.action.kind === 'route' ? route.action : null;
-    const decision = decideUpgrade(rt.config.upgradeConfigs, action, type);
+    // Only HTTP/1.1 connections become tunnels (no extended CONNECT over HTTP/2 yet).
+    const decision =
+      this.conn.startTunnel === undefined ? null : decideUpgrade(rt.config.upgradeConfigs, action, type);
     if (decision === null) {
       rt.stats.rqWsOnNonWsRoute.value++;
       // What follows the head is not HTTP the client meant for us: close after the answer.
