@@ -107,6 +107,36 @@ async function startRogue101(): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as AddressInfo).port };
 }
 
+/**
+ * An upstream for a custom upgrade (`Upgrade: echo-proto`): answers 101, echoes bytes,
+ * and when its client half-closes writes "bye" and ends too. Bytes after the request head
+ * in the same read are echoed as well.
+ */
+async function startEchoProto(): Promise<{ server: Server; port: number; heads: string[] }> {
+  const heads: string[] = [];
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    s.on('data', (d: Buffer) => {
+      if (upgraded) {
+        s.write(d);
+        return;
+      }
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      upgraded = true;
+      heads.push(buf.subarray(0, end).toString('latin1'));
+      s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo-proto\r\n\r\nhello ');
+      if (buf.length > end + 4) s.write(buf.subarray(end + 4));
+    });
+    s.on('end', () => s.end('bye'));
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port, heads };
+}
+
 /** A TCP echo server that half-closes when its client does. */
 async function startTcpEcho(): Promise<{ server: Server; port: number; conns: Socket[] }> {
   const conns: Socket[] = [];
@@ -197,6 +227,7 @@ describe('WebSocket and CONNECT through the proxy', () => {
   let connectProxy: Awaited<ReturnType<typeof startConnectProxy>>;
   let rogue: Awaited<ReturnType<typeof startRogue101>>;
   let h2: Http2Server;
+  let echoProto: Awaited<ReturnType<typeof startEchoProto>>;
   let proxy: RunningProxy;
   const logPath = join(tempDir(), 'access.log');
 
@@ -215,6 +246,7 @@ describe('WebSocket and CONNECT through the proxy', () => {
     });
     connectProxy = await startConnectProxy();
     rogue = await startRogue101();
+    echoProto = await startEchoProto();
     h2 = createH2Server((_req, res) => res.end('h2 backend\n'));
     await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
     const tunnelTo = (value: string) => ({
@@ -229,6 +261,7 @@ describe('WebSocket and CONNECT through the proxy', () => {
       },
       { match: { prefix: '/rogue' }, route: { cluster: 'rogue' } },
       { match: { prefix: '/h2up' }, route: { cluster: 'h2' } },
+      { match: { prefix: '/proto' }, route: { cluster: 'proto' } },
       {
         match: { connect_matcher: {} },
         route: { cluster: 'tcp', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
@@ -256,7 +289,11 @@ describe('WebSocket and CONNECT through the proxy', () => {
       bootstrap(
         [
           httpListener('up', [{ name: 'v', domains: ['*'], routes }], {
-            upgrade_configs: [{ upgrade_type: 'websocket' }, { upgrade_type: 'CONNECT' }],
+            upgrade_configs: [
+              { upgrade_type: 'websocket' },
+              { upgrade_type: 'CONNECT' },
+              { upgrade_type: 'echo-proto' },
+            ],
             access_log: accessLog(logPath),
           }),
           httpListener('noup', [{ name: 'v', domains: ['*'], routes: noUpgradeRoutes }]),
@@ -267,6 +304,7 @@ describe('WebSocket and CONNECT through the proxy', () => {
           staticCluster('plain', [plain.port]),
           staticCluster('fwd', [connectProxy.port]),
           staticCluster('rogue', [rogue.port]),
+          staticCluster('proto', [echoProto.port]),
           staticCluster('h2', [(h2.address() as AddressInfo).port], { http2_protocol_options: {} }),
         ],
       ),
@@ -282,6 +320,7 @@ describe('WebSocket and CONNECT through the proxy', () => {
     await new Promise<void>((r) => connectProxy.server.close(() => r()));
     await new Promise<void>((r) => rogue.server.close(() => r()));
     await new Promise<void>((r) => h2.close(() => r()));
+    await new Promise<void>((r) => echoProto.server.close(() => r()));
   });
 
   const stat = (name: string) => proxy.proxy.stats.counter(`http.up.${name}`).value;
@@ -450,6 +489,32 @@ describe('WebSocket and CONNECT through the proxy', () => {
     }
     assert.equal(curl.code, 0);
     assert.equal(curl.stdout, 'plain says hello to /through\n');
+  });
+
+  it('relays a custom upgrade with half-close both ways on the pooled upstream connection', async () => {
+    const socket = connect({ port: proxy.port('up'), host: '127.0.0.1', allowHalfOpen: true });
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const ended = new Promise<void>((r) => socket.once('end', () => r()));
+    socket.write(
+      'GET /proto/x HTTP/1.1\r\nHost: p\r\nConnection: Upgrade\r\nUpgrade: Echo-Proto\r\nX-Keep: 1\r\n\r\n',
+    );
+    await waitFor(() => got.endsWith('hello '), 'the 101 and the greeting');
+    assert.match(got, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    assert.match(got, /\r\nconnection: upgrade\r\n/i);
+    assert.match(got, /\r\nupgrade: echo-proto\r\n/i);
+    socket.write('ping');
+    await waitFor(() => got.endsWith('hello ping'), 'the echo');
+    // Our half-close reaches the server, whose reply and FIN come back through the tunnel.
+    socket.end();
+    await ended;
+    assert.ok(got.endsWith('hello pingbye'), JSON.stringify(got));
+    const head = echoProto.heads[echoProto.heads.length - 1];
+    assert.match(head, /\r\nconnection: upgrade\r\nupgrade: Echo-Proto(\r\n|$)/);
+    assert.match(head, /\r\nx-keep: 1\r\n/);
+    await waitFor(() => gauge('downstream_cx_upgrades_active') === 0, 'the tunnel to end');
+    const [line] = await logLinesStartingWith(logPath, 'LOG GET /proto/x 101', 1);
+    assert.match(line, / 101 - 4 13 via_upstream$/);
   });
 
   it('answers 503 to a WebSocket routed to an HTTP/2 upstream (no extended CONNECT)', async () => {
