@@ -372,7 +372,8 @@ export class ActiveStream
       return;
     }
     const mirrors = (this.route!.action as RouteAction).requestMirrorPolicies;
-    if (mirrors !== undefined) this.startShadows(mirrors);
+    // A tunnel's bytes cannot be mirrored: upgrades are not shadowed.
+    if (mirrors !== undefined && this.upgrade === null) this.startShadows(mirrors);
     const host = this.retry === null ? cluster.chooseHost(this) : this.retry.chooseHost(this);
     if (host === null) {
       cluster.stats.upstream_cx_none_healthy.value++;
