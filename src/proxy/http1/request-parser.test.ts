@@ -169,6 +169,8 @@ describe('RequestParser: parsing', () => {
     assert.equal(connect.authority, 'db:5432');
     assert.equal(ok('GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n')[0].head.tunnel, false);
     assert.equal(ok('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n')[0].head.tunnel, false);
+    const ten = ok('GET / HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', LIMITS_10)[0].head;
+    assert.equal(ten.tunnel, false, 'RFC 9110 §7.8: Upgrade is ignored in HTTP/1.0');
   });
 
   it('takes the authority from absolute-form and CONNECT targets', () => {

@@ -260,7 +260,8 @@ export class RequestParser extends MessageParser<RequestHandler> {
       keepAlive: this.keepAlive(),
       expectContinue: this.expectContinue,
       upgrade,
-      tunnel: upgrade || form === TARGET_AUTHORITY,
+      // RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored.
+      tunnel: (upgrade && minor === 1) || form === TARGET_AUTHORITY,
       connectionTokens: conn,
     };
     // No Content-Length and no Transfer-Encoding: a request has no body (RFC 9112 §6.3 item 7).
