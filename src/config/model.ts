@@ -252,6 +252,26 @@ export interface HttpConnectionManager {
   readonly acceptHttp10: boolean;
   /** `http2_protocol_options` for HTTP/2 downstream connections (Envoy defaults when absent). */
   readonly http2Options?: Http2Options;
+  /** `upgrade_configs`: the upgrade types (websocket, CONNECT...) this HCM may proxy; absent = none. */
+  readonly upgradeConfigs?: readonly UpgradeConfig[];
+}
+
+/** `HttpConnectionManager.UpgradeConfig` (without custom `filters`). */
+export interface UpgradeConfig {
+  /** `upgrade_type`, lower-cased (`websocket`; `connect` for CONNECT requests). */
+  readonly upgradeType: string;
+  /** `enabled`, default true; a route's own upgrade_configs entry overrides it. */
+  readonly enabled: boolean;
+}
+
+/** `RouteAction.UpgradeConfig`. */
+export interface RouteUpgradeConfig {
+  /** `upgrade_type`, lower-cased. */
+  readonly upgradeType: string;
+  /** `enabled`, default true. */
+  readonly enabled: boolean;
+  /** `connect_config` is present (CONNECT only): the proxy terminates CONNECT and opens TCP to the cluster. */
+  readonly terminateConnect: boolean;
 }
 
 /** `envoy.config.core.v3.Http2ProtocolOptions` (the supported subset). */
@@ -448,7 +468,9 @@ export interface RouteMatch {
   readonly path:
     | { readonly kind: 'prefix'; readonly value: string }
     | { readonly kind: 'path'; readonly value: string }
-    | { readonly kind: 'safe_regex'; readonly regex: string };
+    | { readonly kind: 'safe_regex'; readonly regex: string }
+    /** `connect_matcher: {}`: matches CONNECT requests only (and only these match CONNECT). */
+    | { readonly kind: 'connect' };
   /** Default true; applies to prefix and path. */
   readonly caseSensitive: boolean;
   readonly headers: readonly HeaderMatcher[];
@@ -504,6 +526,8 @@ export interface RouteAction {
   readonly requestMirrorPolicies?: readonly RequestMirrorPolicy[];
   /** `max_stream_duration`; absent when not configured. */
   readonly maxStreamDuration?: MaxStreamDuration;
+  /** `upgrade_configs`: per-route overrides of the HCM's upgrade_configs; absent = none. */
+  readonly upgradeConfigs?: readonly RouteUpgradeConfig[];
 }
 
 /** `envoy.config.route.v3.RouteAction.RequestMirrorPolicy`. */

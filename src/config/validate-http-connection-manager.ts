@@ -12,6 +12,7 @@ import { FAULT_TYPE_URL } from './validate-fault-filter.js';
 import { readHttp2Options } from './validate-http2-options.js';
 import { checkPerFilterConfigNames } from './validate-per-filter-config.js';
 import { validateRouteConfiguration } from './validate-route-configuration.js';
+import { readHcmUpgradeConfigs } from './validate-upgrade-configs.js';
 import type { ValidationContext } from './validation-context.js';
 
 export const HTTP_CONNECTION_MANAGER_TYPE =
@@ -91,6 +92,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     'OVERWRITE',
     SERVER_HEADER_TRANSFORMATION,
   );
+  const upgradeConfigs = readHcmUpgradeConfigs(r);
   return {
     statPrefix,
     codecType,
@@ -113,6 +115,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     acceptHttp10,
     // Set only when given (the defaults apply in the proxy), so other configs keep their shape.
     ...(http2Options === null ? {} : { http2Options }),
+    ...(upgradeConfigs === null ? {} : { upgradeConfigs }),
   };
 }
 

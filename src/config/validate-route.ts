@@ -22,6 +22,7 @@ import {
 import { readTypedPerFilterConfig } from './validate-per-filter-config.js';
 import { readRequestMirrorPolicies } from './validate-request-mirror.js';
 import { readPerRequestBufferLimit, readRetryPolicy } from './validate-retry-policy.js';
+import { readRouteUpgradeConfigs } from './validate-upgrade-configs.js';
 import type { ClusterRef, ValidationContext } from './validation-context.js';
 
 /** Envoy's default route timeout (RouteAction.timeout). */
@@ -36,7 +37,7 @@ const REDIRECT_CODE: EnumSpec<
   supported: ['MOVED_PERMANENTLY', 'FOUND', 'SEE_OTHER', 'TEMPORARY_REDIRECT', 'PERMANENT_REDIRECT'],
 };
 
-const PATH_SPECIFIERS = ['prefix', 'path', 'safe_regex'] as const;
+const PATH_SPECIFIERS = ['prefix', 'path', 'safe_regex', 'connect_matcher'] as const;
 const ACTIONS = ['route', 'redirect', 'direct_response'] as const;
 
 /**
@@ -79,7 +80,11 @@ function readRouteMatch(r: FieldReader): RouteMatch {
   else if (which === 'path') path = { kind: 'path', value: r.string('path') ?? '' };
   else if (which === 'safe_regex')
     path = { kind: 'safe_regex', regex: readRegexMatcher(r.requiredMessage('safe_regex')) };
-  else r.issue(null, `one of ${PATH_SPECIFIERS.join(', ')} is required`);
+  else if (which === 'connect_matcher') {
+    // ConnectMatcher has no fields: `{}`.
+    r.requiredMessage('connect_matcher').done();
+    path = { kind: 'connect' };
+  } else r.issue(null, `one of ${PATH_SPECIFIERS.join(', ')} is required`);
   for (const p of PATH_SPECIFIERS) r.ignore(p);
   const caseSensitive = r.boolean('case_sensitive', true);
   const headerItems = r.list('headers');
@@ -117,6 +122,7 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[], ctx: ValidationCont
   const hashPolicy = readHashPolicies(r);
   const requestMirrorPolicies = readRequestMirrorPolicies(r, refs);
   const msd = r.message('max_stream_duration');
+  const upgradeConfigs = readRouteUpgradeConfigs(r);
   let action: RouteAction = { kind: 'route', cluster, timeoutMs, prefixRewrite, hostRewriteLiteral };
   if (retryPolicy !== null) action = { ...action, retryPolicy };
   if (hashPolicy !== null) action = { ...action, hashPolicy };
@@ -124,6 +130,7 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[], ctx: ValidationCont
   if (autoHostRewrite) action = { ...action, autoHostRewrite };
   if (requestMirrorPolicies !== null) action = { ...action, requestMirrorPolicies };
   if (msd !== null) action = { ...action, maxStreamDuration: readMaxStreamDuration(msd) };
+  if (upgradeConfigs !== null) action = { ...action, upgradeConfigs };
   return action;
 }
 

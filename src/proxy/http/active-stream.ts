@@ -35,6 +35,12 @@
 // Request mirroring (request-mirror.ts): on routes with request_mirror_policies, shadow
 // copies start with the first attempt and are fed the body as it arrives; `this.shadows`
 // is null otherwise, one test per body chunk.
+//
+// Upgrades and CONNECT (upgrade.ts): only HTTP/1.1 heads flagged `tunnel` are looked at
+// (one boolean per request); an accepted one gets a StreamUpgrade (`this.upgrade`, null on
+// the common path) which turns the stream into a byte tunnel at the 101 / 2xx-to-CONNECT
+// (or, for a route with connect_config, once its TCP connection is up), and the stream
+// is finished and logged when both sides of the tunnel closed.
 
 import type { RedirectAction, RequestMirrorPolicy, RouteAction } from '../../config/model.js';
 import type { Timer } from '../../core/clock.js';
@@ -72,6 +78,7 @@ import { LocalReplyText } from './local-reply.js';
 import type { RequestShadows } from './request-mirror.js';
 import { RetryDecision, type RetryOwner, RetryState } from './retry-state.js';
 import type { DownstreamStreamCodec } from './stream-codec.js';
+import { decideUpgrade, StreamUpgrade, type UpgradeOwner, upgradeTypeOf } from './upgrade.js';
 
 const FRAMING_NONE: BodyFraming = { kind: 'none' };
 const FRAMING_CHUNKED: BodyFraming = { kind: 'chunked' };
@@ -86,7 +93,13 @@ const DISCARD_RESPONSE: ResponseHandler = {
 };
 
 export class ActiveStream
-  implements PoolWaiter, UpstreamConnectionUser, RetryOwner, LoadBalancerContext, DecoderFilterStream
+  implements
+    PoolWaiter,
+    UpstreamConnectionUser,
+    RetryOwner,
+    LoadBalancerContext,
+    DecoderFilterStream,
+    UpgradeOwner
 {
   private readonly conn: DownstreamStreamCodec;
   private readonly head: RequestHead | null;
@@ -131,6 +144,8 @@ export class ActiveStream
   private durationTimer: Timer | null = null;
   /** The HCM's request_timeout, until the whole request has arrived; null unless configured. */
   private requestTimer: Timer | null = null;
+  /** An accepted upgrade or CONNECT (upgrade.ts); null on the common path. */
+  private upgrade: StreamUpgrade | null = null;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -204,6 +219,7 @@ export class ActiveStream
     }
 
     const route = rt.routeTable.select(this);
+    if (head.tunnel && this.acceptUpgrade(route)) return;
     if (route === null) {
       rt.stats.noRoute.value++;
       this.localReply(404, '', ResponseFlag.NoRouteFound, 'route_not_found');
@@ -285,6 +301,7 @@ export class ActiveStream
     const head = this.head!;
     const headers = this.headers;
     stripHopByHop(headers, head.connectionTokens);
+    if (this.upgrade !== null) this.upgrade.restoreHeaders(headers);
     const hcm = rt.config;
     if (hcm.useRemoteAddress) {
       const xff = getHeader(headers, 'x-forwarded-for');
@@ -350,8 +367,13 @@ export class ActiveStream
 
   /** Picks the first host and starts the first upstream attempt. */
   private firstAttempt(cluster: UpstreamCluster): void {
+    if (this.upgrade?.terminateConnect) {
+      this.connectTunnel(cluster);
+      return;
+    }
     const mirrors = (this.route!.action as RouteAction).requestMirrorPolicies;
-    if (mirrors !== undefined) this.startShadows(mirrors);
+    // A tunnel's bytes cannot be mirrored: upgrades are not shadowed.
+    if (mirrors !== undefined && this.upgrade === null) this.startShadows(mirrors);
     const host = this.retry === null ? cluster.chooseHost(this) : this.retry.chooseHost(this);
     if (host === null) {
       cluster.stats.upstream_cx_none_healthy.value++;
@@ -519,6 +541,14 @@ export class ActiveStream
       }
       this.responseParser = parser;
       parser.expect(this.method);
+    } else if (this.upgrade !== null) {
+      // WebSocket over HTTP/2 needs extended CONNECT (RFC 8441), which Weft does not send.
+      this.upstream = null;
+      upstream.user = null;
+      upstream.host.pool.release(upstream, true);
+      this.releaseHostCounters(false);
+      this.localReply(503, 'upgrade over an HTTP/2 upstream is not supported\n', 0, 'upgrade_failed');
+      return;
     }
 
     this.requestSentAt = conn.rt.clock.monotonic();
@@ -599,7 +629,9 @@ export class ActiveStream
       this.upstream.pauseResponse();
     }
     if (this.responseParser !== parser) {
-      // The response is being retried: the parser was handed the discarding handler.
+      // The response is being retried (the parser was handed the discarding handler), or
+      // the connection switched to a tunnel: bytes after the 101 / 2xx are the tunnel's.
+      if (n < data.length && this.upgrade !== null) this.upgrade.onUpstreamData(data.subarray(n));
     } else if (parser.error !== null) {
       this.onUpstreamProtocolError(parser.error.message);
     } else if (n < data.length && this.upstream === null) {
@@ -640,6 +672,10 @@ export class ActiveStream
     let keepAlive = this.keepAlive;
     const isHead = this.method === 'HEAD';
     if (isHead || status === 204 || status === 304 || status < 200) {
+      if (status === 101 && this.upgrade === null) {
+        this.unexpectedSwitch();
+        return;
+      }
       this.responseBodyless = true;
       framing =
         rh.contentLength >= 0 && status !== 204 ? { kind: 'length', length: rh.contentLength } : FRAMING_NONE;
@@ -653,6 +689,10 @@ export class ActiveStream
       keepAlive = false;
     }
     info.firstResponseByteMonotonic = rt.clock.monotonic();
+    if (this.upgrade?.switches(status)) {
+      this.startPooledTunnel(status, headers);
+      return;
+    }
     this.conn.writeResponseHead(status, headers, framing, keepAlive);
   }
 
@@ -804,6 +844,137 @@ export class ActiveStream
     );
   }
 
+  // --- upgrades and CONNECT (upgrade.ts) ------------------------------------------------------
+
+  /**
+   * An Upgrade or CONNECT request: true when it was refused (403, Envoy's `upgrade_failed`).
+   * `Upgrade: h2c` is not an upgrade here; its headers are stripped like other hop-by-hop ones.
+   */
+  private acceptUpgrade(route: CompiledRoute | null): boolean {
+    const type = upgradeTypeOf(this.method, this.headers);
+    if (type === 'h2c') return false;
+    const rt = this.conn.rt;
+    const action = route !== null && route.action.kind === 'route' ? route.action : null;
+    // Only HTTP/1.1 connections become tunnels (no extended CONNECT over HTTP/2 yet).
+    const decision =
+      this.conn.startTunnel === undefined ? null : decideUpgrade(rt.config.upgradeConfigs, action, type);
+    if (decision === null) {
+      rt.stats.rqWsOnNonWsRoute.value++;
+      // What follows the head is not HTTP the client meant for us: close after the answer.
+      this.keepAlive = false;
+      this.conn.closeAfterResponse = true;
+      this.localReply(403, '', 0, 'upgrade_failed');
+      return true;
+    }
+    this.upgrade = new StreamUpgrade(
+      this,
+      this.info,
+      rt.stats,
+      rt.clock,
+      type,
+      decision.terminateConnect,
+      this.headers,
+    );
+    return false;
+  }
+
+  /** A 101 (or 2xx to CONNECT) on a pooled connection: the connection becomes the tunnel's. */
+  private startPooledTunnel(status: number, headers: HeaderList): void {
+    const upgrade = this.upgrade!;
+    const upstream = this.upstream!;
+    // Envoy disables the route timeout once upgraded; max_stream_duration still applies.
+    if (this.deadlineSet) {
+      this.deadlineSet = false;
+      this.conn.clearStreamDeadline();
+    }
+    if (this.retry !== null) this.retry.end();
+    // The parser's remaining callbacks (its onMessageComplete) go nowhere.
+    this.responseParser?.rebind(DISCARD_RESPONSE);
+    this.responseParser = null;
+    this.detachUpstream(upstream);
+    upgrade.restoreHeaders(headers);
+    const side = this.conn.startTunnel!(upgrade, status, headers);
+    upgrade.startOnPooled(side, upstream, this.cluster!, this.conn.rt.config.idleTimeoutMs);
+  }
+
+  /** A route with connect_config: the proxy opens TCP to a host of the cluster itself. */
+  private connectTunnel(cluster: UpstreamCluster): void {
+    const host = cluster.chooseHost(this);
+    if (host === null) {
+      cluster.stats.upstream_cx_none_healthy.value++;
+      this.localReply(
+        503,
+        LocalReplyText.noHealthyUpstream,
+        ResponseFlag.NoHealthyUpstream,
+        'no_healthy_upstream',
+      );
+      return;
+    }
+    this.host = host;
+    this.hostCountersReleased = false;
+    this.info.upstreamHost = host.addressString;
+    cluster.stats.upstream_rq_total.value++;
+    cluster.stats.upstream_rq_active.value++;
+    host.stats.rqTotal++;
+    host.stats.rqActive++;
+    this.requestSentAt = this.conn.rt.clock.monotonic();
+    this.upgrade!.connect(cluster, host);
+  }
+
+  onTunnelConnected(): void {
+    if (this.finished || this.responseComplete) return;
+    const rt = this.conn.rt;
+    const info = this.info;
+    if (this.deadlineSet) {
+      this.deadlineSet = false;
+      this.conn.clearStreamDeadline();
+    }
+    this.responseStarted = true;
+    info.responseCode = 200;
+    info.responseCodeDetails = 'via_upstream';
+    const headers: HeaderList = [];
+    if (this.clusterResponseMutations !== null)
+      applyHeaderMutations(headers, this.clusterResponseMutations, info);
+    if (this.route !== null) applyHeaderMutations(headers, this.route.responseHeaderMutations, info);
+    if (this.extraResponseHeaders !== null) headers.push(...this.extraResponseHeaders);
+    this.applyServerHeader(headers);
+    info.responseHeaders = headers;
+    info.firstResponseByteMonotonic = rt.clock.monotonic();
+    const upgrade = this.upgrade!;
+    const side = this.conn.startTunnel!(upgrade, 200, headers);
+    upgrade.startOnSocket(side, rt.config.idleTimeoutMs);
+  }
+
+  onTunnelConnectFailed(timedOut: boolean, details: string): void {
+    if (this.finished || this.responseComplete) return;
+    this.releaseHostCounters(false);
+    this.host?.outlier?.putResult(
+      timedOut ? OutlierResult.LocalOriginTimeout : OutlierResult.LocalOriginConnectFailed,
+    );
+    this.info.upstreamTransportFailureReason = details;
+    this.conn.closeAfterResponse = true;
+    this.localReply(
+      503,
+      timedOut ? LocalReplyText.connectTimeout : LocalReplyText.connectFailure,
+      ResponseFlag.UpstreamConnectionFailure,
+      'upstream_reset_before_response_started{connection_failure}',
+    );
+  }
+
+  onTunnelClosed(): void {
+    if (this.finished) return;
+    this.responseComplete = true;
+    this.finish();
+  }
+
+  /** A 101 to a request that was not an accepted upgrade: the connection cannot be used (502). */
+  private unexpectedSwitch(): void {
+    this.responseStarted = false;
+    this.responseParser?.rebind(DISCARD_RESPONSE);
+    this.responseParser = null;
+    this.onUpstreamProtocolError('101 Switching Protocols to a request that did not ask for an upgrade');
+  }
+
   // --- retries (RetryOwner) -----------------------------------------------------------------
 
   /** A response head on a route with retries: true when it is dropped for a retry. */
@@ -905,6 +1076,8 @@ export class ActiveStream
 
   onDownstreamReset(): void {
     if (this.finished) return;
+    // A tunnel finishes the stream itself once its upstream side closed too.
+    if (this.upgrade?.established) return;
     this.info.responseFlags |= ResponseFlag.DownstreamConnectionTermination;
     if (this.info.responseCodeDetails === '') this.info.responseCodeDetails = 'downstream_remote_disconnect';
     this.abandonUpstream();
@@ -1078,6 +1251,10 @@ export class ActiveStream
     if (this.retry !== null) this.retry.end();
     if (this.fault !== null) this.fault.end();
     if (this.shadows !== null) this.shadows.onPrimaryDone();
+    if (this.upgrade !== null) {
+      this.upgrade.end();
+      this.releaseHostCounters(this.upgrade.established);
+    }
     const rt = this.conn.rt;
     const info = this.info;
     info.endMonotonic = rt.clock.monotonic();

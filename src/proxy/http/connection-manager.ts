@@ -48,6 +48,11 @@ export interface HcmStats {
   readonly noCluster: Counter;
   readonly rqDirectResponse: Counter;
   readonly rqRedirect: Counter;
+  /** Upgrades and CONNECT tunnels accepted (upgrade.ts). */
+  readonly cxUpgradesTotal: Counter;
+  readonly cxUpgradesActive: Gauge;
+  /** Upgrade requests refused because the type is not enabled for the HCM/route. */
+  readonly rqWsOnNonWsRoute: Counter;
 }
 
 export function createHcmStats(stats: StatsStore, statPrefix: string): HcmStats {
@@ -82,6 +87,9 @@ export function createHcmStats(stats: StatsStore, statPrefix: string): HcmStats 
     noCluster: c('no_cluster'),
     rqDirectResponse: c('rq_direct_response'),
     rqRedirect: c('rq_redirect'),
+    cxUpgradesTotal: c('downstream_cx_upgrades_total'),
+    cxUpgradesActive: stats.gauge(`${p}downstream_cx_upgrades_active`),
+    rqWsOnNonWsRoute: c('downstream_rq_ws_on_non_ws_route'),
   };
 }
 

@@ -1,7 +1,8 @@
 // One downstream HTTP/1.1 connection: drives the request parser from the socket,
 // runs one ActiveStream at a time (pipelined requests wait, in order — RFC 9112 §9.3.2),
 // writes responses with keep-alive and chunked framing, applies backpressure both ways,
-// and takes part in draining.
+// and takes part in draining. After an accepted upgrade or CONNECT (upgrade.ts) the
+// connection is a tunnel: its socket's events go to the tunnel (one null check per read).
 //
 // Socket handlers are bound once per connection, never per request.
 
@@ -18,8 +19,10 @@ import type { HcmRuntime } from './connection-manager.js';
 import type { HeaderList } from './headers.js';
 import { isInternalAddress } from './internal-address.js';
 import type { DownstreamStreamCodec } from './stream-codec.js';
+import type { TunnelDownstream, TunnelSink } from './upgrade.js';
 
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
+const FRAMING_NONE: BodyFraming = { kind: 'none' };
 /** Batched writes up to this size are copied into one buffer; larger ones are written as they are. */
 const MAX_COALESCE_BYTES = 16 * 1024;
 
@@ -54,6 +57,8 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
   private batchDepth = 0;
   private readonly batch: Array<string | Buffer> = [];
   private batchBytes = 0;
+  /** Set once the connection is a tunnel (upgrade or CONNECT): its bytes go there. */
+  private tunnel: TunnelSink | null = null;
 
   /** `initial`: bytes already read from the socket (while sniffing for the HTTP/2 preface). */
   constructor(socket: Socket, rt: HcmRuntime, initial: Buffer | null = null) {
@@ -77,9 +82,12 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     const onData = (d: Buffer): void => this.onData(d);
     if (!readIntoReusedBuffer(socket, onData)) socket.on('data', onData);
     socket.on('end', () => this.onEnd());
-    socket.on('close', () => this.onClose());
+    socket.on('close', (hadError: boolean) => this.onClose(hadError));
     socket.on('error', () => {}); // 'close' follows; the stream learns of it there
-    socket.on('drain', () => this.stream?.onDownstreamDrain());
+    socket.on('drain', () => {
+      if (this.tunnel !== null) this.tunnel.downstreamDrained();
+      else this.stream?.onDownstreamDrain();
+    });
 
     rt.drain.add(this);
     this.armIdleTimer();
@@ -118,6 +126,10 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
 
   private onData(data: Buffer): void {
     this.rt.stats.cxRxBytes.value += data.length;
+    if (this.tunnel !== null) {
+      this.tunnel.fromDownstream(data);
+      return;
+    }
     if (this.closed) return;
     if (this.pendingInput !== null) {
       this.pendingInput = Buffer.concat([this.pendingInput, data]);
@@ -173,6 +185,10 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
 
   private onEnd(): void {
     this.peerEnded = true;
+    if (this.tunnel !== null) {
+      this.tunnel.downstreamEnded();
+      return;
+    }
     const err = this.parser.finish();
     if (this.stream !== null) {
       if (err !== null) this.stream.onDownstreamProtocolError(err);
@@ -182,10 +198,11 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     this.close();
   }
 
-  private onClose(): void {
+  private onClose(hadError: boolean): void {
     this.closed = true;
     if (this.headersTimer !== null) this.headersTimer.cancel();
     if (this.deadlineTimer !== null) this.deadlineTimer.cancel();
+    if (this.tunnel !== null) this.tunnel.downstreamClosed(hadError);
     const stream = this.stream;
     if (stream !== null) stream.onDownstreamReset();
     this.stream = null;
@@ -322,6 +339,35 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     this.stream?.onRouteTimeout();
   };
 
+  /**
+   * Upgrade / CONNECT (upgrade.ts): writes the switching response head (101, or 200 to
+   * CONNECT; no framing, no `connection: close`) and hands the socket's events to `sink`
+   * from now on. The connection closes when the stream finishes.
+   */
+  startTunnel(sink: TunnelSink, status: number, headers: HeaderList): TunnelDownstream {
+    const head = responseHead(status, headers, FRAMING_NONE, 1);
+    this.rt.stats.cxTxBytes.value += head.length;
+    this.out(head);
+    this.closeAfterResponse = true;
+    this.clearStreamDeadline();
+    this.tunnel = sink;
+    this.socket.once('finish', () => sink.downstreamFinished());
+    return new Http1TunnelSide(this);
+  }
+
+  /** Tunnel bytes towards the client; false when the socket buffer is full. */
+  writeTunnel(chunk: Buffer): boolean {
+    this.rt.stats.cxTxBytes.value += chunk.length;
+    return this.out(chunk);
+  }
+
+  /** Bytes read after the request head while the parser waited (they belong to the tunnel). */
+  takePendingInput(): Buffer | null {
+    const pending = this.pendingInput;
+    this.pendingInput = null;
+    return pending;
+  }
+
   /** Stops reading from downstream (request-body backpressure). */
   pauseReading(): void {
     this.socket.pause();
@@ -416,5 +462,31 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
         this.close();
       }
     });
+  }
+}
+
+/** The downstream side of a tunnel: the connection's socket, writes through its batching. */
+class Http1TunnelSide implements TunnelDownstream {
+  constructor(private readonly conn: Http1ServerConnection) {}
+  write(chunk: Buffer): boolean {
+    return this.conn.writeTunnel(chunk);
+  }
+  pause(): void {
+    this.conn.socket.pause();
+  }
+  resume(): void {
+    if (!this.conn.isClosed) this.conn.socket.resume();
+  }
+  end(): void {
+    this.conn.socket.end();
+  }
+  destroy(): void {
+    this.conn.reset();
+  }
+  get writableFinished(): boolean {
+    return this.conn.socket.writableFinished;
+  }
+  takePending(): Buffer | null {
+    return this.conn.takePendingInput();
   }
 }

@@ -274,7 +274,8 @@ class ShadowRequest implements PoolWaiter, UpstreamConnectionUser, ResponseHandl
   // --- ResponseHandler (the response is discarded) ------------------------------------------
 
   onResponseHead(head: ResponseHead): void {
-    this.keepAlive = head.keepAlive;
+    // A connection that switched protocols (101) must never go back to the pool.
+    this.keepAlive = head.keepAlive && head.statusCode !== 101;
     this.cluster.recordResponse(head.statusCode);
   }
 

@@ -17,6 +17,7 @@ import type { BodyFraming } from '../http1/serialize.js';
 import type { DownstreamTlsInfo } from '../tls/connection-info.js';
 import type { HcmRuntime } from './connection-manager.js';
 import type { HeaderList } from './headers.js';
+import type { TunnelDownstream, TunnelSink } from './upgrade.js';
 
 /** The downstream side of one stream, as ActiveStream uses it. */
 export interface DownstreamStreamCodec {
@@ -51,6 +52,11 @@ export interface DownstreamStreamCodec {
   onStreamDone(stream: unknown): void;
   /** Aborts the stream now (HTTP/1: the connection; HTTP/2: RST_STREAM). */
   reset(): void;
+  /**
+   * HTTP/1 only (upgrade.ts): sends the switching response head and makes the connection
+   * a tunnel whose events go to `sink`. Absent on HTTP/2 streams.
+   */
+  startTunnel?(sink: TunnelSink, status: number, headers: HeaderList): TunnelDownstream;
 }
 
 /** The sending half of the upstream request of one attempt. */

@@ -160,6 +160,19 @@ describe('RequestParser: parsing', () => {
     assert.equal(ok('GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n')[0].head.upgrade, false);
   });
 
+  it('flags upgrades and CONNECT as tunnel requests (http/upgrade.ts), nothing else', () => {
+    const up = ok('GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n')[0].head;
+    assert.equal(up.tunnel, true);
+    const connect = ok('CONNECT db:5432 HTTP/1.1\r\nHost: db:5432\r\n\r\n')[0].head;
+    assert.equal(connect.tunnel, true);
+    assert.equal(connect.upgrade, false);
+    assert.equal(connect.authority, 'db:5432');
+    assert.equal(ok('GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n')[0].head.tunnel, false);
+    assert.equal(ok('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n')[0].head.tunnel, false);
+    const ten = ok('GET / HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', LIMITS_10)[0].head;
+    assert.equal(ten.tunnel, false, 'RFC 9110 §7.8: Upgrade is ignored in HTTP/1.0');
+  });
+
   it('takes the authority from absolute-form and CONNECT targets', () => {
     const abs = ok('GET http://Example.com:81/p?q HTTP/1.1\r\nHost: other\r\n\r\n')[0].head;
     assert.equal(abs.authority, 'Example.com:81');

@@ -37,6 +37,8 @@ export interface RequestHead {
   expectContinue: boolean;
   /** Connection lists 'upgrade' and an Upgrade header exists. */
   upgrade: boolean;
+  /** `upgrade`, or a CONNECT request: the stream may become a byte stream (http/upgrade.ts). */
+  tunnel: boolean;
   /** Lower-cased Connection value(s) joined with ', ' ('' if none), for stripHopByHop. */
   connectionTokens: string;
 }
@@ -246,6 +248,7 @@ export class RequestParser extends MessageParser<RequestHandler> {
     if (r !== FIELD_OK) return r;
     const conn = this.connection;
     const form = this.targetForm;
+    const upgrade = this.upgradeHeader && conn !== '' && hasListToken(conn, 'upgrade');
     const head: RequestHead = {
       method: this.method,
       target: this.target,
@@ -256,7 +259,9 @@ export class RequestParser extends MessageParser<RequestHandler> {
       chunked: this.chunked,
       keepAlive: this.keepAlive(),
       expectContinue: this.expectContinue,
-      upgrade: this.upgradeHeader && conn !== '' && hasListToken(conn, 'upgrade'),
+      upgrade,
+      // RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored.
+      tunnel: (upgrade && minor === 1) || form === TARGET_AUTHORITY,
       connectionTokens: conn,
     };
     // No Content-Length and no Transfer-Encoding: a request has no body (RFC 9112 §6.3 item 7).

@@ -261,8 +261,9 @@ function requestHeadOf(headers: IncomingHttpHeaders, raw: string[], endStream: b
   }
   if (cookie !== null) list.push('cookie', cookie);
   const authority = (headers[':authority'] as string | undefined) ?? host;
+  const method = (headers[':method'] as string | undefined) ?? 'GET';
   return {
-    method: (headers[':method'] as string | undefined) ?? 'GET',
+    method,
     target: (headers[':path'] as string | undefined) ?? '',
     versionMinor: 1,
     authority,
@@ -274,6 +275,8 @@ function requestHeadOf(headers: IncomingHttpHeaders, raw: string[], endStream: b
     keepAlive: true,
     expectContinue: false,
     upgrade: false,
+    // CONNECT over HTTP/2 is refused (upgrade.ts): Weft does not tunnel HTTP/2 streams.
+    tunnel: method === 'CONNECT',
     connectionTokens: '',
   };
 }

@@ -3,13 +3,10 @@
 // bytes both ways until both sides are done.
 // (https://www.envoyproxy.io/docs/envoy/latest/configuration/listeners/network_filters/tcp_proxy_filter)
 //
-// - Backpressure: when write() on one side returns false the other side is paused until
-//   'drain', so a slow reader never makes the proxy buffer more than one socket's
-//   highWaterMark plus one chunk.
-// - Half-close: 'end' on one side becomes end() on the other (both sockets run with
-//   allowHalfOpen), so request/response protocols that shut down their write side work.
-//   When one side closes completely the other is ended and destroyed once its writes are
-//   flushed (Envoy's FlushWrite close); a socket error closes the other side at once.
+// - Relaying, backpressure and half-close are the shared BytePump's (byte-pump.ts): a slow
+//   reader pauses the other side, 'end' becomes end() on the other side (both sockets run
+//   with allowHalfOpen), and a closed side's peer is flushed and ended (Envoy's FlushWrite
+//   close), or destroyed at once after a socket error.
 // - Idle timeout: each chunk only stores a timestamp; one Clock timer per connection
 //   checks it and re-arms for the remainder, so no timer is re-armed per chunk.
 // - Failures: no cluster → downstream_cx_no_route and flag NC; no healthy host → UH;
@@ -28,6 +25,7 @@ import type { UpstreamCluster } from '../upstream/cluster.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { type ConnectFn, connectUpstream, readyEvent } from '../upstream/connect.js';
 import type { Host } from '../upstream/host.js';
+import { BytePump, type BytePumpObserver } from './byte-pump.js';
 import { readIntoReusedBuffer } from './socket-read.js';
 
 export interface TcpProxyDeps {
@@ -103,7 +101,7 @@ class TcpProxyFactoryImpl implements TcpProxyFactory {
   }
 }
 
-class TcpProxySession {
+class TcpProxySession implements BytePumpObserver {
   private readonly info: StreamInfo = createStreamInfo();
   private readonly clock: Clock;
   private cluster: UpstreamCluster | null = null;
@@ -114,8 +112,8 @@ class TcpProxySession {
   private abandoned = false;
   private downstreamClosed = false;
   private upstreamClosed = false;
-  private downstreamPaused = false;
-  private upstreamPaused = false;
+  /** Relays bytes once the upstream is connected. */
+  private pump: BytePump | null = null;
   private logged = false;
   private connectTimer: Timer | null = null;
   private idleTimer: Timer | null = null;
@@ -221,6 +219,7 @@ class TcpProxySession {
       upstream.destroy();
       return;
     }
+    this.pump = new BytePump(downstream, upstream, this);
     upstream.on('data', this.onUpstreamData);
     upstream.on('end', this.onUpstreamEnd);
     upstream.on('drain', this.onUpstreamDrain);
@@ -252,67 +251,56 @@ class TcpProxySession {
   // --- relaying (hot path: no allocation per chunk) ----------------------------------------
 
   private readonly onDownstreamData = (chunk: Buffer): void => {
-    const n = chunk.length;
-    this.info.bytesReceived += n;
-    this.factory.stats.downstreamCxRxBytesTotal.value += n;
-    this.cluster!.stats.upstream_cx_tx_bytes_total.value += n;
     if (this.trackActivity) this.lastActivity = this.clock.monotonic();
-    if (!this.upstream!.write(chunk)) {
-      this.downstreamPaused = true;
-      this.downstream.pause();
-      this.factory.stats.downstreamFlowControlPausedReadingTotal.value++;
-    }
+    this.pump!.fromDownstream(chunk);
   };
 
   private readonly onUpstreamData = (chunk: Buffer): void => {
-    const n = chunk.length;
     const info = this.info;
     if (info.firstResponseByteMonotonic < 0) info.firstResponseByteMonotonic = this.clock.monotonic();
-    info.bytesSent += n;
+    if (this.trackActivity) this.lastActivity = this.clock.monotonic();
+    this.pump?.fromUpstream(chunk);
+  };
+
+  private readonly onUpstreamDrain = (): void => this.pump?.upstreamDrained();
+  private readonly onDownstreamDrain = (): void => this.pump?.downstreamDrained();
+
+  // --- BytePumpObserver ------------------------------------------------------------------------
+
+  onDownstreamBytes(n: number): void {
+    this.info.bytesReceived += n;
+    this.factory.stats.downstreamCxRxBytesTotal.value += n;
+    this.cluster!.stats.upstream_cx_tx_bytes_total.value += n;
+  }
+
+  onUpstreamBytes(n: number): void {
+    this.info.bytesSent += n;
     this.factory.stats.downstreamCxTxBytesTotal.value += n;
     this.cluster!.stats.upstream_cx_rx_bytes_total.value += n;
-    if (this.trackActivity) this.lastActivity = this.clock.monotonic();
-    if (!this.downstream.write(chunk)) {
-      this.upstreamPaused = true;
-      this.upstream!.pause();
-    }
-  };
+  }
 
-  private readonly onUpstreamDrain = (): void => {
-    if (this.downstreamPaused) {
-      this.downstreamPaused = false;
-      this.downstream.resume();
-      this.factory.stats.downstreamFlowControlResumedReadingTotal.value++;
-    }
-  };
+  onDownstreamPaused(): void {
+    this.factory.stats.downstreamFlowControlPausedReadingTotal.value++;
+  }
 
-  private readonly onDownstreamDrain = (): void => {
-    if (this.upstreamPaused) {
-      this.upstreamPaused = false;
-      this.upstream!.resume();
-    }
-  };
+  onDownstreamResumed(): void {
+    this.factory.stats.downstreamFlowControlResumedReadingTotal.value++;
+  }
+
+  onPumpClosed(): void {
+    // maybeFinish() logs once both sockets closed (also on the paths without a pump).
+  }
 
   // --- half-close and close ------------------------------------------------------------------
 
   private readonly onDownstreamEnd = (): void => {
     this.info.lastRequestByteMonotonic = this.clock.monotonic();
-    const upstream = this.upstream;
-    if (upstream !== null && !this.upstreamClosed) upstream.end();
+    this.pump?.downstreamEnded();
   };
 
-  private readonly onUpstreamEnd = (): void => {
-    if (!this.downstreamClosed) this.downstream.end();
-  };
-
-  /** Our writes to downstream are flushed; if the upstream is gone, nothing more will come. */
-  private readonly onDownstreamFinish = (): void => {
-    if (this.upstreamClosed) this.downstream.destroy();
-  };
-
-  private readonly onUpstreamFinish = (): void => {
-    if (this.downstreamClosed) this.upstream?.destroy();
-  };
+  private readonly onUpstreamEnd = (): void => this.pump?.upstreamEnded();
+  private readonly onDownstreamFinish = (): void => this.pump?.downstreamFinished();
+  private readonly onUpstreamFinish = (): void => this.pump?.upstreamFinished();
 
   private readonly onDownstreamError = (): void => {
     // Recorded through the 'close' event's hadError; nothing may escape a socket handler.
@@ -326,13 +314,11 @@ class TcpProxySession {
   private readonly onDownstreamClose = (hadError: boolean): void => {
     this.downstreamClosed = true;
     const upstream = this.upstream;
-    if (upstream !== null && !this.upstreamClosed) {
-      if (!this.connected) {
-        this.abandoned = true;
-        upstream.destroy();
-      } else if (hadError) upstream.destroy();
-      else if (upstream.writableFinished) upstream.destroy();
-      else upstream.end();
+    if (this.pump !== null) this.pump.downstreamClosedEvent(hadError);
+    else if (upstream !== null && !this.upstreamClosed) {
+      // Still connecting: the attempt is abandoned, not an upstream failure.
+      this.abandoned = true;
+      upstream.destroy();
     }
     this.maybeFinish();
   };
@@ -355,11 +341,8 @@ class TcpProxySession {
       if (!this.downstreamClosed) downstream.destroy();
     } else {
       cluster.stats.upstream_cx_destroy.value++;
-      if (!this.downstreamClosed) {
-        if (hadError) downstream.destroy();
-        else if (downstream.writableFinished) downstream.destroy();
-        else downstream.end();
-      }
+      if (this.pump !== null) this.pump.upstreamClosedEvent(hadError);
+      else if (!this.downstreamClosed) downstream.destroy();
     }
     this.maybeFinish();
   };

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RouteMatch } from '../../config/model.js';
-import { cluster, deps, direct, match, req, route, routeConfig, vhost } from './route-fixtures.js';
+import { cluster, deps, direct, header, match, req, route, routeConfig, vhost } from './route-fixtures.js';
 import { compileRouteTable } from './route-table.js';
 
 /** Name of the route a single-vhost table with one route of match `m` picks for `path`. */
@@ -142,4 +142,52 @@ test('the compiled route exposes its action, names and matched prefix', () => {
   assert.equal(p.virtualHostName, 'vh');
   assert.equal(p.matchedPrefix, '/p');
   assert.equal(table.select(req('h', '/r/1'))!.matchedPrefix, null);
+});
+
+test('connect_matcher routes match CONNECT requests only, and only they match CONNECT', () => {
+  const table = compileRouteTable(
+    routeConfig([
+      vhost(
+        'vh',
+        ['*'],
+        [
+          route(match({ kind: 'prefix', value: '' }), cluster('a'), { name: 'empty-prefix' }),
+          route(
+            match(
+              { kind: 'connect' },
+              {
+                headers: [
+                  header('x-tunnel', {
+                    kind: 'string',
+                    matcher: { kind: 'exact', value: 'yes', ignoreCase: false },
+                  }),
+                ],
+              },
+            ),
+            cluster('b'),
+            {
+              name: 'connect-with-header',
+            },
+          ),
+          route(match({ kind: 'connect' }), cluster('c'), { name: 'connect' }),
+        ],
+      ),
+    ]),
+    deps(),
+  );
+  const name = (method: string, path: string, headers: string[] = []) =>
+    table.select(req('h', path, headers, { method }))?.name;
+  // An empty prefix matches every path, but never a CONNECT request.
+  assert.equal(name('CONNECT', 'h:443'), 'connect');
+  assert.equal(name('CONNECT', 'h:443', ['x-tunnel', 'yes']), 'connect-with-header');
+  assert.equal(name('GET', '/'), 'empty-prefix');
+  assert.equal(name('POST', 'h:443'), 'empty-prefix');
+});
+
+test('a CONNECT request with no connect_matcher route gets no route', () => {
+  const table = compileRouteTable(
+    routeConfig([vhost('vh', ['*'], [route(match({ kind: 'prefix', value: '' }), cluster('a'))])]),
+    deps(),
+  );
+  assert.equal(table.select(req('h', 'h:443', [], { method: 'CONNECT' })), null);
 });

@@ -4,6 +4,8 @@
 // - `prefix` and `path` compare against the path part only (before "?"/"#"), ignoring
 //   ASCII case when `case_sensitive` is false;
 // - `safe_regex` must match the whole path part (RE2 full match);
+// - `connect_matcher` has no path: it matches CONNECT requests, and the route table only
+//   offers CONNECT requests to such routes (route-table.ts keeps them in their own list);
 // - then every header matcher, then every query parameter matcher, must match (AND).
 // Patterns are prepared once; `matches` does not allocate.
 
@@ -17,6 +19,7 @@ import { compileFullMatchRegex } from './string-matcher.js';
 const PATH_PREFIX = 0;
 const PATH_EXACT = 1;
 const PATH_REGEX = 2;
+const PATH_CONNECT = 3;
 
 export class CompiledRouteMatch {
   private readonly kind: number;
@@ -29,6 +32,8 @@ export class CompiledRouteMatch {
   /** The configured prefix for `prefix` matches; null when the whole path part matched. */
   readonly matchedPrefix: string | null;
   readonly needsPathOnly: boolean;
+  /** A `connect_matcher` route: offered CONNECT requests only. */
+  readonly connect: boolean;
 
   constructor(config: RouteMatch) {
     const p = config.path;
@@ -37,6 +42,10 @@ export class CompiledRouteMatch {
       this.kind = PATH_REGEX;
       this.value = '';
       this.regex = compileFullMatchRegex(p.regex);
+    } else if (p.kind === 'connect') {
+      this.kind = PATH_CONNECT;
+      this.value = '';
+      this.regex = null;
     } else {
       this.kind = p.kind === 'prefix' ? PATH_PREFIX : PATH_EXACT;
       this.value = config.caseSensitive ? p.value : asciiLower(p.value);
@@ -44,6 +53,7 @@ export class CompiledRouteMatch {
     }
     this.matchedPrefix = p.kind === 'prefix' ? p.value : null;
     this.needsPathOnly = p.kind === 'safe_regex';
+    this.connect = p.kind === 'connect';
     this.headers = config.headers.length > 0 ? config.headers.map((h) => new CompiledHeaderMatcher(h)) : null;
     this.query =
       config.queryParameters.length > 0
@@ -74,6 +84,8 @@ export class CompiledRouteMatch {
       case PATH_EXACT:
         if (v.length !== end) return false;
         if (this.caseSensitive ? !path.startsWith(v) : !regionEqualsIgnoreCase(path, 0, v)) return false;
+        break;
+      case PATH_CONNECT:
         break;
       default:
         if (!this.regex!.test(pathOnly)) return false;

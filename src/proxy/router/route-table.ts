@@ -2,7 +2,9 @@
 // request to pick the virtual host and the route (Envoy's RouteMatcher / VirtualHostImpl).
 //
 // select(): virtual host by authority (see virtual-host-index.ts), then the host's routes
-// in config order, first match wins (Envoy: "routes are matched in order"). No route →
+// in config order, first match wins (Envoy: "routes are matched in order"). CONNECT
+// requests are matched against the host's `connect_matcher` routes only, and those routes
+// never match other requests (Envoy's RouteMatch.ConnectMatcher). No route →
 // null, which the connection manager answers with 404 and response flag NR.
 // Everything a request needs is prepared here (matchers, regexes, header mutation plans,
 // weighted-cluster tables), so the request path only compares and looks up.
@@ -150,7 +152,10 @@ class RouteEntry implements CompiledRoute {
 }
 
 class VirtualHostEntry {
+  /** The routes for every method but CONNECT. */
   readonly routes: readonly RouteEntry[];
+  /** The `connect_matcher` routes, for CONNECT requests. */
+  readonly connectRoutes: readonly RouteEntry[];
   /** Some route matches on a regex, so select() must materialize the path part. */
   readonly needsPathOnly: boolean;
 
@@ -168,9 +173,11 @@ class VirtualHostEntry {
       perRequestBufferLimitBytes: vh.perRequestBufferLimitBytes ?? null,
       perFilterConfig: mergePerFilterConfigs(null, vh.typedPerFilterConfig),
     };
-    this.routes = vh.routes.map(
+    const all = vh.routes.map(
       (r) => new RouteEntry(r, vh.name, m.request, m.response, retry, deps, compileHeaderValue),
     );
+    this.routes = all.filter((r) => !r.match.connect);
+    this.connectRoutes = all.filter((r) => r.match.connect);
     this.needsPathOnly = this.routes.some((r) => r.match.needsPathOnly);
   }
 }
@@ -202,7 +209,7 @@ class CompiledRouteTable implements RouteTable {
       pathEnd = h;
     }
     const pathOnly = vh.needsPathOnly && pathEnd !== path.length ? path.slice(0, pathEnd) : path;
-    const routes = vh.routes;
+    const routes = req.method === 'CONNECT' ? vh.connectRoutes : vh.routes;
     for (let i = 0; i < routes.length; i++) {
       if (routes[i].match.matches(req, pathEnd, pathOnly, queryStart, queryEnd)) return routes[i];
     }
