@@ -5,9 +5,9 @@
 // precedence. Certificates are made in the test (test-pki.ts).
 
 import assert from 'node:assert/strict';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest } from 'node:http2';
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createTestCa } from '../src/proxy/tls/testing/test-pki.js';
 import {
@@ -24,19 +24,20 @@ import {
 const UPSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 const HTTP_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
-function autoConfig(common: Record<string, unknown> = {}) {
+function tlsCluster(protocol: Record<string, unknown>, common: Record<string, unknown> = {}) {
   return {
     transport_socket: {
       name: 'envoy.transport_sockets.tls',
       typed_config: { '@type': UPSTREAM_TLS, common_tls_context: common },
     },
     typed_extension_protocol_options: {
-      [HTTP_OPTIONS_KEY]: {
-        '@type': `type.googleapis.com/${HTTP_OPTIONS_KEY}`,
-        auto_config: { http_protocol_options: {}, http2_protocol_options: {} },
-      },
+      [HTTP_OPTIONS_KEY]: { '@type': `type.googleapis.com/${HTTP_OPTIONS_KEY}`, ...protocol },
     },
   };
+}
+
+function autoConfig(common: Record<string, unknown> = {}) {
+  return tlsCluster({ auto_config: { http_protocol_options: {}, http2_protocol_options: {} } }, common);
 }
 
 interface Seen {
@@ -67,6 +68,7 @@ async function counter(proxy: RunningProxy, name: string): Promise<number> {
 describe('auto_config on a TLS cluster chooses HTTP/2 or HTTP/1.1 by ALPN', () => {
   let both: Http2SecureServer;
   let h1only: HttpsServer;
+  let h2strict: Http2SecureServer;
   const bothSeen: Seen[] = [];
   const h1Seen: Seen[] = [];
   const sockets = new Set<Socket>();
@@ -78,7 +80,10 @@ describe('auto_config on a TLS cluster chooses HTTP/2 or HTTP/1.1 by ALPN', () =
     const leaf = await ca.issue({ cn: 'backend', dns: ['backend.test'], ip: ['127.0.0.1'] });
     const answer =
       (name: string, seen: Seen[]) =>
-      (req: Http2ServerRequest | import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+      (
+        req: Http2ServerRequest | import('node:http').IncomingMessage,
+        res: import('node:http').ServerResponse,
+      ) => {
         const alpn = (req.socket as import('node:tls').TLSSocket).alpnProtocol ?? false;
         seen.push({ version: req.httpVersion, alpn, url: req.url ?? '' });
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -88,13 +93,20 @@ describe('auto_config on a TLS cluster chooses HTTP/2 or HTTP/1.1 by ALPN', () =
     both.on('request', answer('both', bothSeen) as never);
     h1only = createHttpsServer({ cert: leaf.cert, key: leaf.key }, answer('h1only', h1Seen));
     h1only.keepAliveTimeout = 30_000;
-    for (const s of [both, h1only]) {
+    // Without allowHTTP1 node:http2 closes a connection that did not negotiate h2 by ALPN.
+    h2strict = createSecureServer({ cert: leaf.cert, key: leaf.key });
+    h2strict.on('request', answer('strict', []) as never);
+    for (const s of [both, h1only, h2strict]) {
       s.on('secureConnection', (sock: Socket) => {
         sockets.add(sock);
         sock.on('close', () => sockets.delete(sock));
       });
     }
-    const [bothPort, h1Port] = await Promise.all([listen(both), listen(h1only)]);
+    const [bothPort, h1Port, strictPort] = await Promise.all([
+      listen(both),
+      listen(h1only),
+      listen(h2strict),
+    ]);
     plain = await startBackend('plain');
     const route = (prefix: string, cluster: string) => ({ match: { prefix }, route: { cluster } });
     proxy = await startProxy(
@@ -110,6 +122,7 @@ describe('auto_config on a TLS cluster chooses HTTP/2 or HTTP/1.1 by ALPN', () =
                 route('/pinned', 'pinned'),
                 route('/down', 'down'),
                 route('/plain', 'plain'),
+                route('/strict', 'strict'),
               ],
             },
           ]),
@@ -120,6 +133,11 @@ describe('auto_config on a TLS cluster chooses HTTP/2 or HTTP/1.1 by ALPN', () =
           staticCluster('burst', [bothPort], autoConfig()),
           staticCluster('pinned', [bothPort], autoConfig({ alpn_protocols: ['http/1.1'] })),
           staticCluster('down', [await closedPort()], autoConfig()),
+          staticCluster(
+            'strict',
+            [strictPort],
+            tlsCluster({ explicit_http_config: { http2_protocol_options: {} } }),
+          ),
           staticCluster('plain', [plain.port], {
             typed_extension_protocol_options: autoConfig().typed_extension_protocol_options,
           }),
@@ -133,6 +151,7 @@ describe('auto_config on a TLS cluster chooses HTTP/2 or HTTP/1.1 by ALPN', () =
     await Promise.all([
       new Promise<void>((r) => both.close(() => r())),
       new Promise<void>((r) => h1only.close(() => r())),
+      new Promise<void>((r) => h2strict.close(() => r())),
       plain.close(),
     ]);
   });
@@ -190,6 +209,12 @@ describe('auto_config on a TLS cluster chooses HTTP/2 or HTTP/1.1 by ALPN', () =
     for (const r of rs) assert.equal(r.status, 503);
     assert.equal(await counter(proxy, 'cluster.down.upstream_cx_connect_fail'), 1);
     assert.equal(await counter(proxy, 'cluster.down.upstream_cx_total'), 1);
+  });
+
+  it('an explicit HTTP/2 TLS cluster offers h2 by ALPN (a server that requires it answers)', async () => {
+    const r = await request(proxy.port('l'), '/strict/z');
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'strict HTTP/2.0 /strict/z');
   });
 
   it('auto_config without TLS stays HTTP/1.1', async () => {

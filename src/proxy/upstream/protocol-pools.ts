@@ -17,7 +17,13 @@
 import type * as net from 'node:net';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { ClusterStats } from './cluster-stats.js';
-import type { ConnectFn, ConnectionPool, PendingRequest, PoolWaiter, UpstreamConnection } from './connection-pool.js';
+import type {
+  ConnectFn,
+  ConnectionPool,
+  PendingRequest,
+  PoolWaiter,
+  UpstreamConnection,
+} from './connection-pool.js';
 import { OutlierResult } from './health/outlier-detector.js';
 import type { Host } from './host.js';
 
