@@ -76,6 +76,7 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     const head = requestHeadOf(headers, rawHeaders, endStream);
     this.active = new ActiveStream(this, head);
     stream.on('data', this.onData);
+    stream.on('trailers', this.onTrailers);
     stream.on('end', this.onEnd);
     stream.on('drain', this.onDrain);
     stream.on('wantTrailers', this.onWantTrailers);
@@ -92,6 +93,19 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   private readonly onData = (chunk: Buffer): void => {
     this.rt.stats.cxRxBytes.value += chunk.length;
     this.active.onRequestBody(chunk);
+  };
+
+  /** The request's trailing HEADERS (RFC 9113 §8.1), before its end. */
+  private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
+    const list: HeaderList = [];
+    for (const name in trailers) {
+      if (name.charCodeAt(0) === 58 /* ':' */) continue;
+      const v = trailers[name];
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (let i = 0; i < v.length; i++) list.push(name, v[i]);
+      else list.push(name, v);
+    }
+    if (!this.done) this.active.onRequestTrailers(list);
   };
 
   private readonly onEnd = (): void => {

@@ -40,7 +40,7 @@ import type { Clock, Timer } from '../../core/clock.js';
 import type { HeaderList } from '../http/headers.js';
 import type { UpstreamRequestEncoder } from '../http/stream-codec.js';
 import type { ResponseParser } from '../http1/response-parser.js';
-import { type BodyFraming, requestHead } from '../http1/serialize.js';
+import { type BodyFraming, lastChunkWithTrailers, requestHead } from '../http1/serialize.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream, whenReady } from './connect.js';
@@ -247,6 +247,10 @@ class PooledConnection implements UpstreamConnection {
 
   sendEnd(): void {
     if (this.chunkedRequest) this.socket.write(CHUNK_END, 'latin1');
+  }
+
+  sendTrailers(trailers: HeaderList): void {
+    if (this.chunkedRequest) this.socket.write(lastChunkWithTrailers(trailers), 'latin1');
   }
 
   pauseResponse(): void {
