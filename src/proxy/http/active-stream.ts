@@ -664,7 +664,9 @@ export class ActiveStream
       keepAlive = false;
     }
     info.firstResponseByteMonotonic = rt.clock.monotonic();
-    this.conn.writeResponseHead(status, headers, framing, keepAlive);
+    // Trailers come only from an HTTP/2 upstream or a chunked HTTP/1.1 body.
+    const mayHaveTrailers = rh.chunked || this.upstream?.httpVersion === 2;
+    this.conn.writeResponseHead(status, headers, framing, keepAlive, mayHaveTrailers);
   }
 
   onBody(chunk: Buffer): void {

@@ -6,8 +6,9 @@
 //
 // A response whose head says "no body" (content-length 0, e.g. a gRPC trailers-only
 // reply) is one HEADERS frame with END_STREAM, which gRPC clients require (gRPC over
-// HTTP/2, "Trailers-Only"). Other responses announce possible trailers and end with
-// the upstream's trailers, or an empty DATA frame with END_STREAM when there are none.
+// HTTP/2, "Trailers-Only"). Responses that may carry trailers (from an HTTP/2 upstream or
+// a chunked HTTP/1.1 one) end with the upstream's trailers, or an empty DATA frame with
+// END_STREAM when there are none; others end with END_STREAM on their last DATA frame.
 
 import {
   constants,
@@ -46,6 +47,8 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   /** The response went out as one HEADERS frame with END_STREAM. */
   private endedWithHead = false;
   private requestEnded = false;
+  /** A 'drain' listener is attached (from the first write the stream's window refused). */
+  private drainListened = false;
   /** The request head came with END_STREAM: the request is complete once routed. */
   private readonly headOnly: boolean;
   private done = false;
@@ -75,13 +78,14 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     this.headOnly = endStream;
     const head = requestHeadOf(headers, rawHeaders, endStream);
     this.active = new ActiveStream(this, head);
+    // Listeners are what each stream costs most in Weft's own code: a request that came
+    // with END_STREAM has no trailers to wait for, 'drain' is listened to only under
+    // backpressure (writeBody), and 'wantTrailers' only when trailers may follow.
     stream.on('data', this.onData);
-    stream.on('trailers', this.onTrailers);
+    if (!endStream) stream.on('trailers', this.onTrailers);
     stream.on('end', this.onEnd);
-    stream.on('drain', this.onDrain);
-    stream.on('wantTrailers', this.onWantTrailers);
     stream.on('close', this.onClose);
-    stream.on('error', () => {}); // 'close' follows
+    stream.on('error', ignoreError); // 'close' follows
   }
 
   start(): void {
@@ -140,7 +144,13 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     if (!this.stream.closed) this.stream.additionalHeaders({ ':status': 100 });
   }
 
-  writeResponseHead(status: number, headers: HeaderList, framing: BodyFraming, _keepAlive: boolean): void {
+  writeResponseHead(
+    status: number,
+    headers: HeaderList,
+    framing: BodyFraming,
+    _keepAlive: boolean,
+    mayHaveTrailers = true,
+  ): void {
     const stream = this.stream;
     if (stream.closed || stream.destroyed) return;
     const out: OutgoingHttpHeaders = { ':status': status };
@@ -160,8 +170,12 @@ export class Http2ServerStream implements DownstreamStreamCodec {
       if (noBody) {
         this.endedWithHead = true;
         stream.respond(out, { endStream: true });
-      } else {
+      } else if (mayHaveTrailers) {
+        stream.on('wantTrailers', this.onWantTrailers);
         stream.respond(out, { waitForTrailers: true });
+      } else {
+        // No trailers can follow: END_STREAM goes on the last DATA frame.
+        stream.respond(out);
       }
     } catch {
       // A header node:http2 refuses (e.g. an invalid value from upstream): reset the stream.
@@ -174,7 +188,12 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     const stream = this.stream;
     if (this.endedWithHead || stream.closed || stream.destroyed) return true;
     this.rt.stats.cxTxBytes.value += chunk.length;
-    return stream.write(chunk);
+    if (stream.write(chunk)) return true;
+    if (!this.drainListened) {
+      this.drainListened = true;
+      stream.on('drain', this.onDrain);
+    }
+    return false;
   }
 
   writeResponseTrailers(trailers: HeaderList): void {
@@ -248,6 +267,9 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     if (!this.stream.closed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
   }
 }
+
+/** Stream errors are followed by 'close', which is where the stream's end is handled. */
+function ignoreError(): void {}
 
 /** The request head of an HTTP/2 request (RFC 9113 §8.3.1), in the proxy's HTTP/1-shaped form. */
 function requestHeadOf(headers: IncomingHttpHeaders, raw: string[], endStream: boolean): RequestHead {
