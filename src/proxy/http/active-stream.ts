@@ -664,9 +664,7 @@ export class ActiveStream
       keepAlive = false;
     }
     info.firstResponseByteMonotonic = rt.clock.monotonic();
-    // Trailers come only from an HTTP/2 upstream or a chunked HTTP/1.1 body.
-    const mayHaveTrailers = rh.chunked || this.upstream?.httpVersion === 2;
-    this.conn.writeResponseHead(status, headers, framing, keepAlive, mayHaveTrailers);
+    this.conn.writeResponseHead(status, headers, framing, keepAlive);
   }
 
   onBody(chunk: Buffer): void {

@@ -34,18 +34,8 @@ export interface DownstreamStreamCodec {
   /** HTTP/1: close the connection once this response is written. Ignored by HTTP/2. */
   closeAfterResponse: boolean;
   write100Continue(): void;
-  /**
-   * Sends the response head; `framing` is the body framing (HTTP/2 uses it for content-length
-   * only). `mayHaveTrailers` false (an HTTP/1.1 upstream response that is not chunked, a
-   * local reply) lets HTTP/2 end the stream with its last DATA frame; absent means true.
-   */
-  writeResponseHead(
-    status: number,
-    headers: HeaderList,
-    framing: BodyFraming,
-    keepAlive: boolean,
-    mayHaveTrailers?: boolean,
-  ): void;
+  /** Sends the response head; `framing` is the body framing (HTTP/2 uses it for content-length only). */
+  writeResponseHead(status: number, headers: HeaderList, framing: BodyFraming, keepAlive: boolean): void;
   /** Body bytes; false when the peer's buffer/window is full (wait for onDownstreamDrain). */
   writeBody(chunk: Buffer, chunked: boolean): boolean;
   /** Response trailers, sent when the body ends (HTTP/1 drops them, as Envoy does by default). */

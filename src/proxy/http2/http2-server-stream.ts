@@ -6,9 +6,8 @@
 //
 // A response whose head says "no body" (content-length 0, e.g. a gRPC trailers-only
 // reply) is one HEADERS frame with END_STREAM, which gRPC clients require (gRPC over
-// HTTP/2, "Trailers-Only"). Responses that may carry trailers (from an HTTP/2 upstream or
-// a chunked HTTP/1.1 one) end with the upstream's trailers, or an empty DATA frame with
-// END_STREAM when there are none; others end with END_STREAM on their last DATA frame.
+// HTTP/2, "Trailers-Only"). Other responses announce possible trailers and end with
+// the upstream's trailers, or an empty DATA frame with END_STREAM when there are none.
 
 import {
   constants,
@@ -78,9 +77,9 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     this.headOnly = endStream;
     const head = requestHeadOf(headers, rawHeaders, endStream);
     this.active = new ActiveStream(this, head);
-    // Listeners are what each stream costs most in Weft's own code: a request that came
+    // Listeners are much of what each stream costs in Weft's own code: a request that came
     // with END_STREAM has no trailers to wait for, 'drain' is listened to only under
-    // backpressure (writeBody), and 'wantTrailers' only when trailers may follow.
+    // backpressure (writeBody), and 'wantTrailers' only once a response with a body starts.
     stream.on('data', this.onData);
     if (!endStream) stream.on('trailers', this.onTrailers);
     stream.on('end', this.onEnd);
@@ -144,13 +143,7 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     if (!this.stream.closed) this.stream.additionalHeaders({ ':status': 100 });
   }
 
-  writeResponseHead(
-    status: number,
-    headers: HeaderList,
-    framing: BodyFraming,
-    _keepAlive: boolean,
-    mayHaveTrailers = true,
-  ): void {
+  writeResponseHead(status: number, headers: HeaderList, framing: BodyFraming, _keepAlive: boolean): void {
     const stream = this.stream;
     if (stream.closed || stream.destroyed) return;
     const out: OutgoingHttpHeaders = { ':status': status };
@@ -170,12 +163,13 @@ export class Http2ServerStream implements DownstreamStreamCodec {
       if (noBody) {
         this.endedWithHead = true;
         stream.respond(out, { endStream: true });
-      } else if (mayHaveTrailers) {
+      } else {
+        // Always waitForTrailers, even when none can follow (an HTTP/1.1 upstream with a
+        // content-length): without it node closes the stream before the last write's
+        // completion, and that completion then builds an ERR_STREAM_DESTROYED with a stack
+        // trace per response — more than the empty END_STREAM DATA frame costs.
         stream.on('wantTrailers', this.onWantTrailers);
         stream.respond(out, { waitForTrailers: true });
-      } else {
-        // No trailers can follow: END_STREAM goes on the last DATA frame.
-        stream.respond(out);
       }
     } catch {
       // A header node:http2 refuses (e.g. an invalid value from upstream): reset the stream.
