@@ -223,3 +223,58 @@ describe('auto_config on a TLS cluster chooses HTTP/2 or HTTP/1.1 by ALPN', () =
     assert.equal(r.body, 'plain GET /plain/y\n');
   });
 });
+
+describe('auto_config re-learns a host whose server changed protocol', () => {
+  it('after the h2 server is replaced by an HTTP/1.1-only one on the same port, requests go over HTTP/1.1', async () => {
+    const ca = await createTestCa('ALPN Relearn CA');
+    const leaf = await ca.issue({ cn: 'backend', ip: ['127.0.0.1'] });
+    const h2server = createSecureServer({ cert: leaf.cert, key: leaf.key, allowHTTP1: true });
+    h2server.on('request', (req, res) => res.end(`first HTTP/${req.httpVersion}`));
+    const sockets = new Set<Socket>();
+    const track = (s: HttpsServer | Http2SecureServer) =>
+      s.on('secureConnection', (sock: Socket) => {
+        sockets.add(sock);
+        sock.on('close', () => sockets.delete(sock));
+      });
+    track(h2server);
+    const port = await listen(h2server);
+    const proxy = await startProxy(
+      bootstrap(
+        [
+          httpListener('l', [
+            { name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c' } }] },
+          ]),
+        ],
+        [staticCluster('c', [port], autoConfig())],
+      ),
+    );
+    let h1server: HttpsServer | null = null;
+    try {
+      const first = await request(proxy.port('l'), '/a');
+      assert.equal(first.body, 'first HTTP/2.0');
+      // The server goes away (its connections too) and an HTTP/1.1-only one takes the port.
+      await new Promise<void>((r) => {
+        h2server.close(() => r());
+        for (const s of sockets) s.destroy();
+      });
+      h1server = createHttpsServer({ cert: leaf.cert, key: leaf.key }, (req, res) =>
+        res.end(`second HTTP/${req.httpVersion}`),
+      );
+      track(h1server);
+      await new Promise<void>((r) => h1server!.listen(port, '127.0.0.1', r));
+      // The first connection after the change negotiates http/1.1 on the HTTP/2 pool and
+      // fails; the host is then known to speak HTTP/1.1.
+      const bodies: string[] = [];
+      for (let i = 0; i < 3; i++) bodies.push((await request(proxy.port('l'), `/b${i}`)).body);
+      assert.equal(bodies[bodies.length - 1], 'second HTTP/1.1', bodies.join(' | '));
+      assert.ok(
+        bodies.filter((b) => b === 'second HTTP/1.1').length >= 2,
+        `at most one request fails while re-learning: ${bodies.join(' | ')}`,
+      );
+    } finally {
+      await proxy.close();
+      for (const s of sockets) s.destroy();
+      if (h1server !== null) await new Promise<void>((r) => h1server!.close(() => r()));
+    }
+  });
+});
