@@ -77,9 +77,9 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     this.headOnly = endStream;
     const head = requestHeadOf(headers, rawHeaders, endStream);
     this.active = new ActiveStream(this, head);
-    // Listeners are much of what each stream costs in Weft's own code: a request that came
-    // with END_STREAM has no trailers to wait for, 'drain' is listened to only under
-    // backpressure (writeBody), and 'wantTrailers' only once a response with a body starts.
+    // No listener a stream does not need: a request that came with END_STREAM has no
+    // trailers to wait for, 'drain' is listened to only under backpressure (writeBody), and
+    // 'wantTrailers' only once a response with a body starts.
     stream.on('data', this.onData);
     if (!endStream) stream.on('trailers', this.onTrailers);
     stream.on('end', this.onEnd);
