@@ -735,9 +735,10 @@ export interface Cluster {
   /**
    * The upstream protocol of the data plane's pools: HTTP1 (default; also `auto_config`
    * on a plaintext cluster), HTTP2 (`explicit_http_config.http2_protocol_options` or the
-   * deprecated `http2_protocol_options`), USE_DOWNSTREAM (`use_downstream_protocol_config`).
+   * deprecated `http2_protocol_options`), USE_DOWNSTREAM (`use_downstream_protocol_config`),
+   * AUTO (`auto_config` on a TLS cluster: HTTP/2 or HTTP/1.1 as ALPN negotiates).
    */
-  readonly httpProtocol?: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM';
+  readonly httpProtocol?: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM' | 'AUTO';
   /** The cluster's `http2_protocol_options` (Envoy defaults when absent). */
   readonly http2Options?: Http2Options;
   /** `connect_timeout`, default 5 s. */

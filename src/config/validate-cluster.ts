@@ -117,6 +117,8 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
   // The TLS transport socket (validate-tls.ts); absent = plain TCP.
   const ts = r.message('transport_socket');
   const transportSocket = ts === null ? null : readUpstreamTransportSocket(ts);
+  // auto_config chooses by ALPN, which only TLS has: a plaintext cluster speaks HTTP/1.1.
+  if (protocol.httpProtocol === 'AUTO' && transportSocket === null) protocol.httpProtocol = 'HTTP1';
   r.done();
   return {
     ...(transportSocket === null ? {} : { transportSocket }),
@@ -157,9 +159,9 @@ interface UpstreamProtocol {
  * (`explicit_http_config`, `use_downstream_protocol_config`, `auto_config`) into
  * `protocol`; returns its common_http_protocol_options reader, or null.
  *
- * `auto_config` chooses by ALPN; without TLS there is no ALPN, so (as in Envoy) a
- * plaintext cluster speaks HTTP/1.1. Its http2_protocol_options are kept for when TLS
- * origination negotiates h2.
+ * `auto_config` chooses by ALPN (AUTO; the pool offers `h2,http/1.1`); without TLS there
+ * is no ALPN, so a plaintext cluster speaks HTTP/1.1 (the caller turns AUTO into HTTP1).
+ * Its http2_protocol_options apply to connections that negotiate h2.
  */
 function readUpstreamHttpOptions(r: FieldReader, protocol: UpstreamProtocol): FieldReader | null {
   const ext = r.message('typed_extension_protocol_options');
@@ -193,7 +195,7 @@ function readUpstreamHttpOptions(r: FieldReader, protocol: UpstreamProtocol): Fi
     m.message('http_protocol_options');
     const h2 = m.message('http2_protocol_options');
     if (h2 !== null) protocol.http2Options = readHttp2Options(h2);
-    if (which === 'use_downstream_protocol_config') protocol.httpProtocol = 'USE_DOWNSTREAM';
+    protocol.httpProtocol = which === 'use_downstream_protocol_config' ? 'USE_DOWNSTREAM' : 'AUTO';
   }
   return opts.message('common_http_protocol_options');
 }

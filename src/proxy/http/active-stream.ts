@@ -146,6 +146,8 @@ export class ActiveStream
   private requestTimer: Timer | null = null;
   /** An accepted upgrade or CONNECT (upgrade.ts); null on the common path. */
   private upgrade: StreamUpgrade | null = null;
+  /** The request's trailers (HTTP/2 trailing HEADERS, HTTP/1.1 chunked trailer section); null = none. */
+  private requestTrailers: HeaderList | null = null;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -426,6 +428,11 @@ export class ActiveStream
     if (this.bufferedBytes > this.conn.rt.bufferLimitBytes) this.conn.pauseReading();
   }
 
+  /** The request's trailers, just before onRequestComplete; they go upstream with its end. */
+  onRequestTrailers(trailers: HeaderList): void {
+    if (trailers.length !== 0) this.requestTrailers = trailers;
+  }
+
   onRequestComplete(): void {
     this.requestComplete = true;
     if (this.requestTimer !== null) {
@@ -441,7 +448,9 @@ export class ActiveStream
     }
     const upstream = this.upstream;
     if (upstream !== null) {
-      upstream.sendEnd();
+      const trailers = this.requestTrailers;
+      if (trailers === null) upstream.sendEnd();
+      else upstream.sendTrailers(trailers);
       if (this.retry !== null) this.retry.startPerTry();
     }
     if (this.cluster !== null && this.route !== null) this.armRouteTimeout();
@@ -560,6 +569,7 @@ export class ActiveStream
       if (this.requestComplete) retry.startPerTry();
     }
     const buffered = this.bodyless ? null : this.bufferedBody;
+    const trailers = this.requestTrailers;
     const ok = upstream.sendHead(
       this.method,
       this.path,
@@ -568,8 +578,9 @@ export class ActiveStream
       this.headers,
       this.requestFraming,
       buffered,
-      this.requestComplete,
+      this.requestComplete && trailers === null,
     );
+    if (this.requestComplete && trailers !== null) upstream.sendTrailers(trailers);
     if (buffered === null) {
       if (!ok) this.conn.pauseReading();
       return;

@@ -111,8 +111,8 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     this.stream?.onRequestBody(chunk);
   }
 
-  onRequestTrailers(_trailers: HeaderList): void {
-    // HTTP/1.1 request trailers are not forwarded (Envoy drops them by default too).
+  onRequestTrailers(trailers: HeaderList): void {
+    this.stream?.onRequestTrailers(trailers);
   }
 
   onMessageComplete(): boolean {

@@ -79,6 +79,12 @@ export interface UpstreamRequestEncoder {
   sendBody(chunk: Buffer): boolean;
   /** The request is complete. */
   sendEnd(): void;
+  /**
+   * The request is complete and ends with these trailers (instead of sendEnd): HTTP/2
+   * sends them as a trailing HEADERS frame; HTTP/1.1 in the last chunk of a chunked body,
+   * and drops them when the body is not chunked (as Envoy does).
+   */
+  sendTrailers(trailers: HeaderList): void;
   /** Response backpressure: stop / restart delivering response bytes. */
   pauseResponse(): void;
   resumeResponse(): void;

@@ -44,3 +44,12 @@ function isFixedHopByHop(name: string): boolean {
       return false;
   }
 }
+
+/**
+ * A field a proxy does not forward as a trailer: connection-specific and framing fields
+ * (RFC 9110 §6.5.1 and §7.6.1, RFC 9113 §8.2.2), Host (routing), Trailer, and
+ * pseudo-header fields (HTTP/2 allows none in trailers, RFC 9113 §8.1).
+ */
+export function isForbiddenTrailer(name: string): boolean {
+  return isFixedHopByHop(name) || name === 'host' || name === 'trailer' || name.charCodeAt(0) === 58;
+}

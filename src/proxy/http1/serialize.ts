@@ -6,12 +6,26 @@
 // values added by filters must be validated where their config is (no CR/LF/NUL).
 
 import type { HeaderList } from '../http/headers.js';
+import { isForbiddenTrailer } from './hop-by-hop.js';
 
 export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' };
 
 export const CRLF = '\r\n';
 /** Last chunk with an empty trailer section (RFC 9112 §7.1). */
 export const CHUNK_END = '0\r\n\r\n';
+
+/**
+ * The last chunk with a trailer section (RFC 9112 §7.1.2), without the fields a proxy does
+ * not forward as trailers (isForbiddenTrailer).
+ */
+export function lastChunkWithTrailers(trailers: HeaderList): string {
+  let s = '0\r\n';
+  for (let i = 0; i < trailers.length; i += 2) {
+    const name = trailers[i];
+    if (!isForbiddenTrailer(name)) s += `${name}: ${trailers[i + 1]}\r\n`;
+  }
+  return `${s}\r\n`;
+}
 
 /** `chunk-size CRLF` in lower-case hex (RFC 9112 §7.1). */
 export function chunkHeader(size: number): string {

@@ -46,6 +46,8 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   /** The response went out as one HEADERS frame with END_STREAM. */
   private endedWithHead = false;
   private requestEnded = false;
+  /** A 'drain' listener is attached (from the first write the stream's window refused). */
+  private drainListened = false;
   /** The request head came with END_STREAM: the request is complete once routed. */
   private readonly headOnly: boolean;
   private done = false;
@@ -75,12 +77,14 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     this.headOnly = endStream;
     const head = requestHeadOf(headers, rawHeaders, endStream);
     this.active = new ActiveStream(this, head);
+    // No listener a stream does not need: a request that came with END_STREAM has no
+    // trailers to wait for, 'drain' is listened to only under backpressure (writeBody), and
+    // 'wantTrailers' only once a response with a body starts.
     stream.on('data', this.onData);
+    if (!endStream) stream.on('trailers', this.onTrailers);
     stream.on('end', this.onEnd);
-    stream.on('drain', this.onDrain);
-    stream.on('wantTrailers', this.onWantTrailers);
     stream.on('close', this.onClose);
-    stream.on('error', () => {}); // 'close' follows
+    stream.on('error', ignoreError); // 'close' follows
   }
 
   start(): void {
@@ -92,6 +96,19 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   private readonly onData = (chunk: Buffer): void => {
     this.rt.stats.cxRxBytes.value += chunk.length;
     this.active.onRequestBody(chunk);
+  };
+
+  /** The request's trailing HEADERS (RFC 9113 §8.1), before its end. */
+  private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
+    const list: HeaderList = [];
+    for (const name in trailers) {
+      if (name.charCodeAt(0) === 58 /* ':' */) continue;
+      const v = trailers[name];
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (let i = 0; i < v.length; i++) list.push(name, v[i]);
+      else list.push(name, v);
+    }
+    if (!this.done) this.active.onRequestTrailers(list);
   };
 
   private readonly onEnd = (): void => {
@@ -147,6 +164,11 @@ export class Http2ServerStream implements DownstreamStreamCodec {
         this.endedWithHead = true;
         stream.respond(out, { endStream: true });
       } else {
+        // Always waitForTrailers, even when none can follow (an HTTP/1.1 upstream with a
+        // content-length): without it node closes the stream before the last write's
+        // completion, and that completion then builds an ERR_STREAM_DESTROYED with a stack
+        // trace per response — more than the empty END_STREAM DATA frame costs.
+        stream.on('wantTrailers', this.onWantTrailers);
         stream.respond(out, { waitForTrailers: true });
       }
     } catch {
@@ -160,7 +182,12 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     const stream = this.stream;
     if (this.endedWithHead || stream.closed || stream.destroyed) return true;
     this.rt.stats.cxTxBytes.value += chunk.length;
-    return stream.write(chunk);
+    if (stream.write(chunk)) return true;
+    if (!this.drainListened) {
+      this.drainListened = true;
+      stream.on('drain', this.onDrain);
+    }
+    return false;
   }
 
   writeResponseTrailers(trailers: HeaderList): void {
@@ -234,6 +261,9 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     if (!this.stream.closed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
   }
 }
+
+/** Stream errors are followed by 'close', which is where the stream's end is handled. */
+function ignoreError(): void {}
 
 /** The request head of an HTTP/2 request (RFC 9113 §8.3.1), in the proxy's HTTP/1-shaped form. */
 function requestHeadOf(headers: IncomingHttpHeaders, raw: string[], endStream: boolean): RequestHead {

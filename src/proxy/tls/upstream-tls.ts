@@ -5,7 +5,8 @@
 //
 // `createConnection(port, address, options)` is the one entry point: the HTTP/1 pool and
 // tcp_proxy use it, and an HTTP/2 session can too (net.Socket out; for TLS a TLSSocket
-// whose `alpnProtocol` tells what was negotiated). A connection is ready on the event
+// whose `alpnProtocol` tells what was negotiated). ALPN offers common_tls_context's
+// alpn_protocols when set, else what the caller's pool asks for (`alpnFallback`). A connection is ready on the event
 // `readyEvent(socket)` names: 'secureConnect' for TLS, 'connect' for plain TCP.
 //
 // Verification follows Envoy: without validation_context.trusted_ca the server certificate
@@ -33,6 +34,11 @@ export interface UpstreamConnectOptions {
   readonly allowHalfOpen: boolean;
   /** Plain TCP only: bytes go here through a reused buffer instead of 'data' events. */
   readonly onData?: (chunk: Buffer) => void;
+  /**
+   * TLS only: the ALPN protocols to offer when common_tls_context.alpn_protocols is empty,
+   * as Envoy's pools supply them: `h2` for HTTP/2, `h2,http/1.1` for auto_config.
+   */
+  readonly alpnFallback?: string[];
 }
 
 export interface UpstreamTransportSocketFactory {
@@ -114,7 +120,7 @@ class TlsTransportSocketFactory implements UpstreamTransportSocketFactory {
       allowHalfOpen: options.allowHalfOpen,
       secureContext: this.context,
       servername: this.servername,
-      ALPNProtocols: this.alpn,
+      ALPNProtocols: this.alpn ?? options.alpnFallback,
       rejectUnauthorized: this.verify,
       checkServerIdentity: this.checkServerIdentity,
     };

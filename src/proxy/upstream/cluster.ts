@@ -33,8 +33,13 @@ import { type ClusterLoadBalancer, createClusterLoadBalancer } from './lb/cluste
 import type { LoadBalancerContext } from './lb/load-balancer.js';
 import { DEFAULT_LB_CONFIG } from './lb/policy.js';
 import { startLogicalDnsDiscovery } from './logical-dns-discovery.js';
-import { createByDownstreamProtocolPool } from './protocol-pools.js';
+import { createAlpnProtocolPool, createByDownstreamProtocolPool } from './protocol-pools.js';
 import { startStrictDnsDiscovery } from './strict-dns-discovery.js';
+
+/** ALPN an HTTP/2 pool offers over TLS when alpn_protocols is empty (RFC 9113 §3.2). */
+const ALPN_H2 = ['h2'];
+/** ALPN of an auto_config cluster: HTTP/2 preferred, HTTP/1.1 accepted (Envoy's default). */
+const ALPN_AUTO = ['h2', 'http/1.1'];
 
 export interface UpstreamCluster {
   readonly name: string;
@@ -123,28 +128,45 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
     };
     this.transportSocket = createClusterTransportSocket(config.name, config.transportSocket, deps.stats);
     const tls = this.transportSocket.kind === 'tls' ? this.transportSocket : null;
+    // Over TLS each pool offers its protocol by ALPN unless alpn_protocols says otherwise.
+    const tlsConnect = (alpnFallback: string[] | undefined): ConnectFn | undefined =>
+      tls === null
+        ? deps.connect
+        : (port: number, address: string) =>
+            tls.createConnection(port, address, { allowHalfOpen: false, alpnFallback });
     const poolDeps = {
       clock: deps.clock,
       stats: this.stats,
-      connect:
-        tls === null
-          ? deps.connect
-          : (port: number, address: string) => tls.createConnection(port, address, { allowHalfOpen: false }),
+      connect: tlsConnect(undefined),
       circuitBreakers: this.circuitBreakers,
     };
+    const h2PoolDeps = { ...poolDeps, connect: tlsConnect(ALPN_H2) };
     const protocol = config.httpProtocol ?? 'HTTP1';
-    if (protocol === 'HTTP1') {
+    const h2Options = { ...poolOptions, http2: config.http2Options ?? DEFAULT_HTTP2_OPTIONS };
+    if (protocol === 'HTTP1' || (protocol === 'AUTO' && tls === null)) {
       this.poolFactory = (host) => createConnectionPool(host, poolOptions, poolDeps);
+    } else if (protocol === 'HTTP2') {
+      this.poolFactory = (host) => createHttp2ConnectionPool(host, h2Options, h2PoolDeps);
+    } else if (protocol === 'USE_DOWNSTREAM') {
+      this.poolFactory = (host) =>
+        createByDownstreamProtocolPool(
+          createConnectionPool(host, poolOptions, poolDeps),
+          createHttp2ConnectionPool(host, h2Options, h2PoolDeps),
+        );
     } else {
-      const h2Options = { ...poolOptions, http2: config.http2Options ?? DEFAULT_HTTP2_OPTIONS };
-      this.poolFactory =
-        protocol === 'HTTP2'
-          ? (host) => createHttp2ConnectionPool(host, h2Options, poolDeps)
-          : (host) =>
-              createByDownstreamProtocolPool(
-                createConnectionPool(host, poolOptions, poolDeps),
-                createHttp2ConnectionPool(host, h2Options, poolDeps),
-              );
+      const open = tlsConnect(ALPN_AUTO)!;
+      const alpnDeps = {
+        clock: deps.clock,
+        stats: this.stats,
+        connectTimeoutMs: config.connectTimeoutMs,
+        open: (port: number, address: string) => open(port, address),
+      };
+      this.poolFactory = (host) =>
+        createAlpnProtocolPool(host, {
+          ...alpnDeps,
+          createHttp1: (connect) => createConnectionPool(host, poolOptions, { ...poolDeps, connect }),
+          createHttp2: (connect) => createHttp2ConnectionPool(host, h2Options, { ...poolDeps, connect }),
+        });
     }
     this.lb = createClusterLoadBalancer(config.lbPolicy, config.lbConfig ?? DEFAULT_LB_CONFIG, {
       random: deps.random,

@@ -42,3 +42,16 @@ export function connectUpstream(
 export function readyEvent(socket: net.Socket): 'connect' | 'secureConnect' {
   return socket instanceof TLSSocket ? 'secureConnect' : 'connect';
 }
+
+/**
+ * Calls `onReady` once the connection is usable: on `readyEvent(socket)`, or on the next
+ * tick when it already is (a TLS connection whose handshake chose the protocol by ALPN
+ * before a pool adopted it; node sets `alpnProtocol` from null to the protocol or false
+ * when the handshake ends).
+ */
+export function whenReady(socket: net.Socket, onReady: () => void): void {
+  if (socket instanceof TLSSocket) {
+    if (socket.alpnProtocol !== null && !socket.destroyed) process.nextTick(onReady);
+    else socket.once('secureConnect', onReady);
+  } else socket.once('connect', onReady);
+}

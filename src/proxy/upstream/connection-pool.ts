@@ -40,10 +40,10 @@ import type { Clock, Timer } from '../../core/clock.js';
 import type { HeaderList } from '../http/headers.js';
 import type { UpstreamRequestEncoder } from '../http/stream-codec.js';
 import type { ResponseParser } from '../http1/response-parser.js';
-import { type BodyFraming, requestHead } from '../http1/serialize.js';
+import { type BodyFraming, lastChunkWithTrailers, requestHead } from '../http1/serialize.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
-import { type ConnectFn, connectUpstream, readyEvent } from './connect.js';
+import { type ConnectFn, connectUpstream, whenReady } from './connect.js';
 import { OutlierResult } from './health/outlier-detector.js';
 import type { Host } from './host.js';
 import { admitPending, admitRequest } from './pool-admission.js';
@@ -247,6 +247,10 @@ class PooledConnection implements UpstreamConnection {
 
   sendEnd(): void {
     if (this.chunkedRequest) this.socket.write(CHUNK_END, 'latin1');
+  }
+
+  sendTrailers(trailers: HeaderList): void {
+    if (this.chunkedRequest) this.socket.write(lastChunkWithTrailers(trailers), 'latin1');
   }
 
   pauseResponse(): void {
@@ -471,7 +475,7 @@ class Pool implements ConnectionPool {
     socket.on('drain', conn.onDrain);
     socket.on('end', conn.onEnd);
     socket.on('close', conn.onClose);
-    socket.once(readyEvent(socket), conn.onConnect);
+    whenReady(socket, conn.onConnect);
     conn.connectTimer = this.deps.clock.setTimer(this.options.connectTimeoutMs, conn.onConnectTimeout);
   }
 

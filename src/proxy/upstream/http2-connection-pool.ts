@@ -4,8 +4,9 @@
 // cluster's http2_protocol_options.max_concurrent_streams), has received GOAWAY, or
 // reached max_requests_per_connection. Each handed-out request is an Http2UpstreamStream
 // (the UpstreamConnection of one attempt): it sends the request as HEADERS/DATA (RFC 9113
-// §8.3.1 pseudo-headers, Host → :authority, `te: trailers` for gRPC) and delivers the
-// response to its user through the ResponseHandler methods.
+// §8.3.1 pseudo-headers, Host → :authority, `te: trailers` for gRPC), then the request's
+// trailers as a trailing HEADERS frame when it has some, and delivers the response to its
+// user through the ResponseHandler methods.
 //
 // Circuit breakers as in the HTTP/1.1 pool: max_requests (active streams), max_pending
 // (requests waiting for a session) and max_connections (sessions). Connection stats
@@ -29,6 +30,7 @@ import type { Http2Options } from '../../config/model.js';
 import { formatAddress } from '../../core/address.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { HeaderList } from '../http/headers.js';
+import { isForbiddenTrailer } from '../http1/hop-by-hop.js';
 import type { ResponseHandler, ResponseHead } from '../http1/response-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
@@ -45,7 +47,7 @@ import type {
 import type { Host } from './host.js';
 import { admitPending, admitRequest } from './pool-admission.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM } = constants;
+const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = constants;
 
 export interface Http2PoolOptions {
   readonly connectTimeoutMs: number;
@@ -137,6 +139,8 @@ export class Http2UpstreamStream implements UpstreamConnection {
   private ended = false;
   private requestEnded = false;
   private error = '';
+  /** Request trailers to send when node asks for them ('wantTrailers'); null = none. */
+  private trailers: OutgoingHttpHeaders | null = null;
 
   constructor(
     private readonly pool: Http2Pool,
@@ -184,9 +188,12 @@ export class Http2UpstreamStream implements UpstreamConnection {
     if (grpc) out.te = 'trailers';
     if (framing.kind === 'length') out['content-length'] = framing.length;
     const empty = body === null || body.length === 0;
+    const endStream = end && empty;
     let stream: ClientHttp2Stream;
     try {
-      stream = this.owner.session.request(out, { endStream: end && empty });
+      // A request with a body may end with trailers (sendTrailers): node then asks for
+      // them with 'wantTrailers' once the body is written; none makes an empty END_STREAM DATA.
+      stream = this.owner.session.request(out, { endStream, waitForTrailers: !endStream });
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
       process.nextTick(() => this.onClose());
@@ -200,6 +207,7 @@ export class Http2UpstreamStream implements UpstreamConnection {
     stream.on('drain', this.onDrain);
     stream.on('error', this.onError);
     stream.on('close', this.onClose);
+    if (!endStream) stream.on('wantTrailers', this.onWantTrailers);
     let ok = true;
     if (!empty) for (let i = 0; i < body.length; i++) ok = this.sendBody(body[i]);
     if (end) {
@@ -221,6 +229,33 @@ export class Http2UpstreamStream implements UpstreamConnection {
     const stream = this.stream;
     if (stream !== null && !stream.destroyed) stream.end();
   }
+
+  sendTrailers(trailers: HeaderList): void {
+    const out: OutgoingHttpHeaders = {};
+    for (let i = 0; i < trailers.length; i += 2) {
+      const name = trailers[i];
+      if (isForbiddenTrailer(name)) continue;
+      const prev = out[name];
+      const value = trailers[i + 1];
+      if (prev === undefined) out[name] = value;
+      else if (Array.isArray(prev)) prev.push(value);
+      else out[name] = [prev as string, value];
+    }
+    this.trailers = out;
+    this.sendEnd();
+  }
+
+  private readonly onWantTrailers = (): void => {
+    const stream = this.stream;
+    if (stream === null || stream.destroyed) return;
+    try {
+      stream.sendTrailers(this.trailers ?? {});
+    } catch (err) {
+      // A trailer node:http2 refuses (an invalid name or value): reset the stream.
+      this.error = err instanceof Error ? err.message : String(err);
+      stream.close(NGHTTP2_INTERNAL_ERROR);
+    }
+  };
 
   pauseResponse(): void {
     this.stream?.pause();
