@@ -4,7 +4,6 @@
 // values each test sets. Also: config validation names the path of each refused field.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDefaultHttpFilterRegistry } from '../src/config/http-filter-registry.js';
@@ -17,6 +16,7 @@ import {
   bootstrap,
   HCM_TYPE,
   httpListener,
+  logLinesStartingWith,
   ROUTER_FILTER,
   request,
   startBackend,
@@ -161,19 +161,8 @@ describe('fault filter', () => {
     proxy.stats.counter(`http.${listener}.fault.${name}`).value;
   const gauge = (listener: string, name: string) => proxy.stats.gauge(`http.${listener}.fault.${name}`).value;
   /** The access-log lines of a listener, once `n` are written. */
-  async function logLines(listener: string, n: number): Promise<string[]> {
-    const read = (): string[] => {
-      try {
-        return readFileSync(join(logDir, `${listener}.log`), 'utf8')
-          .split('\n')
-          .filter(Boolean);
-      } catch {
-        return [];
-      }
-    };
-    await waitFor(() => read().length >= n, `${n} access log lines of ${listener}`);
-    return read();
-  }
+  const logLines = (listener: string, n: number): Promise<string[]> =>
+    logLinesStartingWith(join(logDir, `${listener}.log`), '', n);
 
   it('aborts every request at 100% with FI and counts it', async () => {
     randoms.length = 0;

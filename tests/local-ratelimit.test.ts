@@ -4,7 +4,6 @@
 // injected random() whose values each test sets.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,12 +14,12 @@ import {
   type Backend,
   bootstrap,
   httpListener,
+  logLinesStartingWith,
   ROUTER_FILTER,
   request,
   startBackend,
   staticCluster,
   tempDir,
-  waitFor,
 } from './support/harness.js';
 
 const RL_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
@@ -124,19 +123,8 @@ describe('local rate limit filter', () => {
   const port = (listener: string) => proxy.listeners.get(listener)!.address.port;
   const stat = (prefix: string, name: string) =>
     proxy.stats.counter(`${prefix}.http_local_rate_limit.${name}`).value;
-  async function logLines(listener: string, n: number): Promise<string[]> {
-    const read = (): string[] => {
-      try {
-        return readFileSync(join(logDir, `${listener}.log`), 'utf8')
-          .split('\n')
-          .filter(Boolean);
-      } catch {
-        return [];
-      }
-    };
-    await waitFor(() => read().length >= n, `${n} access log lines of ${listener}`);
-    return read();
-  }
+  const logLines = (listener: string, n: number): Promise<string[]> =>
+    logLinesStartingWith(join(logDir, `${listener}.log`), '', n);
 
   it('holds its rate: max_tokens pass, the next gets 429 RL, the bucket refills after fill_interval', async () => {
     randoms.length = 0;

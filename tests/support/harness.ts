@@ -379,13 +379,13 @@ export function pathCodeFlagsLog(path: string) {
   ];
 }
 
-/** Lines of the log file starting with `prefix`, once at least `n` are written. */
+/** Non-empty lines of the log file starting with `prefix` ('' for all), once at least `n` are written. */
 export async function logLinesStartingWith(file: string, prefix: string, n: number): Promise<string[]> {
   const read = (): string[] => {
     try {
       return readFileSync(file, 'utf8')
         .split('\n')
-        .filter((l) => l.startsWith(prefix));
+        .filter((l) => l !== '' && l.startsWith(prefix));
     } catch {
       return [];
     }
