@@ -6,25 +6,8 @@
 // This is the Kubernetes counterpart of src/config/fields.ts (which reads Envoy's proto3
 // JSON and reports unknown keys in snake_case); Kubernetes APIs are camelCase only.
 
+import { describe, isPlainObject, type RawObject } from '../../config/fields.js';
 import type { ResourceIssue } from '../resource.js';
-
-export type RawObject = Record<string, unknown>;
-
-export function isPlainObject(v: unknown): v is RawObject {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-/** A short description of a value's JSON type, for messages. */
-export function describe(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (isPlainObject(v)) return 'an object';
-  if (typeof v === 'string') return `a string ('${v.length > 40 ? `${v.slice(0, 40)}...` : v}')`;
-  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
-  return typeof v;
-}
 
 export interface StringRules {
   readonly required?: boolean;
