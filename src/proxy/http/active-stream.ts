@@ -32,6 +32,13 @@
 // fault's delay (if any) is over; the stream is their DecoderFilterStream. Headers they
 // add to the response are kept in `extraResponseHeaders` (null on the common path).
 //
+// Stream idle timeout (HCM stream_idle_timeout, route idle_timeout): the stream keeps the
+// monotonic time of its last byte either way; the codec runs one lazily re-armed timer
+// (per HTTP/1.1 connection, shared by its keep-alive requests) that asks
+// onStreamIdleTimer() how long is left. Per body chunk the cost is one clock read.
+// `retry_policy.per_try_idle_timeout` works the same way inside RetryState, fed by the
+// response bytes of the current attempt.
+//
 // Request mirroring (request-mirror.ts): on routes with request_mirror_policies, shadow
 // copies start with the first attempt and are fed the body as it arrives; `this.shadows`
 // is null otherwise, one test per body chunk.
@@ -131,6 +138,12 @@ export class ActiveStream
   private durationTimer: Timer | null = null;
   /** The HCM's request_timeout, until the whole request has arrived; null unless configured. */
   private requestTimer: Timer | null = null;
+  /** The durationTimer is the HCM's max_stream_duration (DT), not the route's. */
+  private durationFromConnectionManager = false;
+  /** The stream idle timeout in ms (route idle_timeout or HCM stream_idle_timeout); 0 = off. */
+  private idleTimeoutMs = 0;
+  /** Monotonic ms of the stream's last activity (bytes either way), when idleTimeoutMs > 0. */
+  private lastActivity = 0;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -174,6 +187,7 @@ export class ActiveStream
     const requestTimeoutMs = rt.config.requestTimeoutMs;
     if (requestTimeoutMs !== undefined && !this.requestComplete)
       this.requestTimer = rt.clock.setTimer(requestTimeoutMs, () => this.onRequestTimeout());
+    if (rt.streamIdleTimeoutMs > 0) this.setIdleTimeout(rt.streamIdleTimeoutMs);
     rt.stats.rqActive.value++;
 
     this.method = head.method;
@@ -324,7 +338,14 @@ export class ActiveStream
     const msd = action.maxStreamDuration;
     if (msd !== undefined && msd.maxStreamDurationMs !== null) {
       this.durationTimer = rt.clock.setTimer(msd.maxStreamDurationMs, () => this.onMaxStreamDuration());
+    } else if (hcm.maxStreamDurationMs !== undefined && msd?.overridesConnectionManager !== true) {
+      // The HCM's max_stream_duration counts from the start of the stream.
+      this.durationFromConnectionManager = true;
+      const left = hcm.maxStreamDurationMs - (rt.clock.monotonic() - info.startMonotonic);
+      this.durationTimer = rt.clock.setTimer(Math.max(0, left), () => this.onMaxStreamDuration());
     }
+    // The route's idle_timeout replaces the HCM's stream_idle_timeout (0 turns it off).
+    if (action.idleTimeoutMs !== undefined) this.setIdleTimeout(action.idleTimeoutMs ?? 0);
     if (faultDelayMs >= 0) {
       this.fault!.timer = rt.clock.setTimer(faultDelayMs, () => this.onFaultDelayElapsed());
       return;
@@ -390,6 +411,7 @@ export class ActiveStream
   onRequestBody(chunk: Buffer): void {
     this.info.bytesReceived += chunk.length;
     if (this.responseComplete || this.finished) return; // answered already: discard
+    if (this.idleTimeoutMs !== 0) this.lastActivity = this.conn.rt.clock.monotonic();
     if (this.shadows !== null) this.shadows.onRequestBody(chunk);
     if (this.retry !== null) this.retry.keepBody(chunk);
     const upstream = this.upstream;
@@ -412,7 +434,9 @@ export class ActiveStream
     }
     if (this.shadows !== null) this.shadows.onRequestComplete();
     const rt = this.conn.rt;
-    this.info.lastRequestByteMonotonic = rt.clock.monotonic();
+    const now = rt.clock.monotonic();
+    this.info.lastRequestByteMonotonic = now;
+    if (this.idleTimeoutMs !== 0) this.lastActivity = now;
     if (this.responseComplete) {
       this.finish();
       return;
@@ -613,6 +637,7 @@ export class ActiveStream
     const rt = this.conn.rt;
     const info = this.info;
     this.responseStarted = true;
+    if (this.idleTimeoutMs !== 0) this.lastActivity = rt.clock.monotonic();
     this.upstreamKeepAlive = rh.keepAlive;
     const status = rh.statusCode;
     info.responseCode = status;
@@ -657,6 +682,8 @@ export class ActiveStream
   }
 
   onBody(chunk: Buffer): void {
+    if (this.retry !== null) this.retry.onResponseBytes();
+    if (this.idleTimeoutMs !== 0) this.lastActivity = this.conn.rt.clock.monotonic();
     if (this.responseBodyless) return;
     this.info.bytesSent += chunk.length;
     if (!this.conn.writeBody(chunk, this.chunkedOut)) {
@@ -796,12 +823,42 @@ export class ActiveStream
   private onMaxStreamDuration(): void {
     this.durationTimer = null;
     if (this.finished || this.responseComplete) return;
+    if (this.durationFromConnectionManager) {
+      // The HCM's common_http_protocol_options.max_stream_duration.
+      this.conn.rt.stats.rqMaxDurationReached.value++;
+      this.localReply(408, 'downstream duration timeout', ResponseFlag.DurationTimeout, 'max_duration_timeout');
+      return;
+    }
     this.localReply(
       408,
       'upstream max stream duration reached',
       ResponseFlag.UpstreamMaxStreamDurationReached,
       'upstream_max_stream_duration_reached',
     );
+  }
+
+  /** Sets the stream idle timeout (0 = off) and counts from now. */
+  private setIdleTimeout(ms: number): void {
+    this.idleTimeoutMs = ms;
+    if (ms === 0) return;
+    this.lastActivity = this.conn.rt.clock.monotonic();
+    this.conn.armStreamIdleTimer(ms);
+  }
+
+  /**
+   * The codec's stream idle timer fired: returns the ms until the stream could be idle for
+   * its timeout (the codec re-arms), or 0 when there is nothing left to watch. Envoy: 408
+   * "stream timeout" with SI before the response started, a reset after.
+   */
+  onStreamIdleTimer(): number {
+    const timeout = this.idleTimeoutMs;
+    if (this.finished || timeout === 0) return 0;
+    const left = this.lastActivity + timeout - this.conn.rt.clock.monotonic();
+    if (left > 0) return left;
+    this.idleTimeoutMs = 0;
+    this.conn.rt.stats.rqIdleTimeout.value++;
+    this.localReply(408, 'stream timeout', ResponseFlag.StreamIdleTimeout, 'stream_idle_timeout');
+    return 0;
   }
 
   // --- retries (RetryOwner) -----------------------------------------------------------------
@@ -815,6 +872,8 @@ export class ActiveStream
       const cluster = this.cluster!;
       if (decision !== RetryDecision.No) this.info.responseFlags |= ResponseFlag.UpstreamRetryLimitExceeded;
       else if (!retriable && retry.retried) cluster.stats.upstream_rq_retry_success.value++;
+      // This attempt's response goes downstream: its per_try_idle_timeout keeps watching it.
+      retry.continuePerTryIdle();
       return false;
     }
     this.cluster!.recordResponse(rh.statusCode);
@@ -872,8 +931,31 @@ export class ActiveStream
   /** The per-try timeout of the current attempt passed (Envoy: 504 UT unless retried). */
   onPerTryTimeout(): void {
     if (this.finished || this.responseComplete || this.responseStarted) return;
-    const cluster = this.cluster!;
-    cluster.stats.upstream_rq_per_try_timeout.value++;
+    this.cluster!.stats.upstream_rq_per_try_timeout.value++;
+    this.abandonAttempt('upstream_per_try_timeout');
+  }
+
+  /**
+   * The current attempt got no response bytes for per_try_idle_timeout (Envoy: retried
+   * like a per-try timeout before the response started, else 504 UT; a reset after).
+   */
+  onPerTryIdleTimeout(): void {
+    if (this.finished || this.responseComplete) return;
+    this.cluster!.stats.upstream_rq_per_try_idle_timeout.value++;
+    if (this.responseStarted) {
+      this.localReply(
+        504,
+        LocalReplyText.upstreamTimeout,
+        ResponseFlag.UpstreamRequestTimeout,
+        'upstream_per_try_idle_timeout',
+      );
+      return;
+    }
+    this.abandonAttempt('upstream_per_try_idle_timeout');
+  }
+
+  /** Gives up the current attempt after a per-try timeout: retry it, or answer 504 UT. */
+  private abandonAttempt(details: string): void {
     this.host?.outlier?.putResult(OutlierResult.LocalOriginTimeout);
     if (this.pending !== null) {
       this.pending.cancel();
@@ -886,12 +968,7 @@ export class ActiveStream
     }
     this.releaseHostCounters(false);
     if (this.retryAfterFailure('per_try_timeout')) return;
-    this.localReply(
-      504,
-      LocalReplyText.upstreamTimeout,
-      ResponseFlag.UpstreamRequestTimeout,
-      'upstream_per_try_timeout',
-    );
+    this.localReply(504, LocalReplyText.upstreamTimeout, ResponseFlag.UpstreamRequestTimeout, details);
   }
 
   // --- downstream failures ----------------------------------------------------------------
