@@ -63,10 +63,24 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
     });
     const config = bootstrap(
       [
-        httpListener('in', [{ name: 'v', domains: ['*'], routes: [route('/short', { idle_timeout: '2s' }), route('/off', { idle_timeout: '0s' }), route('/')] }], {
-          stream_idle_timeout: '10s',
-          access_log: pathCodeFlagsLog(logFile),
-        }),
+        httpListener(
+          'in',
+          [
+            {
+              name: 'v',
+              domains: ['*'],
+              routes: [
+                route('/short', { idle_timeout: '2s' }),
+                route('/off', { idle_timeout: '0s' }),
+                route('/'),
+              ],
+            },
+          ],
+          {
+            stream_idle_timeout: '10s',
+            access_log: pathCodeFlagsLog(logFile),
+          },
+        ),
         httpListener(
           'dur',
           [
@@ -76,7 +90,10 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
               routes: [route('/own', { max_stream_duration: { max_stream_duration: '0s' } }), route('/')],
             },
           ],
-          { common_http_protocol_options: { max_stream_duration: '5s' }, access_log: pathCodeFlagsLog(logFile) },
+          {
+            common_http_protocol_options: { max_stream_duration: '5s' },
+            access_log: pathCodeFlagsLog(logFile),
+          },
         ),
       ],
       [staticCluster('app', [backend.port])],
@@ -110,7 +127,7 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
     assert.match(lines[0], / SI$/);
   });
 
-  it("a route's idle_timeout overrides it: 408 \"stream timeout\" with SI before any response", async () => {
+  it('a route\'s idle_timeout overrides it: 408 "stream timeout" with SI before any response', async () => {
     const before = seen('/short/hold');
     const pending = request(port(), '/short/hold');
     await waitFor(() => seen('/short/hold') > before, 'the request upstream');
@@ -239,7 +256,10 @@ describe('retry_policy per_try_idle_timeout (manual clock)', () => {
               name: 'v',
               domains: ['*'],
               routes: [
-                { match: { prefix: '/retry' }, route: { cluster: 'pair', timeout: '0s', retry_policy: policy(1) } },
+                {
+                  match: { prefix: '/retry' },
+                  route: { cluster: 'pair', timeout: '0s', retry_policy: policy(1) },
+                },
                 { match: { prefix: '/' }, route: { cluster: 'one', timeout: '0s', retry_policy: policy(0) } },
               ],
             },

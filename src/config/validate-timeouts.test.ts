@@ -65,7 +65,11 @@ describe('timeouts at config load', () => {
     assert.equal(second.idleTimeoutMs, 7000);
     assert.equal(second.retryPolicy?.perTryIdleTimeoutMs, 250);
     assert.equal(second.maxStreamDuration?.maxStreamDurationMs, null);
-    assert.equal(second.maxStreamDuration?.overridesConnectionManager, true, 'an explicit 0 disables the HCM one');
+    assert.equal(
+      second.maxStreamDuration?.overridesConnectionManager,
+      true,
+      'an explicit 0 disables the HCM one',
+    );
     const cluster = bootstrap?.staticResources.clusters[0];
     assert.equal(cluster?.maxConnectionDurationMs, 30_000);
     assert.equal(cluster?.maxRequestsPerConnection, 5);
@@ -101,13 +105,16 @@ describe('timeouts at config load', () => {
       routeOf(cfg).route.retry_policy = { retry_on: 'reset', per_try_idle_timeout: '-5s' };
       cfg.static_resources.clusters[0].common_http_protocol_options = { max_connection_duration: 'x' };
     });
-    assert.deepEqual(issues.map((i) => i.path).sort(), [
-      `${R0}.route.idle_timeout`,
-      `${R0}.route.retry_policy.per_try_idle_timeout`,
-      `${HCM}.common_http_protocol_options.max_connection_duration`,
-      `${HCM}.common_http_protocol_options.max_stream_duration`,
-      `${HCM}.stream_idle_timeout`,
-      'static_resources.clusters[0].common_http_protocol_options.max_connection_duration',
-    ].sort());
+    assert.deepEqual(
+      issues.map((i) => i.path).sort(),
+      [
+        `${R0}.route.idle_timeout`,
+        `${R0}.route.retry_policy.per_try_idle_timeout`,
+        `${HCM}.common_http_protocol_options.max_connection_duration`,
+        `${HCM}.common_http_protocol_options.max_stream_duration`,
+        `${HCM}.stream_idle_timeout`,
+        'static_resources.clusters[0].common_http_protocol_options.max_connection_duration',
+      ].sort(),
+    );
   });
 });

@@ -826,7 +826,12 @@ export class ActiveStream
     if (this.durationFromConnectionManager) {
       // The HCM's common_http_protocol_options.max_stream_duration.
       this.conn.rt.stats.rqMaxDurationReached.value++;
-      this.localReply(408, 'downstream duration timeout', ResponseFlag.DurationTimeout, 'max_duration_timeout');
+      this.localReply(
+        408,
+        'downstream duration timeout',
+        ResponseFlag.DurationTimeout,
+        'max_duration_timeout',
+      );
       return;
     }
     this.localReply(
