@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createMemoryLogger } from '../src/core/logger.js';
 import { ProxyServer } from '../src/proxy/proxy-server.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
-import { h2Request, h2Session } from './support/h2-client.js';
+import { type H2Backend, h2Request, h2Session, startH2Backend } from './support/h2-client.js';
 import {
   type Backend,
   bootstrap,
@@ -22,6 +22,8 @@ import {
   waitFor,
 } from './support/harness.js';
 import { rawClient } from './support/raw-client.js';
+
+const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /** A backend that records each request's source port and holds `/…hold` requests. */
 async function portRecordingBackend(ports: number[], held: ServerResponse[]): Promise<Backend> {
@@ -130,11 +132,14 @@ describe('upstream max_connection_duration and max_requests_per_connection (manu
   const held: ServerResponse[] = [];
   const ports: number[] = [];
   let backend: Backend;
+  let h2: H2Backend;
   let proxy: ProxyServer;
 
   before(async () => {
     backend = await portRecordingBackend(ports, held);
+    h2 = await startH2Backend('h2');
     const routes = [
+      { match: { prefix: '/h2' }, route: { cluster: 'h2aged', timeout: '0s' } },
       { match: { prefix: '/aged' }, route: { cluster: 'aged', timeout: '0s' } },
       { match: { prefix: '/capped' }, route: { cluster: 'capped', timeout: '0s' } },
     ];
@@ -147,6 +152,15 @@ describe('upstream max_connection_duration and max_requests_per_connection (manu
         staticCluster('capped', [backend.port], {
           common_http_protocol_options: { max_requests_per_connection: 2 },
         }),
+        staticCluster('h2aged', [h2.port], {
+          typed_extension_protocol_options: {
+            [HTTP_OPTIONS]: {
+              '@type': `type.googleapis.com/${HTTP_OPTIONS}`,
+              common_http_protocol_options: { max_connection_duration: '30s' },
+              explicit_http_config: { http2_protocol_options: {} },
+            },
+          },
+        }),
       ],
     );
     proxy = await ProxyServer.start(
@@ -158,6 +172,7 @@ describe('upstream max_connection_duration and max_requests_per_connection (manu
     for (const r of held) r.destroy();
     await proxy.shutdown();
     await backend.close();
+    await h2.close();
   });
 
   const port = () => proxy.listeners.get('in')!.address.port;
@@ -198,6 +213,17 @@ describe('upstream max_connection_duration and max_requests_per_connection (manu
     res.end('late');
     assert.equal((await pending).body, 'late', 'not cut by the duration');
     assert.notEqual(await upstreamPortOf('/aged/5'), young);
+  });
+
+  it('closes an aged HTTP/2 session and opens a new one for the next request', async () => {
+    assert.equal((await request(port(), '/h2/1')).status, 200);
+    assert.equal((await request(port(), '/h2/2')).status, 200);
+    assert.equal(counter('cluster.h2aged.upstream_cx_total'), 1, 'one session for both');
+    clock.advance(30_000);
+    assert.equal(counter('cluster.h2aged.upstream_cx_max_duration_reached'), 1);
+    await waitFor(() => counter('cluster.h2aged.upstream_cx_destroy') === 1, 'the idle session closed');
+    assert.equal((await request(port(), '/h2/3')).status, 200);
+    assert.equal(counter('cluster.h2aged.upstream_cx_total'), 2);
   });
 
   it('retires a connection after max_requests_per_connection requests', async () => {
