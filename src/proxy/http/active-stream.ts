@@ -637,7 +637,6 @@ export class ActiveStream
     const rt = this.conn.rt;
     const info = this.info;
     this.responseStarted = true;
-    if (this.idleTimeoutMs !== 0) this.lastActivity = rt.clock.monotonic();
     this.upstreamKeepAlive = rh.keepAlive;
     const status = rh.statusCode;
     info.responseCode = status;
@@ -677,7 +676,9 @@ export class ActiveStream
       framing = FRAMING_NONE; // HTTP/1.0 client: close-delimited
       keepAlive = false;
     }
-    info.firstResponseByteMonotonic = rt.clock.monotonic();
+    const now = rt.clock.monotonic();
+    info.firstResponseByteMonotonic = now;
+    if (this.idleTimeoutMs !== 0) this.lastActivity = now;
     this.conn.writeResponseHead(status, headers, framing, keepAlive);
   }
 
