@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { createMemoryLogger } from '../src/core/logger.js';
 import { ProxyServer } from '../src/proxy/proxy-server.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
+import { h2Request, h2Session } from './support/h2-client.js';
 import {
   type Backend,
   bootstrap,
@@ -155,6 +156,30 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
     assert.equal(res.status, 200);
     assert.equal(res.headers['grpc-status'], '4');
     assert.equal(res.headers['grpc-message'], 'stream timeout');
+  });
+
+  it('an HTTP/2 stream has its own idle timeout: a gRPC call gets a trailers-only DEADLINE_EXCEEDED', async () => {
+    const session = h2Session(port());
+    try {
+      const before = seen('/short/hold-h2');
+      const pending = h2Request(session, {
+        ':method': 'POST',
+        ':path': '/short/hold-h2',
+        'content-type': 'application/grpc',
+      });
+      await waitFor(() => seen('/short/hold-h2') > before, 'the request upstream');
+      const idle = counter('http.in.downstream_rq_idle_timeout');
+      clock.advance(1999);
+      assert.equal(counter('http.in.downstream_rq_idle_timeout'), idle, 'not yet');
+      clock.advance(1);
+      const res = await pending;
+      assert.equal(res.headers[':status'], 200);
+      assert.equal(res.headers['grpc-status'], '4');
+      assert.equal(res.endStreamOnHead, true);
+      assert.equal(counter('http.in.downstream_rq_idle_timeout'), idle + 1);
+    } finally {
+      session.close();
+    }
   });
 
   it('request bytes are activity: a slow upload is ended only after a silence as long as the timeout', async () => {
