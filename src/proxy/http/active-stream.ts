@@ -187,7 +187,7 @@ export class ActiveStream
     const requestTimeoutMs = rt.config.requestTimeoutMs;
     if (requestTimeoutMs !== undefined && !this.requestComplete)
       this.requestTimer = rt.clock.setTimer(requestTimeoutMs, () => this.onRequestTimeout());
-    if (rt.streamIdleTimeoutMs > 0) this.setIdleTimeout(rt.streamIdleTimeoutMs);
+    if (rt.streamIdleTimeoutMs > 0) this.setIdleTimeout(rt.streamIdleTimeoutMs, info.startMonotonic);
     rt.stats.rqActive.value++;
 
     this.method = head.method;
@@ -345,7 +345,8 @@ export class ActiveStream
       this.durationTimer = rt.clock.setTimer(Math.max(0, left), () => this.onMaxStreamDuration());
     }
     // The route's idle_timeout replaces the HCM's stream_idle_timeout (0 turns it off).
-    if (action.idleTimeoutMs !== undefined) this.setIdleTimeout(action.idleTimeoutMs ?? 0);
+    if (action.idleTimeoutMs !== undefined)
+      this.setIdleTimeout(action.idleTimeoutMs ?? 0, rt.clock.monotonic());
     if (faultDelayMs >= 0) {
       this.fault!.timer = rt.clock.setTimer(faultDelayMs, () => this.onFaultDelayElapsed());
       return;
@@ -843,11 +844,11 @@ export class ActiveStream
     );
   }
 
-  /** Sets the stream idle timeout (0 = off) and counts from now. */
-  private setIdleTimeout(ms: number): void {
+  /** Sets the stream idle timeout (0 = off), counting from `now` (monotonic ms). */
+  private setIdleTimeout(ms: number, now: number): void {
     this.idleTimeoutMs = ms;
     if (ms === 0) return;
-    this.lastActivity = this.conn.rt.clock.monotonic();
+    this.lastActivity = now;
     this.conn.armStreamIdleTimer(ms);
   }
 
