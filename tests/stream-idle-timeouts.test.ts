@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Clock } from '../src/core/clock.js';
 import { createMemoryLogger } from '../src/core/logger.js';
 import { ProxyServer } from '../src/proxy/proxy-server.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
@@ -349,5 +350,54 @@ describe('retry_policy per_try_idle_timeout (manual clock)', () => {
     assert.equal(counter('cluster.one.upstream_rq_per_try_idle_timeout'), 2);
     await c.closed;
     assert.match(c.text(), /ab$/, 'cut short: the response had started, so the stream is reset');
+  });
+});
+
+describe('timer cost of the stream timeouts', () => {
+  const manual = createManualClock();
+  let created = 0;
+  /** The manual clock, counting the timers the proxy asks for. */
+  const clock: Clock = {
+    now: () => manual.now(),
+    monotonic: () => manual.monotonic(),
+    setTimer(ms, fn) {
+      created++;
+      return manual.setTimer(ms, fn);
+    },
+  };
+  let backend: Backend;
+  let proxy: ProxyServer;
+
+  before(async () => {
+    backend = await startBackend('app');
+    const routes = [{ match: { prefix: '/' }, route: { cluster: 'app' } }];
+    const config = bootstrap(
+      [httpListener('in', [{ name: 'v', domains: ['*'], routes }], { stream_idle_timeout: '10s' })],
+      [staticCluster('app', [backend.port])],
+    );
+    proxy = await ProxyServer.start(
+      { bootstrap: config, drainTimeMs: 100 },
+      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
+    );
+  });
+  after(async () => {
+    await proxy.shutdown();
+    await backend.close();
+  });
+
+  it('keep-alive requests with a route timeout and a stream idle timeout start no timer of their own', async () => {
+    const port = proxy.listeners.get('in')!.address.port;
+    const c = await rawClient(port, 'GET /0 HTTP/1.1\r\nHost: x\r\n\r\n');
+    let answered = 1;
+    const responses = () => (c.text().match(/HTTP\/1\.1 200 /g) ?? []).length;
+    await waitFor(() => responses() === answered, 'the first response');
+    const before = created;
+    for (let i = 1; i <= 20; i++) {
+      c.write(`GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      answered++;
+      await waitFor(() => responses() === answered, `response ${i}`);
+    }
+    assert.equal(created - before, 0, 'the connection timers armed by the first request serve the rest');
+    c.destroy();
   });
 });
