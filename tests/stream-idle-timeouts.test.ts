@@ -1,7 +1,8 @@
 // Stream-level timeouts through a real proxy and real backends, time driven by a manual
-// clock (no sleeping): the HCM's stream_idle_timeout and a route's idle_timeout (408
-// "stream timeout" with SI before the response, a reset after it started; activity either
-// way restarts it), the HCM's max_stream_duration (408 DT), and retry_policy
+// clock (no sleeping): the HCM's stream_idle_timeout and a route's idle_timeout ("stream
+// timeout" with SI before the response — 504 when the request was complete, 408 while it
+// was still arriving, as Envoy — a reset after it started; activity either way restarts
+// it), the HCM's max_stream_duration (DT), and retry_policy
 // per_try_idle_timeout (an attempt with no response bytes is retried on another host; a
 // response that stalls is reset). Stats are read right after clock.advance(): timers run
 // synchronously inside it, so "not yet" is exact.
@@ -129,7 +130,7 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
     assert.match(lines[0], / SI$/);
   });
 
-  it('a route\'s idle_timeout overrides it: 408 "stream timeout" with SI before any response', async () => {
+  it('a route\'s idle_timeout overrides it: 504 "stream timeout" with SI while the upstream is silent', async () => {
     const before = seen('/short/hold');
     const pending = request(port(), '/short/hold');
     await waitFor(() => seen('/short/hold') > before, 'the request upstream');
@@ -137,11 +138,11 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
     assert.equal(counter('http.in.downstream_rq_idle_timeout'), 1, 'not yet');
     clock.advance(1);
     const res = await pending;
-    assert.equal(res.status, 408);
+    assert.equal(res.status, 504, 'the whole request had arrived');
     assert.equal(res.body, 'stream timeout');
     assert.equal(counter('http.in.downstream_rq_idle_timeout'), 2);
     const lines = await logLinesStartingWith(logFile, '/short/hold ', 1);
-    assert.equal(lines[0], '/short/hold 408 SI');
+    assert.equal(lines[0], '/short/hold 504 SI');
   });
 
   it('a gRPC request gets DEADLINE_EXCEEDED as a trailers-only reply', async () => {
@@ -202,7 +203,7 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
     clock.advance(4000);
     assert.equal(counter('http.in.downstream_rq_idle_timeout'), idleBefore + 1);
     await c.closed;
-    assert.match(c.text(), /^HTTP\/1\.1 408 /);
+    assert.match(c.text(), /^HTTP\/1\.1 408 /, 'the client was still sending the request');
     assert.match(c.text(), /stream timeout$/);
   });
 
@@ -219,7 +220,7 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
     assert.equal((await pending).body, 'late');
   });
 
-  it("the HCM's max_stream_duration ends a stream after it (408 DT); a route's explicit 0 turns it off", async () => {
+  it("the HCM's max_stream_duration ends a stream after it (504 DT); a route's explicit 0 turns it off", async () => {
     const before = seen('/hold') + seen('/own/hold');
     const limited = request(port('dur'), '/hold');
     const own = request(port('dur'), '/own/hold');
@@ -228,11 +229,11 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
     assert.equal(counter('http.dur.downstream_rq_max_duration_reached'), 0);
     clock.advance(1);
     const res = await limited;
-    assert.equal(res.status, 408);
+    assert.equal(res.status, 504);
     assert.equal(res.body, 'downstream duration timeout');
     assert.equal(counter('http.dur.downstream_rq_max_duration_reached'), 1);
     const lines = await logLinesStartingWith(logFile, '/hold ', 1);
-    assert.equal(lines[0], '/hold 408 DT');
+    assert.equal(lines[0], '/hold 504 DT');
     // The route that set max_stream_duration: 0s is still waiting: answer it.
     const ownRes = held.find((r) => !r.headersSent && !r.destroyed && r.req.url === '/own/hold')!;
     ownRes.writeHead(200, { 'content-length': '2' });

@@ -821,7 +821,10 @@ export class ActiveStream
     this.localReply(408, 'request timeout\n', 0, 'request_overall_timeout');
   }
 
-  /** The route's max_stream_duration passed (Envoy: 408, or a reset once the response started). */
+  /**
+   * The route's max_stream_duration passed (408, or a reset once the response started), or
+   * the HCM's (504/408 as Envoy's HCM answers, DT).
+   */
   private onMaxStreamDuration(): void {
     this.durationTimer = null;
     if (this.finished || this.responseComplete) return;
@@ -829,7 +832,7 @@ export class ActiveStream
       // The HCM's common_http_protocol_options.max_stream_duration.
       this.conn.rt.stats.rqMaxDurationReached.value++;
       this.localReply(
-        408,
+        this.timeoutStatus(),
         'downstream duration timeout',
         ResponseFlag.DurationTimeout,
         'max_duration_timeout',
@@ -853,9 +856,19 @@ export class ActiveStream
   }
 
   /**
+   * Envoy's status for a stream the HCM times out (Http::Utility::maybeRequestTimeoutCode):
+   * 504 when the whole request had arrived (the wait was on the upstream), 408 when the
+   * client was still sending it.
+   */
+  private timeoutStatus(): number {
+    return this.requestComplete ? 504 : 408;
+  }
+
+  /**
    * The codec's stream idle timer fired: returns the ms until the stream could be idle for
-   * its timeout (the codec re-arms), or 0 when there is nothing left to watch. Envoy: 408
-   * "stream timeout" with SI before the response started, a reset after.
+   * its timeout (the codec re-arms), or 0 when there is nothing left to watch. Envoy:
+   * "stream timeout" (504 or 408, see timeoutStatus) with SI before the response started,
+   * a reset after.
    */
   onStreamIdleTimer(): number {
     const timeout = this.idleTimeoutMs;
@@ -864,7 +877,12 @@ export class ActiveStream
     if (left > 0) return left;
     this.idleTimeoutMs = 0;
     this.conn.rt.stats.rqIdleTimeout.value++;
-    this.localReply(408, 'stream timeout', ResponseFlag.StreamIdleTimeout, 'stream_idle_timeout');
+    this.localReply(
+      this.timeoutStatus(),
+      'stream timeout',
+      ResponseFlag.StreamIdleTimeout,
+      'stream_idle_timeout',
+    );
     return 0;
   }
 
