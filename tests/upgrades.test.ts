@@ -617,7 +617,7 @@ describe('upgrades and timeouts (manual clock)', () => {
           ],
           {
             upgrade_configs: [{ upgrade_type: 'websocket' }],
-            common_http_protocol_options: { idle_timeout: '60s' },
+            stream_idle_timeout: '60s',
           },
         ),
       ],
@@ -636,19 +636,19 @@ describe('upgrades and timeouts (manual clock)', () => {
 
   const port = () => proxy.listeners.get('t')!.address.port;
 
-  it('the route timeout does not end an established WebSocket; the idle timeout does', async () => {
+  it('the route timeout does not end an established WebSocket; the stream idle timeout does', async () => {
     const { ws } = await openWs(port(), '/long');
     clock.advance(30_000); // far past the 1 s route timeout
     ws.send('still here');
     assert.equal((await nextMessage(ws)).data.toString(), 'still here');
     assert.equal(ws.readyState, WebSocket.OPEN);
-    const idleBefore = proxy.stats.counter('http.t.downstream_cx_idle_timeout').value;
+    const idleBefore = proxy.stats.counter('http.t.downstream_rq_idle_timeout').value;
     clock.advance(59_000); // idle, but not for 60 s yet
     ws.send('again');
     assert.equal((await nextMessage(ws)).data.toString(), 'again');
     clock.advance(60_000);
     assert.equal(await closed(ws), 1006);
-    assert.equal(proxy.stats.counter('http.t.downstream_cx_idle_timeout').value, idleBefore + 1);
+    assert.equal(proxy.stats.counter('http.t.downstream_rq_idle_timeout').value, idleBefore + 1);
     await waitFor(
       () => proxy.stats.gauge('http.t.downstream_cx_upgrades_active').value === 0,
       'the upgrade to end',

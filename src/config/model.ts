@@ -234,6 +234,16 @@ export interface HttpConnectionManager {
   readonly requestHeadersTimeoutMs: number | null;
   /** `request_timeout`: the whole request must arrive within it (408 otherwise); absent = off (Envoy's default). */
   readonly requestTimeoutMs?: number;
+  /**
+   * `stream_idle_timeout`: a stream with no bytes in either direction for this long is
+   * ended (408 SI before the response, a reset after); absent = Envoy's default 5 min;
+   * null = off (0 in the config). A route's `idle_timeout` overrides it.
+   */
+  readonly streamIdleTimeoutMs?: number | null;
+  /** `common_http_protocol_options.max_connection_duration`: then the connection is drained; absent = none. */
+  readonly maxConnectionDurationMs?: number;
+  /** `common_http_protocol_options.max_stream_duration`: a stream's whole life (408 DT); absent = none. */
+  readonly maxStreamDurationMs?: number;
   /** `drain_timeout`, default 5000 ms. */
   readonly drainTimeoutMs: number;
   /** `use_remote_address`, default false. */
@@ -528,6 +538,8 @@ export interface RouteAction {
   readonly maxStreamDuration?: MaxStreamDuration;
   /** `upgrade_configs`: per-route overrides of the HCM's upgrade_configs; absent = none. */
   readonly upgradeConfigs?: readonly RouteUpgradeConfig[];
+  /** `idle_timeout`: overrides the HCM's stream_idle_timeout for this route; null = off (0); absent = the HCM's. */
+  readonly idleTimeoutMs?: number | null;
 }
 
 /** `envoy.config.route.v3.RouteAction.RequestMirrorPolicy`. */
@@ -553,6 +565,8 @@ export interface MaxStreamDuration {
   readonly grpcTimeoutHeaderMaxMs: number | null;
   /** `grpc_timeout_header_offset`: subtracted from the grpc-timeout value; 0 when absent. */
   readonly grpcTimeoutHeaderOffsetMs: number;
+  /** `max_stream_duration` was given (0 included): it replaces the HCM's max_stream_duration; absent = not given. */
+  readonly overridesConnectionManager?: true;
 }
 
 /**
@@ -582,6 +596,8 @@ export interface RetryPolicy {
   readonly numRetries: number;
   /** `per_try_timeout`; null = none (the route timeout bounds all attempts). */
   readonly perTryTimeoutMs: number | null;
+  /** `per_try_idle_timeout`: an attempt with no response bytes for this long is abandoned; absent = none. */
+  readonly perTryIdleTimeoutMs?: number;
   /** `retry_back_off.base_interval`, default 25 ms. */
   readonly baseIntervalMs: number;
   /** `retry_back_off.max_interval`, default 10 x base. */
@@ -758,6 +774,8 @@ export interface Cluster {
   readonly idleTimeoutMs: number | null;
   /** `common_http_protocol_options.max_requests_per_connection`; null = unlimited. */
   readonly maxRequestsPerConnection: number | null;
+  /** `common_http_protocol_options.max_connection_duration`: pooled connections are retired after it; absent = none. */
+  readonly maxConnectionDurationMs?: number;
   /** `circuit_breakers.thresholds[priority DEFAULT]`; absent = Envoy's defaults plus Weft's default retry budget. */
   readonly circuitBreakers?: CircuitBreakerThresholds;
   /** `health_checks` (active health checking); absent = none. */

@@ -74,6 +74,7 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
   );
   let idleTimeoutMs: number | null = DEFAULT_IDLE_TIMEOUT_MS;
   let maxRequestsPerConnection: number | null = null;
+  let maxConnectionDurationMs: number | null = null;
   const protocol: UpstreamProtocol = { http2: false, httpProtocol: 'HTTP1', http2Options: null };
   // The deprecated Cluster.http2_protocol_options.
   const deprecatedH2 = r.message('http2_protocol_options');
@@ -89,6 +90,8 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     idleTimeoutMs = common.duration('idle_timeout', DEFAULT_IDLE_TIMEOUT_MS, true);
     // 0 means no limit, as an absent value does.
     maxRequestsPerConnection = common.optionalUint32('max_requests_per_connection') || null;
+    // Absent or 0: pooled connections are kept however old they are.
+    maxConnectionDurationMs = common.duration('max_connection_duration', null, true);
   }
   const circuitBreakers = r.has('circuit_breakers') ? readCircuitBreakers(r) : null;
   const healthChecks = r.has('health_checks') ? readHealthChecks(r) : null;
@@ -137,6 +140,7 @@ export function validateCluster(raw: unknown, path: string, issues: ConfigIssue[
     perConnectionBufferLimitBytes,
     idleTimeoutMs,
     maxRequestsPerConnection,
+    ...(maxConnectionDurationMs === null ? {} : { maxConnectionDurationMs }),
     // Set only when given (the defaults apply in the cluster), so other configs keep their shape.
     ...(circuitBreakers === null ? {} : { circuitBreakers }),
     ...(lbConfig === null ? {} : { lbConfig }),

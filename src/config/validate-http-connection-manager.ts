@@ -30,6 +30,8 @@ const SERVER_HEADER_TRANSFORMATION: EnumSpec<HttpConnectionManager['serverHeader
 /** Envoy defaults (HttpConnectionManager and HttpProtocolOptions docs). */
 const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 5_000;
+/** Envoy's stream_idle_timeout default (HttpConnectionManager docs). */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000;
 const DEFAULT_MAX_REQUEST_HEADERS_KB = 60;
 const DEFAULT_MAX_HEADERS_COUNT = 100;
 
@@ -65,10 +67,15 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   const maxRequestHeadersKb = r.uint32('max_request_headers_kb', DEFAULT_MAX_REQUEST_HEADERS_KB, 1, 8192);
   let idleTimeoutMs: number | null = DEFAULT_IDLE_TIMEOUT_MS;
   let maxHeadersCount = DEFAULT_MAX_HEADERS_COUNT;
+  let maxConnectionDurationMs: number | null = null;
+  let maxStreamDurationMs: number | null = null;
   const common = r.message('common_http_protocol_options');
   if (common !== null) {
     idleTimeoutMs = common.duration('idle_timeout', DEFAULT_IDLE_TIMEOUT_MS, true);
     maxHeadersCount = common.uint32('max_headers_count', DEFAULT_MAX_HEADERS_COUNT, 1);
+    // Both: absent or 0 = no limit (Envoy).
+    maxConnectionDurationMs = common.duration('max_connection_duration', null, true);
+    maxStreamDurationMs = common.duration('max_stream_duration', null, true);
   }
   const http1 = r.message('http_protocol_options');
   const acceptHttp10 = http1 === null ? false : http1.boolean('accept_http_10', false);
@@ -76,6 +83,10 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   const http2Options = h2 === null ? null : readHttp2Options(h2);
   const requestHeadersTimeoutMs = r.duration('request_headers_timeout', null, true);
   const requestTimeoutMs = r.duration('request_timeout', null, true);
+  // Envoy: 5 minutes when absent, 0 disables it.
+  const streamIdleTimeoutMs = r.has('stream_idle_timeout')
+    ? r.duration('stream_idle_timeout', DEFAULT_STREAM_IDLE_TIMEOUT_MS, true)
+    : undefined;
   const drainTimeoutMs = r.duration('drain_timeout', DEFAULT_DRAIN_TIMEOUT_MS) ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const useRemoteAddress = r.boolean('use_remote_address', false);
   const xffNumTrustedHops = r.uint32('xff_num_trusted_hops', 0);
@@ -105,6 +116,10 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     idleTimeoutMs,
     requestHeadersTimeoutMs,
     ...(requestTimeoutMs === null ? {} : { requestTimeoutMs }),
+    // Set only when given (the defaults apply in the proxy), so other configs keep their shape.
+    ...(streamIdleTimeoutMs === undefined ? {} : { streamIdleTimeoutMs }),
+    ...(maxConnectionDurationMs === null ? {} : { maxConnectionDurationMs }),
+    ...(maxStreamDurationMs === null ? {} : { maxStreamDurationMs }),
     drainTimeoutMs,
     useRemoteAddress,
     xffNumTrustedHops,

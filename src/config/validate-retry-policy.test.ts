@@ -84,7 +84,7 @@ describe('retry_policy', () => {
       retriable_status_codes: [700, 'x'],
       retry_host_predicate: [{ name: 'envoy.retry_host_predicates.omit_canary_hosts' }],
       retry_priority: { name: 'envoy.retry_priorities.previous_priorities' },
-      per_try_idle_timeout: '1s',
+      per_try_idle_timeout: 'soon',
     });
     const paths = issues.map((i) => i.path).sort();
     const RP = `${P}.route.retry_policy`;

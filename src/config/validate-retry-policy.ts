@@ -4,7 +4,7 @@
 // Field names and defaults follow Envoy's route_components.proto and the router filter docs
 // (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on).
 // Every sub-field Weft does not implement (retry_priority, retriable_request_headers,
-// rate_limited_retry_back_off, retry_options_predicates, per_try_idle_timeout, ...) is left
+// rate_limited_retry_back_off, retry_options_predicates, ...) is left
 // unread, so `done()` refuses it by its full path.
 
 import { describe, type FieldReader, readMessage } from './fields.js';
@@ -57,6 +57,8 @@ export function readRetryPolicy(parent: FieldReader): RetryPolicy | null {
   }
   const numRetries = r.uint32('num_retries', DEFAULT_NUM_RETRIES);
   const perTryTimeoutMs = r.duration('per_try_timeout', null, true);
+  // Absent or 0: no per-try idle timeout.
+  const perTryIdleTimeoutMs = r.duration('per_try_idle_timeout', null, true);
 
   let baseIntervalMs = DEFAULT_BASE_INTERVAL_MS;
   let maxIntervalMs = DEFAULT_BASE_INTERVAL_MS * MAX_INTERVAL_FACTOR;
@@ -110,6 +112,7 @@ export function readRetryPolicy(parent: FieldReader): RetryPolicy | null {
     retryOn,
     numRetries,
     perTryTimeoutMs,
+    ...(perTryIdleTimeoutMs === null ? {} : { perTryIdleTimeoutMs }),
     baseIntervalMs,
     maxIntervalMs,
     retriableStatusCodes,

@@ -123,6 +123,8 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[], ctx: ValidationCont
   const requestMirrorPolicies = readRequestMirrorPolicies(r, refs);
   const msd = r.message('max_stream_duration');
   const upgradeConfigs = readRouteUpgradeConfigs(r);
+  // Absent = the HCM's stream_idle_timeout; 0 turns the stream idle timeout off for this route.
+  const idleTimeoutMs = r.has('idle_timeout') ? r.duration('idle_timeout', null, true) : undefined;
   let action: RouteAction = { kind: 'route', cluster, timeoutMs, prefixRewrite, hostRewriteLiteral };
   if (retryPolicy !== null) action = { ...action, retryPolicy };
   if (hashPolicy !== null) action = { ...action, hashPolicy };
@@ -131,15 +133,23 @@ function readRouteAction(r: FieldReader, refs: ClusterRef[], ctx: ValidationCont
   if (requestMirrorPolicies !== null) action = { ...action, requestMirrorPolicies };
   if (msd !== null) action = { ...action, maxStreamDuration: readMaxStreamDuration(msd) };
   if (upgradeConfigs !== null) action = { ...action, upgradeConfigs };
+  if (idleTimeoutMs !== undefined) action = { ...action, idleTimeoutMs };
   return action;
 }
 
 /** RouteAction.MaxStreamDuration (0 durations mean "no limit", as in Envoy). */
 function readMaxStreamDuration(r: FieldReader): MaxStreamDuration {
+  // Given (even as 0), it replaces the HCM's common_http_protocol_options.max_stream_duration.
+  const given = r.has('max_stream_duration');
   const maxStreamDurationMs = r.duration('max_stream_duration', null, true);
   const max = r.duration('grpc_timeout_header_max', null);
   const offset = r.duration('grpc_timeout_header_offset', 0) ?? 0;
-  return { maxStreamDurationMs, grpcTimeoutHeaderMaxMs: max, grpcTimeoutHeaderOffsetMs: offset };
+  const out: MaxStreamDuration = {
+    maxStreamDurationMs,
+    grpcTimeoutHeaderMaxMs: max,
+    grpcTimeoutHeaderOffsetMs: offset,
+  };
+  return given ? { ...out, overridesConnectionManager: true } : out;
 }
 
 /** `RegexMatchAndSubstitute`: the regex (checked like safe_regex) and its substitution. */

@@ -32,6 +32,13 @@
 // fault's delay (if any) is over; the stream is their DecoderFilterStream. Headers they
 // add to the response are kept in `extraResponseHeaders` (null on the common path).
 //
+// Stream idle timeout (HCM stream_idle_timeout, route idle_timeout): the stream keeps the
+// monotonic time of its last byte either way; the codec runs one lazily re-armed timer
+// (per HTTP/1.1 connection, shared by its keep-alive requests) that asks
+// onStreamIdleTimer() how long is left. Per body chunk the cost is one clock read.
+// `retry_policy.per_try_idle_timeout` works the same way inside RetryState, fed by the
+// response bytes of the current attempt.
+//
 // Request mirroring (request-mirror.ts): on routes with request_mirror_policies, shadow
 // copies start with the first attempt and are fed the body as it arrives; `this.shadows`
 // is null otherwise, one test per body chunk.
@@ -148,6 +155,12 @@ export class ActiveStream
   private upgrade: StreamUpgrade | null = null;
   /** The request's trailers (HTTP/2 trailing HEADERS, HTTP/1.1 chunked trailer section); null = none. */
   private requestTrailers: HeaderList | null = null;
+  /** The durationTimer is the HCM's max_stream_duration (DT), not the route's. */
+  private durationFromConnectionManager = false;
+  /** The stream idle timeout in ms (route idle_timeout or HCM stream_idle_timeout); 0 = off. */
+  private idleTimeoutMs = 0;
+  /** Monotonic ms of the stream's last activity (bytes either way), when idleTimeoutMs > 0. */
+  private lastActivity = 0;
 
   private readonly bodyless: boolean;
   private requestComplete = false;
@@ -191,6 +204,7 @@ export class ActiveStream
     const requestTimeoutMs = rt.config.requestTimeoutMs;
     if (requestTimeoutMs !== undefined && !this.requestComplete)
       this.requestTimer = rt.clock.setTimer(requestTimeoutMs, () => this.onRequestTimeout());
+    if (rt.streamIdleTimeoutMs > 0) this.setIdleTimeout(rt.streamIdleTimeoutMs, info.startMonotonic);
     rt.stats.rqActive.value++;
 
     this.method = head.method;
@@ -343,7 +357,15 @@ export class ActiveStream
     const msd = action.maxStreamDuration;
     if (msd !== undefined && msd.maxStreamDurationMs !== null) {
       this.durationTimer = rt.clock.setTimer(msd.maxStreamDurationMs, () => this.onMaxStreamDuration());
+    } else if (hcm.maxStreamDurationMs !== undefined && msd?.overridesConnectionManager !== true) {
+      // The HCM's max_stream_duration counts from the start of the stream.
+      this.durationFromConnectionManager = true;
+      const left = hcm.maxStreamDurationMs - (rt.clock.monotonic() - info.startMonotonic);
+      this.durationTimer = rt.clock.setTimer(Math.max(0, left), () => this.onMaxStreamDuration());
     }
+    // The route's idle_timeout replaces the HCM's stream_idle_timeout (0 turns it off).
+    if (action.idleTimeoutMs !== undefined)
+      this.setIdleTimeout(action.idleTimeoutMs ?? 0, rt.clock.monotonic());
     if (faultDelayMs >= 0) {
       this.fault!.timer = rt.clock.setTimer(faultDelayMs, () => this.onFaultDelayElapsed());
       return;
@@ -414,6 +436,7 @@ export class ActiveStream
   onRequestBody(chunk: Buffer): void {
     this.info.bytesReceived += chunk.length;
     if (this.responseComplete || this.finished) return; // answered already: discard
+    if (this.idleTimeoutMs !== 0) this.lastActivity = this.conn.rt.clock.monotonic();
     if (this.shadows !== null) this.shadows.onRequestBody(chunk);
     if (this.retry !== null) this.retry.keepBody(chunk);
     const upstream = this.upstream;
@@ -441,7 +464,9 @@ export class ActiveStream
     }
     if (this.shadows !== null) this.shadows.onRequestComplete();
     const rt = this.conn.rt;
-    this.info.lastRequestByteMonotonic = rt.clock.monotonic();
+    const now = rt.clock.monotonic();
+    this.info.lastRequestByteMonotonic = now;
+    if (this.idleTimeoutMs !== 0) this.lastActivity = now;
     if (this.responseComplete) {
       this.finish();
       return;
@@ -699,7 +724,9 @@ export class ActiveStream
       framing = FRAMING_NONE; // HTTP/1.0 client: close-delimited
       keepAlive = false;
     }
-    info.firstResponseByteMonotonic = rt.clock.monotonic();
+    const now = rt.clock.monotonic();
+    info.firstResponseByteMonotonic = now;
+    if (this.idleTimeoutMs !== 0) this.lastActivity = now;
     if (this.upgrade?.switches(status)) {
       this.startPooledTunnel(status, headers);
       return;
@@ -708,6 +735,8 @@ export class ActiveStream
   }
 
   onBody(chunk: Buffer): void {
+    if (this.retry !== null) this.retry.onResponseBytes();
+    if (this.idleTimeoutMs !== 0) this.lastActivity = this.conn.rt.clock.monotonic();
     if (this.responseBodyless) return;
     this.info.bytesSent += chunk.length;
     if (!this.conn.writeBody(chunk, this.chunkedOut)) {
@@ -843,10 +872,24 @@ export class ActiveStream
     this.localReply(408, 'request timeout\n', 0, 'request_overall_timeout');
   }
 
-  /** The route's max_stream_duration passed (Envoy: 408, or a reset once the response started). */
+  /**
+   * The route's max_stream_duration passed (408, or a reset once the response started), or
+   * the HCM's (504/408 as Envoy's HCM answers, DT).
+   */
   private onMaxStreamDuration(): void {
     this.durationTimer = null;
     if (this.finished || this.responseComplete) return;
+    if (this.durationFromConnectionManager) {
+      // The HCM's common_http_protocol_options.max_stream_duration.
+      this.conn.rt.stats.rqMaxDurationReached.value++;
+      this.localReply(
+        this.timeoutStatus(),
+        'downstream duration timeout',
+        ResponseFlag.DurationTimeout,
+        'max_duration_timeout',
+      );
+      return;
+    }
     this.localReply(
       408,
       'upstream max stream duration reached',
@@ -905,7 +948,7 @@ export class ActiveStream
     this.detachUpstream(upstream);
     upgrade.restoreHeaders(headers);
     const side = this.conn.startTunnel!(upgrade, status, headers);
-    upgrade.startOnPooled(side, upstream, this.cluster!, this.conn.rt.config.idleTimeoutMs);
+    upgrade.startOnPooled(side, upstream, this.cluster!, this.takeIdleTimeoutForTunnel());
   }
 
   /** A route with connect_config: the proxy opens TCP to a host of the cluster itself. */
@@ -953,7 +996,7 @@ export class ActiveStream
     info.firstResponseByteMonotonic = rt.clock.monotonic();
     const upgrade = this.upgrade!;
     const side = this.conn.startTunnel!(upgrade, 200, headers);
-    upgrade.startOnSocket(side, rt.config.idleTimeoutMs);
+    upgrade.startOnSocket(side, this.takeIdleTimeoutForTunnel());
   }
 
   onTunnelConnectFailed(timedOut: boolean, details: string): void {
@@ -972,6 +1015,17 @@ export class ActiveStream
     );
   }
 
+  /**
+   * The stream idle timeout (route idle_timeout or HCM stream_idle_timeout; null = off) moves
+   * to the tunnel, which sees its bytes: as in Envoy, an upgraded stream that moves no byte
+   * for that long is ended. The stream's own idle check stops here.
+   */
+  private takeIdleTimeoutForTunnel(): number | null {
+    const ms = this.idleTimeoutMs;
+    this.idleTimeoutMs = 0;
+    return ms === 0 ? null : ms;
+  }
+
   onTunnelClosed(): void {
     if (this.finished) return;
     this.responseComplete = true;
@@ -986,6 +1040,45 @@ export class ActiveStream
     this.onUpstreamProtocolError('101 Switching Protocols to a request that did not ask for an upgrade');
   }
 
+  /** Sets the stream idle timeout (0 = off), counting from `now` (monotonic ms). */
+  private setIdleTimeout(ms: number, now: number): void {
+    this.idleTimeoutMs = ms;
+    if (ms === 0) return;
+    this.lastActivity = now;
+    this.conn.armStreamIdleTimer(ms);
+  }
+
+  /**
+   * Envoy's status for a stream the HCM times out (Http::Utility::maybeRequestTimeoutCode):
+   * 504 when the whole request had arrived (the wait was on the upstream), 408 when the
+   * client was still sending it.
+   */
+  private timeoutStatus(): number {
+    return this.requestComplete ? 504 : 408;
+  }
+
+  /**
+   * The codec's stream idle timer fired: returns the ms until the stream could be idle for
+   * its timeout (the codec re-arms), or 0 when there is nothing left to watch. Envoy:
+   * "stream timeout" (504 or 408, see timeoutStatus) with SI before the response started,
+   * a reset after.
+   */
+  onStreamIdleTimer(): number {
+    const timeout = this.idleTimeoutMs;
+    if (this.finished || timeout === 0) return 0;
+    const left = this.lastActivity + timeout - this.conn.rt.clock.monotonic();
+    if (left > 0) return left;
+    this.idleTimeoutMs = 0;
+    this.conn.rt.stats.rqIdleTimeout.value++;
+    this.localReply(
+      this.timeoutStatus(),
+      'stream timeout',
+      ResponseFlag.StreamIdleTimeout,
+      'stream_idle_timeout',
+    );
+    return 0;
+  }
+
   // --- retries (RetryOwner) -----------------------------------------------------------------
 
   /** A response head on a route with retries: true when it is dropped for a retry. */
@@ -997,6 +1090,8 @@ export class ActiveStream
       const cluster = this.cluster!;
       if (decision !== RetryDecision.No) this.info.responseFlags |= ResponseFlag.UpstreamRetryLimitExceeded;
       else if (!retriable && retry.retried) cluster.stats.upstream_rq_retry_success.value++;
+      // This attempt's response goes downstream: its per_try_idle_timeout keeps watching it.
+      retry.continuePerTryIdle();
       return false;
     }
     this.cluster!.recordResponse(rh.statusCode);
@@ -1054,8 +1149,31 @@ export class ActiveStream
   /** The per-try timeout of the current attempt passed (Envoy: 504 UT unless retried). */
   onPerTryTimeout(): void {
     if (this.finished || this.responseComplete || this.responseStarted) return;
-    const cluster = this.cluster!;
-    cluster.stats.upstream_rq_per_try_timeout.value++;
+    this.cluster!.stats.upstream_rq_per_try_timeout.value++;
+    this.abandonAttempt('upstream_per_try_timeout');
+  }
+
+  /**
+   * The current attempt got no response bytes for per_try_idle_timeout (Envoy: retried
+   * like a per-try timeout before the response started, else 504 UT; a reset after).
+   */
+  onPerTryIdleTimeout(): void {
+    if (this.finished || this.responseComplete) return;
+    this.cluster!.stats.upstream_rq_per_try_idle_timeout.value++;
+    if (this.responseStarted) {
+      this.localReply(
+        504,
+        LocalReplyText.upstreamTimeout,
+        ResponseFlag.UpstreamRequestTimeout,
+        'upstream_per_try_idle_timeout',
+      );
+      return;
+    }
+    this.abandonAttempt('upstream_per_try_idle_timeout');
+  }
+
+  /** Gives up the current attempt after a per-try timeout: retry it, or answer 504 UT. */
+  private abandonAttempt(details: string): void {
     this.host?.outlier?.putResult(OutlierResult.LocalOriginTimeout);
     if (this.pending !== null) {
       this.pending.cancel();
@@ -1068,12 +1186,7 @@ export class ActiveStream
     }
     this.releaseHostCounters(false);
     if (this.retryAfterFailure('per_try_timeout')) return;
-    this.localReply(
-      504,
-      LocalReplyText.upstreamTimeout,
-      ResponseFlag.UpstreamRequestTimeout,
-      'upstream_per_try_timeout',
-    );
+    this.localReply(504, LocalReplyText.upstreamTimeout, ResponseFlag.UpstreamRequestTimeout, details);
   }
 
   // --- downstream failures ----------------------------------------------------------------

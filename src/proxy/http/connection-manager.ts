@@ -9,6 +9,7 @@ import type { ServerSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { HttpConnectionManager, HttpFault } from '../../config/model.js';
 import { FAULT_TYPE_URL } from '../../config/validate-fault-filter.js';
+import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../../config/validate-http-connection-manager.js';
 import type { Clock } from '../../core/clock.js';
 import type { AccessLogger } from '../access-log/logger.js';
 import type { ParserLimits } from '../http1/request-parser.js';
@@ -36,6 +37,7 @@ export interface HcmStats {
   readonly cxProtocolError: Counter;
   readonly cxDrainClose: Counter;
   readonly cxIdleTimeout: Counter;
+  readonly cxMaxDurationReached: Counter;
   readonly rqTotal: Counter;
   readonly rqHttp1Total: Counter;
   readonly rqHttp2Total: Counter;
@@ -44,6 +46,8 @@ export interface HcmStats {
   /** Indexed by status class 1..5. */
   readonly rqByClass: readonly Counter[];
   readonly rqTimeout: Counter;
+  readonly rqIdleTimeout: Counter;
+  readonly rqMaxDurationReached: Counter;
   readonly noRoute: Counter;
   readonly noCluster: Counter;
   readonly rqDirectResponse: Counter;
@@ -69,6 +73,7 @@ export function createHcmStats(stats: StatsStore, statPrefix: string): HcmStats 
     cxProtocolError: c('downstream_cx_protocol_error'),
     cxDrainClose: c('downstream_cx_drain_close'),
     cxIdleTimeout: c('downstream_cx_idle_timeout'),
+    cxMaxDurationReached: c('downstream_cx_max_duration_reached'),
     rqTotal: c('downstream_rq_total'),
     rqHttp1Total: c('downstream_rq_http1_total'),
     rqHttp2Total: c('downstream_rq_http2_total'),
@@ -83,6 +88,8 @@ export function createHcmStats(stats: StatsStore, statPrefix: string): HcmStats 
       c('downstream_rq_5xx'),
     ],
     rqTimeout: c('downstream_rq_timeout'),
+    rqIdleTimeout: c('downstream_rq_idle_timeout'),
+    rqMaxDurationReached: c('downstream_rq_max_duration_reached'),
     noRoute: c('no_route'),
     noCluster: c('no_cluster'),
     rqDirectResponse: c('rq_direct_response'),
@@ -102,6 +109,8 @@ export interface HcmRuntime {
   readonly accessLoggers: readonly AccessLogger[];
   readonly clusters: ClusterManager;
   readonly clock: Clock;
+  /** `stream_idle_timeout` in ms (Envoy's 5 min default applied); 0 = off. */
+  readonly streamIdleTimeoutMs: number;
   /** Router filter options (`envoy.filters.http.router`). */
   readonly suppressEnvoyHeaders: boolean;
   /** The fault filter (`envoy.filters.http.fault`); null when the chain has none. */
@@ -156,6 +165,10 @@ export function createHttpConnectionManager(
     accessLoggers: loggers,
     clusters: deps.clusters,
     clock: deps.clock,
+    streamIdleTimeoutMs:
+      config.streamIdleTimeoutMs === undefined
+        ? DEFAULT_STREAM_IDLE_TIMEOUT_MS
+        : (config.streamIdleTimeoutMs ?? 0),
     suppressEnvoyHeaders: routerConfig.suppressEnvoyHeaders === true,
     fault: createHttpFaultFilter(
       faultFilter === undefined ? null : (faultFilter.config as HttpFault),

@@ -48,6 +48,9 @@ test('local reply statuses as Envoy maps them; timeouts are DEADLINE_EXCEEDED', 
     grpcStatusForLocalReply(504, ResponseFlag.UpstreamRequestTimeout),
     GrpcStatus.DeadlineExceeded,
   );
+  assert.equal(grpcStatusForLocalReply(408, ResponseFlag.StreamIdleTimeout), GrpcStatus.DeadlineExceeded);
+  assert.equal(grpcStatusForLocalReply(408, ResponseFlag.DurationTimeout), GrpcStatus.DeadlineExceeded);
+  assert.equal(grpcStatusForLocalReply(408, 0), GrpcStatus.Unknown);
   assert.equal(grpcStatusForLocalReply(404, ResponseFlag.NoRouteFound), GrpcStatus.Unimplemented);
   assert.equal(grpcStatusForLocalReply(400, 0), GrpcStatus.Internal);
   assert.equal(grpcStatusForLocalReply(401, 0), GrpcStatus.Unauthenticated);

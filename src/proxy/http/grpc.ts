@@ -26,10 +26,16 @@ export function isGrpcRequest(headers: HeaderList): boolean {
   return ct?.startsWith('application/grpc') === true;
 }
 
+/** Flags of the proxy's own timeouts: a gRPC client sees them as DEADLINE_EXCEEDED. */
+const TIMEOUT_FLAGS =
+  ResponseFlag.UpstreamRequestTimeout |
+  ResponseFlag.UpstreamMaxStreamDurationReached |
+  ResponseFlag.StreamIdleTimeout |
+  ResponseFlag.DurationTimeout;
+
 /** The gRPC status of a local reply with HTTP `status` and Envoy response `flags`. */
 export function grpcStatusForLocalReply(status: number, flags: number): number {
-  if ((flags & (ResponseFlag.UpstreamRequestTimeout | ResponseFlag.UpstreamMaxStreamDurationReached)) !== 0)
-    return GrpcStatus.DeadlineExceeded;
+  if ((flags & TIMEOUT_FLAGS) !== 0) return GrpcStatus.DeadlineExceeded;
   switch (status) {
     case 400:
       return GrpcStatus.Internal;

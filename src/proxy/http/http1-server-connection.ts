@@ -4,6 +4,11 @@
 // and takes part in draining. After an accepted upgrade or CONNECT (upgrade.ts) the
 // connection is a tunnel: its socket's events go to the tunnel (one null check per read).
 //
+// Timers per connection, never per request: the route timeout and the stream idle timeout
+// are each one lazily re-armed timer shared by the keep-alive requests; the connection's
+// idle timeout and max_connection_duration (after which the connection is drained:
+// `connection: close` on the response in flight, or closed at once when idle).
+//
 // Socket handlers are bound once per connection, never per request.
 
 import type { Socket } from 'node:net';
@@ -54,6 +59,11 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
   /** The deadline timer, armed lazily: it fires at `deadlineTimerAt` and re-checks. */
   private deadlineTimer: Timer | null = null;
   private deadlineTimerAt = 0;
+  /** The stream idle timer (lazily re-armed, like the deadline timer) and when it fires. */
+  private streamIdleTimer: Timer | null = null;
+  private streamIdleTimerAt = 0;
+  /** max_connection_duration, then drain_timeout for the response in flight; null = none. */
+  private maxDurationTimer: Timer | null = null;
   private batchDepth = 0;
   private readonly batch: Array<string | Buffer> = [];
   private batchBytes = 0;
@@ -91,6 +101,8 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
 
     rt.drain.add(this);
     this.armIdleTimer();
+    const maxDuration = rt.config.maxConnectionDurationMs;
+    if (maxDuration !== undefined) this.maxDurationTimer = rt.clock.setTimer(maxDuration, this.onMaxDuration);
     if (initial !== null) this.onData(initial);
   }
 
@@ -203,6 +215,8 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     if (this.headersTimer !== null) this.headersTimer.cancel();
     if (this.deadlineTimer !== null) this.deadlineTimer.cancel();
     if (this.tunnel !== null) this.tunnel.downstreamClosed(hadError);
+    if (this.streamIdleTimer !== null) this.streamIdleTimer.cancel();
+    if (this.maxDurationTimer !== null) this.maxDurationTimer.cancel();
     const stream = this.stream;
     if (stream !== null) stream.onDownstreamReset();
     this.stream = null;
@@ -367,6 +381,47 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     this.pendingInput = null;
     return pending;
   }
+
+  armStreamIdleTimer(timeoutMs: number): void {
+    const at = this.rt.clock.monotonic() + timeoutMs;
+    if (this.streamIdleTimer !== null) {
+      // A timer that fires earlier re-checks and re-arms; only a later one is replaced.
+      if (this.streamIdleTimerAt <= at) return;
+      this.streamIdleTimer.cancel();
+    }
+    this.streamIdleTimerAt = at;
+    this.streamIdleTimer = this.rt.clock.setTimer(timeoutMs, this.onStreamIdleTimer);
+  }
+
+  private readonly onStreamIdleTimer = (): void => {
+    this.streamIdleTimer = null;
+    const stream = this.stream;
+    if (this.closed || stream === null) return;
+    const left = stream.onStreamIdleTimer();
+    if (left > 0 && this.stream === stream && !this.closed) this.armStreamIdleTimer(left);
+  };
+
+  /**
+   * max_connection_duration passed (Envoy): an idle connection is closed now; one with a
+   * request in flight answers it with `connection: close` (or closes after it when the
+   * head is out already) and is reset if it is not done within drain_timeout.
+   */
+  private readonly onMaxDuration = (): void => {
+    this.maxDurationTimer = null;
+    if (this.closed) return;
+    this.rt.stats.cxMaxDurationReached.value++;
+    if (this.stream === null) {
+      this.close();
+      return;
+    }
+    this.closeAfterResponse = true;
+    this.maxDurationTimer = this.rt.clock.setTimer(this.rt.config.drainTimeoutMs, this.onMaxDurationDrained);
+  };
+
+  private readonly onMaxDurationDrained = (): void => {
+    this.maxDurationTimer = null;
+    if (!this.closed) this.reset();
+  };
 
   /** Stops reading from downstream (request-body backpressure). */
   pauseReading(): void {

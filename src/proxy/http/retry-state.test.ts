@@ -50,7 +50,7 @@ function fakeCluster(picks: Host[], budget = { budgetPercent: 20, minRetryConcur
   } as unknown as UpstreamCluster;
 }
 
-const owner = { onBackoffElapsed() {}, onPerTryTimeout() {} };
+const owner = { onBackoffElapsed() {}, onPerTryTimeout() {}, onPerTryIdleTimeout() {} };
 const A = { addressString: 'a' } as Host;
 const B = { addressString: 'b' } as Host;
 

@@ -9,6 +9,9 @@
 //   in the retry budget / max_retries breaker (else upstream_rq_retry_overflow);
 // - a retry holds its breaker slot from the decision until the request ends, so "retries
 //   in flight" are what the budget bounds;
+// - per_try_idle_timeout starts with the per-try timeout (whole request sent on a pooled
+//   connection) and restarts with every response byte of the attempt, also once the
+//   response streams downstream; one timer per attempt, re-armed only when it fires early;
 // - the back-off before retry n is jittered exponential (CompiledRetryPolicy.backoffMs);
 // - with the previous_hosts predicate, host selection is re-tried up to
 //   `host_selection_retry_max_attempts` times to avoid hosts already attempted; then the
@@ -37,6 +40,7 @@ export type RetryDecision = (typeof RetryDecision)[keyof typeof RetryDecision];
 export interface RetryOwner {
   onBackoffElapsed(): void;
   onPerTryTimeout(): void;
+  onPerTryIdleTimeout(): void;
 }
 
 export class RetryState {
@@ -54,7 +58,12 @@ export class RetryState {
   private holdingSlot = false;
   private perTryTimer: Timer | null = null;
   private backoffTimer: Timer | null = null;
+  private idleTimer: Timer | null = null;
+  /** Monotonic ms of the current attempt's last response byte (or of its start). */
+  private lastResponseBytes = 0;
+  private readonly idleTimeoutMs: number | null;
   private readonly onPerTry: () => void;
+  private readonly onIdle: () => void;
   private readonly onBackoff: () => void;
 
   constructor(
@@ -75,6 +84,15 @@ export class RetryState {
     this.onBackoff = () => {
       this.backoffTimer = null;
       owner.onBackoffElapsed();
+    };
+    const idle = policy.perTryIdleTimeoutMs;
+    this.idleTimeoutMs = idle;
+    this.onIdle = () => {
+      this.idleTimer = null;
+      if (idle === null) return;
+      const left = this.lastResponseBytes + idle - this.clock.monotonic();
+      if (left > 0) this.idleTimer = this.clock.setTimer(left, this.onIdle);
+      else owner.onPerTryIdleTimeout();
     };
   }
 
@@ -145,15 +163,33 @@ export class RetryState {
 
   /** Starts the per-try timeout of the current attempt (once its request is fully sent). */
   startPerTry(): void {
+    this.continuePerTryIdle();
     const ms = this.policy.perTryTimeoutMs;
     if (ms === null || this.perTryTimer !== null) return;
     this.perTryTimer = this.clock.setTimer(ms, this.onPerTry);
+  }
+
+  /** (Re)starts the per_try_idle_timeout of the current attempt from now, if the policy has one. */
+  continuePerTryIdle(): void {
+    const ms = this.idleTimeoutMs;
+    if (ms === null) return;
+    this.lastResponseBytes = this.clock.monotonic();
+    if (this.idleTimer === null) this.idleTimer = this.clock.setTimer(ms, this.onIdle);
+  }
+
+  /** Response bytes of the current attempt arrived: its idle timer starts over (lazily). */
+  onResponseBytes(): void {
+    if (this.idleTimer !== null) this.lastResponseBytes = this.clock.monotonic();
   }
 
   cancelPerTry(): void {
     if (this.perTryTimer !== null) {
       this.perTryTimer.cancel();
       this.perTryTimer = null;
+    }
+    if (this.idleTimer !== null) {
+      this.idleTimer.cancel();
+      this.idleTimer = null;
     }
   }
 

@@ -46,6 +46,11 @@ export interface DownstreamStreamCodec {
   flush(): boolean;
   setStreamDeadline(timeoutMs: number): void;
   clearStreamDeadline(): void;
+  /**
+   * The stream idle timeout: calls the stream's onStreamIdleTimer() no later than
+   * `timeoutMs` from now (and again as long as it returns more time).
+   */
+  armStreamIdleTimer(timeoutMs: number): void;
   pauseReading(): void;
   resumeReading(): void;
   /** The stream finished (response written, request read or abandoned). */

@@ -15,8 +15,8 @@
 // downstream HTTP/1.1 connection (its TunnelDownstream side) and the upstream socket.
 // A pooled upstream connection stays handed out to the tunnel and is released with
 // reusable=false at the end, so it never goes back into the pool. The route timeout is
-// disabled once upgraded (max_stream_duration still applies); the HCM idle_timeout closes
-// a tunnel that moved no byte for that long. The stream is logged when both sides closed,
+// disabled once upgraded (max_stream_duration still applies); the stream idle timeout (route
+// idle_timeout or HCM stream_idle_timeout) closes a tunnel that moved no byte for that long. The stream is logged when both sides closed,
 // with the bytes counted each way.
 
 import type * as net from 'node:net';
@@ -347,7 +347,7 @@ export class StreamUpgrade implements BytePumpObserver, UpstreamConnectionUser, 
       this.idleTimer = this.clock.setTimer(timeout - idleFor, this.onIdleCheck);
       return;
     }
-    this.stats.cxIdleTimeout.value++;
+    this.stats.rqIdleTimeout.value++;
     this.pump?.destroyBoth();
   };
 

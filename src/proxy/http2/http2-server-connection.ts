@@ -31,6 +31,7 @@ import type { Socket } from 'node:net';
 import type { Http2Options } from '../../config/model.js';
 import { DEFAULT_HTTP2_OPTIONS } from '../../config/validate-http2-options.js';
 import { formatAddress, plainIp } from '../../core/address.js';
+import type { Timer } from '../../core/clock.js';
 import type { HcmRuntime } from '../http/connection-manager.js';
 import { isInternalAddress } from '../http/internal-address.js';
 import type { Drainable } from '../listener/drain.js';
@@ -84,6 +85,8 @@ export class Http2ServerConnection implements Drainable {
   private open = 0;
   private prematureResets = 0;
   private closed = false;
+  /** max_connection_duration, then drain_timeout before the session is destroyed; null = none. */
+  private maxDurationTimer: Timer | null = null;
 
   /** `initial`: bytes already read from the socket while sniffing the preface. */
   constructor(socket: Socket, rt: HcmRuntime, options: ServerSessionOptions, initial: Buffer | null) {
@@ -110,6 +113,8 @@ export class Http2ServerConnection implements Drainable {
     session.on('close', this.onClose);
     const idle = rt.config.idleTimeoutMs;
     if (idle !== null) session.setTimeout(idle, this.onIdle);
+    const maxDuration = rt.config.maxConnectionDurationMs;
+    if (maxDuration !== undefined) this.maxDurationTimer = rt.clock.setTimer(maxDuration, this.onMaxDuration);
     rt.drain.add(this);
   }
 
@@ -152,7 +157,26 @@ export class Http2ServerConnection implements Drainable {
     this.session.close();
   };
 
+  /** max_connection_duration passed (Envoy): GOAWAY; open streams get drain_timeout to finish. */
+  private readonly onMaxDuration = (): void => {
+    this.maxDurationTimer = null;
+    const session = this.session;
+    if (this.closed || session.closed || session.destroyed) return;
+    this.rt.stats.cxMaxDurationReached.value++;
+    session.close();
+    this.maxDurationTimer = this.rt.clock.setTimer(this.rt.config.drainTimeoutMs, this.onMaxDurationDrained);
+  };
+
+  private readonly onMaxDurationDrained = (): void => {
+    this.maxDurationTimer = null;
+    if (!this.session.destroyed) this.session.destroy();
+  };
+
   private readonly onClose = (): void => {
+    if (this.maxDurationTimer !== null) {
+      this.maxDurationTimer.cancel();
+      this.maxDurationTimer = null;
+    }
     this.closed = true;
     this.rt.stats.cxActive.value--;
     this.rt.stats.cxDestroy.value++;

@@ -42,6 +42,9 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   private readonly active: ActiveStream;
   private trailers: OutgoingHttpHeaders | null = null;
   private deadline: Timer | null = null;
+  /** The stream idle timer (re-armed only when it fires while the stream was active). */
+  private idleTimer: Timer | null = null;
+  private idleTimerAt = 0;
   private responded = false;
   /** The response went out as one HEADERS frame with END_STREAM. */
   private endedWithHead = false;
@@ -233,7 +236,28 @@ export class Http2ServerStream implements DownstreamStreamCodec {
       this.deadline.cancel();
       this.deadline = null;
     }
+    if (this.idleTimer !== null) {
+      this.idleTimer.cancel();
+      this.idleTimer = null;
+    }
   }
+
+  armStreamIdleTimer(timeoutMs: number): void {
+    const at = this.rt.clock.monotonic() + timeoutMs;
+    if (this.idleTimer !== null) {
+      if (this.idleTimerAt <= at) return;
+      this.idleTimer.cancel();
+    }
+    this.idleTimerAt = at;
+    this.idleTimer = this.rt.clock.setTimer(timeoutMs, this.onIdleTimer);
+  }
+
+  private readonly onIdleTimer = (): void => {
+    this.idleTimer = null;
+    if (this.done) return;
+    const left = this.active.onStreamIdleTimer();
+    if (left > 0 && !this.done) this.armStreamIdleTimer(left);
+  };
 
   pauseReading(): void {
     this.stream.pause();

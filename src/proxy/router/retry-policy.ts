@@ -77,6 +77,8 @@ export class CompiledRetryPolicy {
   readonly retryOn: number;
   readonly numRetries: number;
   readonly perTryTimeoutMs: number | null;
+  /** `per_try_idle_timeout`; null = none. */
+  readonly perTryIdleTimeoutMs: number | null;
   readonly baseIntervalMs: number;
   readonly maxIntervalMs: number;
   readonly previousHosts: boolean;
@@ -90,6 +92,7 @@ export class CompiledRetryPolicy {
     this.retryOn = bits;
     this.numRetries = config.numRetries;
     this.perTryTimeoutMs = config.perTryTimeoutMs;
+    this.perTryIdleTimeoutMs = config.perTryIdleTimeoutMs ?? null;
     this.baseIntervalMs = config.baseIntervalMs;
     this.maxIntervalMs = config.maxIntervalMs;
     this.previousHosts = config.previousHostsPredicate;

@@ -28,6 +28,12 @@ export interface ClusterStats {
   /** A retry was wanted but num_retries were used up. */
   readonly upstream_rq_retry_limit_exceeded: Counter;
   readonly upstream_rq_per_try_timeout: Counter;
+  /** An attempt got no response bytes for per_try_idle_timeout. */
+  readonly upstream_rq_per_try_idle_timeout: Counter;
+  /** Pooled connections retired by max_connection_duration. */
+  readonly upstream_cx_max_duration_reached: Counter;
+  /** Pooled connections retired by max_requests_per_connection. */
+  readonly upstream_cx_max_requests: Counter;
   readonly upstream_rq_active: Gauge;
   readonly upstream_rq_timeout: Counter;
   readonly upstream_rq_2xx: Counter;
@@ -78,6 +84,9 @@ export function createClusterStats(store: StatsStore, clusterName: string): Clus
     upstream_rq_retry_overflow: c('upstream_rq_retry_overflow'),
     upstream_rq_retry_limit_exceeded: c('upstream_rq_retry_limit_exceeded'),
     upstream_rq_per_try_timeout: c('upstream_rq_per_try_timeout'),
+    upstream_rq_per_try_idle_timeout: c('upstream_rq_per_try_idle_timeout'),
+    upstream_cx_max_duration_reached: c('upstream_cx_max_duration_reached'),
+    upstream_cx_max_requests: c('upstream_cx_max_requests'),
     upstream_rq_active: g('upstream_rq_active'),
     upstream_rq_timeout: c('upstream_rq_timeout'),
     upstream_rq_2xx: rq2xx,

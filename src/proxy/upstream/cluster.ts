@@ -125,6 +125,7 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
       connectTimeoutMs: config.connectTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       maxRequestsPerConnection: config.maxRequestsPerConnection,
+      maxConnectionDurationMs: config.maxConnectionDurationMs ?? null,
     };
     this.transportSocket = createClusterTransportSocket(config.name, config.transportSocket, deps.stats);
     const tls = this.transportSocket.kind === 'tls' ? this.transportSocket : null;

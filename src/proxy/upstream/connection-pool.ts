@@ -1,7 +1,10 @@
 // An HTTP/1.1 keep-alive connection pool for one upstream host: one request per
 // connection at a time, idle connections reused LIFO (the most recently used socket is
 // the warmest), new connections opened on demand with `connect_timeout`, idle ones
-// closed after `idle_timeout`, and `max_requests_per_connection` honoured.
+// closed after `idle_timeout`, and `max_requests_per_connection` honoured
+// (upstream_cx_max_requests). With `max_connection_duration` a connection is retired once
+// it is that old (upstream_cx_max_duration_reached): closed at once when idle, else when
+// its request is done; one timer per connection, never per request.
 //
 // Socket hand-over protocol: the pool owns every listener on its sockets for their
 // whole life ('data', 'drain', 'end', 'close', 'error'), attached once at connect; the
@@ -125,6 +128,8 @@ export interface ConnectionPoolOptions {
   readonly idleTimeoutMs: number | null;
   /** null = unlimited. */
   readonly maxRequestsPerConnection: number | null;
+  /** From the connection's establishment; null or absent = no limit. */
+  readonly maxConnectionDurationMs?: number | null;
 }
 
 export interface ConnectionPoolDeps {
@@ -162,6 +167,9 @@ class PooledConnection implements UpstreamConnection {
   lastError = '';
   idleSince = 0;
   connectTimer: Timer | null = null;
+  /** max_connection_duration: set when it passes; the connection is not reused. */
+  expired = false;
+  maxDurationTimer: Timer | null = null;
 
   // Per-connection bound handlers (allocated once per connection, never per request).
   readonly onConnect: () => void;
@@ -171,6 +179,7 @@ class PooledConnection implements UpstreamConnection {
   readonly onClose: () => void;
   readonly onError: (err: Error) => void;
   readonly onConnectTimeout: () => void;
+  readonly onMaxDuration: () => void;
 
   constructor(pool: Pool, socket: net.Socket, host: Host, stats: ClusterStats) {
     this.socket = socket;
@@ -195,6 +204,7 @@ class PooledConnection implements UpstreamConnection {
       this.lastError = err.message;
     };
     this.onConnectTimeout = () => pool.connectTimedOut(this);
+    this.onMaxDuration = () => pool.connectionExpired(this);
   }
 
   // --- UpstreamRequestEncoder (HTTP/1.1, RFC 9112) ---
@@ -332,13 +342,12 @@ class Pool implements ConnectionPool {
     if (this.cb !== null) this.cb.requests.dec();
     if (conn.state === CLOSED) return;
     const max = this.options.maxRequestsPerConnection;
-    if (
-      !reusable ||
-      this.draining ||
-      conn.remoteEnded ||
-      conn.socket.destroyed ||
-      (max !== null && conn.requestCount >= max)
-    ) {
+    if (max !== null && conn.requestCount >= max) {
+      this.deps.stats.upstream_cx_max_requests.value++;
+      this.destroyConnection(conn);
+      return;
+    }
+    if (!reusable || this.draining || conn.remoteEnded || conn.socket.destroyed || conn.expired) {
       this.destroyConnection(conn);
       return;
     }
@@ -411,6 +420,9 @@ class Pool implements ConnectionPool {
       conn.connectTimer = null;
     }
     this.host.outlier?.putResult(OutlierResult.LocalOriginConnectSuccess);
+    const maxDuration = this.options.maxConnectionDurationMs;
+    if (maxDuration !== undefined && maxDuration !== null)
+      conn.maxDurationTimer = this.deps.clock.setTimer(maxDuration, conn.onMaxDuration);
     const next = this.takePending();
     if (next !== undefined) {
       next.done = true;
@@ -428,6 +440,15 @@ class Pool implements ConnectionPool {
     conn.timedOut = true;
     this.deps.stats.upstream_cx_connect_timeout.value++;
     this.destroyConnection(conn);
+  }
+
+  /** max_connection_duration passed: an idle connection closes now, a busy one when released. */
+  connectionExpired(conn: PooledConnection): void {
+    conn.maxDurationTimer = null;
+    if (conn.state === CLOSED) return;
+    conn.expired = true;
+    this.deps.stats.upstream_cx_max_duration_reached.value++;
+    if (conn.state === IDLE) this.destroyConnection(conn);
   }
 
   connectionEnded(conn: PooledConnection): void {
@@ -527,6 +548,10 @@ class Pool implements ConnectionPool {
     const prev = conn.state;
     if (prev === CLOSED) return;
     conn.state = CLOSED;
+    if (conn.maxDurationTimer !== null) {
+      conn.maxDurationTimer.cancel();
+      conn.maxDurationTimer = null;
+    }
     this.all.delete(conn);
     if (this.cb !== null) this.cb.connections.dec();
     const stats = this.deps.stats;

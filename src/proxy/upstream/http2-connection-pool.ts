@@ -53,6 +53,8 @@ export interface Http2PoolOptions {
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number | null;
   readonly maxRequestsPerConnection: number | null;
+  /** From the session's establishment; null or absent = no limit. */
+  readonly maxConnectionDurationMs?: number | null;
   readonly http2: Http2Options;
 }
 
@@ -85,6 +87,7 @@ class Session {
   localAddress = '';
   lastError = '';
   connectTimer: Timer | null = null;
+  maxDurationTimer: Timer | null = null;
   timedOut = false;
 
   constructor(
@@ -478,7 +481,10 @@ export class Http2Pool implements ConnectionPool {
     s.active++;
     s.streamsTotal++;
     const max = this.options.maxRequestsPerConnection;
-    if (max !== null && s.streamsTotal >= max) s.retiring = true;
+    if (max !== null && s.streamsTotal >= max && !s.retiring) {
+      s.retiring = true;
+      this.stats.upstream_cx_max_requests.value++;
+    }
     this.busy++;
     if (this.cb !== null) this.cb.requests.inc();
     waiter.onPoolReady(new Http2UpstreamStream(this, s, this.host));
@@ -565,6 +571,17 @@ export class Http2Pool implements ConnectionPool {
       s.session.close();
       return;
     }
+    const maxDuration = this.options.maxConnectionDurationMs;
+    if (maxDuration !== undefined && maxDuration !== null) {
+      // max_connection_duration: no new streams after it; closed once its streams are done.
+      s.maxDurationTimer = this.deps.clock.setTimer(maxDuration, () => {
+        s.maxDurationTimer = null;
+        if (s.closed) return;
+        this.stats.upstream_cx_max_duration_reached.value++;
+        s.retiring = true;
+        if (s.active === 0) s.session.close();
+      });
+    }
     this.servePending();
   }
 
@@ -580,6 +597,10 @@ export class Http2Pool implements ConnectionPool {
     if (s.connectTimer !== null) {
       s.connectTimer.cancel();
       s.connectTimer = null;
+    }
+    if (s.maxDurationTimer !== null) {
+      s.maxDurationTimer.cancel();
+      s.maxDurationTimer = null;
     }
     if (!s.connected) {
       this.connecting--;
