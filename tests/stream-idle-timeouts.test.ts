@@ -90,7 +90,11 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
             {
               name: 'v',
               domains: ['*'],
-              routes: [route('/own', { max_stream_duration: { max_stream_duration: '0s' } }), route('/')],
+              routes: [
+                route('/own', { max_stream_duration: { max_stream_duration: '0s' } }),
+                route('/brief', { max_stream_duration: { max_stream_duration: '2s' } }),
+                route('/'),
+              ],
             },
           ],
           {
@@ -239,6 +243,22 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
     ownRes.writeHead(200, { 'content-length': '2' });
     ownRes.end('ok');
     assert.equal((await own).status, 200);
+  });
+
+  it("a route's max_stream_duration replaces the HCM's: the same 504 DT, sooner", async () => {
+    const before = seen('/brief/hold');
+    const reached = counter('http.dur.downstream_rq_max_duration_reached');
+    const pending = request(port('dur'), '/brief/hold');
+    await waitFor(() => seen('/brief/hold') === before + 1, 'the request upstream');
+    clock.advance(1999);
+    assert.equal(counter('http.dur.downstream_rq_max_duration_reached'), reached);
+    clock.advance(1);
+    const res = await pending;
+    assert.equal(res.status, 504);
+    assert.equal(res.body, 'downstream duration timeout');
+    assert.equal(counter('http.dur.downstream_rq_max_duration_reached'), reached + 1);
+    const lines = await logLinesStartingWith(logFile, '/brief/hold ', 1);
+    assert.equal(lines[0], '/brief/hold 504 DT');
   });
 });
 

@@ -155,8 +155,6 @@ export class ActiveStream
   private upgrade: StreamUpgrade | null = null;
   /** The request's trailers (HTTP/2 trailing HEADERS, HTTP/1.1 chunked trailer section); null = none. */
   private requestTrailers: HeaderList | null = null;
-  /** The durationTimer is the HCM's max_stream_duration (DT), not the route's. */
-  private durationFromConnectionManager = false;
   /** The stream idle timeout in ms (route idle_timeout or HCM stream_idle_timeout); 0 = off. */
   private idleTimeoutMs = 0;
   /** Monotonic ms of the stream's last activity (bytes either way), when idleTimeoutMs > 0. */
@@ -359,7 +357,6 @@ export class ActiveStream
       this.durationTimer = rt.clock.setTimer(msd.maxStreamDurationMs, () => this.onMaxStreamDuration());
     } else if (hcm.maxStreamDurationMs !== undefined && msd?.overridesConnectionManager !== true) {
       // The HCM's max_stream_duration counts from the start of the stream.
-      this.durationFromConnectionManager = true;
       const left = hcm.maxStreamDurationMs - (rt.clock.monotonic() - info.startMonotonic);
       this.durationTimer = rt.clock.setTimer(Math.max(0, left), () => this.onMaxStreamDuration());
     }
@@ -873,28 +870,19 @@ export class ActiveStream
   }
 
   /**
-   * The route's max_stream_duration passed (408, or a reset once the response started), or
-   * the HCM's (504/408 as Envoy's HCM answers, DT).
+   * The stream's max_stream_duration passed (the route's, else the HCM's): Envoy's HCM answers
+   * 504 (408 while the request is still arriving) with `downstream duration timeout` and DT,
+   * or resets a stream whose response started. (UMSDR is the router's upstream limit.)
    */
   private onMaxStreamDuration(): void {
     this.durationTimer = null;
     if (this.finished || this.responseComplete) return;
-    if (this.durationFromConnectionManager) {
-      // The HCM's common_http_protocol_options.max_stream_duration.
-      this.conn.rt.stats.rqMaxDurationReached.value++;
-      this.localReply(
-        this.timeoutStatus(),
-        'downstream duration timeout',
-        ResponseFlag.DurationTimeout,
-        'max_duration_timeout',
-      );
-      return;
-    }
+    this.conn.rt.stats.rqMaxDurationReached.value++;
     this.localReply(
-      408,
-      'upstream max stream duration reached',
-      ResponseFlag.UpstreamMaxStreamDurationReached,
-      'upstream_max_stream_duration_reached',
+      this.timeoutStatus(),
+      'downstream duration timeout',
+      ResponseFlag.DurationTimeout,
+      'max_duration_timeout',
     );
   }
 
