@@ -49,6 +49,7 @@ import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream, whenReady } from './connect.js';
 import { OutlierResult } from './health/outlier-detector.js';
 import type { Host } from './host.js';
+import { PendingQueue } from './pending-queue.js';
 import { admitPending, admitRequest } from './pool-admission.js';
 
 export type PoolFailureReason = 'connect_failure' | 'connect_timeout' | 'overflow' | 'closed';
@@ -272,22 +273,9 @@ class PooledConnection implements UpstreamConnection {
   }
 }
 
-class PendingEntry implements PendingRequest {
-  done = false;
-  constructor(
-    private readonly pool: Pool,
-    readonly waiter: PoolWaiter,
-  ) {}
-  cancel(): void {
-    if (this.done) return;
-    this.done = true;
-    this.pool.removePending(this);
-  }
-}
-
 class Pool implements ConnectionPool {
   private readonly idle: PooledConnection[] = [];
-  private readonly pending: PendingEntry[] = [];
+  private readonly pending: PendingQueue;
   private readonly all = new Set<PooledConnection>();
   private connecting = 0;
   private busy = 0;
@@ -304,6 +292,7 @@ class Pool implements ConnectionPool {
   ) {
     this.connect = deps.connect ?? defaultConnect;
     this.cb = deps.circuitBreakers ?? null;
+    this.pending = new PendingQueue(this.cb);
   }
 
   get idleCount(): number {
@@ -327,8 +316,7 @@ class Pool implements ConnectionPool {
       return null;
     }
     if (!admitPending(this.cb, this.deps.stats, waiter)) return null;
-    const entry = new PendingEntry(this, waiter);
-    this.pending.push(entry);
+    const entry = this.pending.push(waiter);
     if (this.connecting < this.pending.length) this.openForPending();
     return entry.done ? null : entry;
   }
@@ -353,10 +341,9 @@ class Pool implements ConnectionPool {
     }
     const socket = conn.socket;
     if (socket.isPaused()) socket.resume();
-    const next = this.takePending();
+    const next = this.pending.take();
     if (next !== undefined) {
-      next.done = true;
-      this.handOut(conn, next.waiter);
+      this.handOut(conn, next);
       return;
     }
     this.makeIdle(conn);
@@ -373,31 +360,12 @@ class Pool implements ConnectionPool {
       this.idleTimer.cancel();
       this.idleTimer = null;
     }
-    const waiting = this.pending.splice(0);
-    if (this.cb !== null) for (let i = 0; i < waiting.length; i++) this.cb.pending.dec();
+    const waiting = this.pending.takeAll();
     for (const conn of [...this.all]) this.destroyConnection(conn);
-    for (const entry of waiting) {
-      entry.done = true;
-      entry.waiter.onPoolFailure('closed', 'connection pool closed');
-    }
+    for (const waiter of waiting) waiter.onPoolFailure('closed', 'connection pool closed');
   }
 
-  // --- internals (called by PooledConnection/PendingEntry handlers) ---
-
-  removePending(entry: PendingEntry): void {
-    const i = this.pending.indexOf(entry);
-    if (i >= 0) {
-      this.pending.splice(i, 1);
-      if (this.cb !== null) this.cb.pending.dec();
-    }
-  }
-
-  /** The oldest waiter, removed from the queue (and from the pending-requests breaker). */
-  private takePending(): PendingEntry | undefined {
-    const next = this.pending.shift();
-    if (next !== undefined && this.cb !== null) this.cb.pending.dec();
-    return next;
-  }
+  // --- internals (called by PooledConnection handlers) ---
 
   /** Opens a connection for waiting requests unless max_connections says no. */
   private openForPending(): void {
@@ -423,10 +391,9 @@ class Pool implements ConnectionPool {
     const maxDuration = this.options.maxConnectionDurationMs;
     if (maxDuration !== undefined && maxDuration !== null)
       conn.maxDurationTimer = this.deps.clock.setTimer(maxDuration, conn.onMaxDuration);
-    const next = this.takePending();
+    const next = this.pending.take();
     if (next !== undefined) {
-      next.done = true;
-      this.handOut(conn, next.waiter);
+      this.handOut(conn, next);
     } else if (this.draining) {
       this.destroyConnection(conn);
     } else {
@@ -536,11 +503,7 @@ class Pool implements ConnectionPool {
   }
 
   private failPendingBeyondConnecting(reason: PoolFailureReason, details: string): void {
-    while (this.pending.length > this.connecting) {
-      const entry = this.takePending()!;
-      entry.done = true;
-      entry.waiter.onPoolFailure(reason, details);
-    }
+    this.pending.failBeyond(this.connecting, reason, details);
   }
 
   /** Removes a connection from every structure and settles its stats; idempotent. */

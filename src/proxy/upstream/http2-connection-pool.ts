@@ -45,6 +45,7 @@ import type {
   UpstreamConnectionUser,
 } from './connection-pool.js';
 import type { Host } from './host.js';
+import { PendingQueue } from './pending-queue.js';
 import { admitPending, admitRequest } from './pool-admission.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = constants;
@@ -352,23 +353,10 @@ function responseHeadOf(h: IncomingHttpHeaders, status: number, endStream: boole
   };
 }
 
-class Pending implements PendingRequest {
-  done = false;
-  constructor(
-    private readonly pool: Http2Pool,
-    readonly waiter: PoolWaiter,
-  ) {}
-  cancel(): void {
-    if (this.done) return;
-    this.done = true;
-    this.pool.removePending(this);
-  }
-}
-
 export class Http2Pool implements ConnectionPool {
   readonly stats: ClusterStats;
   private readonly sessions: Session[] = [];
-  private readonly pending: Pending[] = [];
+  private readonly pending: PendingQueue;
   private connecting = 0;
   private busy = 0;
   private draining = false;
@@ -386,6 +374,7 @@ export class Http2Pool implements ConnectionPool {
     this.connect = deps.connect ?? ((port, address) => connectUpstream(port, address, false));
     this.createConnection = deps.createConnection ?? null;
     this.cb = deps.circuitBreakers ?? null;
+    this.pending = new PendingQueue(this.cb);
     const o = options.http2;
     this.sessionOptions = {
       settings: {
@@ -420,8 +409,7 @@ export class Http2Pool implements ConnectionPool {
       return null;
     }
     if (!admitPending(this.cb, this.stats, waiter)) return null;
-    const entry = new Pending(this, waiter);
-    this.pending.push(entry);
+    const entry = this.pending.push(waiter);
     if (this.connecting === 0) this.openForPending();
     return entry.done ? null : entry;
   }
@@ -454,21 +442,9 @@ export class Http2Pool implements ConnectionPool {
 
   close(): void {
     this.draining = true;
-    const waiting = this.pending.splice(0);
-    if (this.cb !== null) for (let i = 0; i < waiting.length; i++) this.cb.pending.dec();
+    const waiting = this.pending.takeAll();
     for (const s of [...this.sessions]) s.session.destroy();
-    for (const entry of waiting) {
-      entry.done = true;
-      entry.waiter.onPoolFailure('closed', 'connection pool closed');
-    }
-  }
-
-  removePending(entry: Pending): void {
-    const i = this.pending.indexOf(entry);
-    if (i >= 0) {
-      this.pending.splice(i, 1);
-      if (this.cb !== null) this.cb.pending.dec();
-    }
+    for (const waiter of waiting) waiter.onPoolFailure('closed', 'connection pool closed');
   }
 
   private usableSession(): Session | null {
@@ -495,10 +471,7 @@ export class Http2Pool implements ConnectionPool {
     while (this.pending.length > 0) {
       const s = this.usableSession();
       if (s === null) break;
-      const next = this.pending.shift()!;
-      if (this.cb !== null) this.cb.pending.dec();
-      next.done = true;
-      this.handOut(s, next.waiter);
+      this.handOut(s, this.pending.take()!);
     }
     if (this.pending.length > 0 && this.connecting === 0 && !this.draining) this.openForPending();
   }
@@ -626,12 +599,7 @@ export class Http2Pool implements ConnectionPool {
   /** Fails the waiters no connecting session will serve. */
   private failPending(reason: PoolFailureReason, details: string): void {
     if (this.connecting > 0) return;
-    while (this.pending.length > 0) {
-      const entry = this.pending.shift()!;
-      if (this.cb !== null) this.cb.pending.dec();
-      entry.done = true;
-      entry.waiter.onPoolFailure(reason, details);
-    }
+    this.pending.failBeyond(0, reason, details);
   }
 }
 
