@@ -397,31 +397,40 @@ export class ActiveStream
     if (mirrors !== undefined && this.upgrade === null) this.startShadows(mirrors);
     const host = this.retry === null ? cluster.chooseHost(this) : this.retry.chooseHost(this);
     if (host === null) {
-      cluster.stats.upstream_cx_none_healthy.value++;
-      this.localReply(
-        503,
-        LocalReplyText.noHealthyUpstream,
-        ResponseFlag.NoHealthyUpstream,
-        'no_healthy_upstream',
-      );
+      this.noHealthyUpstream(cluster);
       return;
     }
     this.beginAttempt(host);
   }
 
-  /** One upstream attempt on `host` (the first, or a retry). */
-  private beginAttempt(host: Host): void {
-    const cluster = this.cluster!;
+  private noHealthyUpstream(cluster: UpstreamCluster): void {
+    cluster.stats.upstream_cx_none_healthy.value++;
+    this.localReply(
+      503,
+      LocalReplyText.noHealthyUpstream,
+      ResponseFlag.NoHealthyUpstream,
+      'no_healthy_upstream',
+    );
+  }
+
+  /** `host` serves this stream's next request to the cluster: the stream's and the stats' view. */
+  private takeHost(cluster: UpstreamCluster, host: Host): void {
     this.host = host;
     this.hostCountersReleased = false;
     this.info.upstreamHost = host.addressString;
-    // auto_host_rewrite: each attempt carries its own host's DNS name.
-    if (host.hostname !== '' && (this.route?.action as RouteAction | undefined)?.autoHostRewrite === true)
-      this.authority = host.hostname;
     cluster.stats.upstream_rq_total.value++;
     cluster.stats.upstream_rq_active.value++;
     host.stats.rqTotal++;
     host.stats.rqActive++;
+  }
+
+  /** One upstream attempt on `host` (the first, or a retry). */
+  private beginAttempt(host: Host): void {
+    const cluster = this.cluster!;
+    this.takeHost(cluster, host);
+    // auto_host_rewrite: each attempt carries its own host's DNS name.
+    if (host.hostname !== '' && (this.route?.action as RouteAction | undefined)?.autoHostRewrite === true)
+      this.authority = host.hostname;
     if (this.retry !== null) this.retry.recordHost(host);
     this.acquire();
   }
@@ -943,22 +952,10 @@ export class ActiveStream
   private connectTunnel(cluster: UpstreamCluster): void {
     const host = cluster.chooseHost(this);
     if (host === null) {
-      cluster.stats.upstream_cx_none_healthy.value++;
-      this.localReply(
-        503,
-        LocalReplyText.noHealthyUpstream,
-        ResponseFlag.NoHealthyUpstream,
-        'no_healthy_upstream',
-      );
+      this.noHealthyUpstream(cluster);
       return;
     }
-    this.host = host;
-    this.hostCountersReleased = false;
-    this.info.upstreamHost = host.addressString;
-    cluster.stats.upstream_rq_total.value++;
-    cluster.stats.upstream_rq_active.value++;
-    host.stats.rqTotal++;
-    host.stats.rqActive++;
+    this.takeHost(cluster, host);
     this.requestSentAt = this.conn.rt.clock.monotonic();
     this.upgrade!.connect(cluster, host);
   }
@@ -1122,13 +1119,7 @@ export class ActiveStream
     if (this.finished || this.responseComplete) return;
     const host = this.retry!.chooseHost(this);
     if (host === null) {
-      this.cluster!.stats.upstream_cx_none_healthy.value++;
-      this.localReply(
-        503,
-        LocalReplyText.noHealthyUpstream,
-        ResponseFlag.NoHealthyUpstream,
-        'no_healthy_upstream',
-      );
+      this.noHealthyUpstream(this.cluster!);
       return;
     }
     this.beginAttempt(host);
