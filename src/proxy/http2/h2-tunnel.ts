@@ -21,7 +21,12 @@
 // Until the tunnel is established the stream is paused: DATA the client sent early stays
 // in the stream (held by flow control) and is read once the pump starts.
 
-import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import {
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { HcmRuntime, HcmStats } from '../http/connection-manager.js';
 import type { HeaderList } from '../http/headers.js';
 import type { TunnelDownstream, TunnelSink } from '../http/upgrade.js';
@@ -38,7 +43,11 @@ export function allowsH2Tunnels(rt: HcmRuntime): boolean {
  * The request head of a CONNECT stream in the proxy's HTTP/1-shaped form. `list` holds the
  * regular header fields. A tunnel request has no body of its own (its DATA is the tunnel's).
  */
-export function connectRequestHead(headers: IncomingHttpHeaders, list: HeaderList, authority: string): RequestHead {
+export function connectRequestHead(
+  headers: IncomingHttpHeaders,
+  list: HeaderList,
+  authority: string,
+): RequestHead {
   const protocol = headers[':protocol'];
   const extended = typeof protocol === 'string';
   if (extended) list.push('upgrade', protocol);
