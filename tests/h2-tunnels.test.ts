@@ -21,6 +21,9 @@ import { after, before, describe, it } from 'node:test';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { createDefaultHttpFilterRegistry } from '../src/config/http-filter-registry.js';
 import { validateBootstrap } from '../src/config/validate-bootstrap.js';
+import { createMemoryLogger } from '../src/core/logger.js';
+import { ProxyServer } from '../src/proxy/proxy-server.js';
+import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
 import {
   type Backend,
   bootstrap,
@@ -35,7 +38,7 @@ import {
 } from './support/harness.js';
 
 const FILE_ACCESS_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
-const { NGHTTP2_CANCEL, NGHTTP2_PROTOCOL_ERROR } = constants;
+const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_PROTOCOL_ERROR } = constants;
 
 function accessLog(path: string) {
   return [
@@ -461,5 +464,94 @@ describe('allow_connect in config', () => {
       paths.some((p) => p.includes('clusters') && p.endsWith('http2_protocol_options.allow_connect')),
       paths.join('\n'),
     );
+  });
+});
+
+describe('tunnels over HTTP/2 and timeouts (manual clock)', () => {
+  const clock = createManualClock();
+  let echo: Awaited<ReturnType<typeof startWsEcho>>;
+  let proxy: ProxyServer;
+
+  before(async () => {
+    echo = await startWsEcho();
+    const config = bootstrap(
+      [
+        httpListener(
+          't',
+          [
+            {
+              name: 'v',
+              domains: ['*'],
+              routes: [
+                {
+                  match: { prefix: '/bounded' },
+                  route: { cluster: 'ws', max_stream_duration: { max_stream_duration: '10s' } },
+                },
+                { match: { prefix: '/' }, route: { cluster: 'ws', timeout: '1s' } },
+              ],
+            },
+          ],
+          {
+            codec_type: 'HTTP2',
+            http2_protocol_options: { allow_connect: true },
+            upgrade_configs: [{ upgrade_type: 'websocket' }],
+            common_http_protocol_options: { idle_timeout: '60s' },
+          },
+        ),
+      ],
+      [staticCluster('ws', [echo.port])],
+    );
+    proxy = await ProxyServer.start(
+      { bootstrap: config, drainTimeMs: 100 },
+      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
+    );
+  });
+  after(async () => {
+    await proxy.shutdown();
+    for (const s of echo.sockets) s.terminate();
+    await new Promise<void>((r) => echo.wss.close(() => r()));
+  });
+
+  const port = () => proxy.listeners.get('t')!.address.port;
+  const active = () => proxy.stats.gauge('http.t.downstream_cx_upgrades_active').value;
+
+  async function echoOnce(t: Tunnel, text: string): Promise<void> {
+    const had = t.received().length;
+    t.req.write(clientFrame(1, Buffer.from(text)));
+    const got = await t.bytes(had + 2 + text.length);
+    assert.deepEqual(serverFrames(got.subarray(had)), [{ opcode: 1, payload: text }]);
+  }
+
+  it('the route timeout does not end an established tunnel; the idle timeout resets it (CANCEL)', async () => {
+    const s = await session(port());
+    try {
+      const t = await openStream(s, websocketRequest('/long'));
+      assert.equal(t.status, 200);
+      clock.advance(30_000); // far past the 1 s route timeout
+      await echoOnce(t, 'still here');
+      const idleBefore = proxy.stats.counter('http.t.downstream_cx_idle_timeout').value;
+      clock.advance(59_000);
+      await echoOnce(t, 'again');
+      clock.advance(60_000);
+      assert.equal(await t.closed, NGHTTP2_CANCEL);
+      assert.equal(proxy.stats.counter('http.t.downstream_cx_idle_timeout').value, idleBefore + 1);
+      await waitFor(() => active() === 0, 'the tunnel to end');
+    } finally {
+      s.close();
+    }
+  });
+
+  it("the route's max_stream_duration resets an upgraded stream", async () => {
+    const s = await session(port());
+    try {
+      const t = await openStream(s, websocketRequest('/bounded'));
+      clock.advance(9_000);
+      await echoOnce(t, 'in time');
+      clock.advance(1_000);
+      assert.equal(await t.closed, NGHTTP2_INTERNAL_ERROR);
+      await waitFor(() => active() === 0, 'the tunnel to end');
+    } finally {
+      s.close();
+    }
   });
 });
