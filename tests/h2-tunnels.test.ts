@@ -127,6 +127,35 @@ async function startTcpEcho(): Promise<{ server: Server; port: number; conns: So
   return { server, port: (server.address() as AddressInfo).port, conns, ended };
 }
 
+/**
+ * An upstream HTTP proxy for forwarded CONNECTs: records the request head, answers 200,
+ * then echoes every byte after the head.
+ */
+async function startConnectProxy(): Promise<{ server: Server; port: number; heads: string[] }> {
+  const heads: string[] = [];
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    let buf = Buffer.alloc(0);
+    let tunnel = false;
+    s.on('data', (d: Buffer) => {
+      if (tunnel) {
+        s.write(d);
+        return;
+      }
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      tunnel = true;
+      heads.push(buf.subarray(0, end).toString('latin1'));
+      s.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (buf.length > end + 4) s.write(buf.subarray(end + 4));
+    });
+    s.on('end', () => s.end());
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port, heads };
+}
+
 // --- the HTTP/2 client side --------------------------------------------------------------------
 
 async function session(port: number): Promise<ClientHttp2Session> {
@@ -149,9 +178,11 @@ interface Tunnel {
   closed: Promise<number>;
 }
 
-function openStream(s: ClientHttp2Session, headers: OutgoingHttpHeaders): Promise<Tunnel> {
+/** Opens a stream; `early` is written at once, before the response. */
+function openStream(s: ClientHttp2Session, headers: OutgoingHttpHeaders, early?: Buffer): Promise<Tunnel> {
   return new Promise((resolve, reject) => {
     const req = s.request(headers, { endStream: false });
+    if (early !== undefined) req.write(early);
     const chunks: Buffer[] = [];
     const received = () => Buffer.concat(chunks);
     const ended = new Promise<void>((r) => req.once('end', () => r()));
@@ -195,17 +226,23 @@ describe('tunnels over HTTP/2 streams (allow_connect)', () => {
   let echo: Awaited<ReturnType<typeof startWsEcho>>;
   let tcpEcho: Awaited<ReturnType<typeof startTcpEcho>>;
   let plain: Backend;
+  let connectProxy: Awaited<ReturnType<typeof startConnectProxy>>;
   let proxy: RunningProxy;
   const logPath = join(tempDir(), 'access.log');
 
   before(async () => {
     echo = await startWsEcho();
     tcpEcho = await startTcpEcho();
+    connectProxy = await startConnectProxy();
     plain = await startBackend('plain', (req, res) => {
       res.writeHead(403, { 'content-type': 'text/plain' });
       res.end(`no upgrade for ${req.url}\n`);
     });
     const routes = [
+      {
+        match: { connect_matcher: {}, headers: [{ name: 'x-tunnel-to', string_match: { exact: 'proxy' } }] },
+        route: { cluster: 'fwd' },
+      },
       {
         match: { connect_matcher: {} },
         route: { cluster: 'tcp', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
@@ -240,6 +277,7 @@ describe('tunnels over HTTP/2 streams (allow_connect)', () => {
           staticCluster('ws', [echo.port]),
           staticCluster('tcp', [tcpEcho.port]),
           staticCluster('plain', [plain.port]),
+          staticCluster('fwd', [connectProxy.port]),
         ],
       ),
     );
@@ -251,6 +289,7 @@ describe('tunnels over HTTP/2 streams (allow_connect)', () => {
     for (const s of echo.sockets) s.terminate();
     await new Promise<void>((r) => echo.wss.close(() => r()));
     await plain.close();
+    await new Promise<void>((r) => connectProxy.server.close(() => r()));
   });
 
   const stat = (l: string, name: string) => proxy.proxy.stats.counter(`http.${l}.${name}`).value;
@@ -368,6 +407,44 @@ describe('tunnels over HTTP/2 streams (allow_connect)', () => {
       assert.equal(tcpEcho.ended[endedBefore], 12);
       const [line] = await logLinesStartingWith(logPath, 'LOG HTTP/2 CONNECT db.example:5432 200', 1);
       assert.equal(line, 'LOG HTTP/2 CONNECT db.example:5432 200 - 12 12 via_upstream');
+    } finally {
+      s.close();
+    }
+  });
+
+  it('forwards a CONNECT without connect_config to an HTTP/1.1 upstream proxy; early DATA waits', async () => {
+    const s = await session(proxy.port('h2'));
+    try {
+      const req = s.request(
+        { ':method': 'CONNECT', ':authority': 'db.example:5432', 'x-tunnel-to': 'proxy' },
+        { endStream: false },
+      );
+      // Sent before the 200: held in the stream until the tunnel starts.
+      req.write('early bytes');
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      const status = await new Promise<number>((r) => req.once('response', (h) => r(Number(h[':status']))));
+      assert.equal(status, 200);
+      await waitFor(() => Buffer.concat(chunks).length >= 11, 'the echo');
+      assert.equal(Buffer.concat(chunks).toString(), 'early bytes');
+      assert.match(connectProxy.heads.at(-1) ?? '', /^CONNECT db\.example:5432 HTTP\/1\.1\r\n/);
+      req.end();
+      await new Promise<void>((r) => req.once('close', () => r()));
+      assert.equal(req.rstCode, 0);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('early DATA on an extended CONNECT reaches the WebSocket server after its 101', async () => {
+    const s = await session(proxy.port('h2'));
+    try {
+      // The frame is sent with the request; the ws server must only see it after its handshake.
+      const t = await openStream(s, websocketRequest('/early'), clientFrame(1, Buffer.from('early')));
+      assert.equal(t.status, 200);
+      assert.deepEqual(serverFrames(await t.bytes(7)), [{ opcode: 1, payload: 'early' }]);
+      t.req.end();
+      assert.equal(await t.closed, 0);
     } finally {
       s.close();
     }
