@@ -547,10 +547,12 @@ describe('allow_connect in config', () => {
 describe('tunnels over HTTP/2 and timeouts (manual clock)', () => {
   const clock = createManualClock();
   let echo: Awaited<ReturnType<typeof startWsEcho>>;
+  let tcpEcho: Awaited<ReturnType<typeof startTcpEcho>>;
   let proxy: ProxyServer;
 
   before(async () => {
     echo = await startWsEcho();
+    tcpEcho = await startTcpEcho();
     const config = bootstrap(
       [
         httpListener(
@@ -560,6 +562,13 @@ describe('tunnels over HTTP/2 and timeouts (manual clock)', () => {
               name: 'v',
               domains: ['*'],
               routes: [
+                {
+                  match: { connect_matcher: {} },
+                  route: {
+                    cluster: 'tcp',
+                    upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }],
+                  },
+                },
                 {
                   match: { prefix: '/bounded' },
                   route: { cluster: 'ws', max_stream_duration: { max_stream_duration: '10s' } },
@@ -571,12 +580,12 @@ describe('tunnels over HTTP/2 and timeouts (manual clock)', () => {
           {
             codec_type: 'HTTP2',
             http2_protocol_options: { allow_connect: true },
-            upgrade_configs: [{ upgrade_type: 'websocket' }],
+            upgrade_configs: [{ upgrade_type: 'websocket' }, { upgrade_type: 'CONNECT' }],
             common_http_protocol_options: { idle_timeout: '60s' },
           },
         ),
       ],
-      [staticCluster('ws', [echo.port])],
+      [staticCluster('ws', [echo.port]), staticCluster('tcp', [tcpEcho.port])],
     );
     proxy = await ProxyServer.start(
       { bootstrap: config, drainTimeMs: 100 },
@@ -587,6 +596,8 @@ describe('tunnels over HTTP/2 and timeouts (manual clock)', () => {
     await proxy.shutdown();
     for (const s of echo.sockets) s.terminate();
     await new Promise<void>((r) => echo.wss.close(() => r()));
+    for (const c of tcpEcho.conns) c.destroy();
+    await new Promise<void>((r) => tcpEcho.server.close(() => r()));
   });
 
   const port = () => proxy.listeners.get('t')!.address.port;
@@ -629,6 +640,33 @@ describe('tunnels over HTTP/2 and timeouts (manual clock)', () => {
       await waitFor(() => active() === 0, 'the tunnel to end');
     } finally {
       s.close();
+    }
+  });
+
+  it('tunnels opened and reset at once count as rapid resets: GOAWAY (ENHANCE_YOUR_CALM)', async () => {
+    const s = await session(port());
+    let goaway = -1;
+    s.on('goaway', (code) => (goaway = code));
+    const errorsBefore = proxy.stats.counter('http.t.downstream_cx_protocol_error').value;
+    try {
+      // The clock stands still, so every reset comes within the premature-reset lifetime.
+      for (let i = 0; i < 150 && goaway < 0 && !s.closed && !s.destroyed; i++) {
+        let t: Tunnel;
+        try {
+          t = await openStream(s, { ':method': 'CONNECT', ':authority': `t${i}.example:1` });
+        } catch {
+          break; // the session went away under us
+        }
+        assert.equal(t.status, 200);
+        t.req.close(NGHTTP2_CANCEL);
+        await t.closed;
+      }
+      await waitFor(() => goaway >= 0 || s.closed || s.destroyed, 'the session to end');
+      assert.equal(goaway, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      assert.equal(proxy.stats.counter('http.t.downstream_cx_protocol_error').value, errorsBefore + 1);
+      await waitFor(() => active() === 0, 'the tunnels to end');
+    } finally {
+      s.destroy();
     }
   });
 });

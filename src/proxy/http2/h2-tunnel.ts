@@ -20,6 +20,11 @@
 //
 // Until the tunnel is established the stream is paused: DATA the client sent early stays
 // in the stream (held by flow control) and is read once the pump starts.
+//
+// Rapid reset (http2-server-connection.ts): a tunnel the client resets within a second of
+// opening counts as a premature reset, as a stream whose response is not complete does in
+// Envoy; the tunnel's response is complete once its END_STREAM went out, and resets the
+// proxy sends itself never count.
 
 import {
   constants,
@@ -33,6 +38,11 @@ import type { TunnelDownstream, TunnelSink } from '../http/upgrade.js';
 import type { RequestHead } from '../http1/request-parser.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL } = constants;
+
+/** The stream codec owning the tunnel: told when the stream's response is complete. */
+export interface H2TunnelOwner {
+  responseComplete: boolean;
+}
 
 /** Whether this HCM's HTTP/2 streams may become tunnels (`allow_connect`). */
 export function allowsH2Tunnels(rt: HcmRuntime): boolean {
@@ -73,6 +83,7 @@ export function connectRequestHead(
  * stream as the tunnel's downstream side, its events going to `sink` from now on.
  */
 export function startH2Tunnel(
+  owner: H2TunnelOwner,
   stream: ServerHttp2Stream,
   sink: TunnelSink,
   status: number,
@@ -99,13 +110,13 @@ export function startH2Tunnel(
     else if (Array.isArray(prev)) prev.push(value);
     else out[name] = [prev as string, value];
   }
-  const side = new H2TunnelSide(stream, sink, stats);
+  const side = new H2TunnelSide(owner, stream, sink, stats);
   if (!stream.closed && !stream.destroyed) {
     try {
       stream.respond(out);
     } catch {
       // A header node:http2 refuses (an invalid value from upstream): the tunnel cannot start.
-      stream.close(NGHTTP2_CANCEL);
+      side.destroy();
     }
   }
   return side;
@@ -114,6 +125,7 @@ export function startH2Tunnel(
 /** The downstream side of a tunnel over one HTTP/2 stream. */
 class H2TunnelSide implements TunnelDownstream {
   constructor(
+    private readonly owner: H2TunnelOwner,
     private readonly stream: ServerHttp2Stream,
     private readonly sink: TunnelSink,
     private readonly stats: HcmStats,
@@ -133,7 +145,12 @@ class H2TunnelSide implements TunnelDownstream {
   };
   private readonly onEnd = (): void => this.sink.downstreamEnded();
   private readonly onDrain = (): void => this.sink.downstreamDrained();
-  private readonly onFinish = (): void => this.sink.downstreamFinished();
+  private readonly onFinish = (): void => {
+    // node also finishes the writable side of a stream the client reset: not a complete response.
+    const rst = this.stream.rstCode;
+    if (rst === undefined || rst === NGHTTP2_NO_ERROR) this.owner.responseComplete = true;
+    this.sink.downstreamFinished();
+  };
   private closed = false;
   private readonly onClose = (): void => {
     if (this.closed) return;
@@ -161,8 +178,9 @@ class H2TunnelSide implements TunnelDownstream {
   /** RST_STREAM: NO_ERROR once our side is complete (RFC 9113 §8.1), else CANCEL. */
   destroy(): void {
     const stream = this.stream;
-    if (!stream.closed && !stream.destroyed)
-      stream.close(stream.writableFinished ? NGHTTP2_NO_ERROR : NGHTTP2_CANCEL);
+    if (stream.closed || stream.destroyed) return;
+    this.owner.responseComplete = true; // the proxy's own reset: not a premature one
+    stream.close(stream.writableFinished ? NGHTTP2_NO_ERROR : NGHTTP2_CANCEL);
   }
   get writableFinished(): boolean {
     return this.stream.writableFinished;

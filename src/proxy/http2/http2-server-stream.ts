@@ -113,9 +113,8 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   /** The upstream switched (101, 2xx to CONNECT) or a connect_config tunnel is up. */
   private openTunnel(sink: TunnelSink, status: number, headers: HeaderList): TunnelDownstream {
     this.responded = true;
-    this.responseComplete = true;
     this.cancelDeadline();
-    return startH2Tunnel(this.stream, sink, status, headers, this.rt.stats);
+    return startH2Tunnel(this, this.stream, sink, status, headers, this.rt.stats);
   }
 
   private readonly onData = (chunk: Buffer): void => {
