@@ -37,9 +37,10 @@
 // is null otherwise, one test per body chunk.
 //
 // Upgrades and CONNECT (upgrade.ts): only heads flagged `tunnel` are looked at (one
-// boolean per request; HTTP/2 CONNECT streams map onto them, http2/h2-tunnel.ts); an accepted one gets a StreamUpgrade (`this.upgrade`, null on
-// the common path) which turns the stream into a byte tunnel at the 101 / 2xx-to-CONNECT
-// (or, for a route with connect_config, once its TCP connection is up), and the stream
+// boolean per request; HTTP/2 CONNECT streams map onto them, http2/h2-tunnel.ts); an
+// accepted one gets a StreamUpgrade (`this.upgrade`, null on the common path) which
+// turns the stream into a byte tunnel at the 101 / 2xx-to-CONNECT (or, for a route with
+// connect_config, once its TCP connection is up), and the stream
 // is finished and logged when both sides of the tunnel closed.
 
 import type { RedirectAction, RequestMirrorPolicy, RouteAction } from '../../config/model.js';
