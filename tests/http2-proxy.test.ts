@@ -308,7 +308,7 @@ describe('HCM http2_protocol_options', () => {
     const cfg = bootstrap(
       [
         httpListener('l', routes('b'), {
-          http2_protocol_options: { initial_stream_window_size: 100, allow_connect: true },
+          http2_protocol_options: { initial_stream_window_size: 100, hpack_table_size: -1 },
         }),
       ],
       [staticCluster('b', [1])],
@@ -320,7 +320,7 @@ describe('HCM http2_protocol_options', () => {
       paths.join('\n'),
     );
     assert.ok(
-      paths.some((p) => p.endsWith('typed_config.http2_protocol_options.allow_connect')),
+      paths.some((p) => p.endsWith('typed_config.http2_protocol_options.hpack_table_size')),
       paths.join('\n'),
     );
   });

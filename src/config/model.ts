@@ -294,6 +294,8 @@ export interface Http2Options {
   readonly initialStreamWindowSize: number;
   /** `initial_connection_window_size`, default 256 MiB, range 65535..2^31-1. */
   readonly initialConnectionWindowSize: number;
+  /** `allow_connect`: downstream, advertise SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441). */
+  readonly allowConnect: boolean;
 }
 
 /** An HTTP filter in the chain. */

@@ -80,7 +80,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   const http1 = r.message('http_protocol_options');
   const acceptHttp10 = http1 === null ? false : http1.boolean('accept_http_10', false);
   const h2 = r.message('http2_protocol_options');
-  const http2Options = h2 === null ? null : readHttp2Options(h2);
+  const http2Options = h2 === null ? null : readHttp2Options(h2, true);
   const requestHeadersTimeoutMs = r.duration('request_headers_timeout', null, true);
   const requestTimeoutMs = r.duration('request_timeout', null, true);
   // Envoy: 5 minutes when absent, 0 disables it.

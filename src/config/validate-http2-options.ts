@@ -2,6 +2,8 @@
 // manager (downstream) and by clusters (upstream, through HttpProtocolOptions or the
 // deprecated Cluster.http2_protocol_options). Defaults and ranges are Envoy's
 // (config/core/v3/protocol.proto); every other field is refused by done().
+// `allow_connect` (RFC 8441 extended CONNECT) is supported downstream only: a cluster that
+// sets it is refused, since Weft does not send extended CONNECT upstream.
 
 import type { FieldReader } from './fields.js';
 import type { Http2Options } from './model.js';
@@ -20,10 +22,14 @@ export const DEFAULT_HTTP2_OPTIONS: Http2Options = {
   maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS,
   initialStreamWindowSize: DEFAULT_STREAM_WINDOW,
   initialConnectionWindowSize: DEFAULT_CONNECTION_WINDOW,
+  allowConnect: false,
 };
 
-/** Reads an Http2ProtocolOptions message (the reader is finished with done()). */
-export function readHttp2Options(r: FieldReader): Http2Options {
+/**
+ * Reads an Http2ProtocolOptions message (the reader is finished with done()). `downstream`:
+ * the HCM's options, where `allow_connect` is supported.
+ */
+export function readHttp2Options(r: FieldReader, downstream = false): Http2Options {
   const hpackTableSize = r.uint32('hpack_table_size', DEFAULT_HPACK_TABLE_SIZE);
   const maxConcurrentStreams = r.uint32(
     'max_concurrent_streams',
@@ -43,8 +49,15 @@ export function readHttp2Options(r: FieldReader): Http2Options {
     MIN_WINDOW,
     MAX_WINDOW,
   );
-  if (r.boolean('allow_connect', false))
-    r.issue('allow_connect', 'extended CONNECT over HTTP/2 is not supported');
+  const allowConnect = r.boolean('allow_connect', false);
+  if (allowConnect && !downstream)
+    r.issue('allow_connect', 'extended CONNECT to an HTTP/2 upstream is not supported (downstream only)');
   r.done();
-  return { hpackTableSize, maxConcurrentStreams, initialStreamWindowSize, initialConnectionWindowSize };
+  return {
+    hpackTableSize,
+    maxConcurrentStreams,
+    initialStreamWindowSize,
+    initialConnectionWindowSize,
+    allowConnect,
+  };
 }

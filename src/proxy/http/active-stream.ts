@@ -43,10 +43,11 @@
 // copies start with the first attempt and are fed the body as it arrives; `this.shadows`
 // is null otherwise, one test per body chunk.
 //
-// Upgrades and CONNECT (upgrade.ts): only HTTP/1.1 heads flagged `tunnel` are looked at
-// (one boolean per request); an accepted one gets a StreamUpgrade (`this.upgrade`, null on
-// the common path) which turns the stream into a byte tunnel at the 101 / 2xx-to-CONNECT
-// (or, for a route with connect_config, once its TCP connection is up), and the stream
+// Upgrades and CONNECT (upgrade.ts): only heads flagged `tunnel` are looked at (one
+// boolean per request; HTTP/2 CONNECT streams map onto them, http2/h2-tunnel.ts); an
+// accepted one gets a StreamUpgrade (`this.upgrade`, null on the common path) which
+// turns the stream into a byte tunnel at the 101 / 2xx-to-CONNECT (or, for a route with
+// connect_config, once its TCP connection is up), and the stream
 // is finished and logged when both sides of the tunnel closed.
 
 import type { RedirectAction, RequestMirrorPolicy, RouteAction } from '../../config/model.js';
@@ -906,7 +907,7 @@ export class ActiveStream
     if (type === 'h2c') return false;
     const rt = this.conn.rt;
     const action = route !== null && route.action.kind === 'route' ? route.action : null;
-    // Only HTTP/1.1 connections become tunnels (no extended CONNECT over HTTP/2 yet).
+    // Only codecs with startTunnel become tunnels (HTTP/1.1; HTTP/2 with allow_connect).
     const decision =
       this.conn.startTunnel === undefined ? null : decideUpgrade(rt.config.upgradeConfigs, action, type);
     if (decision === null) {

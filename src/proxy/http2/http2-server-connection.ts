@@ -62,6 +62,8 @@ export function http2ServerOptions(rt: HcmRuntime): ServerSessionOptions {
       initialWindowSize: o.initialStreamWindowSize,
       maxHeaderListSize: rt.limits.maxHeaderBytes,
       enablePush: false,
+      // allow_connect: RFC 8441 extended CONNECT (WebSocket over HTTP/2, h2-tunnel.ts).
+      enableConnectProtocol: o.allowConnect,
     },
     // Pseudo-headers count as pairs too.
     maxHeaderListPairs: rt.limits.maxHeaderCount + 8,

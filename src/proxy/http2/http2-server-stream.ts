@@ -8,6 +8,10 @@
 // reply) is one HEADERS frame with END_STREAM, which gRPC clients require (gRPC over
 // HTTP/2, "Trailers-Only"). Other responses announce possible trailers and end with
 // the upstream's trailers, or an empty DATA frame with END_STREAM when there are none.
+//
+// CONNECT streams (extended CONNECT for WebSocket, plain CONNECT) on an HCM with
+// allow_connect become tunnels (h2-tunnel.ts): such a stream gets `startTunnel` and its
+// DATA waits, paused, for the tunnel; other streams pay one boolean test.
 
 import {
   constants,
@@ -20,9 +24,11 @@ import { ActiveStream } from '../http/active-stream.js';
 import type { HcmRuntime } from '../http/connection-manager.js';
 import type { HeaderList } from '../http/headers.js';
 import type { DownstreamStreamCodec } from '../http/stream-codec.js';
+import type { TunnelDownstream, TunnelSink } from '../http/upgrade.js';
 import type { RequestHead } from '../http1/request-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
 import type { DownstreamTlsInfo } from '../tls/connection-info.js';
+import { allowsH2Tunnels, connectRequestHead, startH2Tunnel } from './h2-tunnel.js';
 import type { Http2ServerConnection } from './http2-server-connection.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR, NGHTTP2_FLAG_END_STREAM } = constants;
@@ -58,6 +64,9 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   responseComplete = false;
   /** Monotonic ms when the stream opened. */
   readonly openedAt: number;
+  /** Set on a CONNECT stream of an HCM with allow_connect (h2-tunnel.ts); else undefined. */
+  startTunnel: ((sink: TunnelSink, status: number, headers: HeaderList) => TunnelDownstream) | undefined =
+    undefined;
 
   constructor(
     conn: Http2ServerConnection,
@@ -83,9 +92,15 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     // No listener a stream does not need: a request that came with END_STREAM has no
     // trailers to wait for, 'drain' is listened to only under backpressure (writeBody), and
     // 'wantTrailers' only once a response with a body starts.
-    stream.on('data', this.onData);
-    if (!endStream) stream.on('trailers', this.onTrailers);
-    stream.on('end', this.onEnd);
+    if (head.tunnel && allowsH2Tunnels(this.rt)) {
+      // The stream's DATA is the tunnel's: it waits in the paused stream until the switch.
+      this.startTunnel = this.openTunnel;
+      stream.pause();
+    } else {
+      stream.on('data', this.onData);
+      if (!endStream) stream.on('trailers', this.onTrailers);
+      stream.on('end', this.onEnd);
+    }
     stream.on('close', this.onClose);
     stream.on('error', ignoreError); // 'close' follows
   }
@@ -94,6 +109,15 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     this.active.start();
     // A request without a body is complete now (its 'end' event only follows later).
     if (this.headOnly) this.onEnd();
+    // A tunnel request has no body: its head is the whole request.
+    else if (this.startTunnel !== undefined && !this.done) this.active.onRequestComplete();
+  }
+
+  /** The upstream switched (101, 2xx to CONNECT) or a connect_config tunnel is up. */
+  private openTunnel(sink: TunnelSink, status: number, headers: HeaderList): TunnelDownstream {
+    this.responded = true;
+    this.cancelDeadline();
+    return startH2Tunnel(this, this.stream, sink, status, headers, this.rt.stats);
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -316,6 +340,7 @@ function requestHeadOf(headers: IncomingHttpHeaders, raw: string[], endStream: b
   if (cookie !== null) list.push('cookie', cookie);
   const authority = (headers[':authority'] as string | undefined) ?? host;
   const method = (headers[':method'] as string | undefined) ?? 'GET';
+  if (method === 'CONNECT') return connectRequestHead(headers, list, authority);
   return {
     method,
     target: (headers[':path'] as string | undefined) ?? '',
@@ -329,8 +354,7 @@ function requestHeadOf(headers: IncomingHttpHeaders, raw: string[], endStream: b
     keepAlive: true,
     expectContinue: false,
     upgrade: false,
-    // CONNECT over HTTP/2 is refused (upgrade.ts): Weft does not tunnel HTTP/2 streams.
-    tunnel: method === 'CONNECT',
+    tunnel: false,
     connectionTokens: '',
   };
 }
