@@ -21,6 +21,7 @@ import type { XdsProtos } from './protos.js';
 import { createPushDebouncer } from './push-debouncer.js';
 import { createResourceEncoder, type ResourceEncoder } from './resource-encoder.js';
 import type { SnapshotChange, SnapshotSource } from './snapshot.js';
+import { createSotwResponses } from './sotw-responses.js';
 
 /** Istio's plaintext xDS port. */
 export const DEFAULT_ADS_PORT = 15010;
@@ -67,6 +68,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const logger = options.logger ?? createLogger();
   const codec = options.codec ?? createJsonCodec(options.protos);
   const encoder = options.encoder ?? createResourceEncoder(codec, logger);
+  const responses = createSotwResponses();
   const streams = new Set<AdsStream>();
   const byNode = new Map<string, Set<AdsStream>>();
   let nextStreamId = 1;
@@ -91,6 +93,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const ctx: StreamContext = {
     source: options.source,
     encoder,
+    responses,
     codec,
     clock,
     logger,
