@@ -21,6 +21,7 @@ import type { XdsProtos } from './protos.js';
 import { createPushDebouncer } from './push-debouncer.js';
 import { createResourceEncoder, type ResourceEncoder } from './resource-encoder.js';
 import type { SnapshotChange, SnapshotSource } from './snapshot.js';
+import { createSendGate } from './send-gate.js';
 import { createSotwResponses } from './sotw-responses.js';
 
 /** Istio's plaintext xDS port. */
@@ -44,6 +45,8 @@ export interface AdsServerOptions {
   readonly debounceMs?: number;
   /** Longest a change waits during a burst, ms (default 1000). */
   readonly maxDebounceMs?: number;
+  /** Response bytes handed to gRPC and not yet written, over all streams (default 64 MiB); more waits. */
+  readonly sendBudgetBytes?: number;
   /** Sent as control_plane.identifier in every response. */
   readonly controlPlaneId?: string;
   /** Passed to the grpc-js Server (keepalive, message size...). */
@@ -69,6 +72,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const codec = options.codec ?? createJsonCodec(options.protos);
   const encoder = options.encoder ?? createResourceEncoder(codec, logger);
   const responses = createSotwResponses();
+  const gate = createSendGate(options.sendBudgetBytes);
   const streams = new Set<AdsStream>();
   const byNode = new Map<string, Set<AdsStream>>();
   let nextStreamId = 1;
@@ -94,6 +98,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
     source: options.source,
     encoder,
     responses,
+    gate,
     codec,
     clock,
     logger,

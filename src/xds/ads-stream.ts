@@ -20,6 +20,7 @@ import type {
 import type { JsonCodec } from './json-codec.js';
 import type { ResourceEncoder } from './resource-encoder.js';
 import type { ProxyNode, ResourceSet, Snapshot, SnapshotSource } from './snapshot.js';
+import type { SendGate } from './send-gate.js';
 import { NOTHING_SENT, type SotwResponses } from './sotw-responses.js';
 import {
   computeChanges,
@@ -42,6 +43,8 @@ export interface StreamContext {
   readonly encoder: ResourceEncoder;
   /** SotW outcomes and response bytes shared by the server's streams; also hands out nonces. */
   readonly responses: SotwResponses;
+  /** Bounds the response bytes in flight over all streams. */
+  readonly gate: SendGate;
   readonly codec: JsonCodec;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -121,6 +124,7 @@ export class AdsStream {
     } catch {
       // Already torn down by the transport; nothing left to tell the proxy.
     }
+    this.ctx.gate.drop(this);
     this.ctx.onClosed(this);
   }
 
@@ -381,7 +385,7 @@ export class AdsStream {
       typeUrl,
       controlPlaneId: this.ctx.controlPlaneId,
     });
-    this.call.write(bytes as unknown as DiscoveryResponse);
+    this.write(bytes.length, bytes as unknown as DiscoveryResponse);
     this.sent(state, set, String(nonce));
   }
 
@@ -396,9 +400,12 @@ export class AdsStream {
     const nonce = String(this.ctx.responses.nextNonce());
     const typeUrl = state.typeUrl;
     const resources: DeltaResource[] = [];
+    let size = 0;
     for (const [name, resource] of changes.updated) {
       const any = this.ctx.encoder.encode(typeUrl, name, resource);
-      if (any !== undefined) resources.push({ name, version: resource.version, resource: any });
+      if (any === undefined) continue;
+      resources.push({ name, version: resource.version, resource: any });
+      size += any.value.length;
     }
     const response: DeltaDiscoveryResponse = {
       system_version_info: set?.version ?? '',
@@ -408,8 +415,16 @@ export class AdsStream {
       nonce,
       control_plane: { identifier: this.ctx.controlPlaneId },
     };
-    this.call.write(response);
+    this.write(size, response);
     this.sent(state, set, nonce);
+  }
+
+  /** Writes through the server's send gate (send-gate.ts): bounded bytes in flight, in order. */
+  private write(size: number, message: DiscoveryResponse | DeltaDiscoveryResponse): void {
+    this.ctx.gate.send(this, size, (done) => {
+      if (this.closed) done();
+      else this.call.write(message, done);
+    });
   }
 
   private sent(state: TypeState, set: ResourceSet | undefined, nonce: string): void {
