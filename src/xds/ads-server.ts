@@ -20,8 +20,8 @@ import { createJsonCodec, type JsonCodec } from './json-codec.js';
 import type { XdsProtos } from './protos.js';
 import { createPushDebouncer } from './push-debouncer.js';
 import { createResourceEncoder, type ResourceEncoder } from './resource-encoder.js';
-import type { SnapshotChange, SnapshotSource } from './snapshot.js';
 import { createSendGate } from './send-gate.js';
+import type { SnapshotChange, SnapshotSource } from './snapshot.js';
 import { createSotwResponses } from './sotw-responses.js';
 
 /** Istio's plaintext xDS port. */

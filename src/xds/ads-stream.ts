@@ -19,8 +19,8 @@ import type {
 } from './discovery-service.js';
 import type { JsonCodec } from './json-codec.js';
 import type { ResourceEncoder } from './resource-encoder.js';
-import type { ProxyNode, ResourceSet, Snapshot, SnapshotSource } from './snapshot.js';
 import type { SendGate } from './send-gate.js';
+import type { ProxyNode, ResourceSet, Snapshot, SnapshotSource } from './snapshot.js';
 import { NOTHING_SENT, type SotwResponses } from './sotw-responses.js';
 import {
   computeChanges,

@@ -72,10 +72,7 @@ export function createSotwResponses(): SotwResponses {
   let encodedCount = 0;
   return {
     get(typeUrl, from, to, names, wildcard) {
-      const keyed = byTo
-        .get(to)
-        ?.get(from)
-        ?.get(names)?.[wildcard ? 1 : 0];
+      const keyed = byTo.get(to)?.get(from)?.get(names)?.[wildcard ? 1 : 0];
       return keyed !== undefined && keyed.typeUrl === typeUrl ? keyed.outcome : undefined;
     },
     set(typeUrl, from, to, names, wildcard, outcome) {

@@ -40,7 +40,7 @@ import {
   type Translation,
   type XdsResource,
 } from '../translate/xds-resources.js';
-import { nodeIdentityOf } from './node-identity.js';
+import { type NodeIdentity, nodeIdentityOf } from './node-identity.js';
 import {
   grpcApiListeners,
   grpcClusters,
@@ -117,6 +117,8 @@ export function createMeshSource(options: MeshSourceOptions): MeshSource {
   let proxyless = new WeakMap<Translation['resources'], ResourcesByType>();
   let weighted = new WeakMap<XdsResource, XdsResource>();
   const warned = new WeakSet<ProxyNode>();
+  // A node's identity depends on the node alone (its id and metadata never change on a stream).
+  const identities = new WeakMap<ProxyNode, NodeIdentity>();
 
   const debouncer = createPushDebouncer<true>(
     clock,
@@ -200,7 +202,8 @@ export function createMeshSource(options: MeshSourceOptions): MeshSource {
   }
 
   function resourcesFor(node: ProxyNode): ResourcesByType {
-    const who = nodeIdentityOf(node);
+    let who = identities.get(node);
+    if (who === undefined) identities.set(node, (who = nodeIdentityOf(node)));
     if (who.problem !== undefined && !warned.has(node)) {
       warned.add(node);
       logger.warn(`xds: ${who.problem}`);
