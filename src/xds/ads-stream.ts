@@ -380,12 +380,13 @@ export class AdsStream {
       return;
     }
     // Pre-encoded bytes (wire-response.ts); the service's serializer passes them through.
-    const { nonce, bytes } = shared.bytes(outcome, Number(state.lastNonce ?? 0), {
+    const { nonce, bytes, framed } = shared.bytes(outcome, Number(state.lastNonce ?? 0), {
       versionInfo: set?.version ?? '',
       typeUrl,
       controlPlaneId: this.ctx.controlPlaneId,
     });
-    this.write(bytes.length, bytes as unknown as DiscoveryResponse);
+    // Framed bytes are shared by every stream sent them: nothing is copied per stream.
+    this.write(framed ? 0 : bytes.length, bytes as unknown as DiscoveryResponse);
     this.sent(state, set, String(nonce));
   }
 

@@ -13,9 +13,12 @@
 // the bytes are encoded again with a fresh nonce), so each stream still sees strictly
 // increasing, never repeated nonces per type, which is all the protocol asks of them.
 // Everything is held in WeakMaps keyed by the sets and name lists: it goes with them.
+// The bytes are gRPC-framed once where grpc-shared-frames.ts can pass them through, so the
+// streams share them instead of each holding its own copy.
 
+import { frameMessage, sharedFramesSupported } from './grpc-shared-frames.js';
 import type { ResourceSet } from './snapshot.js';
-import { encodeDiscoveryResponse } from './wire-response.js';
+import { discoveryResponseParts } from './wire-response.js';
 
 /** The "from" of a proxy that has been sent nothing of the type yet. */
 export const NOTHING_SENT: object = Object.freeze({});
@@ -28,7 +31,15 @@ export interface SotwOutcome {
   /** Resources to send: the whole subscribed set (LDS/CDS), else the updated ones. */
   readonly entries: readonly Uint8Array[];
   /** The last bytes encoded for this outcome, with their nonce. */
-  encoded: { readonly nonce: number; readonly bytes: Buffer } | undefined;
+  encoded: EncodedResponse | undefined;
+}
+
+export interface EncodedResponse {
+  readonly nonce: number;
+  /** The DiscoveryResponse, gRPC-framed when `framed` (grpc-shared-frames.ts). */
+  readonly bytes: Buffer;
+  /** Streams write these bytes without a copy each. */
+  readonly framed: boolean;
 }
 
 export interface SotwResponses {
@@ -53,7 +64,7 @@ export interface SotwResponses {
     outcome: SotwOutcome,
     after: number,
     parts: { versionInfo: string; typeUrl: string; controlPlaneId: string },
-  ): { nonce: number; bytes: Buffer };
+  ): EncodedResponse;
   /** A fresh nonce (for responses not shared, e.g. delta). */
   nextNonce(): number;
   /** Responses encoded so far (for tests: shared responses are encoded once). */
@@ -68,6 +79,7 @@ interface Keyed {
 
 export function createSotwResponses(): SotwResponses {
   const byTo = new WeakMap<ResourceSet, WeakMap<object, ByNames>>();
+  const framed = sharedFramesSupported();
   let nonceSeq = 0;
   let encodedCount = 0;
   return {
@@ -89,14 +101,16 @@ export function createSotwResponses(): SotwResponses {
       if (have !== undefined && have.nonce > after) return have;
       const nonce = ++nonceSeq;
       encodedCount++;
-      const bytes = encodeDiscoveryResponse({
+      const message = discoveryResponseParts({
         versionInfo: parts.versionInfo,
         entries: outcome.entries,
         typeUrl: parts.typeUrl,
         nonce: String(nonce),
         controlPlaneId: parts.controlPlaneId,
       });
-      outcome.encoded = { nonce, bytes };
+      outcome.encoded = framed
+        ? { nonce, bytes: frameMessage(message), framed }
+        : { nonce, bytes: Buffer.concat(message), framed };
       return outcome.encoded;
     },
     nextNonce() {
