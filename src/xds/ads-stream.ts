@@ -239,7 +239,9 @@ export class AdsStream {
       }
       if (state.pendingNonce === nonce) this.answer(state, req.error_detail, req.version_info ?? '');
     }
-    const names = req.resource_names ?? [];
+    // An empty list decodes to a fresh array each time: one shared empty list keeps the
+    // subscription recognisable by identity (sotw-responses.ts).
+    const names = req.resource_names?.length ? req.resource_names : NO_NAMES;
     if (names.length > 0) state.everExplicit = true;
     // "*" subscribes to everything; an empty list does too for LDS/CDS until the proxy has
     // named resources explicitly ("How the client specifies what resources to return").
