@@ -67,7 +67,7 @@ export interface AdsServer {
   stop(): Promise<void>;
   /** Every identified stream, oldest first. */
   status(): ProxyStatus[];
-  /** Pushes debounced changes now. */
+  /** Pushes debounced changes now (the first refreshBatch streams at once, the rest on the next turns). */
   flush(): void;
   /** Number of open streams (identified or not). */
   readonly streamCount: number;
