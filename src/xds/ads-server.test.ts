@@ -283,6 +283,19 @@ describe('ADS server', () => {
       b.close();
     });
 
+    it('a CDS request made before any snapshot is answered when an empty one appears', async () => {
+      source.set(undefined);
+      const s = client.sotw(node('p1'));
+      s.send({ typeUrl: CDS });
+      // Barrier: the stream is identified (its request processed) once status() lists it.
+      while (server.status().length === 0) await new Promise((r) => setImmediate(r));
+      source.set(createSnapshot({ [LDS]: {} }));
+      clock.advance(100);
+      const r = await s.next();
+      assert.deepEqual([r.typeUrl, r.resources], [CDS, []]);
+      s.close();
+    });
+
     it('a request with a stale nonce is ignored', async () => {
       const s = client.sotw(node('p1'));
       s.send({ typeUrl: EDS, names: ['a'] });

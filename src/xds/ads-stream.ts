@@ -138,7 +138,10 @@ export class AdsStream {
     // Remembered only here, where every type is compared with it; a request-driven push of
     // one type must not make the others look up to date.
     this.lastSnapshot = snapshot;
-    for (const state of this.types.values()) this.push(state, false);
+    // A type asked for while there was no snapshot still owes the proxy its first answer,
+    // even an empty LDS/CDS.
+    for (const state of this.types.values())
+      this.push(state, state.sentSet === undefined && state.responses === 0);
   }
 
   status(): ProxyStatus | undefined {
