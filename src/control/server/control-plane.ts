@@ -13,6 +13,7 @@
 // with UNAVAILABLE, so proxies keep their config and reconnect), the leases, the mesh
 // watch, pending status writes, and the store last (final snapshot, lock released).
 
+import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { type AdsServer, createAdsServer, DEFAULT_ADS_PORT } from '../../xds/ads-server.js';
@@ -101,7 +102,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const source = createPendingSource();
     const ads = createAdsServer({
       source,
-      protos: createProtoLoader().get(),
+      // Parsed definitions kept in the state dir: a restart reads them instead of parsing.
+      protos: createProtoLoader({ cacheDir: join(options.stateDir, 'cache') }).get(),
       clock,
       logger,
       host: options.xdsHost ?? DEFAULT_XDS_HOST,
