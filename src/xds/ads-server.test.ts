@@ -17,6 +17,7 @@ import { createJsonCodec, type Json, type JsonObject } from './json-codec.js';
 import { createProtoLoader } from './protos.js';
 import { createResourceEncoder, type ResourceEncoder } from './resource-encoder.js';
 import { createSnapshot, createStaticSnapshotSource, type StaticSnapshotSource } from './snapshot.js';
+import { createSotwResponses, type SotwResponses } from './sotw-responses.js';
 import { createAdsTestClient } from './testing/ads-test-client.js';
 import { TYPE_URLS } from './type-urls.js';
 
@@ -64,13 +65,16 @@ describe('ADS server', () => {
   let server: AdsServer;
   let client: ReturnType<typeof createAdsTestClient>;
   let encoder: ResourceEncoder;
+  let responses: SotwResponses;
   const logger = createMemoryLogger();
 
   beforeEach(async () => {
     clock = createManualClock();
     source = createStaticSnapshotSource(createSnapshot(baseSpec()));
     encoder = createResourceEncoder(codec, logger);
+    responses = createSotwResponses();
     server = createAdsServer({
+      responses,
       source,
       protos,
       codec,
@@ -250,6 +254,46 @@ describe('ADS server', () => {
       assert.equal((await b.next()).typeUrl, RDS, 'pb got no CDS push');
       a.close();
       b.close();
+    });
+
+    it('proxies of one shape share each response: encoded once per transition, nonces still rising per stream', async () => {
+      const a = client.sotw(node('p1'));
+      const b = client.sotw(node('p2'));
+      a.send({ typeUrl: EDS, names: ['a', 'b'] });
+      b.send({ typeUrl: EDS, names: ['a', 'b'] });
+      const [fa, fb] = [await a.next(), await b.next()];
+      assert.deepEqual(
+        [fa.names.sort(), fb.names.sort()],
+        [
+          ['a', 'b'],
+          ['a', 'b'],
+        ],
+      );
+      assert.equal(fa.nonce, fb.nonce, 'the same bytes went to both');
+      assert.equal(responses.encodedCount, 1);
+      a.send({ typeUrl: EDS, names: ['a', 'b'], version: fa.version, nonce: fa.nonce });
+      b.send({ typeUrl: EDS, names: ['a', 'b'], version: fb.version, nonce: fb.nonce });
+      change((spec) => (spec[EDS].a = endpoints('a', 9090)));
+      clock.advance(100);
+      const [pa, pb] = [await a.next(), await b.next()];
+      assert.deepEqual([pa.names, pb.names], [['a'], ['a']]);
+      assert.equal(responses.encodedCount, 2);
+      assert.ok(Number(pa.nonce) > Number(fa.nonce) && Number(pb.nonce) > Number(fb.nonce));
+      a.close();
+      b.close();
+    });
+
+    it('a CDS request made before any snapshot is answered when an empty one appears', async () => {
+      source.set(undefined);
+      const s = client.sotw(node('p1'));
+      s.send({ typeUrl: CDS });
+      // Barrier: the stream is identified (its request processed) once status() lists it.
+      while (server.status().length === 0) await new Promise((r) => setImmediate(r));
+      source.set(createSnapshot({ [LDS]: {} }));
+      clock.advance(100);
+      const r = await s.next();
+      assert.deepEqual([r.typeUrl, r.resources], [CDS, []]);
+      s.close();
     });
 
     it('a request with a stale nonce is ignored', async () => {

@@ -20,7 +20,12 @@ import { createJsonCodec, type JsonCodec } from './json-codec.js';
 import type { XdsProtos } from './protos.js';
 import { createPushDebouncer } from './push-debouncer.js';
 import { createResourceEncoder, type ResourceEncoder } from './resource-encoder.js';
+import { createSendGate } from './send-gate.js';
 import type { SnapshotChange, SnapshotSource } from './snapshot.js';
+import { createSotwResponses, type SotwResponses } from './sotw-responses.js';
+
+/** Streams refreshed per event-loop turn after a change. */
+export const DEFAULT_REFRESH_BATCH = 100;
 
 /** Istio's plaintext xDS port. */
 export const DEFAULT_ADS_PORT = 15010;
@@ -33,6 +38,8 @@ export interface AdsServerOptions {
   readonly codec?: JsonCodec;
   /** Defaults to an encoder over `codec`; pass one to share its cache between servers. */
   readonly encoder?: ResourceEncoder;
+  /** Shared SotW outcomes and nonces (sotw-responses.ts); defaults to one per server. */
+  readonly responses?: SotwResponses;
   readonly clock?: Clock;
   readonly logger?: Logger;
   /** Default 127.0.0.1; set 0.0.0.0 (or a host address) when proxies on other hosts must reach it. */
@@ -43,6 +50,10 @@ export interface AdsServerOptions {
   readonly debounceMs?: number;
   /** Longest a change waits during a burst, ms (default 1000). */
   readonly maxDebounceMs?: number;
+  /** Response bytes handed to gRPC and not yet written, over all streams (default 64 MiB); more waits. */
+  readonly sendBudgetBytes?: number;
+  /** Streams refreshed per event-loop turn after a change (default 100). */
+  readonly refreshBatch?: number;
   /** Sent as control_plane.identifier in every response. */
   readonly controlPlaneId?: string;
   /** Passed to the grpc-js Server (keepalive, message size...). */
@@ -56,7 +67,7 @@ export interface AdsServer {
   stop(): Promise<void>;
   /** Every identified stream, oldest first. */
   status(): ProxyStatus[];
-  /** Pushes debounced changes now. */
+  /** Pushes debounced changes now (the first refreshBatch streams at once, the rest on the next turns). */
   flush(): void;
   /** Number of open streams (identified or not). */
   readonly streamCount: number;
@@ -67,20 +78,43 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const logger = options.logger ?? createLogger();
   const codec = options.codec ?? createJsonCodec(options.protos);
   const encoder = options.encoder ?? createResourceEncoder(codec, logger);
+  const responses = options.responses ?? createSotwResponses();
+  const gate = createSendGate(options.sendBudgetBytes);
   const streams = new Set<AdsStream>();
   const byNode = new Map<string, Set<AdsStream>>();
   let nextStreamId = 1;
   let server: Server | undefined;
   let unsubscribe: (() => void) | undefined;
 
+  // Streams owed a refresh, worked through REFRESH_BATCH at a time with an event-loop turn in
+  // between: the first proxies' updates leave (and are processed by them) while later streams
+  // are still being refreshed, instead of every write waiting for the whole pass
+  // (bench:control, issue 5). A stream refreshes from the newest snapshot whenever its turn
+  // comes, so a change arriving mid-pass only adds streams to the same pass.
+  const owed = new Set<AdsStream>();
+  let passScheduled = false;
+  const refreshBatch = options.refreshBatch ?? DEFAULT_REFRESH_BATCH;
+  const runPass = (): void => {
+    passScheduled = false;
+    let n = 0;
+    for (const stream of owed) {
+      owed.delete(stream);
+      stream.refresh();
+      if (++n >= refreshBatch && owed.size > 0) {
+        passScheduled = true;
+        setImmediate(runPass);
+        return;
+      }
+    }
+  };
   const refreshAll = (changes: SnapshotChange[]): void => {
     // A change without node ids may concern anyone; otherwise refresh only the named proxies.
-    if (changes.some((c) => c.nodeIds === undefined)) {
-      for (const stream of streams) stream.refresh();
-      return;
+    if (changes.some((c) => c.nodeIds === undefined)) for (const stream of streams) owed.add(stream);
+    else {
+      const ids = new Set(changes.flatMap((c) => c.nodeIds ?? []));
+      for (const id of ids) for (const stream of byNode.get(id) ?? []) owed.add(stream);
     }
-    const ids = new Set(changes.flatMap((c) => c.nodeIds ?? []));
-    for (const id of ids) for (const stream of byNode.get(id) ?? []) stream.refresh();
+    if (!passScheduled) runPass();
   };
   const debouncer = createPushDebouncer<SnapshotChange>(
     clock,
@@ -91,6 +125,8 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const ctx: StreamContext = {
     source: options.source,
     encoder,
+    responses,
+    gate,
     codec,
     clock,
     logger,
@@ -104,6 +140,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
     },
     onClosed(stream) {
       streams.delete(stream);
+      owed.delete(stream);
       const id = stream.node?.id;
       if (id === undefined) return;
       const set = byNode.get(id);

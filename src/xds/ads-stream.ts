@@ -19,10 +19,13 @@ import type {
 } from './discovery-service.js';
 import type { JsonCodec } from './json-codec.js';
 import type { ResourceEncoder } from './resource-encoder.js';
+import type { SendGate } from './send-gate.js';
 import type { ProxyNode, ResourceSet, Snapshot, SnapshotSource } from './snapshot.js';
+import { NOTHING_SENT, type SotwResponses } from './sotw-responses.js';
 import {
   computeChanges,
   createTypeState,
+  EMPTY_SET,
   heldVersion,
   isSubscribed,
   markSent,
@@ -34,11 +37,14 @@ import {
   type TypeState,
 } from './type-state.js';
 import { allowsLegacyWildcard, isFullStateType, shortTypeName } from './type-urls.js';
-import { encodeDiscoveryResponse } from './wire-response.js';
 
 export interface StreamContext {
   readonly source: SnapshotSource;
   readonly encoder: ResourceEncoder;
+  /** SotW outcomes and response bytes shared by the server's streams; also hands out nonces. */
+  readonly responses: SotwResponses;
+  /** Bounds the response bytes in flight over all streams. */
+  readonly gate: SendGate;
   readonly codec: JsonCodec;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -89,7 +95,6 @@ export class AdsStream {
   /** SotW: the last resource_names list per type, already applied with replaceNames. */
   private readonly lastNames = new Map<string, readonly string[]>();
   private lastSnapshot: Snapshot | undefined;
-  private nonceSeq = 0;
   private closed = false;
   readonly connectedAt: number;
   readonly peer: string;
@@ -119,6 +124,7 @@ export class AdsStream {
     } catch {
       // Already torn down by the transport; nothing left to tell the proxy.
     }
+    this.ctx.gate.drop(this);
     this.ctx.onClosed(this);
   }
 
@@ -132,7 +138,10 @@ export class AdsStream {
     // Remembered only here, where every type is compared with it; a request-driven push of
     // one type must not make the others look up to date.
     this.lastSnapshot = snapshot;
-    for (const state of this.types.values()) this.push(state, false);
+    // A type asked for while there was no snapshot still owes the proxy its first answer,
+    // even an empty LDS/CDS.
+    for (const state of this.types.values())
+      this.push(state, state.sentSet === undefined && state.responses === 0);
   }
 
   status(): ProxyStatus | undefined {
@@ -233,7 +242,9 @@ export class AdsStream {
       }
       if (state.pendingNonce === nonce) this.answer(state, req.error_detail, req.version_info ?? '');
     }
-    const names = req.resource_names ?? [];
+    // An empty list decodes to a fresh array each time: one shared empty list keeps the
+    // subscription recognisable by identity (sotw-responses.ts).
+    const names = req.resource_names?.length ? req.resource_names : NO_NAMES;
     if (names.length > 0) state.everExplicit = true;
     // "*" subscribes to everything; an empty list does too for LDS/CDS until the proxy has
     // named resources explicitly ("How the client specifies what resources to return").
@@ -328,61 +339,104 @@ export class AdsStream {
     const snapshot = this.ctx.source.snapshotFor(this.node);
     if (snapshot === undefined) return; // no config for this proxy yet: it waits
     const set = snapshot.get(state.typeUrl);
-    const changes = computeChanges(state, set);
-    const full = isFullStateType(state.typeUrl);
-    const anything = changes.updated.length > 0 || changes.removed.length > 0;
-    const respond =
-      this.protocol === 'sotw'
-        ? full
-          ? anything || force
-          : changes.updated.length > 0
-        : anything || (force && full && state.responses === 0);
+    if (this.protocol === 'sotw') this.pushSotw(state, set, force);
+    else this.pushDelta(state, set, force);
+  }
+
+  private pushSotw(state: TypeState, set: ResourceSet | undefined, force: boolean): void {
+    const typeUrl = state.typeUrl;
+    const full = isFullStateType(typeUrl);
+    const to = set ?? EMPTY_SET;
+    // Nothing can have changed for a proxy that holds exactly this set.
+    if (!force && state.sentSet === to && state.unsent.size === 0 && state.declared === undefined) return;
+    // The transition is shared with every stream that holds the same set and subscription.
+    const from =
+      state.declared !== undefined
+        ? undefined
+        : state.sentSet === undefined
+          ? NOTHING_SENT
+          : state.unsent.size === 0
+            ? state.sentSet
+            : undefined;
+    const names = this.lastNames.get(typeUrl) ?? NO_NAMES;
+    const shared = this.ctx.responses;
+    let outcome = from === undefined ? undefined : shared.get(typeUrl, from, to, names, state.wildcard);
+    if (outcome === undefined) {
+      const changes = computeChanges(state, set);
+      // LDS/CDS responses carry the whole subscribed set; others only what changed
+      // ("Grouping Resources into Responses").
+      const picked = full ? [...to.resources].filter(([name]) => isSubscribed(state, name)) : changes.updated;
+      const entries: Uint8Array[] = [];
+      for (const [name, resource] of picked) {
+        const entry = this.ctx.encoder.encodeEntry(typeUrl, name, resource);
+        if (entry !== undefined) entries.push(entry);
+      }
+      outcome = {
+        anything: changes.updated.length > 0 || changes.removed.length > 0,
+        updated: changes.updated.length > 0,
+        entries,
+        encoded: undefined,
+      };
+      if (from !== undefined) shared.set(typeUrl, from, to, names, state.wildcard, outcome);
+    }
+    const respond = full ? outcome.anything || force : outcome.updated;
     if (!respond) {
       markSent(state, set);
       return;
     }
-    const nonce = String(++this.nonceSeq);
-    const version = set?.version ?? '';
-    const typeUrl = state.typeUrl;
-    if (this.protocol === 'sotw') {
-      // LDS/CDS responses carry the whole subscribed set; others only what changed
-      // ("Grouping Resources into Responses").
-      const entries = full
-        ? [...(set?.resources ?? [])].filter(([name]) => isSubscribed(state, name))
-        : changes.updated;
-      const encoded: Uint8Array[] = [];
-      for (const [name, resource] of entries) {
-        const entry = this.ctx.encoder.encodeEntry(typeUrl, name, resource);
-        if (entry !== undefined) encoded.push(entry);
-      }
-      // Pre-encoded bytes (wire-response.ts); the service's serializer passes them through.
-      const response = encodeDiscoveryResponse({
-        versionInfo: version,
-        entries: encoded,
-        typeUrl,
-        nonce,
-        controlPlaneId: this.ctx.controlPlaneId,
-      });
-      this.call.write(response as unknown as DiscoveryResponse);
-    } else {
-      const resources: DeltaResource[] = [];
-      for (const [name, resource] of changes.updated) {
-        const any = this.ctx.encoder.encode(typeUrl, name, resource);
-        if (any !== undefined) resources.push({ name, version: resource.version, resource: any });
-      }
-      const response: DeltaDiscoveryResponse = {
-        system_version_info: version,
-        resources,
-        type_url: typeUrl,
-        removed_resources: changes.removed,
-        nonce,
-        control_plane: { identifier: this.ctx.controlPlaneId },
-      };
-      this.call.write(response);
+    // Pre-encoded bytes (wire-response.ts); the service's serializer passes them through.
+    const { nonce, bytes, framed } = shared.bytes(outcome, Number(state.lastNonce ?? 0), {
+      versionInfo: set?.version ?? '',
+      typeUrl,
+      controlPlaneId: this.ctx.controlPlaneId,
+    });
+    // Framed bytes are shared by every stream sent them: nothing is copied per stream.
+    this.write(framed ? 0 : bytes.length, bytes as unknown as DiscoveryResponse);
+    this.sent(state, set, String(nonce));
+  }
+
+  private pushDelta(state: TypeState, set: ResourceSet | undefined, force: boolean): void {
+    const changes = computeChanges(state, set);
+    const full = isFullStateType(state.typeUrl);
+    const anything = changes.updated.length > 0 || changes.removed.length > 0;
+    if (!(anything || (force && full && state.responses === 0))) {
+      markSent(state, set);
+      return;
     }
+    const nonce = String(this.ctx.responses.nextNonce());
+    const typeUrl = state.typeUrl;
+    const resources: DeltaResource[] = [];
+    let size = 0;
+    for (const [name, resource] of changes.updated) {
+      const any = this.ctx.encoder.encode(typeUrl, name, resource);
+      if (any === undefined) continue;
+      resources.push({ name, version: resource.version, resource: any });
+      size += any.value.length;
+    }
+    const response: DeltaDiscoveryResponse = {
+      system_version_info: set?.version ?? '',
+      resources,
+      type_url: typeUrl,
+      removed_resources: changes.removed,
+      nonce,
+      control_plane: { identifier: this.ctx.controlPlaneId },
+    };
+    this.write(size, response);
+    this.sent(state, set, nonce);
+  }
+
+  /** Writes through the server's send gate (send-gate.ts): bounded bytes in flight, in order. */
+  private write(size: number, message: DiscoveryResponse | DeltaDiscoveryResponse): void {
+    this.ctx.gate.send(this, size, (done) => {
+      if (this.closed) done();
+      else this.call.write(message, done);
+    });
+  }
+
+  private sent(state: TypeState, set: ResourceSet | undefined, nonce: string): void {
     state.pendingNonce = nonce;
     state.lastNonce = nonce;
-    state.sentVersion = version;
+    state.sentVersion = set?.version ?? '';
     state.responses++;
     markSent(state, set);
   }
@@ -391,6 +445,8 @@ export class AdsStream {
     return `proxy '${this.node?.id ?? '?'}' (stream ${this.id})`;
   }
 }
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /** Two name lists are equal element by element. */
 function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {

@@ -6,7 +6,8 @@
 // google/rpc, xds core) are followed by protobufjs. The well-known google/protobuf types come
 // from protobufjs's bundled definitions (and its descriptor.proto for option declarations).
 
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import protobuf from 'protobufjs';
@@ -62,6 +63,14 @@ export interface ProtoLoader {
 export interface ProtoLoaderOptions {
   /** More entry-point files to load (relative to the include dirs), e.g. another filter's config. */
   extraFiles?: readonly string[];
+  /**
+   * A directory for the parsed definitions (protos-<key>.json, keyed by the protobufjs and
+   * grpc-js-xds versions and the file list). A later load reads them instead of parsing the
+   * .proto files again, which shortens a restart (`weft control` keeps it in its state dir).
+   * Unreadable entries are ignored and rewritten. The JSON form keeps every message, field
+   * and option Weft reads (protobufjs drops only enum values' own options).
+   */
+  cacheDir?: string;
 }
 
 /** The include dirs: the four deps/ folders of @grpc/grpc-js-xds plus protobufjs's own google/protobuf. */
@@ -96,7 +105,7 @@ export function createProtoLoader(options: ProtoLoaderOptions = {}): ProtoLoader
   let protos: XdsProtos | undefined;
   return {
     get() {
-      protos ??= loadProtos([...ENVOY_PROTO_FILES, ...(options.extraFiles ?? [])]);
+      protos ??= loadProtos([...ENVOY_PROTO_FILES, ...(options.extraFiles ?? [])], options.cacheDir);
       return protos;
     },
     get loaded() {
@@ -105,21 +114,13 @@ export function createProtoLoader(options: ProtoLoaderOptions = {}): ProtoLoader
   };
 }
 
-function loadProtos(files: readonly string[]): XdsProtos {
+function loadProtos(files: readonly string[], cacheDir: string | undefined): XdsProtos {
   const started = performance.now();
-  const includeDirs = envoyProtoIncludeDirs();
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => {
-    if (path.isAbsolute(target) && existsSync(target)) return target;
-    for (const dir of includeDirs) {
-      const candidate = path.join(dir, target);
-      if (existsSync(candidate)) return candidate;
-    }
-    return target;
-  };
-  // keepCase: field names stay as the .proto spells them (snake_case), which is Envoy's YAML spelling.
-  root.loadSync(files as string[], { keepCase: true });
-  root.resolveAll();
+  const cachePath =
+    cacheDir === undefined ? undefined : path.join(cacheDir, `protos-${cacheKey(files)}.json`);
+  const cached = cachePath === undefined ? undefined : readCachedRoot(cachePath);
+  const root = cached ?? parseProtos(files);
+  if (cachePath !== undefined && cached === undefined) writeCachedRoot(cachePath, root);
   const loadMs = performance.now() - started;
   const findType = (nameOrUrl: string): protobuf.Type | undefined => {
     const name = typeNameOfUrl(nameOrUrl);
@@ -136,4 +137,54 @@ function loadProtos(files: readonly string[]): XdsProtos {
       return t;
     },
   };
+}
+
+function parseProtos(files: readonly string[]): protobuf.Root {
+  const includeDirs = envoyProtoIncludeDirs();
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => {
+    if (path.isAbsolute(target) && existsSync(target)) return target;
+    for (const dir of includeDirs) {
+      const candidate = path.join(dir, target);
+      if (existsSync(candidate)) return candidate;
+    }
+    return target;
+  };
+  // keepCase: field names stay as the .proto spells them (snake_case), which is Envoy's YAML spelling.
+  root.loadSync(files as string[], { keepCase: true });
+  root.resolveAll();
+  return root;
+}
+
+/** Names the cache entry after what determines its content. */
+function cacheKey(files: readonly string[]): string {
+  const require = createRequire(import.meta.url);
+  const versions = ['protobufjs/package.json', '@grpc/grpc-js-xds/package.json'].map(
+    (p) => (require(p) as { version?: string }).version ?? '',
+  );
+  return createHash('sha256')
+    .update(JSON.stringify([versions, files, 'keepCase']))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function readCachedRoot(file: string): protobuf.Root | undefined {
+  try {
+    const root = protobuf.Root.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
+    root.resolveAll();
+    return root;
+  } catch {
+    return undefined; // absent, torn or from another layout: parse the .proto files
+  }
+}
+
+function writeCachedRoot(file: string, root: protobuf.Root): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(root.toJSON()));
+    renameSync(tmp, file);
+  } catch {
+    // A read-only or full disk only costs the next start its parse.
+  }
 }

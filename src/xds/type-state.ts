@@ -88,7 +88,8 @@ export function heldVersion(state: TypeState, name: string): string | undefined 
   return state.sentSet?.resources.get(name)?.version;
 }
 
-const EMPTY_SET: ResourceSet = { version: '', resources: EMPTY };
+/** The set of a type without resources (what an absent type counts as). */
+export const EMPTY_SET: ResourceSet = Object.freeze({ version: '', resources: EMPTY });
 
 /**
  * Names whose version differs between two sets (present in one only, or with another
@@ -157,7 +158,7 @@ export function computeChanges(state: TypeState, set: ResourceSet | undefined): 
 
 /** Records that the proxy now holds `set` for its subscriptions (after a response or a no-op). */
 export function markSent(state: TypeState, set: ResourceSet | undefined): void {
-  state.sentSet = set ?? { version: '', resources: EMPTY };
+  state.sentSet = set ?? EMPTY_SET;
   state.unsent.clear();
   state.declared = undefined;
 }

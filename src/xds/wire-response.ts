@@ -43,11 +43,16 @@ export interface WireResponse {
 
 /** The whole DiscoveryResponse message, ready for a pass-through gRPC serializer. */
 export function encodeDiscoveryResponse(r: WireResponse): Buffer {
+  return Buffer.concat(discoveryResponseParts(r));
+}
+
+/** The message as consecutive parts (scalar fields, the cached entries, scalar fields). */
+export function discoveryResponseParts(r: WireResponse): Uint8Array[] {
   const head = protobuf.Writer.create();
   if (r.versionInfo !== '') head.uint32(tag(VERSION_INFO)).string(r.versionInfo);
   const tail = protobuf.Writer.create().uint32(tag(TYPE_URL)).string(r.typeUrl);
   if (r.nonce !== '') tail.uint32(tag(NONCE)).string(r.nonce);
   const cp = protobuf.Writer.create().uint32(tag(CONTROL_PLANE_IDENTIFIER)).string(r.controlPlaneId).finish();
   tail.uint32(tag(CONTROL_PLANE)).bytes(cp);
-  return Buffer.concat([head.finish(), ...r.entries, tail.finish()]);
+  return [head.finish(), ...r.entries, tail.finish()];
 }

@@ -1,17 +1,19 @@
 // The control plane, assembled in one place (what `weft control` runs):
 //
-//   kinds registry (every kind) ─> file store ─> Workload leases
+//   kinds registry (every kind) ─> file store ─> ADS port open (proxies wait) ─> Workload leases
 //                                      │
 //                                      ├─> mesh source (list + watch ─> index ─> translations ─> Snapshots)
 //                                      │        ├─> route status writer (status back into the store)
 //                                      │        └─> ADS server (xDS v3, SotW + delta) ─> proxies, gRPC clients
 //                                      └─> REST API (resources, watch, proxy-status, proxy-config)
 //
-// start() brings them up in that order and unwinds what started if a step fails; stop()
+// start() brings them up in that order (the ADS server accepts proxies right after the store
+// opens and serves them once the mesh is loaded) and unwinds what started if a step fails; stop()
 // takes them down in reverse: the API first (no new writes), then the ADS streams (closed
 // with UNAVAILABLE, so proxies keep their config and reconnect), the leases, the mesh
 // watch, pending status writes, and the store last (final snapshot, lock released).
 
+import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { type AdsServer, createAdsServer, DEFAULT_ADS_PORT } from '../../xds/ads-server.js';
@@ -31,6 +33,7 @@ import type { ResourceStore } from '../store/resource-store.js';
 import { createWorkloadLeases, type WorkloadLeases } from '../store/workload-leases.js';
 import type { TranslateOptions } from '../translate/snapshot.js';
 import { createMeshSource, type MeshSource } from './mesh-source.js';
+import { createPendingSource } from './pending-source.js';
 import { createProxyDebug } from './proxy-debug.js';
 import { createRouteStatusWriter, type RouteStatusWriter } from './route-status-writer.js';
 
@@ -94,6 +97,32 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const store = await openFileStore({ dir: options.stateDir, kinds, clock, logger });
     undo.push(() => store.close());
 
+    // The xDS port accepts proxies as soon as the store is open: they wait for the mesh
+    // (pending-source.ts) instead of being refused and backing off further.
+    const source = createPendingSource();
+    const ads = createAdsServer({
+      source,
+      // Parsed definitions kept in the state dir: a restart reads them instead of parsing.
+      protos: createProtoLoader({ cacheDir: join(options.stateDir, 'cache') }).get(),
+      clock,
+      logger,
+      host: options.xdsHost ?? DEFAULT_XDS_HOST,
+      port: options.xdsPort ?? DEFAULT_ADS_PORT,
+      ...(options.xdsDebounceMs === undefined ? {} : { debounceMs: options.xdsDebounceMs }),
+      ...(options.xdsMaxDebounceMs === undefined ? {} : { maxDebounceMs: options.xdsMaxDebounceMs }),
+      controlPlaneId: 'weft-control',
+    });
+    const { port: xdsPort } = await ads.start();
+    // Stopped right after the API on a normal stop (below); this first step only matters when
+    // a later step fails, and is then a no-op if the second already ran.
+    let adsStopped = false;
+    const stopAds = async (): Promise<void> => {
+      if (adsStopped) return;
+      adsStopped = true;
+      await ads.stop();
+    };
+    undo.push(stopAds);
+
     const statuses: RouteStatusWriter = createRouteStatusWriter({ store, clock, logger });
     undo.push(() => statuses.idle());
     const leases: WorkloadLeases = await createWorkloadLeases({ store, clock, logger });
@@ -108,20 +137,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     });
     await mesh.start();
     undo.push(() => mesh.close());
-
-    const ads = createAdsServer({
-      source: mesh,
-      protos: createProtoLoader().get(),
-      clock,
-      logger,
-      host: options.xdsHost ?? DEFAULT_XDS_HOST,
-      port: options.xdsPort ?? DEFAULT_ADS_PORT,
-      ...(options.xdsDebounceMs === undefined ? {} : { debounceMs: options.xdsDebounceMs }),
-      ...(options.xdsMaxDebounceMs === undefined ? {} : { maxDebounceMs: options.xdsMaxDebounceMs }),
-      controlPlaneId: 'weft-control',
-    });
-    const { port: xdsPort } = await ads.start();
-    undo.push(() => ads.stop());
+    source.attach(mesh);
+    ads.flush(); // the proxies that connected meanwhile are served now, not after the debounce
+    undo.push(stopAds);
 
     const api: ApiServer = createApiServer({
       store,

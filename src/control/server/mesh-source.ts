@@ -40,7 +40,7 @@ import {
   type Translation,
   type XdsResource,
 } from '../translate/xds-resources.js';
-import { nodeIdentityOf } from './node-identity.js';
+import { type NodeIdentity, nodeIdentityOf } from './node-identity.js';
 import {
   grpcApiListeners,
   grpcClusters,
@@ -51,6 +51,9 @@ import {
 import { createSnapshotBuilder, type ResourcesByType } from './snapshot-builder.js';
 
 type Field = keyof MeshSnapshot;
+
+/** Proxies whose Snapshot warm() prepares per event-loop turn. */
+const WARM_BATCH = 100;
 
 /** The kinds the translator reads, and where each goes in the MeshSnapshot. */
 const MESH_KINDS: ReadonlyArray<readonly [apiVersion: string, kind: string, field: Field]> = [
@@ -114,9 +117,14 @@ export function createMeshSource(options: MeshSourceOptions): MeshSource {
   // Per generation: a node's Snapshot (the ADS server asks on every refresh and status()),
   // and the proxyless variant of each shape's resources.
   let perNode = new WeakMap<ProxyNode, Snapshot>();
+  // The proxies whose Snapshot was asked for in this generation: the next rebuild prepares
+  // theirs while the ADS server's push debounce waits (see warm()).
+  let asked: ProxyNode[] = [];
   let proxyless = new WeakMap<Translation['resources'], ResourcesByType>();
   let weighted = new WeakMap<XdsResource, XdsResource>();
   const warned = new WeakSet<ProxyNode>();
+  // A node's identity depends on the node alone (its id and metadata never change on a stream).
+  const identities = new WeakMap<ProxyNode, NodeIdentity>();
 
   const debouncer = createPushDebouncer<true>(
     clock,
@@ -143,7 +151,10 @@ export function createMeshSource(options: MeshSourceOptions): MeshSource {
       proxyless = new WeakMap();
       weighted = new WeakMap();
       logger.debug(`mesh: rebuilt at revision ${revision} (generation ${generation})`);
+      const previous = asked;
+      asked = [];
       for (const l of listeners) l({});
+      warm(previous, generation);
     }
     options.onIndex?.(index);
   }
@@ -199,8 +210,37 @@ export function createMeshSource(options: MeshSourceOptions): MeshSource {
     debouncer.trigger(true);
   }
 
+  /**
+   * Builds the new generation's Snapshots of proxies served in the previous one, WARM_BATCH per
+   * event-loop turn, so the ADS server's push (after its debounce, 100 ms by default) finds
+   * them ready instead of translating inside its pass over every stream (bench:control,
+   * issue 5). Stops when another rebuild or close() overtakes it; a proxy that has gone
+   * away costs one lookup.
+   */
+  function warm(nodes: readonly ProxyNode[], forGeneration: number): void {
+    let at = 0;
+    const step = (): void => {
+      if (closed || generation !== forGeneration) return;
+      const end = Math.min(nodes.length, at + WARM_BATCH);
+      for (; at < end; at++) snapshotFor(nodes[at]);
+      if (at < nodes.length) setImmediate(step);
+    };
+    if (nodes.length > 0) setImmediate(step);
+  }
+
+  function snapshotFor(node: ProxyNode): Snapshot {
+    let snapshot = perNode.get(node);
+    if (snapshot === undefined) {
+      snapshot = builder.build(resourcesFor(node));
+      perNode.set(node, snapshot);
+      asked.push(node);
+    }
+    return snapshot;
+  }
+
   function resourcesFor(node: ProxyNode): ResourcesByType {
-    const who = nodeIdentityOf(node);
+    let who = identities.get(node);
+    if (who === undefined) identities.set(node, (who = nodeIdentityOf(node)));
     if (who.problem !== undefined && !warned.has(node)) {
       warned.add(node);
       logger.warn(`xds: ${who.problem}`);
@@ -239,14 +279,7 @@ export function createMeshSource(options: MeshSourceOptions): MeshSource {
       logger.info(`mesh: ${MESH_KINDS.map(([, , f]) => `${maps.get(f)!.size} ${f}`).join(', ')}`);
       options.onIndex?.(index);
     },
-    snapshotFor(node) {
-      let snapshot = perNode.get(node);
-      if (snapshot === undefined) {
-        snapshot = builder.build(resourcesFor(node));
-        perNode.set(node, snapshot);
-      }
-      return snapshot;
-    },
+    snapshotFor,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

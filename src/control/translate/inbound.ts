@@ -8,7 +8,7 @@
 // that selects it and has a port of that name; TCP when none does.
 
 import type { ServicePortProtocol } from '../kinds/mesh-types.js';
-import { compareAge, type MeshIndex, selects, type Workload } from './mesh-index.js';
+import type { MeshIndex, Workload } from './mesh-index.js';
 import { APP_PORT_ANNOTATION } from './names.js';
 import { namespaceOf } from './snapshot.js';
 
@@ -22,9 +22,6 @@ export interface InboundPort {
 
 export function inboundPorts(index: MeshIndex, workload: Workload, warnings: string[]): InboundPort[] {
   const ns = namespaceOf(workload);
-  const selecting = index.snapshot.services
-    .filter((s) => namespaceOf(s) === ns && selects(s.spec.selector, workload.metadata.labels))
-    .sort(compareAge);
   const out: InboundPort[] = [];
   for (const [portName, port] of Object.entries(workload.spec.ports).sort((a, b) => a[1] - b[1])) {
     const text = workload.metadata.annotations?.[`${APP_PORT_ANNOTATION}${portName}`];
@@ -37,7 +34,10 @@ export function inboundPorts(index: MeshIndex, workload: Workload, warnings: str
       continue;
     }
     const protocol =
-      selecting.flatMap((s) => s.spec.ports).find((p) => p.name === portName)?.protocol ?? 'TCP';
+      index
+        .servicesSelecting(workload)
+        .flatMap((s) => s.spec.ports)
+        .find((p) => p.name === portName)?.protocol ?? 'TCP';
     out.push({ portName, port, appPort, protocol });
   }
   return out;

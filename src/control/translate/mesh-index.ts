@@ -18,6 +18,8 @@ export interface MeshIndex {
   workload(namespace: string, name: string): Workload | undefined;
   /** Every Service, ordered by namespace then name. */
   readonly services: readonly Service[];
+  /** Services of the Workload's namespace whose selector selects it, oldest first. */
+  servicesSelecting(workload: Workload): readonly Service[];
   /** Healthy Workloads of the Service's namespace that its selector selects and that have the port. */
   endpointsOf(service: Service, port: ServicePort): readonly Workload[];
   /** The DestinationPolicy for a Service port (the oldest one when several target it). */
@@ -75,6 +77,18 @@ export function createMeshIndex(snapshot: MeshSnapshot): MeshIndex {
       else list.push(w);
     }
   }
+  // Services by `namespace\0label\0value` of their selector's first pair: the Services that
+  // may select a Workload are found from its labels, not by testing every Service.
+  const serviceByLabel = new Map<string, Service[]>();
+  for (const s of snapshot.services) {
+    const first = Object.entries(s.spec.selector)[0];
+    if (first === undefined) continue; // selects nothing
+    const key = `${namespaceOf(s)}\0${first[0]}\0${first[1]}`;
+    const list = serviceByLabel.get(key);
+    if (list === undefined) serviceByLabel.set(key, [s]);
+    else list.push(s);
+  }
+  const selectingCache = new WeakMap<Workload, readonly Service[]>();
   const policies = [...snapshot.destinationPolicies].sort(compareAge);
   const splits = [...snapshot.trafficSplits].sort(compareAge);
   const endpointCache = new Map<string, readonly Workload[]>();
@@ -84,6 +98,19 @@ export function createMeshIndex(snapshot: MeshSnapshot): MeshIndex {
     services,
     service: (namespace, name) => byKey.get(`${namespace}/${name}`),
     workload: (namespace, name) => workloadByKey.get(`${namespace}/${name}`),
+    servicesSelecting(workload) {
+      let list = selectingCache.get(workload);
+      if (list === undefined) {
+        const ns = namespaceOf(workload);
+        const found = new Set<Service>();
+        for (const [k, v] of Object.entries(workload.metadata.labels ?? {}))
+          for (const s of serviceByLabel.get(`${ns}\0${k}\0${v}`) ?? [])
+            if (selects(s.spec.selector, workload.metadata.labels)) found.add(s);
+        list = [...found].sort(compareAge);
+        selectingCache.set(workload, list);
+      }
+      return list;
+    },
     endpointsOf(service, port) {
       const key = `${namespaceOf(service)}/${service.metadata.name}/${port.name}`;
       let list = endpointCache.get(key);
