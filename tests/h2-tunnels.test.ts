@@ -581,7 +581,7 @@ describe('tunnels over HTTP/2 and timeouts (manual clock)', () => {
             codec_type: 'HTTP2',
             http2_protocol_options: { allow_connect: true },
             upgrade_configs: [{ upgrade_type: 'websocket' }, { upgrade_type: 'CONNECT' }],
-            common_http_protocol_options: { idle_timeout: '60s' },
+            stream_idle_timeout: '60s',
           },
         ),
       ],
@@ -610,19 +610,19 @@ describe('tunnels over HTTP/2 and timeouts (manual clock)', () => {
     assert.deepEqual(serverFrames(got.subarray(had)), [{ opcode: 1, payload: text }]);
   }
 
-  it('the route timeout does not end an established tunnel; the idle timeout resets it (CANCEL)', async () => {
+  it('the route timeout does not end an established tunnel; the stream idle timeout resets it (CANCEL)', async () => {
     const s = await session(port());
     try {
       const t = await openStream(s, websocketRequest('/long'));
       assert.equal(t.status, 200);
       clock.advance(30_000); // far past the 1 s route timeout
       await echoOnce(t, 'still here');
-      const idleBefore = proxy.stats.counter('http.t.downstream_cx_idle_timeout').value;
+      const idleBefore = proxy.stats.counter('http.t.downstream_rq_idle_timeout').value;
       clock.advance(59_000);
       await echoOnce(t, 'again');
       clock.advance(60_000);
       assert.equal(await t.closed, NGHTTP2_CANCEL);
-      assert.equal(proxy.stats.counter('http.t.downstream_cx_idle_timeout').value, idleBefore + 1);
+      assert.equal(proxy.stats.counter('http.t.downstream_rq_idle_timeout').value, idleBefore + 1);
       await waitFor(() => active() === 0, 'the tunnel to end');
     } finally {
       s.close();
