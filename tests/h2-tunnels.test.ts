@@ -6,7 +6,6 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
@@ -15,10 +14,8 @@ import {
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
 } from 'node:http2';
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type WebSocket, WebSocketServer } from 'ws';
 import { createDefaultHttpFilterRegistry } from '../src/config/http-filter-registry.js';
 import { validateBootstrap } from '../src/config/validate-bootstrap.js';
 import { createMemoryLogger } from '../src/core/logger.js';
@@ -36,6 +33,7 @@ import {
   tempDir,
   waitFor,
 } from './support/harness.js';
+import { startConnectProxy, startTcpEcho, startWsEcho } from './support/tunnel-servers.js';
 
 const FILE_ACCESS_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_PROTOCOL_ERROR } = constants;
@@ -83,78 +81,6 @@ function serverFrames(buf: Buffer): Array<{ opcode: number; payload: string }> {
 }
 
 // --- servers ---------------------------------------------------------------------------------
-
-async function startWsEcho(): Promise<{
-  wss: WebSocketServer;
-  port: number;
-  handshakes: IncomingMessage[];
-  sockets: WebSocket[];
-  closes: number[];
-}> {
-  const handshakes: IncomingMessage[] = [];
-  const sockets: WebSocket[] = [];
-  const closes: number[] = [];
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
-  wss.on('headers', (headers) => headers.push('x-ws-server: echo'));
-  wss.on('connection', (ws, req) => {
-    handshakes.push(req);
-    sockets.push(ws);
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-    ws.on('close', (code) => closes.push(code));
-  });
-  return { wss, port: (wss.address() as AddressInfo).port, handshakes, sockets, closes };
-}
-
-/** A TCP echo server that half-closes when its client does. */
-async function startTcpEcho(): Promise<{ server: Server; port: number; conns: Socket[]; ended: number[] }> {
-  const conns: Socket[] = [];
-  const ended: number[] = [];
-  const server = createServer({ allowHalfOpen: true }, (s) => {
-    conns.push(s);
-    let n = 0;
-    s.on('data', (d: Buffer) => {
-      n += d.length;
-      s.write(d);
-    });
-    s.on('end', () => {
-      ended.push(n);
-      s.end();
-    });
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, conns, ended };
-}
-
-/**
- * An upstream HTTP proxy for forwarded CONNECTs: records the request head, answers 200,
- * then echoes every byte after the head.
- */
-async function startConnectProxy(): Promise<{ server: Server; port: number; heads: string[] }> {
-  const heads: string[] = [];
-  const server = createServer({ allowHalfOpen: true }, (s) => {
-    let buf = Buffer.alloc(0);
-    let tunnel = false;
-    s.on('data', (d: Buffer) => {
-      if (tunnel) {
-        s.write(d);
-        return;
-      }
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      tunnel = true;
-      heads.push(buf.subarray(0, end).toString('latin1'));
-      s.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (buf.length > end + 4) s.write(buf.subarray(end + 4));
-    });
-    s.on('end', () => s.end());
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, heads };
-}
 
 // --- the HTTP/2 client side --------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import { createServer as createH2Server, type Http2Server, connect as h2connect 
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { createMemoryLogger } from '../src/core/logger.js';
 import { DRAIN_IDLE_GRACE_MS } from '../src/proxy/listener/drain.js';
 import { ProxyServer } from '../src/proxy/proxy-server.js';
@@ -27,6 +27,7 @@ import {
   tempDir,
   waitFor,
 } from './support/harness.js';
+import { startConnectProxy, startTcpEcho, startWsEcho } from './support/tunnel-servers.js';
 
 const FILE_ACCESS_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 
@@ -44,55 +45,6 @@ function accessLog(path: string) {
       },
     },
   ];
-}
-
-/** A ws echo server that records each handshake's request headers and adds a 101 header. */
-async function startWsEcho(): Promise<{
-  wss: WebSocketServer;
-  port: number;
-  handshakes: IncomingMessage[];
-  sockets: import('ws').WebSocket[];
-}> {
-  const handshakes: IncomingMessage[] = [];
-  const sockets: import('ws').WebSocket[] = [];
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
-  wss.on('headers', (headers) => headers.push('x-ws-server: echo'));
-  wss.on('connection', (ws, req) => {
-    handshakes.push(req);
-    sockets.push(ws);
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-  });
-  return { wss, port: (wss.address() as AddressInfo).port, handshakes, sockets };
-}
-
-/**
- * An upstream HTTP proxy for forwarded CONNECTs: records the request head, answers 200,
- * then echoes every byte after the head (including bytes that came with it).
- */
-async function startConnectProxy(): Promise<{ server: Server; port: number; heads: string[] }> {
-  const heads: string[] = [];
-  const server = createServer({ allowHalfOpen: true }, (s) => {
-    let buf = Buffer.alloc(0);
-    let tunnel = false;
-    s.on('data', (d: Buffer) => {
-      if (tunnel) {
-        s.write(d);
-        return;
-      }
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      tunnel = true;
-      heads.push(buf.subarray(0, end).toString('latin1'));
-      s.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (buf.length > end + 4) s.write(buf.subarray(end + 4));
-    });
-    s.on('end', () => s.end());
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, heads };
 }
 
 /** A broken upstream that answers every request with 101, upgrade or not. */
@@ -135,19 +87,6 @@ async function startEchoProto(): Promise<{ server: Server; port: number; heads: 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, port: (server.address() as AddressInfo).port, heads };
-}
-
-/** A TCP echo server that half-closes when its client does. */
-async function startTcpEcho(): Promise<{ server: Server; port: number; conns: Socket[] }> {
-  const conns: Socket[] = [];
-  const server = createServer({ allowHalfOpen: true }, (s) => {
-    conns.push(s);
-    s.on('data', (d) => s.write(d));
-    s.on('end', () => s.end());
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, conns };
 }
 
 function openWs(
