@@ -61,7 +61,13 @@ describe('gRPC through weft proxy', () => {
         routes: [
           {
             match: { prefix: '/weft.test.Streams/Hang' },
-            route: { cluster: 'grpc', timeout: '0s', max_stream_duration: { grpc_timeout_header_max: '0s' } },
+            // The offset makes the proxy time out 900 ms before the deadline the backend sees
+            // (Envoy's reason for grpc_timeout_header_offset), so the proxy's answer wins.
+            route: {
+              cluster: 'grpc',
+              timeout: '0s',
+              max_stream_duration: { grpc_timeout_header_max: '0s', grpc_timeout_header_offset: '0.9s' },
+            },
           },
           { match: { prefix: '/weft.test.Streams/' }, route: { cluster: 'grpc', timeout: '0s' } },
           { match: { prefix: '/weft.test.Dead/' }, route: { cluster: 'dead', timeout: '0s' } },
@@ -122,7 +128,7 @@ describe('gRPC through weft proxy', () => {
           ':path': '/weft.test.Streams/Hang',
           'content-type': 'application/grpc',
           te: 'trailers',
-          'grpc-timeout': '100m',
+          'grpc-timeout': '1S', // the proxy: 1 s - 0.9 s = 100 ms
         });
         req.on('response', (h, flags) => resolve({ h, end: (flags & 1) !== 0 }));
         req.on('error', reject);
