@@ -8,8 +8,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { createMemoryLogger } from '../src/core/logger.js';
-import { ProxyServer } from '../src/proxy/proxy-server.js';
+import type { ProxyServer } from '../src/proxy/proxy-server.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
 import { type H2Backend, h2Request, h2Session, startH2Backend } from './support/h2-client.js';
 import {
@@ -18,6 +17,7 @@ import {
   httpListener,
   request,
   startBackend,
+  startProxyOnClock,
   staticCluster,
   waitFor,
 } from './support/harness.js';
@@ -57,10 +57,7 @@ describe('downstream max_connection_duration (manual clock)', () => {
       ],
       [staticCluster('app', [backend.port])],
     );
-    proxy = await ProxyServer.start(
-      { bootstrap: config, drainTimeMs: 100 },
-      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
-    );
+    proxy = await startProxyOnClock(config, clock);
   });
   after(async () => {
     for (const r of held) r.destroy();
@@ -163,10 +160,7 @@ describe('upstream max_connection_duration and max_requests_per_connection (manu
         }),
       ],
     );
-    proxy = await ProxyServer.start(
-      { bootstrap: config, drainTimeMs: 100 },
-      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
-    );
+    proxy = await startProxyOnClock(config, clock);
   });
   after(async () => {
     for (const r of held) r.destroy();

@@ -18,8 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDefaultHttpFilterRegistry } from '../src/config/http-filter-registry.js';
 import { validateBootstrap } from '../src/config/validate-bootstrap.js';
-import { createMemoryLogger } from '../src/core/logger.js';
-import { ProxyServer } from '../src/proxy/proxy-server.js';
+import type { ProxyServer } from '../src/proxy/proxy-server.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
 import {
   type Backend,
@@ -29,6 +28,7 @@ import {
   type RunningProxy,
   startBackend,
   startProxy,
+  startProxyOnClock,
   staticCluster,
   tempDir,
   waitFor,
@@ -513,10 +513,7 @@ describe('tunnels over HTTP/2 and timeouts (manual clock)', () => {
       ],
       [staticCluster('ws', [echo.port]), staticCluster('tcp', [tcpEcho.port])],
     );
-    proxy = await ProxyServer.start(
-      { bootstrap: config, drainTimeMs: 100 },
-      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
-    );
+    proxy = await startProxyOnClock(config, clock);
   });
   after(async () => {
     await proxy.shutdown();

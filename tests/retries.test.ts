@@ -9,8 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createMemoryLogger } from '../src/core/logger.js';
-import { ProxyServer } from '../src/proxy/proxy-server.js';
+import type { ProxyServer } from '../src/proxy/proxy-server.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
 import {
   type Backend,
@@ -22,6 +21,7 @@ import {
   request,
   startBackend,
   startProxy,
+  startProxyOnClock,
   staticCluster,
   tempDir,
   waitFor,
@@ -219,10 +219,7 @@ describe('per_try_timeout (manual clock)', () => {
       ],
       [staticCluster('slow', [backend.port])],
     );
-    proxy = await ProxyServer.start(
-      { bootstrap: config, drainTimeMs: 100 },
-      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
-    );
+    proxy = await startProxyOnClock(config, clock);
   });
   after(async () => {
     for (const r of held) r.destroy();

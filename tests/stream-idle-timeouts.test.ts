@@ -12,8 +12,7 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Clock } from '../src/core/clock.js';
-import { createMemoryLogger } from '../src/core/logger.js';
-import { ProxyServer } from '../src/proxy/proxy-server.js';
+import type { ProxyServer } from '../src/proxy/proxy-server.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
 import { h2Request, h2Session } from './support/h2-client.js';
 import {
@@ -24,6 +23,7 @@ import {
   pathCodeFlagsLog,
   request,
   startBackend,
+  startProxyOnClock,
   staticCluster,
   tempDir,
   waitFor,
@@ -105,10 +105,7 @@ describe('stream_idle_timeout, route idle_timeout, HCM max_stream_duration (manu
       ],
       [staticCluster('app', [backend.port])],
     );
-    proxy = await ProxyServer.start(
-      { bootstrap: config, drainTimeMs: 100 },
-      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
-    );
+    proxy = await startProxyOnClock(config, clock);
   });
   after(async () => {
     for (const r of held) r.destroy();
@@ -316,10 +313,7 @@ describe('retry_policy per_try_idle_timeout (manual clock)', () => {
       ],
       [staticCluster('pair', [a.port, b.port]), staticCluster('one', [a.port])],
     );
-    proxy = await ProxyServer.start(
-      { bootstrap: config, drainTimeMs: 100 },
-      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
-    );
+    proxy = await startProxyOnClock(config, clock);
   });
   after(async () => {
     for (const r of held) r.destroy();
@@ -396,10 +390,7 @@ describe('timer cost of the stream timeouts', () => {
       [httpListener('in', [{ name: 'v', domains: ['*'], routes }], { stream_idle_timeout: '10s' })],
       [staticCluster('app', [backend.port])],
     );
-    proxy = await ProxyServer.start(
-      { bootstrap: config, drainTimeMs: 100 },
-      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
-    );
+    proxy = await startProxyOnClock(config, clock);
   });
   after(async () => {
     await proxy.shutdown();

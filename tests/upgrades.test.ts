@@ -10,9 +10,8 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { createMemoryLogger } from '../src/core/logger.js';
 import { DRAIN_IDLE_GRACE_MS } from '../src/proxy/listener/drain.js';
-import { ProxyServer } from '../src/proxy/proxy-server.js';
+import type { ProxyServer } from '../src/proxy/proxy-server.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
 import {
   type Backend,
@@ -23,6 +22,7 @@ import {
   rawExchange,
   startBackend,
   startProxy,
+  startProxyOnClock,
   staticCluster,
   tempDir,
   waitFor,
@@ -562,10 +562,7 @@ describe('upgrades and timeouts (manual clock)', () => {
       ],
       [staticCluster('ws', [echo.port])],
     );
-    proxy = await ProxyServer.start(
-      { bootstrap: config, drainTimeMs: 100 },
-      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
-    );
+    proxy = await startProxyOnClock(config, clock);
   });
   after(async () => {
     await proxy.shutdown();
@@ -628,10 +625,7 @@ describe('upgrades and drain (manual clock)', () => {
       ],
       [staticCluster('ws', [echo.port])],
     );
-    proxy = await ProxyServer.start(
-      { bootstrap: config, drainTimeMs },
-      { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
-    );
+    proxy = await startProxyOnClock(config, clock, drainTimeMs);
   });
   after(async () => {
     await proxy.shutdown();

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
-import { systemClock } from '../../src/core/clock.js';
+import { type Clock, systemClock } from '../../src/core/clock.js';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { seededRandom } from '../../src/core/seeded-random.js';
 import { ProxyServer } from '../../src/proxy/proxy-server.js';
@@ -143,6 +143,17 @@ export async function startProxy(
       await proxy.shutdown();
     },
   };
+}
+
+/**
+ * A ProxyServer on `config` (an in-memory bootstrap) driven by `clock` (a manual clock in
+ * timeout tests), with random() = 0 so sampled decisions are fixed.
+ */
+export function startProxyOnClock(config: unknown, clock: Clock, drainTimeMs = 100): Promise<ProxyServer> {
+  return ProxyServer.start(
+    { bootstrap: config, drainTimeMs },
+    { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
+  );
 }
 
 export interface Backend {

@@ -450,7 +450,11 @@ class Pool implements ConnectionPool {
       stats.upstream_cx_connect_fail.value++;
       host.stats.cxConnectFail++;
       host.outlier?.putResult(OutlierResult.LocalOriginConnectFailed);
-      this.failPendingBeyondConnecting('connect_failure', err instanceof Error ? err.message : String(err));
+      this.pending.failBeyond(
+        this.connecting,
+        'connect_failure',
+        err instanceof Error ? err.message : String(err),
+      );
       return;
     }
     const conn = new PooledConnection(this, socket, host, stats);
@@ -502,10 +506,6 @@ class Pool implements ConnectionPool {
     this.armIdleTimer();
   }
 
-  private failPendingBeyondConnecting(reason: PoolFailureReason, details: string): void {
-    this.pending.failBeyond(this.connecting, reason, details);
-  }
-
   /** Removes a connection from every structure and settles its stats; idempotent. */
   private finalize(conn: PooledConnection): void {
     const prev = conn.state;
@@ -532,17 +532,13 @@ class Pool implements ConnectionPool {
       this.host.outlier?.putResult(
         conn.timedOut ? OutlierResult.LocalOriginTimeout : OutlierResult.LocalOriginConnectFailed,
       );
-      if (conn.timedOut) {
-        this.failPendingBeyondConnecting(
-          'connect_timeout',
-          `connect to ${this.host.addressString} timed out after ${this.options.connectTimeoutMs} ms`,
-        );
-      } else {
-        this.failPendingBeyondConnecting(
-          'connect_failure',
-          conn.lastError === '' ? `connection to ${this.host.addressString} closed` : conn.lastError,
-        );
-      }
+      this.pending.failConnectAttempt(
+        this.connecting,
+        this.host.addressString,
+        conn.timedOut,
+        this.options.connectTimeoutMs,
+        conn.lastError,
+      );
       return;
     }
     stats.upstream_cx_destroy.value++;

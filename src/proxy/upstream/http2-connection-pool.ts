@@ -579,17 +579,15 @@ export class Http2Pool implements ConnectionPool {
       this.connecting--;
       stats.upstream_cx_connect_fail.value++;
       this.host.stats.cxConnectFail++;
-      if (s.timedOut) {
-        this.failPending(
-          'connect_timeout',
-          `connect to ${this.host.addressString} timed out after ${this.options.connectTimeoutMs} ms`,
+      // Waiters stay while another session is still connecting: it will serve them.
+      if (this.connecting === 0)
+        this.pending.failConnectAttempt(
+          0,
+          this.host.addressString,
+          s.timedOut,
+          this.options.connectTimeoutMs,
+          s.lastError,
         );
-      } else {
-        this.failPending(
-          'connect_failure',
-          s.lastError === '' ? `connection to ${this.host.addressString} closed` : s.lastError,
-        );
-      }
       return;
     }
     stats.upstream_cx_destroy.value++;

@@ -54,6 +54,31 @@ export class PendingQueue {
     while (this.entries.length > keep) this.take()!.onPoolFailure(reason, details);
   }
 
+  /**
+   * A connection attempt to `address` failed: fails the waiters beyond `keep` with
+   * connect_timeout or connect_failure and the message every pool gives for it.
+   */
+  failConnectAttempt(
+    keep: number,
+    address: string,
+    timedOut: boolean,
+    connectTimeoutMs: number,
+    lastError: string,
+  ): void {
+    if (timedOut)
+      this.failBeyond(
+        keep,
+        'connect_timeout',
+        `connect to ${address} timed out after ${connectTimeoutMs} ms`,
+      );
+    else
+      this.failBeyond(
+        keep,
+        'connect_failure',
+        lastError === '' ? `connection to ${address} closed` : lastError,
+      );
+  }
+
   /** Empties the queue (out of the breaker, all marked done); returns the waiters, oldest first. */
   takeAll(): PoolWaiter[] {
     const out: PoolWaiter[] = [];
