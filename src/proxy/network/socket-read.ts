@@ -10,7 +10,10 @@
 // returns false and the caller falls back to 'data' events.
 //
 // Like connect.ts, every chunk handed over is a fresh copy (into Node's small-buffer
-// pool), so callers may keep and queue chunks while the buffer is reused.
+// pool), so callers may keep and queue chunks while the buffer is reused. Because the
+// copy is made inside the read callback, before any other socket can be read, one buffer
+// serves every socket of the process (SHARED_READ_BUFFER): memory does not grow with the
+// number of connections.
 //
 // Not used on TLS sockets (their handle decrypts; bytes must go through the TLSSocket's
 // own stream), nor on a socket with bytes already in its stream buffer (a listener filter
@@ -20,7 +23,15 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 
 /** Bytes read per read call into the reused buffer. */
-export const READ_BUFFER_BYTES = 16 * 1024;
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * The one read buffer of every socket read through `onread` (accepted ones here, upstream
+ * ones in upstream/connect.ts). libuv fills it and Node calls the socket's read callback
+ * synchronously, which copies the bytes out before returning, so no two reads overlap.
+ * It holds no state between reads.
+ */
+export const SHARED_READ_BUFFER: Buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
 
 interface UserBufferHandle {
   useUserBuffer(buffer: Uint8Array): void;
@@ -43,7 +54,7 @@ export function readIntoReusedBuffer(socket: Socket, onData: (chunk: Buffer) => 
   if (kBuffer === undefined || kBufferCb === undefined) return false;
   const fields = socket as unknown as Record<symbol, unknown>;
   if (fields[kBuffer] !== null || fields[kBufferCb] !== null) return false;
-  const buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  const buffer = SHARED_READ_BUFFER;
   fields[kBuffer] = buffer;
   fields[kBufferCb] = (n: number, buf: Uint8Array): boolean => {
     onData(Buffer.from(buf.subarray(0, n)));
