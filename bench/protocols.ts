@@ -11,7 +11,8 @@
 //   retries, a retry budget, circuit breakers, outlier detection, active health checks, a
 //   local rate limit (limit far above the load) and a file access log.
 //
-// Each measurement kind runs interleaved (peer, then Weft) once per round; medians over rounds.
+// Each measurement kind runs as a pair once per round, peer first in even rounds and Weft
+// first in odd ones; each row's ratio is the median of the per-round ratios.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { stringify } from 'yaml';
 import { grpcFrame } from './grpc-backend.js';
 import { runWrk } from './load.js';
 import { freePort, nginxPreamble, nginxTempPaths, startAndWait } from './peers.js';
+import { cpuTicks, DEFAULT_CLOCK_TICKS } from './proc.js';
 import { median } from './report.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -299,11 +301,39 @@ export function weftProtocolBootstrap(
 interface Series {
   readonly label: string;
   readonly rps: (number | null)[];
+  /** The Weft process's CPU (user + system) per request during each of this series' runs, in µs. */
+  readonly weftCpuUsPerRequest: (number | null)[];
   errors: number;
 }
 
 function series(label: string): Series {
-  return { label, rps: [], errors: 0 };
+  return { label, rps: [], weftCpuUsPerRequest: [], errors: 0 };
+}
+
+/** One side of a comparison: its series, how to run it, and its result in the current round. */
+interface Side<T> {
+  readonly series: Series;
+  readonly run: () => Promise<T>;
+  result: T | null;
+}
+
+/**
+ * A peer and Weft measured back to back in every round. The row's ratio is the median over
+ * rounds of Weft's rate divided by the peer's *in the same round*, which cancels the
+ * machine's drift between rounds better than a ratio of two medians.
+ */
+interface Pair<T> {
+  readonly peer: Side<T>;
+  readonly weft: Side<T>;
+  readonly ratios: (number | null)[];
+}
+
+function pair<T>(peer: Series, runPeer: () => Promise<T>, weft: Series, runWeft: () => Promise<T>): Pair<T> {
+  return {
+    peer: { series: peer, run: runPeer, result: null },
+    weft: { series: weft, run: runWeft, result: null },
+    ratios: [],
+  };
 }
 
 export interface ProtocolBenchContext {
@@ -336,10 +366,6 @@ async function h2load(
   ];
   const out = await ctx.supervisor.run({ file: h2loadPath, args }, (ctx.durationS + 30) * 1000);
   return parseH2loadOutput(out);
-}
-
-function ratio(a: number | null, b: number | null): number | null {
-  return a === null || b === null || b === 0 ? null : a / b;
 }
 
 function fmt(n: number | null, digits = 0): string {
@@ -390,7 +416,7 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
   };
   const weftConf = join(dir, 'weft.yaml');
   writeFileSync(weftConf, stringify(weftProtocolBootstrap(weftPorts, tls, join(dir, 'access.log'))));
-  await startAndWait(
+  const weft = await startAndWait(
     ctx.supervisor,
     'weft',
     { file: join(ctx.repoRoot, 'bin/weft.js'), args: ['proxy', '-c', weftConf] },
@@ -403,16 +429,16 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
   const grpcArgs = ['-d', frame, '-H', 'content-type: application/grpc', '-H', 'te: trailers'];
   const grpcPath = '/weft.bench.Echo/Say';
 
-  type Run = { series: Series; run: () => Promise<{ rps: number; errors: number }> };
+  type Outcome = { rps: number; errors: number; requests: number };
   const viaH2load =
     (url: string, args: string[] = []) =>
-    async () => {
+    async (): Promise<Outcome> => {
       const r = await h2load(ctx, h2loadPath, url, args);
-      return { rps: r.requestsPerSec, errors: r.errors };
+      return { rps: r.requestsPerSec, errors: r.errors, requests: r.succeeded };
     };
-  const viaWrk = (url: string) => async () => {
+  const viaWrk = (url: string) => async (): Promise<Outcome> => {
     const r = await runWrk(ctx.supervisor, ctx.wrk, url, WRK_CONNECTIONS, ctx.durationS);
-    return { rps: r.requestsPerSec, errors: r.errors };
+    return { rps: r.requestsPerSec, errors: r.errors, requests: r.requests };
   };
   const s = {
     h2cNginx: series('nginx'),
@@ -424,36 +450,64 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
     plainWeft: series('weft'),
     resilientWeft: series('weft + resilience'),
   };
-  const runs: Run[] = [
-    { series: s.h2cNginx, run: viaH2load(`http://127.0.0.1:${nginxPorts.h2c}/`) },
-    { series: s.h2cWeft, run: viaH2load(`http://127.0.0.1:${weftPorts.h2c}/`) },
-    { series: s.tlsNginx, run: viaWrk(`https://127.0.0.1:${nginxPorts.tls}/`) },
-    { series: s.tlsWeft, run: viaWrk(`https://127.0.0.1:${weftPorts.tls}/`) },
-    { series: s.grpcDirect, run: viaH2load(`http://127.0.0.1:${grpcBackend}${grpcPath}`, grpcArgs) },
-    { series: s.grpcWeft, run: viaH2load(`http://127.0.0.1:${weftPorts.grpc}${grpcPath}`, grpcArgs) },
-    { series: s.plainWeft, run: viaWrk(`http://127.0.0.1:${weftPorts.plain}/`) },
-    { series: s.resilientWeft, run: viaWrk(`http://127.0.0.1:${weftPorts.resilient}/`) },
+  const pairs: Pair<Outcome>[] = [
+    pair(
+      s.h2cNginx,
+      viaH2load(`http://127.0.0.1:${nginxPorts.h2c}/`),
+      s.h2cWeft,
+      viaH2load(`http://127.0.0.1:${weftPorts.h2c}/`),
+    ),
+    pair(
+      s.tlsNginx,
+      viaWrk(`https://127.0.0.1:${nginxPorts.tls}/`),
+      s.tlsWeft,
+      viaWrk(`https://127.0.0.1:${weftPorts.tls}/`),
+    ),
+    pair(
+      s.grpcDirect,
+      viaH2load(`http://127.0.0.1:${grpcBackend}${grpcPath}`, grpcArgs),
+      s.grpcWeft,
+      viaH2load(`http://127.0.0.1:${weftPorts.grpc}${grpcPath}`, grpcArgs),
+    ),
+    pair(
+      s.plainWeft,
+      viaWrk(`http://127.0.0.1:${weftPorts.plain}/`),
+      s.resilientWeft,
+      viaWrk(`http://127.0.0.1:${weftPorts.resilient}/`),
+    ),
   ];
+  const weftPids = [weft.pid];
   for (let round = 0; round < ctx.rounds; round++) {
     ctx.log(`protocols round ${round + 1}/${ctx.rounds}`);
-    for (const r of runs) {
-      try {
-        const res = await r.run();
-        r.series.rps.push(res.rps);
-        r.series.errors += res.errors;
-        ctx.log(`  ${r.series.label}: ${Math.round(res.rps)} rps, ${res.errors} errors`);
-      } catch (err) {
-        r.series.rps.push(null);
-        notes.push(`round ${round + 1} ${r.series.label}: ${(err as Error).message.split('\n')[0]}`);
+    for (const p of pairs) {
+      // Odd rounds run Weft first, so neither side always runs second (warmer, or later in
+      // a drift of the machine's speed).
+      const order = round % 2 === 0 ? [p.peer, p.weft] : [p.weft, p.peer];
+      for (const side of order) {
+        try {
+          const ticksBefore = cpuTicks(weftPids);
+          const res = await side.run();
+          const weftCpuS = (cpuTicks(weftPids) - ticksBefore) / DEFAULT_CLOCK_TICKS;
+          side.result = res;
+          side.series.rps.push(res.rps);
+          side.series.weftCpuUsPerRequest.push(res.requests > 0 ? (weftCpuS * 1e6) / res.requests : null);
+          side.series.errors += res.errors;
+          ctx.log(`  ${side.series.label}: ${Math.round(res.rps)} rps, ${res.errors} errors`);
+        } catch (err) {
+          side.result = null;
+          side.series.rps.push(null);
+          side.series.weftCpuUsPerRequest.push(null);
+          notes.push(`round ${round + 1} ${side.series.label}: ${(err as Error).message.split('\n')[0]}`);
+        }
       }
+      const peer = p.peer.result;
+      const weftResult = p.weft.result;
+      p.ratios.push(peer !== null && weftResult !== null && peer.rps > 0 ? weftResult.rps / peer.rps : null);
     }
   }
 
   const m = (x: Series) => median(x.rps);
-  const h2cRatio = ratio(m(s.h2cWeft), m(s.h2cNginx));
-  const tlsRatio = ratio(m(s.tlsWeft), m(s.tlsNginx));
-  const grpcRatio = ratio(m(s.grpcWeft), m(s.grpcDirect));
-  const resilienceCost = ratio(m(s.resilientWeft), m(s.plainWeft));
+  const [h2cRatio, tlsRatio, grpcRatio, resilienceCost] = pairs.map((p) => median(p.ratios));
   const verdict = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'PASS' : 'FAIL');
   const row = (what: string, peer: Series, weft: Series, r: number | null, target: string) =>
     `| ${what} | ${peer.label} ${fmt(m(peer))} | ${weft.label} ${fmt(m(weft))} | ${fmt(r, 2)}x | ${peer.errors + weft.errors} | ${target} |`;
@@ -462,7 +516,8 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
     '',
     `h2load -c ${H2_CLIENTS} -m ${H2_STREAMS} (h2c prior knowledge; gRPC: one 64-byte unary message per request to a ` +
       `grpc-js echo server); wrk -t1 -c${WRK_CONNECTIONS} (HTTPS keep-alive, TLS 1.3, and the resilience pair). ` +
-      'Requests/s, medians over rounds; every Weft row is one `weft proxy` process.',
+      'Requests/s: medians over rounds; Weft / peer: the median over rounds of the ratio of the two runs of ' +
+      'the same round (peer first in odd rounds, Weft first in even ones). Every Weft row is one `weft proxy` process.',
     '',
     '| what | peer (rps) | Weft (rps) | Weft / peer | errors | target |',
     '|---|---:|---:|---:|---:|---|',
@@ -491,7 +546,10 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
     '',
     'Resilience on: retries (5xx, reset, connect-failure; 2), a 20% retry budget, circuit breakers, ' +
       'outlier detection (5 consecutive 5xx), an active HTTP health check every 5 s, a local rate ' +
-      'limit of 10M tokens/s, and a file access log.',
+      'limit of 10M tokens/s, and a file access log. ' +
+      `The Weft process's CPU per request in the same runs (user + system, from /proc; medians): ` +
+      `${fmt(median(s.plainWeft.weftCpuUsPerRequest), 1)} µs plain, ` +
+      `${fmt(median(s.resilientWeft.weftCpuUsPerRequest), 1)} µs with resilience.`,
   ];
   if (notes.length > 0) lines.push('', ...notes.map((n) => `- ${n}`));
   return `${lines.join('\n')}\n`;

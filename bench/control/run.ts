@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WEFT_NODE_FLAGS } from '../../src/core/runtime-flags.js';
 import { runBench } from '../bench-main.js';
 import { cpuTicks, DEFAULT_CLOCK_TICKS, rssKb } from '../proc.js';
 import { type Daemon, logTail, type Supervisor } from '../supervisor.js';
@@ -123,12 +124,12 @@ async function startControl(
   logPath: string,
   xdsPort: number,
 ): Promise<ControlProcess> {
-  // As `weft control` runs from bin/weft.js (its shebang's V8 flag included).
+  // As `weft control` runs from bin/weft.js (its shebang's V8 flags included).
   const daemon = supervisor.start(
     {
       file: process.execPath,
       args: [
-        '--max-semi-space-size=1',
+        ...WEFT_NODE_FLAGS,
         // Extra V8/Node flags for the control plane (e.g. `--cpu-prof --cpu-prof-dir=DIR`).
         ...(process.env.WEFT_BENCH_CONTROL_NODE_ARGS ?? '').split(' ').filter(Boolean),
         mainJs,

@@ -15,6 +15,7 @@ import { ApiError, type ControlClient, createControlClient } from '../cli/contro
 import type { Resource } from '../control/resource.js';
 import { type Clock, systemClock, type Timer } from '../core/clock.js';
 import { ConfigError, WeftError } from '../core/errors.js';
+import { WEFT_NODE_FLAGS } from '../core/runtime-flags.js';
 import { keepAlive } from '../up/keep-alive.js';
 import { localityArgs } from '../up/launcher.js';
 import { createLogMux, type LogMux, shouldColor } from '../up/log-mux.js';
@@ -332,9 +333,9 @@ function sidecarSpec(options: RunOptions, w: RunWorkload, deps: RunDeps): Proces
     name: 'sidecar',
     role: 'sidecar',
     command: deps.nodePath ?? process.execPath,
-    // bin/weft.js runs node with this flag; the sidecar keeps the same runtime.
+    // bin/weft.js runs node with these flags; the sidecar keeps the same runtime.
     args: [
-      '--max-semi-space-size=1',
+      ...WEFT_NODE_FLAGS,
       cli,
       'proxy',
       '--xds',

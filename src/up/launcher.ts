@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { createControlClient } from '../cli/control-client.js';
 import type { Resource } from '../control/resource.js';
+import { WEFT_NODE_FLAGS } from '../core/runtime-flags.js';
 import { LOCALHOST, type ReplicaPlan, type RunPlan } from './run-plan.js';
 import type { ProcessSpec } from './supervisor.js';
 import { UpError } from './up-error.js';
@@ -41,8 +42,8 @@ export function sidecarName(replica: ReplicaPlan): string {
 export function createDefaultLauncher(options: DefaultLauncherOptions = {}): Launcher {
   const cli = options.cliPath ?? fileURLToPath(new URL('../cli/main.js', import.meta.url));
   const node = options.nodePath ?? process.execPath;
-  // bin/weft.js runs node with this flag; keep the same runtime for the children.
-  const nodeArgs = ['--max-semi-space-size=1', cli];
+  // bin/weft.js runs node with these flags; keep the same runtime for the children.
+  const nodeArgs = [...WEFT_NODE_FLAGS, cli];
   const logArgs = options.logLevel === undefined ? [] : ['--log-level', options.logLevel];
   return {
     controlPlane(plan, stateDir) {

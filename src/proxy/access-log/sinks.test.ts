@@ -66,17 +66,31 @@ describe('createAccessLogSink', () => {
     await sink.close();
   });
 
-  it('flushes at once when 64 KiB are pending', async () => {
+  it('flushes at once when the next line would not fit in the 64 KiB pending', async () => {
     const { stream, chunks } = recorder();
     const sink = createAccessLogSink({ kind: 'stderr' }, { stderr: stream });
     const line = `${'x'.repeat(1023)}\n`;
     for (let i = 0; i < 64; i++) sink.write(line);
-    assert.equal(sink.stats.flushes, 1, 'the 64th KiB triggers a flush without waiting a turn');
+    assert.equal(sink.stats.flushes, 0, '64 KiB fit exactly');
     sink.write('tail\n');
+    assert.equal(sink.stats.flushes, 1, 'the next line triggers a flush without waiting a turn');
     await sink.close();
     const all = chunks.join('');
     assert.equal(all.length, 64 * 1024 + 5);
     assert.ok(all.endsWith('tail\n'));
+  });
+
+  it('keeps lines whole and in order across buffer boundaries, multi-byte text and lines over 64 KiB', async () => {
+    const { stream, chunks } = recorder();
+    const sink = createAccessLogSink({ kind: 'stderr' }, { stderr: stream });
+    const lines: string[] = [];
+    for (let i = 0; i < 300; i++) lines.push(`${i} ${'é€😀'.repeat(i % 97)} ${'y'.repeat((i * 37) % 700)}\n`);
+    lines.splice(150, 0, `${'z'.repeat(70 * 1024)}\n`);
+    for (const line of lines) sink.write(line);
+    sink.write('last\n');
+    await sink.close();
+    assert.ok(chunks.length > 2, 'several buffers were handed over');
+    assert.equal(chunks.join(''), `${lines.join('')}last\n`);
   });
 
   it('counts write errors and keeps going', async () => {

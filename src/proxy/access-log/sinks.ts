@@ -1,9 +1,12 @@
 // Access-log sinks: stdout, stderr and append-mode files.
 //
 // Like Envoy's file access log (which buffers and flushes from a separate thread), a
-// sink never makes a syscall per request: lines are appended to one pending string and
+// sink never makes a syscall per request: lines are encoded into one pending buffer and
 // handed to the stream on the next event-loop turn, at most once per 20 ms under load,
-// or at once when 64 KiB have piled up. Write errors are counted, never thrown: a full disk must not take the
+// or at once when 64 KiB have piled up. A line is encoded as it is queued, not kept as a
+// string until the flush: a formatted line is a tree of string pieces, some of them slices
+// of the request's header text, and keeping it for 20 ms made the GC carry every logged
+// request's strings into the old generation (docs/benchmarks.md, "The resilience row"). Write errors are counted, never thrown: a full disk must not take the
 // proxy down. `reopen()` supports log rotation (Envoy's admin `/reopen_logs`).
 
 import { accessSync, closeSync, constants, createWriteStream, existsSync, openSync } from 'node:fs';
@@ -12,8 +15,12 @@ import type { Writable } from 'node:stream';
 import type { AccessLog } from '../../config/model.js';
 import type { ConfigIssue } from '../../core/errors.js';
 
-/** Pending bytes (characters) that trigger an immediate flush. */
-const FLUSH_THRESHOLD = 64 * 1024;
+/** The pending buffer's size: a flush happens at once when the next line would not fit. */
+const CHUNK_BYTES = 64 * 1024;
+/** A flushed batch up to this size is copied out of the pending buffer, which is then reused. */
+const COPY_OUT_MAX_BYTES = 16 * 1024;
+/** UTF-8 bytes one UTF-16 code unit can need (a surrogate pair takes 4 bytes for 2 units). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
 /**
  * At most one write per this many ms while lines keep coming: under load a write per event
  * loop turn (a syscall on the thread pool and a callback each) cost more than formatting
@@ -50,7 +57,9 @@ export interface SinkStreams {
 }
 
 class BatchingSink implements AccessLogSink {
-  private pending = '';
+  /** Encoded lines not yet handed to the stream: pending[0, pendingBytes). */
+  private pending: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private pendingBytes = 0;
   private pendingLines = 0;
   /** The pending flush: on the next turn (an Immediate) or after the interval (a Timeout). */
   private scheduled: NodeJS.Immediate | null = null;
@@ -91,10 +100,22 @@ class BatchingSink implements AccessLogSink {
       this.counts.droppedLines++;
       return;
     }
-    this.pending += line;
+    // The exact size is only computed near the end of the buffer.
+    if (
+      this.pendingBytes + line.length * MAX_UTF8_BYTES_PER_UNIT > CHUNK_BYTES &&
+      this.pendingBytes + Buffer.byteLength(line, 'utf8') > CHUNK_BYTES
+    ) {
+      this.flush();
+      if (Buffer.byteLength(line, 'utf8') > CHUNK_BYTES) {
+        // A line longer than a whole buffer goes out on its own.
+        this.pendingLines = 1;
+        this.hand(Buffer.from(line, 'utf8'));
+        return;
+      }
+    }
+    this.pendingBytes += this.pending.write(line, this.pendingBytes, 'utf8');
     this.pendingLines++;
-    if (this.pending.length >= FLUSH_THRESHOLD) this.flush();
-    else if (this.scheduled === null && this.scheduledTimer === null) {
+    if (this.scheduled === null && this.scheduledTimer === null) {
       const wait = this.lastFlushAt + MIN_FLUSH_INTERVAL_MS - performance.now();
       if (wait <= 0) this.scheduled = setImmediate(this.onImmediate);
       else this.scheduledTimer = setTimeout(this.onImmediate, wait).unref();
@@ -112,9 +133,22 @@ class BatchingSink implements AccessLogSink {
     }
     this.lastFlushAt = performance.now();
     if (this.pendingLines === 0) return;
-    const data = this.pending;
+    // The stream keeps what it is given until it is written: a small batch is copied out
+    // and the buffer reused; a big one is given away and the next lines get a new buffer.
+    let data: Buffer;
+    if (this.pendingBytes <= COPY_OUT_MAX_BYTES) {
+      data = Buffer.from(this.pending.subarray(0, this.pendingBytes));
+    } else {
+      data = this.pending.subarray(0, this.pendingBytes);
+      this.pending = Buffer.allocUnsafe(CHUNK_BYTES);
+    }
+    this.pendingBytes = 0;
+    this.hand(data);
+  }
+
+  /** Hands `data` (the pendingLines lines) to the stream, or counts them dropped. */
+  private hand(data: Buffer): void {
     const lines = this.pendingLines;
-    this.pending = '';
     this.pendingLines = 0;
     const stream = this.stream;
     if (stream.destroyed || stream.writableEnded || stream.writableLength > MAX_STREAM_BACKLOG) {
