@@ -582,6 +582,30 @@ describe('TLS', () => {
     s.destroy();
   });
 
+  it('closes its side when a client goes away before finishing the handshake', async () => {
+    // A client that half-closes with no ClientHello, and one with a partial ClientHello:
+    // the proxy must close too, not hold the connection (and its fd) until a drain.
+    const closedByProxy = (hello: Buffer | null) =>
+      new Promise<void>((resolve, reject) => {
+        const socket = netConnect({ port: proxy.port('tls'), host: '127.0.0.1', allowHalfOpen: true }, () => {
+          if (hello !== null) socket.write(hello);
+          socket.end();
+        });
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new Error('the proxy kept the connection open after the client closed'));
+        }, 3000);
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.resume();
+      });
+    await closedByProxy(null);
+    await closedByProxy(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x50, 0x01, 0x00]));
+  });
+
   it('closes a TLS connection that matches no filter chain', async () => {
     const name = `${ls('sni')}.no_filter_chain_match`;
     const before = counter(proxy, name);

@@ -15,12 +15,13 @@
 // serves every socket of the process (SHARED_READ_BUFFER): memory does not grow with the
 // number of connections.
 //
-// Not used on TLS sockets (their handle decrypts; bytes must go through the TLSSocket's
-// own stream), nor on a socket with bytes already in its stream buffer (a listener filter
-// read them and put them back with unshift): the reused buffer would skip those bytes.
+// TLS sockets work the same way: their handle (TLSWrap) decrypts into the buffer it is
+// given and reports each plaintext chunk through the same callback. Not used on a socket
+// with bytes already in its stream buffer (a listener filter read them and put them back
+// with unshift, or plaintext arrived with the end of the handshake): the reused buffer
+// would skip those bytes.
 
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
 
 /** Bytes read per read call into the reused buffer. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -42,7 +43,7 @@ interface UserBufferHandle {
  * changes nothing) when this Node version does not have the fields it needs.
  */
 export function readIntoReusedBuffer(socket: Socket, onData: (chunk: Buffer) => void): boolean {
-  if (socket instanceof TLSSocket || socket.readableLength > 0) return false;
+  if (socket.readableLength > 0) return false;
   const handle = (socket as unknown as { _handle?: Partial<UserBufferHandle> | null })._handle;
   if (handle === undefined || handle === null || typeof handle.useUserBuffer !== 'function') return false;
   let kBuffer: symbol | undefined;

@@ -93,9 +93,12 @@ export class DownstreamTlsFactory {
       target.onTlsFailed();
     };
     const onError = (): void => fail(stats.connectionError);
+    // 'end' too: the listener's sockets allow half-open connections, so a client that
+    // closes before finishing the handshake would otherwise leave this one open for good.
     const onClose = (): void => fail(null);
     tls.on('error', onError);
     tls.on('close', onClose);
+    tls.on('end', onClose);
     tls.once('secure', () => {
       const failure = this.verify(tls, stats);
       if (failure !== null) {
@@ -106,6 +109,7 @@ export class DownstreamTlsFactory {
       // Only ours: TLSSocket keeps its own 'close' listener (it frees the SSL state).
       tls.removeListener('error', onError);
       tls.removeListener('close', onClose);
+      tls.removeListener('end', onClose);
       stats.handshake.value++;
       target.onTlsReady(tls);
     });
