@@ -23,6 +23,7 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import type { UpstreamTlsContext } from '../../config/model.js';
+import { readIntoReusedBuffer } from '../network/socket-read.js';
 import type { StatsStore } from '../stats/store.js';
 import { connectUpstream } from '../upstream/connect.js';
 import { SanMatchers, subjectAltNames } from './san-matcher.js';
@@ -32,7 +33,11 @@ import { buildSecureContext } from './secure-context.js';
 export interface UpstreamConnectOptions {
   /** tcp_proxy keeps half-closed connections; the HTTP/1 pool does not. */
   readonly allowHalfOpen: boolean;
-  /** Plain TCP only: bytes go here through a reused buffer instead of 'data' events. */
+  /**
+   * Bytes go here through the shared reused buffer instead of 'data' events (for TLS,
+   * the decrypted bytes; network/socket-read.ts). Only for connections that stay with
+   * the caller: a connection whose ALPN may hand it to node:http2 must not get it.
+   */
   readonly onData?: (chunk: Buffer) => void;
   /**
    * TLS only: the ALPN protocols to offer when common_tls_context.alpn_protocols is empty,
@@ -126,6 +131,8 @@ class TlsTransportSocketFactory implements UpstreamTransportSocketFactory {
     };
     const socket = tlsConnect(tlsOptions);
     socket.setNoDelay(true);
+    // Falls back to 'data' events (which the caller also listens to) when it cannot.
+    if (options.onData !== undefined) readIntoReusedBuffer(socket, options.onData);
     // Per connection, not per request: which failure ended the handshake.
     let secured = false;
     socket.once('secureConnect', () => {

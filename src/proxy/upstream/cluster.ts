@@ -133,8 +133,8 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
     const tlsConnect = (alpnFallback: string[] | undefined): ConnectFn | undefined =>
       tls === null
         ? deps.connect
-        : (port: number, address: string) =>
-            tls.createConnection(port, address, { allowHalfOpen: false, alpnFallback });
+        : (port: number, address: string, onData?: (chunk: Buffer) => void) =>
+            tls.createConnection(port, address, { allowHalfOpen: false, alpnFallback, onData });
     const poolDeps = {
       clock: deps.clock,
       stats: this.stats,
