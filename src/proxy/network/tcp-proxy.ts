@@ -184,7 +184,7 @@ class TcpProxySession implements BytePumpObserver {
       const ts = cluster.transportSocket;
       upstream =
         ts !== undefined && ts.kind === 'tls'
-          ? ts.createConnection(host.port, host.address, { allowHalfOpen: true })
+          ? ts.createConnection(host.port, host.address, { allowHalfOpen: true, onData: this.onUpstreamData })
           : factory.connect(host.port, host.address, this.onUpstreamData);
     } catch (err) {
       this.upstreamClosed = true;
