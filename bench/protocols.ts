@@ -11,8 +11,8 @@
 //   retries, a retry budget, circuit breakers, outlier detection, active health checks, a
 //   local rate limit (limit far above the load) and a file access log.
 //
-// Each measurement kind runs as a pair once per round, peer first in even rounds and Weft
-// first in odd ones; each row's ratio is the median of the per-round ratios.
+// Each measurement kind runs as a pair once per round, peer first in odd rounds (1, 3, ...)
+// and Weft first in even ones; each row's ratio is the median of the per-round ratios.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -480,8 +480,8 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
   for (let round = 0; round < ctx.rounds; round++) {
     ctx.log(`protocols round ${round + 1}/${ctx.rounds}`);
     for (const p of pairs) {
-      // Odd rounds run Weft first, so neither side always runs second (warmer, or later in
-      // a drift of the machine's speed).
+      // Every other round runs Weft first, so neither side always runs second (warmer, or
+      // later in a drift of the machine's speed).
       const order = round % 2 === 0 ? [p.peer, p.weft] : [p.weft, p.peer];
       for (const side of order) {
         try {

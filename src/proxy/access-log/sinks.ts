@@ -3,11 +3,12 @@
 // Like Envoy's file access log (which buffers and flushes from a separate thread), a
 // sink never makes a syscall per request: lines are encoded into one pending buffer and
 // handed to the stream on the next event-loop turn, at most once per 20 ms under load,
-// or at once when 64 KiB have piled up. A line is encoded as it is queued, not kept as a
-// string until the flush: a formatted line is a tree of string pieces, some of them slices
-// of the request's header text, and keeping it for 20 ms made the GC carry every logged
-// request's strings into the old generation (docs/benchmarks.md, "The resilience row"). Write errors are counted, never thrown: a full disk must not take the
-// proxy down. `reopen()` supports log rotation (Envoy's admin `/reopen_logs`).
+// or at once when the next line would not fit in 64 KiB. A line is encoded as it is
+// queued, not kept as a string until the flush: a formatted line is a tree of string
+// pieces, some of them slices of the request's header text, and keeping it for 20 ms made
+// the GC carry every logged request's strings into the old generation (docs/benchmarks.md,
+// "The resilience row"). Write errors are counted, never thrown: a full disk must not take
+// the proxy down. `reopen()` supports log rotation (Envoy's admin `/reopen_logs`).
 
 import { accessSync, closeSync, constants, createWriteStream, existsSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -101,16 +102,15 @@ class BatchingSink implements AccessLogSink {
       return;
     }
     // The exact size is only computed near the end of the buffer.
-    if (
-      this.pendingBytes + line.length * MAX_UTF8_BYTES_PER_UNIT > CHUNK_BYTES &&
-      this.pendingBytes + Buffer.byteLength(line, 'utf8') > CHUNK_BYTES
-    ) {
-      this.flush();
-      if (Buffer.byteLength(line, 'utf8') > CHUNK_BYTES) {
-        // A line longer than a whole buffer goes out on its own.
-        this.pendingLines = 1;
-        this.hand(Buffer.from(line, 'utf8'));
-        return;
+    if (this.pendingBytes + line.length * MAX_UTF8_BYTES_PER_UNIT > CHUNK_BYTES) {
+      const bytes = Buffer.byteLength(line, 'utf8');
+      if (this.pendingBytes + bytes > CHUNK_BYTES) {
+        this.flush();
+        if (bytes > CHUNK_BYTES) {
+          // A line longer than a whole buffer goes out on its own.
+          this.hand(Buffer.from(line, 'utf8'), 1);
+          return;
+        }
       }
     }
     this.pendingBytes += this.pending.write(line, this.pendingBytes, 'utf8');
@@ -143,13 +143,13 @@ class BatchingSink implements AccessLogSink {
       this.pending = Buffer.allocUnsafe(CHUNK_BYTES);
     }
     this.pendingBytes = 0;
-    this.hand(data);
-  }
-
-  /** Hands `data` (the pendingLines lines) to the stream, or counts them dropped. */
-  private hand(data: Buffer): void {
     const lines = this.pendingLines;
     this.pendingLines = 0;
+    this.hand(data, lines);
+  }
+
+  /** Hands `data` (`lines` lines) to the stream, or counts them dropped. */
+  private hand(data: Buffer, lines: number): void {
     const stream = this.stream;
     if (stream.destroyed || stream.writableEnded || stream.writableLength > MAX_STREAM_BACKLOG) {
       this.counts.droppedLines += lines;

@@ -55,12 +55,19 @@ export function readIntoReusedBuffer(socket: Socket, onData: (chunk: Buffer) => 
   if (kBuffer === undefined || kBufferCb === undefined) return false;
   const fields = socket as unknown as Record<symbol, unknown>;
   if (fields[kBuffer] !== null || fields[kBufferCb] !== null) return false;
-  const buffer = SHARED_READ_BUFFER;
-  fields[kBuffer] = buffer;
-  fields[kBufferCb] = (n: number, buf: Uint8Array): boolean => {
+  fields[kBuffer] = SHARED_READ_BUFFER;
+  fields[kBufferCb] = copyOut(onData);
+  (handle as UserBufferHandle).useUserBuffer(SHARED_READ_BUFFER);
+  return true;
+}
+
+/**
+ * The read callback of a socket reading into SHARED_READ_BUFFER (Node's `onread.callback`
+ * shape): hands `onData` a copy of the `n` bytes just read, so the buffer can be reused.
+ */
+export function copyOut(onData: (chunk: Buffer) => void): (n: number, buf: Uint8Array) => boolean {
+  return (n, buf) => {
     onData(Buffer.from(buf.subarray(0, n)));
     return true;
   };
-  (handle as UserBufferHandle).useUserBuffer(buffer);
-  return true;
 }

@@ -1,15 +1,16 @@
 // Opening upstream TCP connections, shared by the HTTP connection pool and the TCP proxy.
 //
 // With `onData`, reads go into the process's one reused read buffer (Node's `onread`
-// option; network/socket-read.ts says why one buffer serves every socket) and each chunk is handed over as a fresh copy: this skips the Readable-stream
-// machinery and the 64 KiB allocation Node makes per read, which the profile showed on
+// option; network/socket-read.ts says why one buffer serves every socket) and each chunk
+// is handed over as a fresh copy: this skips the Readable-stream machinery and the
+// 64 KiB allocation Node makes per read, which the profile showed on
 // every proxied response (docs/benchmarks.md). The copy (into Node's small-buffer pool)
 // keeps the reused buffer's hazard away from callers: they may keep and queue chunks.
 // Without `onData`, bytes arrive as usual on the socket's 'data' event.
 
 import * as net from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { SHARED_READ_BUFFER } from '../network/socket-read.js';
+import { copyOut, SHARED_READ_BUFFER } from '../network/socket-read.js';
 
 /** Opens a TCP connection; injectable so tests can supply a socket that never connects. */
 export type ConnectFn = (port: number, address: string, onData?: (chunk: Buffer) => void) => net.Socket;
@@ -26,13 +27,7 @@ export function connectUpstream(
     host: address,
     noDelay: true,
     allowHalfOpen,
-    onread: {
-      buffer: SHARED_READ_BUFFER,
-      callback: (n: number, buf: Uint8Array) => {
-        onData(Buffer.from(buf.subarray(0, n)));
-        return true;
-      },
-    },
+    onread: { buffer: SHARED_READ_BUFFER, callback: copyOut(onData) },
   });
 }
 
