@@ -23,6 +23,7 @@ import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js
 import {
   type Backend,
   bootstrap,
+  fileAccessLog,
   httpListener,
   logLinesStartingWith,
   type RunningProxy,
@@ -35,23 +36,13 @@ import {
 } from './support/harness.js';
 import { startConnectProxy, startTcpEcho, startWsEcho } from './support/tunnel-servers.js';
 
-const FILE_ACCESS_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_PROTOCOL_ERROR } = constants;
 
 function accessLog(path: string) {
-  return [
-    {
-      name: 'log',
-      typed_config: {
-        '@type': FILE_ACCESS_LOG,
-        path,
-        log_format: {
-          text_format:
-            'LOG %PROTOCOL% %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %RESPONSE_CODE_DETAILS%\n',
-        },
-      },
-    },
-  ];
+  return fileAccessLog(
+    path,
+    'LOG %PROTOCOL% %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %RESPONSE_CODE_DETAILS%\n',
+  );
 }
 
 // --- WebSocket frames (RFC 6455 §5.2), short payloads only -----------------------------------
@@ -212,8 +203,7 @@ describe('tunnels over HTTP/2 streams (allow_connect)', () => {
     await proxy.close();
     for (const c of tcpEcho.conns) c.destroy();
     await new Promise<void>((r) => tcpEcho.server.close(() => r()));
-    for (const s of echo.sockets) s.terminate();
-    await new Promise<void>((r) => echo.wss.close(() => r()));
+    await echo.close();
     await plain.close();
     await new Promise<void>((r) => connectProxy.server.close(() => r()));
   });
@@ -517,8 +507,7 @@ describe('tunnels over HTTP/2 and timeouts (manual clock)', () => {
   });
   after(async () => {
     await proxy.shutdown();
-    for (const s of echo.sockets) s.terminate();
-    await new Promise<void>((r) => echo.wss.close(() => r()));
+    await echo.close();
     for (const c of tcpEcho.conns) c.destroy();
     await new Promise<void>((r) => tcpEcho.server.close(() => r()));
   });

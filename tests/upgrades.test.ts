@@ -16,6 +16,7 @@ import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js
 import {
   type Backend,
   bootstrap,
+  fileAccessLog,
   httpListener,
   logLinesStartingWith,
   type RunningProxy,
@@ -29,22 +30,11 @@ import {
 } from './support/harness.js';
 import { startConnectProxy, startTcpEcho, startWsEcho } from './support/tunnel-servers.js';
 
-const FILE_ACCESS_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
-
 function accessLog(path: string) {
-  return [
-    {
-      name: 'log',
-      typed_config: {
-        '@type': FILE_ACCESS_LOG,
-        path,
-        log_format: {
-          text_format:
-            'LOG %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %RESPONSE_CODE_DETAILS%\n',
-        },
-      },
-    },
-  ];
+  return fileAccessLog(
+    path,
+    'LOG %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %RESPONSE_CODE_DETAILS%\n',
+  );
 }
 
 /** A broken upstream that answers every request with 101, upgrade or not. */
@@ -253,8 +243,7 @@ describe('WebSocket and CONNECT through the proxy', () => {
     await proxy.close();
     for (const c of tcpEcho.conns) c.destroy();
     await new Promise<void>((r) => tcpEcho.server.close(() => r()));
-    for (const s of echo.sockets) s.terminate();
-    await new Promise<void>((r) => echo.wss.close(() => r()));
+    await echo.close();
     await plain.close();
     await new Promise<void>((r) => connectProxy.server.close(() => r()));
     await new Promise<void>((r) => rogue.server.close(() => r()));
@@ -566,8 +555,7 @@ describe('upgrades and timeouts (manual clock)', () => {
   });
   after(async () => {
     await proxy.shutdown();
-    for (const s of echo.sockets) s.terminate();
-    await new Promise<void>((r) => echo.wss.close(() => r()));
+    await echo.close();
   });
 
   const port = () => proxy.listeners.get('t')!.address.port;
@@ -629,8 +617,7 @@ describe('upgrades and drain (manual clock)', () => {
   });
   after(async () => {
     await proxy.shutdown();
-    for (const s of echo.sockets) s.terminate();
-    await new Promise<void>((r) => echo.wss.close(() => r()));
+    await echo.close();
   });
 
   it('an upgraded connection is not an idle keep-alive: it lives until the drain deadline', async () => {

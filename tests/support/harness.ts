@@ -376,18 +376,19 @@ export function requestHost(
 
 const FILE_ACCESS_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 
-/** An HCM `access_log` writing `PATH CODE FLAGS` lines to `path`. */
-export function pathCodeFlagsLog(path: string) {
+/** An HCM `access_log` writing lines of `textFormat` to the file `path`. */
+export function fileAccessLog(path: string, textFormat: string) {
   return [
     {
       name: 'log',
-      typed_config: {
-        '@type': FILE_ACCESS_LOG,
-        path,
-        log_format: { text_format: '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS%\n' },
-      },
+      typed_config: { '@type': FILE_ACCESS_LOG, path, log_format: { text_format: textFormat } },
     },
   ];
+}
+
+/** An HCM `access_log` writing `PATH CODE FLAGS` lines to `path`. */
+export function pathCodeFlagsLog(path: string) {
+  return fileAccessLog(path, '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS%\n');
 }
 
 /** Non-empty lines of the log file starting with `prefix` ('' for all), once at least `n` are written. */

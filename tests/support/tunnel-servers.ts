@@ -13,6 +13,8 @@ export async function startWsEcho(): Promise<{
   handshakes: IncomingMessage[];
   sockets: WebSocket[];
   closes: number[];
+  /** Ends every open WebSocket and stops the server. */
+  close(): Promise<void>;
 }> {
   const handshakes: IncomingMessage[] = [];
   const sockets: WebSocket[] = [];
@@ -26,7 +28,11 @@ export async function startWsEcho(): Promise<{
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     ws.on('close', (code) => closes.push(code));
   });
-  return { wss, port: (wss.address() as AddressInfo).port, handshakes, sockets, closes };
+  const close = (): Promise<void> => {
+    for (const s of sockets) s.terminate();
+    return new Promise<void>((r) => wss.close(() => r()));
+  };
+  return { wss, port: (wss.address() as AddressInfo).port, handshakes, sockets, closes, close };
 }
 
 /** A TCP echo server that half-closes when its client does. */
