@@ -12,7 +12,6 @@
 // place). Static and dynamic parts go through the same compile and swap; applying a
 // dynamic config is serialized with file reloads.
 
-import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { createDefaultHttpFilterRegistry, type HttpFilterRegistry } from '../config/http-filter-registry.js';
@@ -36,6 +35,7 @@ import { compileHeaderValue, validateAccessLogFormat } from './access-log/format
 import { type AccessLogger, createAccessLogger } from './access-log/logger.js';
 import { AdminServer } from './admin/admin-server.js';
 import { createHttpConnectionManager } from './http/connection-manager.js';
+import { createRequestIdGenerator } from './http/request-id.js';
 import { createConnectionDispatcher, type DispatchChain } from './listener/connection-dispatcher.js';
 import type { DrainSignal } from './listener/drain.js';
 import { ListenerManager, type NetworkFilterInstance } from './listener/listener-manager.js';
@@ -149,6 +149,8 @@ export class ProxyServer {
   private appliedEndpoints = new Map<string, ClusterLoadAssignment>();
   private readonly registry: HttpFilterRegistry = createDefaultHttpFilterRegistry();
   private readonly random: () => number;
+  /** x-request-id values for every HTTP listener (http/request-id.ts). */
+  private readonly newRequestId = createRequestIdGenerator();
   private readonly hostname: string;
   private connectionIds = 0;
   private versions = 0;
@@ -525,7 +527,7 @@ export class ProxyServer {
         bufferLimitBytes: listener.perConnectionBufferLimitBytes,
         random: this.random,
         nextConnectionId,
-        newRequestId: randomUUID,
+        newRequestId: this.newRequestId,
       });
       return {
         managesDrain: true,

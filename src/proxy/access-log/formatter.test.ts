@@ -13,6 +13,7 @@ import {
   ENVOY_DEFAULT_FORMAT,
   validateAccessLogFormat,
 } from './formatter.js';
+import { LineWriter } from './line-writer.js';
 
 const START = Date.UTC(2024, 0, 2, 3, 4, 5, 678); // 2024-01-02T03:04:05.678Z
 
@@ -437,5 +438,41 @@ describe('format parser robustness', () => {
       compileHeaderValue(s, 'p', issues)(info);
       for (const i of issues) assert.equal(i.path, 'p');
     }
+  });
+});
+
+describe('formatInto (the access log path)', () => {
+  function into(f: { formatInto(info: StreamInfo, w: LineWriter): void }, info: StreamInfo): string {
+    const w = new LineWriter(Buffer.alloc(4096));
+    f.formatInto(info, w);
+    assert.equal(w.overflow, false);
+    return w.buf.toString('utf8', 0, w.pos);
+  }
+
+  it('writes the same bytes as format(): ASCII, non-ASCII, numbers, truncation, missing values', () => {
+    const info = filledInfo();
+    info.path = '/caf\u00e9/\u{1F600}?q=\u00fc';
+    info.requestHeaders = ['user-agent', 'agent \u00e9\u00e8', 'x-lone', '\ud800x'];
+    info.bytesSent = 1234567890123;
+    info.bytesReceived = 0;
+    const formats = [
+      ENVOY_DEFAULT_FORMAT,
+      '%REQ(USER-AGENT):7% %REQ(X-LONE)% %BYTES_SENT%:%BYTES_RECEIVED%:%DURATION% %UPSTREAM_TRANSPORT_FAILURE_REASON%\n',
+      '%RESPONSE_CODE%%RESPONSE_CODE% 100%% %REQ(:PATH):3%',
+    ];
+    for (const format of formats) {
+      const issues: ConfigIssue[] = [];
+      const f = compileTextFormat(format, 'p', issues);
+      assert.deepEqual(issues, []);
+      // As the sink writes format()'s string: UTF-8 (a lone surrogate becomes U+FFFD).
+      assert.equal(into(f, info), Buffer.from(f.format(info), 'utf8').toString('utf8'), format);
+    }
+    const json = compileJsonFormat(
+      { p: '%REQ(:PATH)%', n: '%BYTES_SENT%', t: 'x %PROTOCOL%' },
+      false,
+      'p',
+      [],
+    );
+    assert.equal(into(json, info), json.format(info));
   });
 });

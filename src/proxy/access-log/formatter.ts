@@ -9,12 +9,15 @@
 import type { AccessLog } from '../../config/model.js';
 import type { ConfigIssue } from '../../core/errors.js';
 import type { StreamInfo } from '../stream-info.js';
+import type { LineWriter } from './line-writer.js';
 import { type Accessor, buildOperator, type FormatOptions, type OperatorValue } from './operators.js';
 
 export type { FormatOptions } from './operators.js';
 
 export interface TextFormatter {
   format(info: StreamInfo): string;
+  /** Writes the same text as format() into `w`; the access log's per-request path. */
+  formatInto(info: StreamInfo, w: LineWriter): void;
 }
 
 /** Envoy's default access-log format (per /work/shared/REFERENCE.md), newline included. */
@@ -138,6 +141,19 @@ class CompiledTextFormat implements TextFormatter {
       out += literals[i + 1];
     }
     return out;
+  }
+
+  formatInto(info: StreamInfo, w: LineWriter): void {
+    const { literals, ops, maxLengths, missing } = this;
+    w.text(literals[0]);
+    for (let i = 0; i < ops.length; i++) {
+      const v = ops[i](info);
+      const maxLength = maxLengths[i];
+      if (maxLength >= 0 || v === undefined) w.text(renderText(v, maxLength, missing));
+      else if (typeof v === 'number') w.number(v);
+      else w.text(v);
+      w.text(literals[i + 1]);
+    }
   }
 }
 
@@ -308,6 +324,10 @@ class CompiledJsonFormat implements TextFormatter {
 
   format(info: StreamInfo): string {
     return `${renderJsonObject(this.root, info, this.omitEmptyValues)}\n`;
+  }
+
+  formatInto(info: StreamInfo, w: LineWriter): void {
+    w.text(this.format(info));
   }
 }
 

@@ -1,7 +1,7 @@
 // The access logger: one configured access log (`access_log[i]`), i.e. its compiled
 // format joined to its sink. The connection manager / TCP proxy calls `log(info)` once
-// per finished request or connection; formatting is the only per-request work, the
-// sink batches the I/O.
+// per finished request or connection; formatting straight into the sink's pending buffer
+// is the only per-request work, the sink batches the I/O.
 
 import type { AccessLog } from '../../config/model.js';
 import type { ConfigIssue } from '../../core/errors.js';
@@ -31,7 +31,15 @@ class FormattingLogger implements AccessLogger {
   ) {}
 
   log(info: StreamInfo): void {
-    this.sink.write(this.formatter.format(info));
+    const sink = this.sink;
+    const w = sink.beginLine();
+    if (w !== null) {
+      this.formatter.formatInto(info, w);
+      if (sink.endLine(w)) return;
+    }
+    // Closed or discarding (the sink counts the line), or the line did not fit: the
+    // string path flushes first and takes lines longer than a whole buffer.
+    sink.write(this.formatter.format(info));
   }
 
   reopen(): void {

@@ -189,6 +189,38 @@ describe('createAccessLogger', () => {
     assert.equal(chunks.join(''), 'node-a 201\nnode-a 503\n');
   });
 
+  it('writes every line intact through a file: across flushes, reused buffers, long and non-ASCII lines', async () => {
+    const file = join(dir, 'formatted.log');
+    const issues: ConfigIssue[] = [];
+    const logger = createAccessLogger(
+      {
+        name: 'l',
+        sink: { kind: 'file', path: file },
+        format: { kind: 'text', format: '%REQ(X-LINE)% %BYTES_SENT%\n' },
+      },
+      { hostname: 'h' },
+      'p',
+      issues,
+    );
+    assert.deepEqual(issues, []);
+    const info = createStreamInfo();
+    const expected: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // Lines of many lengths (so some end right at the buffer's end), some non-ASCII,
+      // and two longer than the whole 64 KiB buffer.
+      const value =
+        i % 1000 === 999 ? 'L'.repeat(70 * 1024) : `${i % 7 === 0 ? '\u00e9' : 'a'}${'x'.repeat(i % 97)}`;
+      info.requestHeaders = ['x-line', value];
+      info.bytesSent = i;
+      logger.log(info);
+      expected.push(`${value} ${i}\n`);
+      if (i % 250 === 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await logger.close();
+    assert.equal(readFileSync(file, 'utf8'), expected.join(''));
+    assert.ok(logger.sink.stats.flushes > 3, 'the lines went out in several batches');
+  });
+
   it('reports an unopenable file and discards, counting the loss', async () => {
     const issues: ConfigIssue[] = [];
     const logger = createAccessLogger(

@@ -3,25 +3,29 @@
 // Like Envoy's file access log (which buffers and flushes from a separate thread), a
 // sink never makes a syscall per request: lines are encoded into one pending buffer and
 // handed to the stream on the next event-loop turn, at most once per 20 ms under load,
-// or at once when the next line would not fit in 64 KiB. A line is encoded as it is
-// queued, not kept as a string until the flush: a formatted line is a tree of string
-// pieces, some of them slices of the request's header text, and keeping it for 20 ms made
-// the GC carry every logged request's strings into the old generation (docs/benchmarks.md,
-// "The resilience row"). Write errors are counted, never thrown: a full disk must not take
-// the proxy down. `reopen()` supports log rotation (Envoy's admin `/reopen_logs`).
+// or at once when the next line would not fit in 64 KiB. The logger formats a line
+// straight into the pending buffer (beginLine/endLine with a LineWriter, line-writer.ts),
+// so no line is ever built as a string; write(line) takes a ready string (a line that
+// did not fit, and tests). Lines are not kept as strings until the flush: a formatted line
+// is a tree of string pieces, some of them slices of the request's header text, and
+// keeping it for 20 ms made the GC carry every logged request's strings into the old
+// generation (docs/benchmarks.md, "The resilience row"). A file sink reuses its buffers
+// once the file has them. Write errors are counted, never thrown: a full disk must not
+// take the proxy down. `reopen()` supports log rotation (Envoy's admin `/reopen_logs`).
 
 import { accessSync, closeSync, constants, createWriteStream, existsSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { AccessLog } from '../../config/model.js';
 import type { ConfigIssue } from '../../core/errors.js';
+import { LineWriter, MAX_UTF8_BYTES_PER_UNIT } from './line-writer.js';
 
 /** The pending buffer's size: a flush happens at once when the next line would not fit. */
 const CHUNK_BYTES = 64 * 1024;
 /** A flushed batch up to this size is copied out of the pending buffer, which is then reused. */
 const COPY_OUT_MAX_BYTES = 16 * 1024;
-/** UTF-8 bytes one UTF-16 code unit can need (a surrogate pair takes 4 bytes for 2 units). */
-const MAX_UTF8_BYTES_PER_UNIT = 3;
+/** Written buffers a file sink keeps for reuse. */
+const SPARE_BUFFERS = 2;
 /**
  * At most one write per this many ms while lines keep coming: under load a write per event
  * loop turn (a syscall on the thread pool and a callback each) cost more than formatting
@@ -44,6 +48,13 @@ export interface AccessLogSinkStats {
 export interface AccessLogSink {
   /** Queues one complete line (including its newline, if the format has one). */
   write(line: string): void;
+  /**
+   * A writer at the end of the pending buffer for one line, or null when the sink takes
+   * no lines this way (closed, discarding). Pass it to endLine() when the line is written.
+   */
+  beginLine(): LineWriter | null;
+  /** Queues the line written since beginLine(); false (nothing queued) if it overflowed. */
+  endLine(w: LineWriter): boolean;
   /** Flushes, then re-opens a file sink's path (after rotation). No-op for stdout/stderr. */
   reopen(): void;
   /** Flushes everything queued and closes a file; resolves when the data is written. */
@@ -62,6 +73,9 @@ class BatchingSink implements AccessLogSink {
   private pending: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private pendingBytes = 0;
   private pendingLines = 0;
+  private readonly writer = new LineWriter(this.pending);
+  /** File sinks: written buffers ready for reuse. */
+  private readonly spare: Buffer[] = [];
   /** The pending flush: on the next turn (an Immediate) or after the interval (a Timeout). */
   private scheduled: NodeJS.Immediate | null = null;
   private scheduledTimer: NodeJS.Timeout | null = null;
@@ -108,12 +122,31 @@ class BatchingSink implements AccessLogSink {
         this.flush();
         if (bytes > CHUNK_BYTES) {
           // A line longer than a whole buffer goes out on its own.
-          this.hand(Buffer.from(line, 'utf8'), 1);
+          this.hand(Buffer.from(line, 'utf8'), 1, null);
           return;
         }
       }
     }
     this.pendingBytes += this.pending.write(line, this.pendingBytes, 'utf8');
+    this.queued();
+  }
+
+  beginLine(): LineWriter | null {
+    if (this.closed) return null;
+    const w = this.writer;
+    w.reset(this.pending, this.pendingBytes, CHUNK_BYTES);
+    return w;
+  }
+
+  endLine(w: LineWriter): boolean {
+    if (w.overflow) return false;
+    this.pendingBytes = w.pos;
+    this.queued();
+    return true;
+  }
+
+  /** A line was added to the pending buffer: count it and make sure a flush is coming. */
+  private queued(): void {
     this.pendingLines++;
     if (this.scheduled === null && this.scheduledTimer === null) {
       const wait = this.lastFlushAt + MIN_FLUSH_INTERVAL_MS - performance.now();
@@ -133,30 +166,50 @@ class BatchingSink implements AccessLogSink {
     }
     this.lastFlushAt = performance.now();
     if (this.pendingLines === 0) return;
-    // The stream keeps what it is given until it is written: a small batch is copied out
-    // and the buffer reused; a big one is given away and the next lines get a new buffer.
-    let data: Buffer;
-    if (this.pendingBytes <= COPY_OUT_MAX_BYTES) {
-      data = Buffer.from(this.pending.subarray(0, this.pendingBytes));
-    } else {
-      data = this.pending.subarray(0, this.pendingBytes);
-      this.pending = Buffer.allocUnsafe(CHUNK_BYTES);
-    }
-    this.pendingBytes = 0;
+    // The stream keeps what it is given until it is written. A file sink hands over the
+    // whole buffer and gets it back for reuse once the file has the bytes. Other streams
+    // (stdout, stderr, or a test's) may hold on to a chunk after their callback: a small
+    // batch is copied out and the buffer reused, a big one is given away for good.
     const lines = this.pendingLines;
+    const full = this.pending.subarray(0, this.pendingBytes);
+    this.pendingBytes = 0;
     this.pendingLines = 0;
-    this.hand(data, lines);
+    if (this.filePath !== null) {
+      const written = this.pending;
+      this.pending = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+      this.hand(full, lines, written);
+    } else if (full.length <= COPY_OUT_MAX_BYTES) {
+      this.hand(Buffer.from(full), lines, null);
+    } else {
+      this.pending = Buffer.allocUnsafe(CHUNK_BYTES);
+      this.hand(full, lines, null);
+    }
   }
 
-  /** Hands `data` (`lines` lines) to the stream, or counts them dropped. */
-  private hand(data: Buffer, lines: number): void {
+  /**
+   * Hands `data` (`lines` lines) to the stream, or counts them dropped. `reuse` is a
+   * pending buffer to keep as a spare once the stream is done with it.
+   */
+  private hand(data: Buffer, lines: number, reuse: Buffer | null): void {
     const stream = this.stream;
     if (stream.destroyed || stream.writableEnded || stream.writableLength > MAX_STREAM_BACKLOG) {
       this.counts.droppedLines += lines;
+      this.keepSpare(reuse);
       return;
     }
     this.counts.flushes++;
-    stream.write(data, this.onWritten);
+    if (reuse === null) stream.write(data, this.onWritten);
+    else {
+      // One closure per batch (not per line), so the buffer comes back to this sink.
+      stream.write(data, (err?: Error | null) => {
+        this.onWritten(err);
+        this.keepSpare(reuse);
+      });
+    }
+  }
+
+  private keepSpare(buf: Buffer | null): void {
+    if (buf !== null && this.spare.length < SPARE_BUFFERS) this.spare.push(buf);
   }
 
   reopen(): void {
@@ -231,6 +284,8 @@ export function createDiscardSink(): AccessLogSink {
     write() {
       counts.droppedLines++;
     },
+    beginLine: () => null,
+    endLine: () => false,
     reopen() {},
     close: () => Promise.resolve(),
     stats: counts,
