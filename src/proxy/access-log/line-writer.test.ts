@@ -7,7 +7,7 @@ function written(w: LineWriter): string {
 }
 
 describe('LineWriter', () => {
-  it('writes ASCII, UTF-8 and numbers as `${n}` prints them', () => {
+  it('writes ASCII, UTF-8, and numbers as String(n) prints them', () => {
     const w = new LineWriter(Buffer.alloc(256));
     w.text('a=');
     w.number(0);
