@@ -549,7 +549,9 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
       'limit of 10M tokens/s, and a file access log. ' +
       `The Weft process's CPU per request in the same runs (user + system, from /proc; medians): ` +
       `${fmt(median(s.plainWeft.weftCpuUsPerRequest), 1)} µs plain, ` +
-      `${fmt(median(s.resilientWeft.weftCpuUsPerRequest), 1)} µs with resilience.`,
+      `${fmt(median(s.resilientWeft.weftCpuUsPerRequest), 1)} µs with resilience. ` +
+      // One run's spread on this kind of machine is wide (docs/benchmarks.md): show every round.
+      `Per round, resilience on / off: ${pairs[3].ratios.map((r) => (r === null ? 'n/a' : `${fmt(r, 2)}x`)).join(', ')}.`,
   ];
   if (notes.length > 0) lines.push('', ...notes.map((n) => `- ${n}`));
   return `${lines.join('\n')}\n`;
