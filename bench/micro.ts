@@ -4,8 +4,8 @@
 //   npm run build && node dist/bench/micro.js [iterations]
 // It isolates Weft's own code from Node/kernel I/O cost (see docs/benchmarks.md).
 
-import { randomUUID } from 'node:crypto';
 import type { RouteConfiguration } from '../src/config/model.js';
+import { createRequestIdGenerator } from '../src/proxy/http/request-id.js';
 import { stripHopByHop } from '../src/proxy/http1/hop-by-hop.js';
 import { DEFAULT_PARSER_LIMITS, type RequestHead, RequestParser } from '../src/proxy/http1/request-parser.js';
 import { type ResponseHead, ResponseParser } from '../src/proxy/http1/response-parser.js';
@@ -50,6 +50,9 @@ const routes: RouteConfiguration = {
     },
   ],
 };
+
+/** As the proxy makes them (proxy-server.ts). */
+const newRequestId = createRequestIdGenerator();
 
 const REQUEST = Buffer.from(
   'GET / HTTP/1.1\r\nHost: 127.0.0.1:10000\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n',
@@ -100,7 +103,7 @@ function main(): void {
     });
     if (route === null) throw new Error('no route');
     stripHopByHop(h.headers, h.connectionTokens);
-    h.headers.push('x-request-id', randomUUID(), 'x-forwarded-proto', 'http');
+    h.headers.push('x-request-id', newRequestId(), 'x-forwarded-proto', 'http');
     sink += requestHead(h.method, h.target, h.authority, h.headers, { kind: 'none' }).length;
     responses.expect('GET');
     responses.execute(RESPONSE);
