@@ -310,10 +310,10 @@ function series(label: string): Series {
   return { label, rps: [], weftCpuUsPerRequest: [], errors: 0 };
 }
 
-/** One side of a comparison: its series, how to run it, and its result in the current round. */
+/** One side of a comparison: its series, how to run it for some seconds, and its result in the current window. */
 interface Side<T> {
   readonly series: Series;
-  readonly run: () => Promise<T>;
+  readonly run: (seconds: number) => Promise<T>;
   result: T | null;
 }
 
@@ -326,15 +326,33 @@ interface Pair<T> {
   readonly peer: Side<T>;
   readonly weft: Side<T>;
   readonly ratios: (number | null)[];
+  /**
+   * Back-to-back peer/Weft windows per round, each a share of the run time. More, shorter
+   * windows make the ratio steadier where the two sides differ by little (the resilience
+   * pair): on this kind of machine one run's rate moves ±30% over seconds
+   * (docs/benchmarks.md, "The sixth round").
+   */
+  readonly windows: number;
 }
 
-function pair<T>(peer: Series, runPeer: () => Promise<T>, weft: Series, runWeft: () => Promise<T>): Pair<T> {
+function pair<T>(
+  peer: Series,
+  runPeer: (seconds: number) => Promise<T>,
+  weft: Series,
+  runWeft: (seconds: number) => Promise<T>,
+  windows = 1,
+): Pair<T> {
   return {
     peer: { series: peer, run: runPeer, result: null },
     weft: { series: weft, run: runWeft, result: null },
     ratios: [],
+    windows,
   };
 }
+
+/** Windows per round for the resilience pair, and the shortest window they may make. */
+const RESILIENCE_WINDOWS = 5;
+const MIN_WINDOW_S = 2;
 
 export interface ProtocolBenchContext {
   readonly supervisor: Supervisor;
@@ -353,18 +371,10 @@ async function h2load(
   h2loadPath: string,
   url: string,
   extraArgs: string[],
+  seconds: number,
 ): Promise<H2loadResult> {
-  const args = [
-    '-c',
-    String(H2_CLIENTS),
-    '-m',
-    String(H2_STREAMS),
-    '-D',
-    String(ctx.durationS),
-    ...extraArgs,
-    url,
-  ];
-  const out = await ctx.supervisor.run({ file: h2loadPath, args }, (ctx.durationS + 30) * 1000);
+  const args = ['-c', String(H2_CLIENTS), '-m', String(H2_STREAMS), '-D', String(seconds), ...extraArgs, url];
+  const out = await ctx.supervisor.run({ file: h2loadPath, args }, (seconds + 30) * 1000);
   return parseH2loadOutput(out);
 }
 
@@ -432,14 +442,16 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
   type Outcome = { rps: number; errors: number; requests: number };
   const viaH2load =
     (url: string, args: string[] = []) =>
-    async (): Promise<Outcome> => {
-      const r = await h2load(ctx, h2loadPath, url, args);
+    async (seconds: number): Promise<Outcome> => {
+      const r = await h2load(ctx, h2loadPath, url, args, seconds);
       return { rps: r.requestsPerSec, errors: r.errors, requests: r.succeeded };
     };
-  const viaWrk = (url: string) => async (): Promise<Outcome> => {
-    const r = await runWrk(ctx.supervisor, ctx.wrk, url, WRK_CONNECTIONS, ctx.durationS);
-    return { rps: r.requestsPerSec, errors: r.errors, requests: r.requests };
-  };
+  const viaWrk =
+    (url: string) =>
+    async (seconds: number): Promise<Outcome> => {
+      const r = await runWrk(ctx.supervisor, ctx.wrk, url, WRK_CONNECTIONS, seconds);
+      return { rps: r.requestsPerSec, errors: r.errors, requests: r.requests };
+    };
   const s = {
     h2cNginx: series('nginx'),
     h2cWeft: series('weft'),
@@ -474,35 +486,41 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
       viaWrk(`http://127.0.0.1:${weftPorts.plain}/`),
       s.resilientWeft,
       viaWrk(`http://127.0.0.1:${weftPorts.resilient}/`),
+      Math.max(1, Math.min(RESILIENCE_WINDOWS, Math.floor(ctx.durationS / MIN_WINDOW_S))),
     ),
   ];
   const weftPids = [weft.pid];
   for (let round = 0; round < ctx.rounds; round++) {
     ctx.log(`protocols round ${round + 1}/${ctx.rounds}`);
     for (const p of pairs) {
-      // Every other round runs Weft first, so neither side always runs second (warmer, or
-      // later in a drift of the machine's speed).
-      const order = round % 2 === 0 ? [p.peer, p.weft] : [p.weft, p.peer];
-      for (const side of order) {
-        try {
-          const ticksBefore = cpuTicks(weftPids);
-          const res = await side.run();
-          const weftCpuS = (cpuTicks(weftPids) - ticksBefore) / DEFAULT_CLOCK_TICKS;
-          side.result = res;
-          side.series.rps.push(res.rps);
-          side.series.weftCpuUsPerRequest.push(res.requests > 0 ? (weftCpuS * 1e6) / res.requests : null);
-          side.series.errors += res.errors;
-          ctx.log(`  ${side.series.label}: ${Math.round(res.rps)} rps, ${res.errors} errors`);
-        } catch (err) {
-          side.result = null;
-          side.series.rps.push(null);
-          side.series.weftCpuUsPerRequest.push(null);
-          notes.push(`round ${round + 1} ${side.series.label}: ${(err as Error).message.split('\n')[0]}`);
+      const seconds = Math.max(1, Math.round(ctx.durationS / p.windows));
+      for (let w = 0; w < p.windows; w++) {
+        // Every other window (and round) runs Weft first, so neither side always runs second
+        // (warmer, or later in a drift of the machine's speed).
+        const order = (round + w) % 2 === 0 ? [p.peer, p.weft] : [p.weft, p.peer];
+        for (const side of order) {
+          try {
+            const ticksBefore = cpuTicks(weftPids);
+            const res = await side.run(seconds);
+            const weftCpuS = (cpuTicks(weftPids) - ticksBefore) / DEFAULT_CLOCK_TICKS;
+            side.result = res;
+            side.series.rps.push(res.rps);
+            side.series.weftCpuUsPerRequest.push(res.requests > 0 ? (weftCpuS * 1e6) / res.requests : null);
+            side.series.errors += res.errors;
+            ctx.log(`  ${side.series.label}: ${Math.round(res.rps)} rps, ${res.errors} errors`);
+          } catch (err) {
+            side.result = null;
+            side.series.rps.push(null);
+            side.series.weftCpuUsPerRequest.push(null);
+            notes.push(`round ${round + 1} ${side.series.label}: ${(err as Error).message.split('\n')[0]}`);
+          }
         }
+        const peer = p.peer.result;
+        const weftResult = p.weft.result;
+        p.ratios.push(
+          peer !== null && weftResult !== null && peer.rps > 0 ? weftResult.rps / peer.rps : null,
+        );
       }
-      const peer = p.peer.result;
-      const weftResult = p.weft.result;
-      p.ratios.push(peer !== null && weftResult !== null && peer.rps > 0 ? weftResult.rps / peer.rps : null);
     }
   }
 
@@ -517,7 +535,8 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
     `h2load -c ${H2_CLIENTS} -m ${H2_STREAMS} (h2c prior knowledge; gRPC: one 64-byte unary message per request to a ` +
       `grpc-js echo server); wrk -t1 -c${WRK_CONNECTIONS} (HTTPS keep-alive, TLS 1.3, and the resilience pair). ` +
       'Requests/s: medians over rounds; Weft / peer: the median over rounds of the ratio of the two runs of ' +
-      'the same round (peer first in odd rounds, Weft first in even ones). Every Weft row is one `weft proxy` process.',
+      'the same round (peer first in odd rounds, Weft first in even ones). The resilience pair runs several ' +
+      'shorter windows per round instead: its medians are over all windows. Every Weft row is one `weft proxy` process.',
     '',
     '| what | peer (rps) | Weft (rps) | Weft / peer | errors | target |',
     '|---|---:|---:|---:|---:|---|',
@@ -550,8 +569,11 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
       `The Weft process's CPU per request in the same runs (user + system, from /proc; medians): ` +
       `${fmt(median(s.plainWeft.weftCpuUsPerRequest), 1)} µs plain, ` +
       `${fmt(median(s.resilientWeft.weftCpuUsPerRequest), 1)} µs with resilience. ` +
-      // One run's spread on this kind of machine is wide (docs/benchmarks.md): show every round.
-      `Per round, resilience on / off: ${pairs[3].ratios.map((r) => (r === null ? 'n/a' : `${fmt(r, 2)}x`)).join(', ')}.`,
+      // One run's spread on this kind of machine is wide (docs/benchmarks.md): show every window.
+      `The pair runs as ${pairs[3].windows} back-to-back windows of ` +
+      `${Math.max(1, Math.round(ctx.durationS / pairs[3].windows))} s per round (order alternating); ` +
+      `the row's ratio is the median of all windows' ratios: ` +
+      `${pairs[3].ratios.map((r) => (r === null ? 'n/a' : `${fmt(r, 2)}x`)).join(', ')}.`,
   ];
   if (notes.length > 0) lines.push('', ...notes.map((n) => `- ${n}`));
   return `${lines.join('\n')}\n`;
