@@ -25,6 +25,18 @@ function encodeHuffman(s: string): Buffer {
   return out;
 }
 
+/** The request of RFC 7541 C.3.1 / C.4.1. */
+const EXAMPLE_REQUEST: HeaderList = [
+  ':method',
+  'GET',
+  ':scheme',
+  'http',
+  ':path',
+  '/',
+  ':authority',
+  'www.example.com',
+];
+
 function decoder(maxHeaderListSize = 65536): HpackDecoder {
   return new HpackDecoder({ maxTableSize: 4096, maxHeaderListSize });
 }
@@ -72,26 +84,10 @@ describe('HPACK Huffman code', () => {
 describe('HpackDecoder', () => {
   it('decodes RFC 7541 C.3 (requests without Huffman) with the dynamic table', () => {
     const d = decoder();
-    assert.deepEqual(decodeAll(d, hex('8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d')), [
-      ':method',
-      'GET',
-      ':scheme',
-      'http',
-      ':path',
-      '/',
-      ':authority',
-      'www.example.com',
-    ]);
+    assert.deepEqual(decodeAll(d, hex('8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d')), EXAMPLE_REQUEST);
     assert.deepEqual(d.dynamicTable, { entries: 1, size: 57 });
     assert.deepEqual(decodeAll(d, hex('8286 84be 5808 6e6f 2d63 6163 6865')), [
-      ':method',
-      'GET',
-      ':scheme',
-      'http',
-      ':path',
-      '/',
-      ':authority',
-      'www.example.com',
+      ...EXAMPLE_REQUEST,
       'cache-control',
       'no-cache',
     ]);
@@ -99,16 +95,10 @@ describe('HpackDecoder', () => {
   });
 
   it('decodes RFC 7541 C.4.1 (Huffman)', () => {
-    assert.deepEqual(decodeAll(decoder(), hex('8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff')), [
-      ':method',
-      'GET',
-      ':scheme',
-      'http',
-      ':path',
-      '/',
-      ':authority',
-      'www.example.com',
-    ]);
+    assert.deepEqual(
+      decodeAll(decoder(), hex('8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff')),
+      EXAMPLE_REQUEST,
+    );
   });
 
   it('evicts the oldest entries when the table is full, and applies size updates', () => {
