@@ -1,5 +1,6 @@
 // Experiment: what HTTP/2 costs per request in Node's http2 module, next to the floor of an
-// HTTP/2 server written in JS on a raw socket. Both answer every request with 200 and a
+// HTTP/2 server written in JS on a raw socket, and to the parts of Weft's own codec built
+// so far (frames + HPACK). Both answer every request with 200 and a
 // 1 KiB body; h2load drives them in alternating rounds and the server process's CPU per
 // request comes from /proc. The raw server is a measuring stick, not a codec: it skips
 // HPACK decoding, flow control beyond the connection window and every error path.
@@ -10,6 +11,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { HeaderList } from '../src/proxy/http/headers.js';
+import { FRAME_HEADERS, FrameReader, FrameWriter } from '../src/proxy/http2/frames.js';
+import { HpackDecoder } from '../src/proxy/http2/hpack/decoder.js';
+import { encodeHeaderBlock, headerBlockBound } from '../src/proxy/http2/hpack/encoder.js';
 import { cpuTicks, DEFAULT_CLOCK_TICKS } from './proc.js';
 import { findH2load, parseH2loadOutput } from './protocols.js';
 
@@ -106,6 +111,59 @@ function serveNodeHttp2(port: number): void {
     .listen(port, '127.0.0.1');
 }
 
+/**
+ * Weft's HTTP/2 parts so far (frames.ts, hpack/): each request's header block is decoded
+ * and each response's encoded (`:status`, content-type, content-length), connection-level
+ * frames answered; still no stream states or flow control beyond what the client grants.
+ */
+function serveWeftParts(port: number): void {
+  const response: HeaderList = [
+    ':status',
+    '200',
+    'content-type',
+    'text/plain',
+    'content-length',
+    String(BODY.length),
+  ];
+  net
+    .createServer({ noDelay: true }, (socket) => {
+      const reader = new FrameReader(true);
+      const writer = new FrameWriter();
+      const hpack = new HpackDecoder({ maxTableSize: 4096, maxHeaderListSize: 65536 });
+      const block = Buffer.allocUnsafe(headerBlockBound(response));
+      const handler = {
+        onFrame(
+          type: number,
+          flags: number,
+          stream: number,
+          payload: Buffer,
+          start: number,
+          end: number,
+        ): void {
+          if (type === FRAME_HEADERS) {
+            const fields: HeaderList = [];
+            hpack.decode(payload, start, end, fields);
+            writer.headers(stream, block, 0, encodeHeaderBlock(response, block, 0), false);
+            writer.data(stream, BODY, 0, BODY.length, true);
+          } else if (type === T_SETTINGS && (flags & F_ACK) === 0) writer.settingsAck();
+          else if (type === T_PING && (flags & F_ACK) === 0) writer.ping(true, payload, start);
+        },
+      };
+      writer.settings([]);
+      socket.write(writer.take()!);
+      socket.on('data', (data: Buffer) => {
+        if (reader.push(data, handler) !== null) {
+          socket.destroy();
+          return;
+        }
+        const out = writer.take();
+        if (out !== null) socket.write(out);
+      });
+      socket.on('error', () => socket.destroy());
+    })
+    .listen(port, '127.0.0.1');
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -119,6 +177,7 @@ async function main(): Promise<void> {
   const [mode, portArg] = process.argv.slice(2);
   if (mode === 'serve-raw') return serveRaw(Number(portArg));
   if (mode === 'serve-node') return serveNodeHttp2(Number(portArg));
+  if (mode === 'serve-weft') return serveWeftParts(Number(portArg));
   const rounds = Number(process.argv[2] ?? 3);
   const seconds = Number(process.argv[3] ?? 5);
   const h2load = findH2load(process.env.PATH ?? '');
@@ -127,6 +186,7 @@ async function main(): Promise<void> {
   const servers = [];
   for (const [label, serveMode] of [
     ['JS on a raw socket', 'serve-raw'],
+    ["Weft's frames + HPACK", 'serve-weft'],
     ['node:http2', 'serve-node'],
   ] as const) {
     const port = await freePort();
