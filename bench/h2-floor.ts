@@ -1,6 +1,6 @@
 // Experiment: what HTTP/2 costs per request in Node's http2 module, next to the floor of an
 // HTTP/2 server written in JS on a raw socket, and to the parts of Weft's own codec built
-// so far (frames + HPACK). Both answer every request with 200 and a
+// so far (the session layer on frames + HPACK). Both answer every request with 200 and a
 // 1 KiB body; h2load drives them in alternating rounds and the server process's CPU per
 // request comes from /proc. The raw server is a measuring stick, not a codec: it skips
 // HPACK decoding, flow control beyond the connection window and every error path.
@@ -12,9 +12,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { HeaderList } from '../src/proxy/http/headers.js';
-import { FRAME_HEADERS, FrameReader, FrameWriter } from '../src/proxy/http2/frames.js';
-import { HpackDecoder } from '../src/proxy/http2/hpack/decoder.js';
-import { encodeHeaderBlock, headerBlockBound } from '../src/proxy/http2/hpack/encoder.js';
+import { ServerSession } from '../src/proxy/http2/server-session.js';
 import { cpuTicks, DEFAULT_CLOCK_TICKS } from './proc.js';
 import { findH2load, parseH2loadOutput } from './protocols.js';
 
@@ -112,9 +110,9 @@ function serveNodeHttp2(port: number): void {
 }
 
 /**
- * Weft's HTTP/2 parts so far (frames.ts, hpack/): each request's header block is decoded
- * and each response's encoded (`:status`, content-type, content-length), connection-level
- * frames answered; still no stream states or flow control beyond what the client grants.
+ * Weft's HTTP/2 parts so far (server-session.ts on frames.ts and hpack/): stream states and
+ * flow control included; each request's header block is decoded and checked, each
+ * response's encoded (`:status`, content-type, content-length).
  */
 function serveWeftParts(port: number): void {
   const response: HeaderList = [
@@ -127,41 +125,41 @@ function serveWeftParts(port: number): void {
   ];
   net
     .createServer({ noDelay: true }, (socket) => {
-      const reader = new FrameReader(true);
-      const writer = new FrameWriter();
-      const hpack = new HpackDecoder({ maxTableSize: 4096, maxHeaderListSize: 65536 });
-      const block = Buffer.allocUnsafe(headerBlockBound(response));
-      const handler = {
-        onFrame(
-          type: number,
-          flags: number,
-          stream: number,
-          payload: Buffer,
-          start: number,
-          end: number,
-        ): void {
-          if (type === FRAME_HEADERS) {
-            const fields: HeaderList = [];
-            hpack.decode(payload, start, end, fields);
-            writer.headers(stream, block, 0, encodeHeaderBlock(response, block, 0), false);
-            writer.data(stream, BODY, 0, BODY.length, true);
-          } else if (type === T_SETTINGS && (flags & F_ACK) === 0) writer.settingsAck();
-          else if (type === T_PING && (flags & F_ACK) === 0) writer.ping(true, payload, start);
+      const session: ServerSession = new ServerSession((data) => socket.write(data), {
+        onRequest(stream) {
+          session.respond(stream, response, false);
+          session.data(stream, BODY, true);
         },
-      };
-      writer.settings([]);
-      socket.write(writer.take()!);
-      socket.on('data', (data: Buffer) => {
-        if (reader.push(data, handler) !== null) {
-          socket.destroy();
-          return;
-        }
-        const out = writer.take();
-        if (out !== null) socket.write(out);
+        onTrailers() {},
+        onData(stream, chunk) {
+          session.consumed(stream, chunk.length);
+        },
+        onReset() {},
+        onDrain() {},
+        onClose() {
+          socket.end();
+        },
       });
+      socket.on('data', (data: Buffer) => session.receive(data));
       socket.on('error', () => socket.destroy());
     })
     .listen(port, '127.0.0.1');
+}
+
+/** Resolves once something accepts connections on the port (tries for up to 10 s). */
+async function waitForListener(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listens on port ${port}`);
 }
 
 function freePort(): Promise<number> {
@@ -186,14 +184,14 @@ async function main(): Promise<void> {
   const servers = [];
   for (const [label, serveMode] of [
     ['JS on a raw socket', 'serve-raw'],
-    ["Weft's frames + HPACK", 'serve-weft'],
+    ["Weft's HTTP/2 session", 'serve-weft'],
     ['node:http2', 'serve-node'],
   ] as const) {
     const port = await freePort();
     const child = spawn(process.execPath, [self, serveMode, String(port)], { stdio: 'inherit' });
     servers.push({ label, port, child });
   }
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  for (const s of servers) await waitForListener(s.port);
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const s of round % 2 === 1 ? servers : [...servers].reverse()) {

@@ -1,0 +1,380 @@
+// ServerSession: served to node:http2's client (many streams, flow control both ways on
+// 1 MiB bodies, trailers, a client reset, GOAWAY), and driven frame by frame for the rules
+// a client can break: connection errors end with GOAWAY and the right code, stream errors
+// with RST_STREAM while the connection carries on.
+
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { describe, it } from 'node:test';
+import type { HeaderList } from '../http/headers.js';
+import {
+  COMPRESSION_ERROR,
+  CONNECTION_PREFACE,
+  ENHANCE_YOUR_CALM,
+  FLAG_END_HEADERS,
+  FLAG_END_STREAM,
+  FLOW_CONTROL_ERROR,
+  FRAME_CONTINUATION,
+  FRAME_DATA,
+  FRAME_GOAWAY,
+  FRAME_HEADERS,
+  FRAME_RST_STREAM,
+  FrameReader,
+  FrameWriter,
+  NO_ERROR,
+  PROTOCOL_ERROR,
+  REFUSED_STREAM,
+  SETTINGS_INITIAL_WINDOW_SIZE,
+  STREAM_CLOSED,
+} from './frames.js';
+import { encodeHeaderBlock, headerBlockBound } from './hpack/encoder.js';
+import {
+  DEFAULT_SESSION_SETTINGS,
+  ServerSession,
+  type SessionHandler,
+  type SessionSettings,
+} from './server-session.js';
+
+const MIB = 1024 * 1024;
+
+/** A small application on a ServerSession: /small, /big (1 MiB), /echo (counts the body), /slow (never answers). */
+function app(session: () => ServerSession, events: string[]): SessionHandler {
+  const paths = new Map<number, string>();
+  const received = new Map<number, number>();
+  const big = Buffer.alloc(64 * 1024, 0x62);
+  const sendBig = (id: number, left: number): void => {
+    let rest = left;
+    while (rest > 0) {
+      const n = Math.min(rest, big.length);
+      rest -= n;
+      if (!session().data(id, big.subarray(0, n), false)) {
+        bigLeft.set(id, rest);
+        return;
+      }
+    }
+    session().trailers(id, ['x-done', 'yes']);
+  };
+  const bigLeft = new Map<number, number>();
+  const answer = (id: number): void => {
+    const path = paths.get(id);
+    if (path === '/slow') return;
+    if (path === '/big') {
+      session().respond(id, [':status', '200'], false);
+      sendBig(id, MIB);
+      return;
+    }
+    session().respond(id, [':status', '200', 'x-received', String(received.get(id) ?? 0)], false);
+    session().data(id, Buffer.from('ok'), false);
+    session().trailers(id, ['grpc-status', '0']);
+  };
+  return {
+    onRequest(id, headers, endStream) {
+      paths.set(id, headers[headers.indexOf(':path') + 1]);
+      if (endStream) answer(id);
+    },
+    onTrailers(id) {
+      answer(id);
+    },
+    onData(id, chunk, endStream) {
+      received.set(id, (received.get(id) ?? 0) + chunk.length);
+      session().consumed(id, chunk.length);
+      if (endStream) answer(id);
+    },
+    onReset(id, code) {
+      events.push(`reset ${id} ${code}`);
+    },
+    onDrain(id) {
+      const left = bigLeft.get(id);
+      if (left !== undefined) {
+        bigLeft.delete(id);
+        sendBig(id, left);
+      }
+    },
+    onClose(code, _message, byPeer) {
+      events.push(`close ${code} ${byPeer}`);
+    },
+  };
+}
+
+async function withServer(
+  fn: (url: string, sessions: ServerSession[], events: string[]) => Promise<void>,
+): Promise<void> {
+  const sessions: ServerSession[] = [];
+  const events: string[] = [];
+  const server = net.createServer((socket) => {
+    const session: ServerSession = new ServerSession(
+      (data) => socket.write(data),
+      app(() => session, events),
+    );
+    sessions.push(session);
+    socket.on('data', (chunk: Buffer) => session.receive(chunk));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await fn(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, sessions, events);
+  } finally {
+    server.close();
+  }
+}
+
+function call(client: http2.ClientHttp2Session, path: string, body: Buffer | null) {
+  return new Promise<{
+    status: number;
+    received: string;
+    bytes: number;
+    trailers: http2.IncomingHttpHeaders;
+  }>((resolve, reject) => {
+    const req = client.request({ ':method': body === null ? 'GET' : 'POST', ':path': path });
+    let status = 0;
+    let received = '';
+    let bytes = 0;
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+      received = String(h['x-received'] ?? '');
+    });
+    req.on('data', (c: Buffer) => {
+      bytes += c.length;
+    });
+    req.on('trailers', (trailers) => req.on('end', () => resolve({ status, received, bytes, trailers })));
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+}
+
+describe('ServerSession with node:http2', () => {
+  it('serves many streams, 1 MiB each way under flow control, and trailers', async () => {
+    await withServer(async (url) => {
+      const client = http2.connect(url);
+      try {
+        const small = await Promise.all(
+          Array.from({ length: 60 }, (_, i) => call(client, `/small?${i}`, null)),
+        );
+        assert.ok(small.every((r) => r.status === 200 && r.bytes === 2 && r.trailers['grpc-status'] === '0'));
+        const [down, up] = await Promise.all([
+          call(client, '/big', null),
+          call(client, '/echo', Buffer.alloc(MIB, 1)),
+        ]);
+        assert.equal(down.bytes, MIB, 'the response waited for window updates');
+        assert.equal(down.trailers['x-done'], 'yes', 'trailers after queued data');
+        assert.equal(up.received, String(MIB), 'the request body reopened our window as it was consumed');
+      } finally {
+        client.close();
+      }
+    });
+  });
+
+  it('hears a client reset, and sends GOAWAY that lets the open stream finish', async () => {
+    await withServer(async (url, sessions, events) => {
+      const client = http2.connect(url);
+      try {
+        const req = client.request({ ':path': '/slow' });
+        req.on('error', () => {});
+        await new Promise((resolve) => req.on('ready', resolve));
+        req.close(http2.constants.NGHTTP2_CANCEL);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.deepEqual(events, [`reset ${req.id} ${http2.constants.NGHTTP2_CANCEL}`]);
+        const pending = call(client, '/echo', Buffer.from('abc'));
+        const goaway = new Promise<number>((resolve) => client.on('goaway', (code) => resolve(code)));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        sessions[0].goaway(NO_ERROR, 'draining');
+        assert.equal(await goaway, NO_ERROR);
+        assert.equal((await pending).received, '3');
+      } finally {
+        client.close();
+      }
+    });
+  });
+});
+
+/** A session driven directly with client frames; its output parsed back into frames. */
+function direct(settings: Partial<SessionSettings> = {}) {
+  const out: Buffer[] = [];
+  const events: string[] = [];
+  const requests: HeaderList[] = [];
+  const session = new ServerSession(
+    (data) => out.push(data),
+    {
+      onRequest: (id, headers) => {
+        requests.push(headers);
+        events.push(`request ${id}`);
+      },
+      onTrailers: (id) => events.push(`trailers ${id}`),
+      onData: (id, chunk, end) => events.push(`data ${id} ${chunk.length}${end ? ' end' : ''}`),
+      onReset: (id, code) => events.push(`reset ${id} ${code}`),
+      onDrain: (id) => events.push(`drain ${id}`),
+      onClose: (code, message) => events.push(`close ${code} ${message}`),
+    },
+    { ...DEFAULT_SESSION_SETTINGS, ...settings },
+  );
+  session.receive(CONNECTION_PREFACE);
+  const client = new FrameWriter();
+  const frames = () => {
+    const got: { type: number; stream: number; code: number }[] = [];
+    const reader = new FrameReader(false);
+    reader.push(Buffer.concat(out), {
+      onFrame(type, _flags, stream, payload, start, end) {
+        const code =
+          type === FRAME_RST_STREAM
+            ? payload.readUInt32BE(start)
+            : type === FRAME_GOAWAY
+              ? payload.readUInt32BE(start + 4)
+              : -1;
+        if (end >= start) got.push({ type, stream, code });
+      },
+    });
+    return got;
+  };
+  const send = () => session.receive(client.take() ?? Buffer.alloc(0));
+  const headers = (stream: number, fields: HeaderList, endStream = true) => {
+    const block = Buffer.alloc(headerBlockBound(fields));
+    client.headers(stream, block, 0, encodeHeaderBlock(fields, block, 0), endStream);
+  };
+  const get: HeaderList = [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'a'];
+  return { session, client, frames, send, headers, events, requests, get };
+}
+
+describe('ServerSession rules', () => {
+  it('refuses streams over SETTINGS_MAX_CONCURRENT_STREAMS and keeps HPACK in step', () => {
+    const t = direct({ maxConcurrentStreams: 2 });
+    t.headers(1, t.get, false);
+    t.headers(3, t.get, false);
+    t.headers(5, [...t.get, 'x-n', '5'], false);
+    t.send();
+    assert.deepEqual(
+      t.frames().filter((f) => f.type === FRAME_RST_STREAM),
+      [{ type: FRAME_RST_STREAM, stream: 5, code: REFUSED_STREAM }],
+    );
+    t.session.reset(1, 8);
+    t.headers(7, [...t.get, 'x-n', '7']);
+    t.send();
+    assert.deepEqual(t.requests.at(-1)?.slice(-2), ['x-n', '7']);
+  });
+
+  it('answers a malformed request with RST_STREAM and goes on', () => {
+    const t = direct();
+    t.headers(1, [':method', 'GET', ':path', '/', ':authority', 'a']); // no :scheme
+    t.headers(3, [...t.get, 'X-Upper', 'v']);
+    t.headers(5, [...t.get, 'connection', 'close']);
+    t.headers(7, [':path', '/', ...t.get.slice(0, 2)]); // duplicate :path
+    t.headers(9, t.get);
+    t.send();
+    assert.deepEqual(
+      t
+        .frames()
+        .filter((f) => f.type === FRAME_RST_STREAM)
+        .map((f) => [f.stream, f.code]),
+      [
+        [1, PROTOCOL_ERROR],
+        [3, PROTOCOL_ERROR],
+        [5, PROTOCOL_ERROR],
+        [7, PROTOCOL_ERROR],
+      ],
+    );
+    assert.deepEqual(t.events, ['request 9']);
+  });
+
+  it('resets a stream that sends beyond its window, or after its end', () => {
+    const t = direct({ initialWindowSize: 100 });
+    t.headers(1, [...t.get.slice(0, 1), 'POST', ...t.get.slice(2)], false);
+    t.headers(3, t.get);
+    t.client.data(1, Buffer.alloc(101), 0, 101, false);
+    t.client.data(3, Buffer.alloc(5), 0, 5, false);
+    t.send();
+    assert.deepEqual(
+      t
+        .frames()
+        .filter((f) => f.type === FRAME_RST_STREAM)
+        .map((f) => [f.stream, f.code]),
+      [
+        [1, FLOW_CONTROL_ERROR],
+        [3, STREAM_CLOSED],
+      ],
+    );
+  });
+
+  const connectionErrors: Array<[string, (t: ReturnType<typeof direct>) => void, number]> = [
+    ['DATA on stream 0', (t) => t.client.data(0, Buffer.alloc(1), 0, 1, false), PROTOCOL_ERROR],
+    ['HEADERS on an even stream', (t) => t.headers(2, t.get), PROTOCOL_ERROR],
+    [
+      'a stream id going backwards',
+      (t) => {
+        t.headers(5, t.get);
+        t.headers(3, t.get);
+      },
+      STREAM_CLOSED,
+    ],
+    ['connection window overflow', (t) => t.client.windowUpdate(0, 2 ** 31 - 1), FLOW_CONTROL_ERROR],
+    [
+      'SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1',
+      (t) => t.client.settings([[SETTINGS_INITIAL_WINDOW_SIZE, 2 ** 31]]),
+      FLOW_CONTROL_ERROR,
+    ],
+    [
+      'a header block that is not HPACK',
+      (t) => t.client.headers(1, Buffer.from([0x80]), 0, 1, true),
+      COMPRESSION_ERROR,
+    ],
+  ];
+  for (const [what, make, code] of connectionErrors) {
+    it(`ends the connection with GOAWAY on ${what}`, () => {
+      const t = direct();
+      make(t);
+      t.send();
+      const goaway = t.frames().find((f) => f.type === FRAME_GOAWAY);
+      assert.equal(goaway?.code, code);
+      assert.ok(t.events.some((e) => e.startsWith(`close ${code} `)));
+    });
+  }
+
+  it('ends the connection on a CONTINUATION out of place and on a CONTINUATION flood', () => {
+    const stray = direct();
+    const head = Buffer.from([0, 0, 0, FRAME_CONTINUATION, FLAG_END_HEADERS, 0, 0, 0, 1]);
+    stray.session.receive(head);
+    assert.equal(stray.frames().find((f) => f.type === FRAME_GOAWAY)?.code, PROTOCOL_ERROR);
+
+    const interrupted = direct();
+    const block = Buffer.alloc(headerBlockBound(interrupted.get));
+    const n = encodeHeaderBlock(interrupted.get, block, 0);
+    const frame = Buffer.concat([
+      Buffer.from([0, 0, n, FRAME_HEADERS, FLAG_END_STREAM, 0, 0, 0, 1]),
+      block.subarray(0, n),
+    ]);
+    interrupted.client.ping(false, Buffer.alloc(8), 0);
+    interrupted.session.receive(Buffer.concat([frame, interrupted.client.take()!]));
+    assert.equal(interrupted.frames().find((f) => f.type === FRAME_GOAWAY)?.code, PROTOCOL_ERROR);
+
+    const flood = direct({ maxHeaderBlockBytes: 4096 });
+    const parts = [
+      Buffer.concat([Buffer.from([0, 0, n, FRAME_HEADERS, 0, 0, 0, 0, 1]), block.subarray(0, n)]),
+    ];
+    for (let i = 0; i < 10; i++)
+      parts.push(
+        Buffer.concat([Buffer.from([0, 2, 0, FRAME_CONTINUATION, 0, 0, 0, 0, 1]), Buffer.alloc(512)]),
+      );
+    flood.session.receive(Buffer.concat(parts));
+    assert.equal(flood.frames().find((f) => f.type === FRAME_GOAWAY)?.code, ENHANCE_YOUR_CALM);
+  });
+
+  it('queues response data beyond the window and drains it on WINDOW_UPDATE', async () => {
+    const t = direct();
+    t.headers(1, t.get);
+    t.send();
+    t.session.respond(1, [':status', '200'], false);
+    assert.equal(t.session.data(1, Buffer.alloc(70_000), true), false, 'more than the 65,535-byte window');
+    await Promise.resolve();
+    const sent = () =>
+      t
+        .frames()
+        .filter((f) => f.type === FRAME_DATA)
+        .map((f) => f.stream).length;
+    const before = sent();
+    t.client.windowUpdate(0, 10_000);
+    t.client.windowUpdate(1, 10_000);
+    t.send();
+    assert.ok(sent() > before, 'more DATA after the window opened');
+    assert.equal(t.session.activeStreams, 0, 'the stream closed once its last byte went out');
+    assert.deepEqual(t.events, ['request 1']);
+  });
+});

@@ -1,0 +1,714 @@
+// The server side of one HTTP/2 connection (RFC 9113 §5, §6) on top of frames.ts and
+// hpack/: settings, PING, GOAWAY, stream states, concurrency, and flow control in both
+// directions. It owns no socket: bytes come in through receive(), and everything it sends
+// goes out through the `write` callback, one batch per receive() (and one per event-loop
+// job for calls made outside it), so many streams' frames share one socket write.
+//
+// Streams are numbers to the user; the session keeps their state. Request header blocks
+// are decoded here and checked against RFC 9113 §8 (pseudo-header order and presence,
+// lower-case names, no connection-specific fields). A broken rule of the connection is a
+// GOAWAY and onClose; a broken rule of one stream is RST_STREAM and onReset.
+// Part of Weft's own HTTP/2 codec (docs/benchmarks.md, "HTTP/2: the floor"); the proxy
+// does not use it yet.
+
+import type { HeaderList } from '../http/headers.js';
+import {
+  CANCEL,
+  COMPRESSION_ERROR,
+  DEFAULT_MAX_FRAME_SIZE,
+  ENHANCE_YOUR_CALM,
+  FLAG_ACK,
+  FLAG_END_HEADERS,
+  FLAG_END_STREAM,
+  FLAG_PADDED,
+  FLAG_PRIORITY,
+  FLOW_CONTROL_ERROR,
+  FRAME_CONTINUATION,
+  FRAME_DATA,
+  FRAME_GOAWAY,
+  FRAME_HEADERS,
+  FRAME_PING,
+  FRAME_PRIORITY,
+  FRAME_PUSH_PROMISE,
+  FRAME_RST_STREAM,
+  FRAME_SETTINGS,
+  FRAME_SIZE_ERROR,
+  FRAME_WINDOW_UPDATE,
+  type FrameHandler,
+  FrameReader,
+  FrameWriter,
+  MAX_ALLOWED_FRAME_SIZE,
+  NO_ERROR,
+  PROTOCOL_ERROR,
+  REFUSED_STREAM,
+  SETTINGS_ENABLE_PUSH,
+  SETTINGS_HEADER_TABLE_SIZE,
+  SETTINGS_INITIAL_WINDOW_SIZE,
+  SETTINGS_MAX_CONCURRENT_STREAMS,
+  SETTINGS_MAX_FRAME_SIZE,
+  SETTINGS_MAX_HEADER_LIST_SIZE,
+  STREAM_CLOSED,
+} from './frames.js';
+import { HpackDecoder, HpackError } from './hpack/decoder.js';
+import { encodeHeaderBlock, headerBlockBound } from './hpack/encoder.js';
+
+/** RFC 9113 §6.9.1: the largest flow-control window. */
+const MAX_WINDOW = 2 ** 31 - 1;
+/** The initial window of every stream and of the connection (RFC 9113 §6.9.2). */
+const DEFAULT_WINDOW = 65_535;
+
+export interface SessionSettings {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: more open requests are refused (REFUSED_STREAM). */
+  readonly maxConcurrentStreams: number;
+  /** SETTINGS_INITIAL_WINDOW_SIZE: each request body's receive window. */
+  readonly initialWindowSize: number;
+  /** The connection's receive window (raised from 65,535 with a WINDOW_UPDATE at the start). */
+  readonly connectionWindowSize: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE, enforced while decoding. */
+  readonly maxHeaderListSize: number;
+  /** SETTINGS_HEADER_TABLE_SIZE: the HPACK table the client may use. */
+  readonly headerTableSize: number;
+  /** Header block bytes one HEADERS + CONTINUATION sequence may carry (CONTINUATION flood). */
+  readonly maxHeaderBlockBytes: number;
+}
+
+export const DEFAULT_SESSION_SETTINGS: SessionSettings = Object.freeze({
+  maxConcurrentStreams: 100,
+  initialWindowSize: DEFAULT_WINDOW,
+  connectionWindowSize: DEFAULT_WINDOW,
+  maxHeaderListSize: 64 * 1024,
+  headerTableSize: 4096,
+  maxHeaderBlockBytes: 128 * 1024,
+});
+
+export interface SessionHandler {
+  /** A new request: its header fields (pseudo-headers first) and whether it has no body. */
+  onRequest(stream: number, headers: HeaderList, endStream: boolean): void;
+  /** Request trailers; the request ends with them. */
+  onTrailers(stream: number, trailers: HeaderList): void;
+  /** Request body bytes; call consumed() once they are handled, to reopen the window. */
+  onData(stream: number, chunk: Buffer, endStream: boolean): void;
+  /** The stream ended abnormally (peer RST_STREAM, or refused here); nothing more comes for it. */
+  onReset(stream: number, code: number): void;
+  /** Response data queued for lack of window has gone out: more may be sent. */
+  onDrain(stream: number): void;
+  /**
+   * The connection is ending: GOAWAY sent (byPeer false; already handed to `write`, so the
+   * socket may be ended here) or received.
+   */
+  onClose(code: number, message: string, byPeer: boolean): void;
+}
+
+interface StreamState {
+  readonly id: number;
+  sendWindow: number;
+  /** What the peer may still send on this stream. */
+  recvWindow: number;
+  /** Received body bytes the user has consumed but the peer has not been credited for. */
+  unacked: number;
+  remoteEnded: boolean;
+  localEnded: boolean;
+  responded: boolean;
+  /** Response data waiting for window, and how it ends. */
+  queue: Buffer[];
+  queuedEnd: boolean;
+  queuedTrailers: HeaderList | null;
+}
+
+export class ServerSession implements FrameHandler {
+  private readonly reader = new FrameReader(true);
+  private readonly writer = new FrameWriter();
+  private readonly hpack: HpackDecoder;
+  private readonly streams = new Map<number, StreamState>();
+  /** Streams with queued response data, in the order they blocked. */
+  private readonly blocked: StreamState[] = [];
+  private lastStream = 0;
+  private peerInitialWindow = DEFAULT_WINDOW;
+  private connSendWindow = DEFAULT_WINDOW;
+  private connRecvWindow: number;
+  private connUnacked = 0;
+  /** A header block in progress: its stream, bytes so far and END_STREAM flag. */
+  private continuing = 0;
+  private headerBlock: Buffer[] = [];
+  private headerBlockBytes = 0;
+  private headerBlockEndStream = false;
+  private closed = false;
+  private receiving = false;
+  private flushQueued = false;
+  private scratch = Buffer.allocUnsafe(1024);
+
+  constructor(
+    private readonly write: (data: Buffer) => void,
+    private readonly handler: SessionHandler,
+    private readonly settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+  ) {
+    this.hpack = new HpackDecoder({
+      maxTableSize: settings.headerTableSize,
+      maxHeaderListSize: settings.maxHeaderListSize,
+    });
+    this.reader.maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+    this.connRecvWindow = settings.connectionWindowSize;
+    this.writer.settings([
+      [SETTINGS_MAX_CONCURRENT_STREAMS, settings.maxConcurrentStreams],
+      [SETTINGS_INITIAL_WINDOW_SIZE, settings.initialWindowSize],
+      [SETTINGS_MAX_HEADER_LIST_SIZE, settings.maxHeaderListSize],
+      [SETTINGS_HEADER_TABLE_SIZE, settings.headerTableSize],
+      [SETTINGS_ENABLE_PUSH, 0],
+    ]);
+    if (settings.connectionWindowSize > DEFAULT_WINDOW)
+      this.writer.windowUpdate(0, settings.connectionWindowSize - DEFAULT_WINDOW);
+    this.flushSoon();
+  }
+
+  /** Open streams. */
+  get activeStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Bytes read from the connection. */
+  receive(chunk: Buffer): void {
+    if (this.closed) return;
+    this.receiving = true;
+    try {
+      const err = this.reader.push(chunk, this);
+      if (err !== null) this.fail(err.code, err.message);
+    } catch (err) {
+      if (!(err instanceof SessionError)) throw err;
+      this.fail(err.code, err.message);
+    } finally {
+      this.receiving = false;
+    }
+    this.flush();
+  }
+
+  /** Sends the response head; `endStream` when there is no body. */
+  respond(stream: number, headers: HeaderList, endStream: boolean): void {
+    const s = this.streams.get(stream);
+    if (s === undefined || s.responded) return;
+    s.responded = true;
+    this.sendHeaders(s, headers, endStream);
+  }
+
+  /**
+   * Response body bytes (`endStream` ends the response). False when they wait for flow
+   * control window: send no more until onDrain(stream).
+   */
+  data(stream: number, chunk: Buffer, endStream: boolean): boolean {
+    const s = this.streams.get(stream);
+    if (s === undefined || s.localEnded) return true;
+    if (s.queue.length > 0) {
+      s.queue.push(chunk);
+      s.queuedEnd = endStream;
+      return false;
+    }
+    const n = Math.min(chunk.length, s.sendWindow, this.connSendWindow);
+    if (n === chunk.length) {
+      this.sendData(s, chunk, 0, n, endStream);
+      return true;
+    }
+    if (n > 0) this.sendData(s, chunk, 0, n, false);
+    s.queue.push(chunk.subarray(n));
+    s.queuedEnd = endStream;
+    this.blocked.push(s);
+    return false;
+  }
+
+  /** Response trailers; the response ends with them. */
+  trailers(stream: number, trailers: HeaderList): void {
+    const s = this.streams.get(stream);
+    if (s === undefined || s.localEnded) return;
+    if (s.queue.length > 0) s.queuedTrailers = trailers;
+    else this.sendHeaders(s, trailers, true);
+  }
+
+  /** The user handled `bytes` of the stream's request body: credit the peer when half a window is due. */
+  consumed(stream: number, bytes: number): void {
+    this.connUnacked += bytes;
+    if (this.connUnacked >= this.settings.connectionWindowSize / 2) {
+      this.writer.windowUpdate(0, this.connUnacked);
+      this.connRecvWindow += this.connUnacked;
+      this.connUnacked = 0;
+      this.flushSoon();
+    }
+    const s = this.streams.get(stream);
+    if (s === undefined || s.remoteEnded) return;
+    s.unacked += bytes;
+    if (s.unacked >= this.settings.initialWindowSize / 2) {
+      this.writer.windowUpdate(stream, s.unacked);
+      s.recvWindow += s.unacked;
+      s.unacked = 0;
+      this.flushSoon();
+    }
+  }
+
+  /** Ends a stream now with RST_STREAM (`code`, e.g. CANCEL or INTERNAL_ERROR). */
+  reset(stream: number, code: number): void {
+    const s = this.streams.get(stream);
+    if (s === undefined) return;
+    this.writer.rstStream(stream, code);
+    this.close(s);
+    this.flushSoon();
+  }
+
+  /** GOAWAY: no new streams; those already open may finish (NO_ERROR) or not. */
+  goaway(code: number, message: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writer.goaway(this.lastStream, code, message);
+    // Written before onClose, so that the owner may end the socket there.
+    this.flush();
+    this.handler.onClose(code, message, false);
+  }
+
+  // ------------------------------------------------------------------------------------
+  // Incoming frames
+
+  onFrame(type: number, flags: number, stream: number, payload: Buffer, start: number, end: number): void {
+    if (this.continuing !== 0 && (type !== FRAME_CONTINUATION || stream !== this.continuing)) {
+      throw new SessionError(PROTOCOL_ERROR, 'a header block was interrupted by another frame');
+    }
+    switch (type) {
+      case FRAME_DATA:
+        this.onDataFrame(flags, stream, payload, start, end);
+        return;
+      case FRAME_HEADERS:
+        this.onHeadersFrame(flags, stream, payload, start, end);
+        return;
+      case FRAME_CONTINUATION:
+        if (this.continuing === 0) throw new SessionError(PROTOCOL_ERROR, 'CONTINUATION without HEADERS');
+        this.addHeaderFragment(payload, start, end, (flags & FLAG_END_HEADERS) !== 0);
+        return;
+      case FRAME_PRIORITY:
+        if (stream === 0) throw new SessionError(PROTOCOL_ERROR, 'PRIORITY on stream 0');
+        if (end - start !== 5) this.streamError(stream, FRAME_SIZE_ERROR);
+        return;
+      case FRAME_RST_STREAM:
+        this.onRstStream(stream, payload, start, end);
+        return;
+      case FRAME_SETTINGS:
+        this.onSettings(flags, stream, payload, start, end);
+        return;
+      case FRAME_PUSH_PROMISE:
+        throw new SessionError(PROTOCOL_ERROR, 'a client must not send PUSH_PROMISE');
+      case FRAME_PING:
+        if (stream !== 0) throw new SessionError(PROTOCOL_ERROR, 'PING on a stream');
+        if (end - start !== 8) throw new SessionError(FRAME_SIZE_ERROR, 'PING payload is not 8 bytes');
+        if ((flags & FLAG_ACK) === 0) this.writer.ping(true, payload, start);
+        return;
+      case FRAME_GOAWAY:
+        this.onGoaway(stream, payload, start, end);
+        return;
+      case FRAME_WINDOW_UPDATE:
+        this.onWindowUpdate(stream, payload, start, end);
+        return;
+      default:
+      // Unknown frame types are ignored (RFC 9113 §4.1).
+    }
+  }
+
+  private onHeadersFrame(flags: number, stream: number, payload: Buffer, start: number, end: number): void {
+    if (stream === 0 || stream % 2 === 0)
+      throw new SessionError(PROTOCOL_ERROR, `HEADERS on stream ${stream}`);
+    let from = start;
+    let to = end;
+    if (flags & FLAG_PADDED) {
+      if (from >= to) throw new SessionError(PROTOCOL_ERROR, 'padded HEADERS without a pad length');
+      to -= payload[from++];
+    }
+    if (flags & FLAG_PRIORITY) from += 5;
+    if (from > to) throw new SessionError(PROTOCOL_ERROR, 'HEADERS padding longer than the frame');
+    const existing = this.streams.get(stream);
+    if (existing === undefined && stream <= this.lastStream) {
+      throw new SessionError(STREAM_CLOSED, `HEADERS on closed stream ${stream}`);
+    }
+    this.continuing = stream;
+    this.headerBlock = [];
+    this.headerBlockBytes = 0;
+    this.headerBlockEndStream = (flags & FLAG_END_STREAM) !== 0;
+    this.addHeaderFragment(payload, from, to, (flags & FLAG_END_HEADERS) !== 0);
+  }
+
+  private addHeaderFragment(payload: Buffer, start: number, end: number, last: boolean): void {
+    this.headerBlockBytes += end - start;
+    if (this.headerBlockBytes > this.settings.maxHeaderBlockBytes) {
+      throw new SessionError(
+        ENHANCE_YOUR_CALM,
+        `header block over ${this.settings.maxHeaderBlockBytes} bytes`,
+      );
+    }
+    if (last && this.headerBlock.length === 0) {
+      this.onHeaderBlock(payload, start, end);
+      return;
+    }
+    this.headerBlock.push(Buffer.from(payload.subarray(start, end)));
+    if (!last) return;
+    const block = Buffer.concat(this.headerBlock);
+    this.headerBlock = [];
+    this.onHeaderBlock(block, 0, block.length);
+  }
+
+  /** A complete header block: a new request or a stream's trailers. */
+  private onHeaderBlock(block: Buffer, start: number, end: number): void {
+    const id = this.continuing;
+    this.continuing = 0;
+    const endStream = this.headerBlockEndStream;
+    const fields: HeaderList = [];
+    let tooLarge = false;
+    try {
+      this.hpack.decode(block, start, end, fields);
+    } catch (err) {
+      if (!(err instanceof HpackError)) throw err;
+      // The table may be out of step with the peer's unless the list was only too large.
+      if (!err.tooLarge) throw new SessionError(COMPRESSION_ERROR, err.message);
+      tooLarge = true;
+    }
+    const existing = this.streams.get(id);
+    if (existing !== undefined) {
+      // Trailers (RFC 9113 §8.1): they end the request and carry no pseudo-headers.
+      if (existing.remoteEnded)
+        throw new SessionError(STREAM_CLOSED, `HEADERS after the end of stream ${id}`);
+      if (!endStream || tooLarge || !validTrailers(fields)) {
+        this.streamError(id, PROTOCOL_ERROR);
+        return;
+      }
+      existing.remoteEnded = true;
+      this.handler.onTrailers(id, fields);
+      this.maybeClose(existing);
+      return;
+    }
+    this.lastStream = id;
+    if (this.closed) return;
+    if (this.streams.size >= this.settings.maxConcurrentStreams) {
+      this.writer.rstStream(id, REFUSED_STREAM);
+      return;
+    }
+    if (tooLarge || validateRequest(fields) !== null) {
+      this.writer.rstStream(id, PROTOCOL_ERROR);
+      return;
+    }
+    const s: StreamState = {
+      id,
+      sendWindow: this.peerInitialWindow,
+      recvWindow: this.settings.initialWindowSize,
+      unacked: 0,
+      remoteEnded: endStream,
+      localEnded: false,
+      responded: false,
+      queue: [],
+      queuedEnd: false,
+      queuedTrailers: null,
+    };
+    this.streams.set(id, s);
+    this.handler.onRequest(id, fields, endStream);
+  }
+
+  private onDataFrame(flags: number, stream: number, payload: Buffer, start: number, end: number): void {
+    if (stream === 0) throw new SessionError(PROTOCOL_ERROR, 'DATA on stream 0');
+    const length = end - start;
+    // Flow control counts the whole payload, padding included (RFC 9113 §6.9.1).
+    if (length > this.connRecvWindow)
+      throw new SessionError(FLOW_CONTROL_ERROR, 'DATA beyond the connection window');
+    this.connRecvWindow -= length;
+    let from = start;
+    let to = end;
+    if (flags & FLAG_PADDED) {
+      if (from >= to) throw new SessionError(PROTOCOL_ERROR, 'padded DATA without a pad length');
+      to -= payload[from++];
+      if (from > to) throw new SessionError(PROTOCOL_ERROR, 'DATA padding longer than the frame');
+    }
+    const s = this.streams.get(stream);
+    if (s === undefined) {
+      if (stream > this.lastStream) throw new SessionError(PROTOCOL_ERROR, `DATA on idle stream ${stream}`);
+      // A stream closed here (reset, refused): its bytes still count for the connection.
+      this.consumed(stream, length);
+      return;
+    }
+    if (s.remoteEnded) {
+      this.consumed(stream, length);
+      this.streamError(stream, STREAM_CLOSED);
+      return;
+    }
+    if (length > s.recvWindow) {
+      this.consumed(stream, length);
+      this.streamError(stream, FLOW_CONTROL_ERROR);
+      return;
+    }
+    s.recvWindow -= length;
+    const padding = length - (to - from);
+    if (padding > 0) this.consumed(stream, padding);
+    const endStream = (flags & FLAG_END_STREAM) !== 0;
+    if (endStream) s.remoteEnded = true;
+    if (to > from || endStream) this.handler.onData(stream, payload.subarray(from, to), endStream);
+    this.maybeClose(s);
+  }
+
+  private onRstStream(stream: number, payload: Buffer, start: number, end: number): void {
+    if (stream === 0) throw new SessionError(PROTOCOL_ERROR, 'RST_STREAM on stream 0');
+    if (end - start !== 4) throw new SessionError(FRAME_SIZE_ERROR, 'RST_STREAM payload is not 4 bytes');
+    if (stream > this.lastStream)
+      throw new SessionError(PROTOCOL_ERROR, `RST_STREAM on idle stream ${stream}`);
+    const s = this.streams.get(stream);
+    if (s === undefined) return;
+    this.close(s);
+    this.handler.onReset(stream, payload.readUInt32BE(start));
+  }
+
+  private onSettings(flags: number, stream: number, payload: Buffer, start: number, end: number): void {
+    if (stream !== 0) throw new SessionError(PROTOCOL_ERROR, 'SETTINGS on a stream');
+    if (flags & FLAG_ACK) {
+      if (end !== start) throw new SessionError(FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
+      return;
+    }
+    if ((end - start) % 6 !== 0)
+      throw new SessionError(FRAME_SIZE_ERROR, 'SETTINGS payload not a multiple of 6');
+    for (let p = start; p < end; p += 6) {
+      const id = payload.readUInt16BE(p);
+      const value = payload.readUInt32BE(p + 2);
+      if (id === SETTINGS_ENABLE_PUSH && value > 1) {
+        throw new SessionError(PROTOCOL_ERROR, 'SETTINGS_ENABLE_PUSH must be 0 or 1');
+      } else if (id === SETTINGS_INITIAL_WINDOW_SIZE) {
+        if (value > MAX_WINDOW)
+          throw new SessionError(FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE too large');
+        const delta = value - this.peerInitialWindow;
+        this.peerInitialWindow = value;
+        for (const s of this.streams.values()) {
+          s.sendWindow += delta;
+          if (s.sendWindow > MAX_WINDOW)
+            throw new SessionError(FLOW_CONTROL_ERROR, 'a stream window overflowed');
+        }
+      } else if (id === SETTINGS_MAX_FRAME_SIZE) {
+        if (value < DEFAULT_MAX_FRAME_SIZE || value > MAX_ALLOWED_FRAME_SIZE) {
+          throw new SessionError(PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value} out of range`);
+        }
+        this.writer.maxFrameSize = value;
+      }
+      // SETTINGS_HEADER_TABLE_SIZE is for our encoder, which keeps no dynamic table.
+    }
+    this.writer.settingsAck();
+    this.drainBlocked();
+  }
+
+  private onGoaway(stream: number, payload: Buffer, start: number, end: number): void {
+    if (stream !== 0) throw new SessionError(PROTOCOL_ERROR, 'GOAWAY on a stream');
+    if (end - start < 8) throw new SessionError(FRAME_SIZE_ERROR, 'GOAWAY payload shorter than 8 bytes');
+    const code = payload.readUInt32BE(start + 4);
+    if (this.closed) return;
+    this.closed = true;
+    this.handler.onClose(code, payload.toString('utf8', start + 8, end), true);
+  }
+
+  private onWindowUpdate(stream: number, payload: Buffer, start: number, end: number): void {
+    if (end - start !== 4) throw new SessionError(FRAME_SIZE_ERROR, 'WINDOW_UPDATE payload is not 4 bytes');
+    const increment = payload.readUInt32BE(start) & 0x7fffffff;
+    if (stream === 0) {
+      if (increment === 0) throw new SessionError(PROTOCOL_ERROR, 'WINDOW_UPDATE of 0 on the connection');
+      this.connSendWindow += increment;
+      if (this.connSendWindow > MAX_WINDOW)
+        throw new SessionError(FLOW_CONTROL_ERROR, 'connection window overflowed');
+      this.drainBlocked();
+      return;
+    }
+    const s = this.streams.get(stream);
+    if (s === undefined) {
+      if (stream > this.lastStream)
+        throw new SessionError(PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${stream}`);
+      return;
+    }
+    if (increment === 0) {
+      this.streamError(stream, PROTOCOL_ERROR);
+      return;
+    }
+    s.sendWindow += increment;
+    if (s.sendWindow > MAX_WINDOW) {
+      this.streamError(stream, FLOW_CONTROL_ERROR);
+      return;
+    }
+    this.drainBlocked();
+  }
+
+  // ------------------------------------------------------------------------------------
+  // Sending
+
+  private sendHeaders(s: StreamState, headers: HeaderList, endStream: boolean): void {
+    const bound = headerBlockBound(headers);
+    if (this.scratch.length < bound)
+      this.scratch = Buffer.allocUnsafe(Math.max(bound, this.scratch.length * 2));
+    const n = encodeHeaderBlock(headers, this.scratch, 0);
+    this.writer.headers(s.id, this.scratch, 0, n, endStream);
+    if (endStream) {
+      s.localEnded = true;
+      this.maybeClose(s);
+    }
+    this.flushSoon();
+  }
+
+  private sendData(s: StreamState, chunk: Buffer, start: number, end: number, endStream: boolean): void {
+    const n = end - start;
+    s.sendWindow -= n;
+    this.connSendWindow -= n;
+    this.writer.data(s.id, chunk, start, end, endStream);
+    if (endStream) {
+      s.localEnded = true;
+      this.maybeClose(s);
+    }
+    this.flushSoon();
+  }
+
+  /** Sends queued response data as window allows, oldest blocked stream first. */
+  private drainBlocked(): void {
+    let i = 0;
+    while (i < this.blocked.length && this.connSendWindow > 0) {
+      const s = this.blocked[i];
+      while (s.queue.length > 0 && s.sendWindow > 0 && this.connSendWindow > 0) {
+        const chunk = s.queue[0];
+        const n = Math.min(chunk.length, s.sendWindow, this.connSendWindow);
+        const whole = n === chunk.length;
+        const last = whole && s.queue.length === 1;
+        this.sendData(s, chunk, 0, n, last && s.queuedEnd && s.queuedTrailers === null);
+        if (whole) s.queue.shift();
+        else s.queue[0] = chunk.subarray(n);
+      }
+      if (s.queue.length > 0) {
+        i++;
+        continue;
+      }
+      this.blocked.splice(i, 1);
+      if (s.queuedTrailers !== null) {
+        const t = s.queuedTrailers;
+        s.queuedTrailers = null;
+        this.sendHeaders(s, t, true);
+      }
+      if (!s.localEnded) this.handler.onDrain(s.id);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------
+  // Stream and connection ends
+
+  private maybeClose(s: StreamState): void {
+    if (s.remoteEnded && s.localEnded) this.close(s);
+  }
+
+  private close(s: StreamState): void {
+    this.streams.delete(s.id);
+    const b = this.blocked.indexOf(s);
+    if (b >= 0) this.blocked.splice(b, 1);
+    s.queue = [];
+  }
+
+  /** A stream error (RFC 9113 §5.4.2): RST_STREAM, and the user hears onReset. */
+  private streamError(stream: number, code: number): void {
+    this.writer.rstStream(stream, code);
+    const s = this.streams.get(stream);
+    if (s === undefined) return;
+    this.close(s);
+    this.handler.onReset(stream, code);
+  }
+
+  /** A connection error (RFC 9113 §5.4.1): GOAWAY with the code, every stream reset. */
+  private fail(code: number, message: string): void {
+    if (!this.closed) this.writer.goaway(this.lastStream, code, message);
+    this.closed = true;
+    // Written before the callbacks, so that the owner may end the socket in onClose.
+    this.flush();
+    const open = [...this.streams.keys()];
+    for (const id of open) {
+      this.close(this.streams.get(id)!);
+      this.handler.onReset(id, code === NO_ERROR ? CANCEL : code);
+    }
+    this.handler.onClose(code, message, false);
+  }
+
+  private flushSoon(): void {
+    if (this.receiving || this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const out = this.writer.take();
+    if (out !== null) this.write(out);
+  }
+}
+
+class SessionError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const CONNECTION_SPECIFIC = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * RFC 9113 §8.2-8.3 for a request: pseudo-headers first, each known and at most once;
+ * :method, and :scheme and :path unless CONNECT (then :authority, and no :scheme/:path
+ * unless :protocol, RFC 8441); names lower-case; no connection-specific fields; `te` only
+ * "trailers". Returns what is wrong, or null.
+ */
+export function validateRequest(fields: HeaderList): string | null {
+  let method = '';
+  let scheme = false;
+  let path = false;
+  let authority = false;
+  let protocol = false;
+  let regular = false;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i];
+    if (name.charCodeAt(0) === 0x3a) {
+      if (regular) return `pseudo-header ${name} after a regular field`;
+      const seen =
+        name === ':method'
+          ? method !== ''
+          : name === ':scheme'
+            ? scheme
+            : name === ':path'
+              ? path
+              : name === ':authority'
+                ? authority
+                : name === ':protocol'
+                  ? protocol
+                  : null;
+      if (seen === null) return `unknown pseudo-header ${name}`;
+      if (seen) return `duplicate ${name}`;
+      if (name === ':method') method = fields[i + 1];
+      else if (name === ':scheme') scheme = true;
+      else if (name === ':path') {
+        if (fields[i + 1] === '') return 'empty :path';
+        path = true;
+      } else if (name === ':authority') authority = true;
+      else protocol = true;
+      continue;
+    }
+    regular = true;
+    if (name !== name.toLowerCase()) return `upper-case field name ${name}`;
+    if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
+    if (name === 'te' && fields[i + 1] !== 'trailers') return 'te other than "trailers"';
+  }
+  if (method === '') return 'no :method';
+  if (method === 'CONNECT' && !protocol) {
+    if (!authority || scheme || path) return 'CONNECT needs :authority and no :scheme or :path';
+    return null;
+  }
+  if (!scheme || !path) return 'no :scheme or :path';
+  return null;
+}
+
+function validTrailers(fields: HeaderList): boolean {
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i];
+    if (name.charCodeAt(0) === 0x3a || name !== name.toLowerCase()) return false;
+  }
+  return true;
+}
