@@ -350,6 +350,26 @@ describe('ServerSession rules', () => {
     assert.equal(flood.frames().find((f) => f.type === FRAME_GOAWAY)?.code, ENHANCE_YOUR_CALM);
   });
 
+  it('drains several blocked streams in turn, whether they end with data or with trailers', async () => {
+    const t = direct();
+    for (const id of [1, 3, 5]) t.headers(id, t.get);
+    t.send();
+    for (const id of [1, 3, 5]) t.session.respond(id, [':status', '200'], false);
+    // The connection window (65,535) runs out in stream 1's data: 3 and 5 wait behind it.
+    assert.equal(t.session.data(1, Buffer.alloc(30_000), true), true);
+    assert.equal(t.session.data(3, Buffer.alloc(40_000), true), false);
+    assert.equal(t.session.data(5, Buffer.alloc(10_000), false), false);
+    t.session.trailers(5, ['grpc-status', '0']);
+    t.client.windowUpdate(0, 100_000);
+    t.send();
+    const ends = t
+      .frames()
+      .filter((f) => f.type === FRAME_DATA || f.type === FRAME_HEADERS)
+      .map((f) => f.stream);
+    assert.ok(ends.includes(5), 'stream 5 got its data and trailers');
+    assert.equal(t.session.activeStreams, 0, 'all three streams ended');
+  });
+
   it('queues response data beyond the window and drains it on WINDOW_UPDATE', async () => {
     const t = direct();
     t.headers(1, t.get);

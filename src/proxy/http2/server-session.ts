@@ -572,7 +572,8 @@ export class ServerSession implements FrameHandler {
         i++;
         continue;
       }
-      this.blocked.splice(i, 1);
+      // Its last DATA may have ended the stream, and close() has then taken it off the list.
+      if (this.blocked[i] === s) this.blocked.splice(i, 1);
       if (s.queuedTrailers !== null) {
         const t = s.queuedTrailers;
         s.queuedTrailers = null;
