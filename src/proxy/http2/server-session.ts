@@ -693,7 +693,7 @@ export function validateRequest(fields: HeaderList): string | null {
       continue;
     }
     regular = true;
-    if (name !== name.toLowerCase()) return `upper-case field name ${name}`;
+    if (hasUpperCase(name)) return `upper-case field name ${name}`;
     if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
     if (name === 'te' && fields[i + 1] !== 'trailers') return 'te other than "trailers"';
   }
@@ -709,7 +709,15 @@ export function validateRequest(fields: HeaderList): string | null {
 function validTrailers(fields: HeaderList): boolean {
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i];
-    if (name.charCodeAt(0) === 0x3a || name !== name.toLowerCase()) return false;
+    if (name.charCodeAt(0) === 0x3a || hasUpperCase(name)) return false;
   }
   return true;
+}
+
+function hasUpperCase(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return true;
+  }
+  return false;
 }

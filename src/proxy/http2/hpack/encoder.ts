@@ -6,7 +6,7 @@
 
 import type { HeaderList } from '../../http/headers.js';
 import { huffmanEncode, huffmanEncodedLength } from './huffman.js';
-import { STATIC_NAME_INDEX, STATIC_PAIR_INDEX } from './static-table.js';
+import { STATIC_NAME_INDEX, STATIC_TABLE, STATIC_TABLE_LENGTH } from './static-table.js';
 
 /** Most bytes encodeHeaderBlock writes for `headers` (names and values as latin1). */
 export function headerBlockBound(headers: HeaderList): number {
@@ -21,13 +21,13 @@ export function encodeHeaderBlock(headers: HeaderList, out: Buffer, pos: number)
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
     const value = headers[i + 1];
-    const pair = STATIC_PAIR_INDEX.get(`${name}\0${value}`);
-    if (pair !== undefined) {
-      pos = encodeInteger(out, pos, 0x80, 7, pair);
-      continue;
-    }
     const nameIndex = STATIC_NAME_INDEX.get(name);
     if (nameIndex !== undefined) {
+      const pair = staticPairIndex(nameIndex, name, value);
+      if (pair > 0) {
+        pos = encodeInteger(out, pos, 0x80, 7, pair);
+        continue;
+      }
       pos = encodeInteger(out, pos, 0x00, 4, nameIndex);
     } else {
       out[pos++] = 0x00;
@@ -36,6 +36,14 @@ export function encodeHeaderBlock(headers: HeaderList, out: Buffer, pos: number)
     pos = encodeString(out, pos, value);
   }
   return pos;
+}
+
+/** The static entry with this name (first at `first`) and value, or 0. */
+function staticPairIndex(first: number, name: string, value: string): number {
+  for (let i = first; i <= STATIC_TABLE_LENGTH && STATIC_TABLE[i][0] === name; i++) {
+    if (STATIC_TABLE[i][1] === value && value !== '') return i;
+  }
+  return 0;
 }
 
 /** An integer with an n-bit prefix after the high bits in `flags` (§5.1). */

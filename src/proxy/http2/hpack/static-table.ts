@@ -74,10 +74,3 @@ export const STATIC_NAME_INDEX: ReadonlyMap<string, number> = new Map(
     .filter(([, i]) => i > 0)
     .reverse(),
 );
-
-/** The static index of an exact name + value pair (only pairs with a value are listed). */
-export const STATIC_PAIR_INDEX: ReadonlyMap<string, number> = new Map(
-  STATIC_TABLE.map(([name, value], i) => [`${name}\0${value}`, i] as const).filter(
-    ([key, i]) => i > 0 && !key.endsWith('\0'),
-  ),
-);
