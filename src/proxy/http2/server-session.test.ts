@@ -257,6 +257,25 @@ describe('ServerSession rules', () => {
     assert.deepEqual(t.requests.at(-1)?.slice(-2), ['x-n', '7']);
   });
 
+  it('closes a connection whose streams keep getting refused or reset (ENHANCE_YOUR_CALM)', () => {
+    const t = direct({ maxConcurrentStreams: 1, maxStreamErrors: 5 });
+    t.headers(1, t.get, false);
+    for (let id = 3; id <= 11; id += 2) t.headers(id, t.get, false);
+    t.send();
+    assert.equal(
+      t.frames().find((f) => f.type === FRAME_GOAWAY),
+      undefined,
+      '5 refused streams are within the cap',
+    );
+    t.headers(13, t.get, false);
+    t.send();
+    assert.equal(t.frames().find((f) => f.type === FRAME_GOAWAY)?.code, ENHANCE_YOUR_CALM);
+    assert.ok(
+      t.events.includes(`reset 1 ${ENHANCE_YOUR_CALM}`),
+      'the open stream is reset with the connection',
+    );
+  });
+
   it('answers a malformed request with RST_STREAM and goes on', () => {
     const t = direct();
     t.headers(1, [':method', 'GET', ':path', '/', ':authority', 'a']); // no :scheme

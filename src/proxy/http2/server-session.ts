@@ -70,6 +70,12 @@ export interface SessionSettings {
   readonly headerTableSize: number;
   /** Header block bytes one HEADERS + CONTINUATION sequence may carry (CONTINUATION flood). */
   readonly maxHeaderBlockBytes: number;
+  /**
+   * Streams the peer may get refused or reset for breaking the protocol before the
+   * connection is closed with ENHANCE_YOUR_CALM (as nghttp2's rejected-stream and
+   * invalid-frame caps do).
+   */
+  readonly maxStreamErrors: number;
 }
 
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = Object.freeze({
@@ -79,6 +85,7 @@ export const DEFAULT_SESSION_SETTINGS: SessionSettings = Object.freeze({
   maxHeaderListSize: 64 * 1024,
   headerTableSize: 4096,
   maxHeaderBlockBytes: 128 * 1024,
+  maxStreamErrors: 100,
 });
 
 export interface SessionHandler {
@@ -133,6 +140,8 @@ export class ServerSession implements FrameHandler {
   private headerBlockBytes = 0;
   private headerBlockEndStream = false;
   private closed = false;
+  /** Streams refused or reset here because of the peer (see maxStreamErrors). */
+  private streamErrors = 0;
   private receiving = false;
   private flushQueued = false;
   private scratch = Buffer.allocUnsafe(1024);
@@ -380,10 +389,12 @@ export class ServerSession implements FrameHandler {
     if (this.closed) return;
     if (this.streams.size >= this.settings.maxConcurrentStreams) {
       this.writer.rstStream(id, REFUSED_STREAM);
+      this.countStreamError();
       return;
     }
     if (tooLarge || validateRequest(fields) !== null) {
       this.writer.rstStream(id, PROTOCOL_ERROR);
+      this.countStreamError();
       return;
     }
     const s: StreamState = {
@@ -601,9 +612,20 @@ export class ServerSession implements FrameHandler {
   private streamError(stream: number, code: number): void {
     this.writer.rstStream(stream, code);
     const s = this.streams.get(stream);
-    if (s === undefined) return;
-    this.close(s);
-    this.handler.onReset(stream, code);
+    if (s !== undefined) {
+      this.close(s);
+      this.handler.onReset(stream, code);
+    }
+    this.countStreamError();
+  }
+
+  private countStreamError(): void {
+    if (++this.streamErrors > this.settings.maxStreamErrors) {
+      throw new SessionError(
+        ENHANCE_YOUR_CALM,
+        `more than ${this.settings.maxStreamErrors} refused or broken streams`,
+      );
+    }
   }
 
   /** A connection error (RFC 9113 §5.4.1): GOAWAY with the code, every stream reset. */
