@@ -1,98 +1,61 @@
-// Experiment: what HTTP/2 costs per request in Node's http2 module, next to the floor of an
-// HTTP/2 server written in JS on a raw socket, and to the parts of Weft's own codec built
-// so far (the session layer on frames + HPACK). Both answer every request with 200 and a
-// 1 KiB body; h2load drives them in alternating rounds and the server process's CPU per
-// request comes from /proc. The raw server is a measuring stick, not a codec: it skips
-// HPACK decoding, flow control beyond the connection window and every error path.
+// Experiment: what HTTP/2 costs per request in Node's http2 module, next to Weft's own
+// HTTP/2 pieces: the frame layer alone (a measuring stick: it answers each HEADERS frame
+// with a fixed `:status: 200` block, no HPACK decoding, no stream state), and the session
+// layer on frames + HPACK. All answer every request with 200 and a 1 KiB body; h2load
+// drives them in alternating rounds and each server process's CPU per request comes from
+// /proc.
 //   npm run build && node dist/bench/h2-floor.js [rounds] [seconds]
 // Results and what they mean for Weft are in docs/benchmarks.md ("HTTP/2: the floor").
 
-import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HeaderList } from '../src/proxy/http/headers.js';
+import {
+  FLAG_ACK,
+  FRAME_HEADERS,
+  FRAME_PING,
+  FRAME_SETTINGS,
+  FrameReader,
+  FrameWriter,
+} from '../src/proxy/http2/frames.js';
 import { ServerSession } from '../src/proxy/http2/server-session.js';
+import { freePort, startAndWait } from './peers.js';
 import { cpuTicks, DEFAULT_CLOCK_TICKS } from './proc.js';
 import { findH2load, parseH2loadOutput } from './protocols.js';
+import { createSupervisor } from './supervisor.js';
 
 const BODY = Buffer.alloc(1024, 0x41);
-const PREFACE_BYTES = 24;
-const FRAME_HEADER_BYTES = 9;
-const T_DATA = 0;
-const T_HEADERS = 1;
-const T_SETTINGS = 4;
-const T_PING = 6;
-const F_ACK = 0x1;
-const F_END_STREAM = 0x1;
-const F_END_HEADERS = 0x4;
 /** HPACK indexed field 8 of the static table: `:status: 200` (RFC 7541 Appendix A). */
-const STATUS_200 = 0x88;
+const STATUS_200_BLOCK = Buffer.from([0x88]);
 
-function frameHeader(
-  out: Buffer,
-  at: number,
-  length: number,
-  type: number,
-  flags: number,
-  stream: number,
-): number {
-  out[at] = length >>> 16;
-  out[at + 1] = (length >>> 8) & 0xff;
-  out[at + 2] = length & 0xff;
-  out[at + 3] = type;
-  out[at + 4] = flags;
-  out.writeUInt32BE(stream, at + 5);
-  return at + FRAME_HEADER_BYTES;
-}
-
-/** The raw server: every HEADERS frame gets a response; all output of one read goes out in one write. */
-function serveRaw(port: number): void {
+/** The frame layer alone: every HEADERS frame gets a fixed response; one write per read. */
+function serveFrames(port: number): void {
   net
     .createServer({ noDelay: true }, (socket) => {
-      let pending: Buffer = Buffer.alloc(0);
-      let prefaceSeen = false;
-      socket.write(Buffer.from([0, 0, 0, T_SETTINGS, 0, 0, 0, 0, 0]));
+      const reader = new FrameReader(true);
+      const writer = new FrameWriter();
+      const handler = {
+        onFrame(type: number, flags: number, stream: number, payload: Buffer, start: number): void {
+          if (type === FRAME_HEADERS) {
+            writer.headers(stream, STATUS_200_BLOCK, 0, 1, false);
+            writer.data(stream, BODY, 0, BODY.length, true);
+          } else if (type === FRAME_SETTINGS && (flags & FLAG_ACK) === 0) writer.settingsAck();
+          else if (type === FRAME_PING && (flags & FLAG_ACK) === 0) writer.ping(true, payload, start);
+        },
+      };
+      writer.settings([]);
+      socket.write(writer.take()!);
       socket.on('data', (data: Buffer) => {
-        pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
-        let pos = 0;
-        if (!prefaceSeen) {
-          if (pending.length < PREFACE_BYTES) return;
-          pos = PREFACE_BYTES;
-          prefaceSeen = true;
+        if (reader.push(data, handler) !== null) {
+          socket.destroy();
+          return;
         }
-        const out = Buffer.allocUnsafe(256 * 1024);
-        let o = 0;
-        const room = (need: number): void => {
-          if (o + need <= out.length) return;
-          socket.write(Buffer.from(out.subarray(0, o)));
-          o = 0;
-        };
-        while (pending.length - pos >= FRAME_HEADER_BYTES) {
-          const length = (pending[pos] << 16) | (pending[pos + 1] << 8) | pending[pos + 2];
-          if (pending.length - pos < FRAME_HEADER_BYTES + length) break;
-          const type = pending[pos + 3];
-          const flags = pending[pos + 4];
-          const stream = pending.readUInt32BE(pos + 5) & 0x7fffffff;
-          const payload = pos + FRAME_HEADER_BYTES;
-          if (type === T_HEADERS) {
-            room(2 * FRAME_HEADER_BYTES + 1 + BODY.length);
-            o = frameHeader(out, o, 1, T_HEADERS, F_END_HEADERS, stream);
-            out[o++] = STATUS_200;
-            o = frameHeader(out, o, BODY.length, T_DATA, F_END_STREAM, stream);
-            o += BODY.copy(out, o);
-          } else if (type === T_SETTINGS && (flags & F_ACK) === 0) {
-            room(FRAME_HEADER_BYTES);
-            o = frameHeader(out, o, 0, T_SETTINGS, F_ACK, 0);
-          } else if (type === T_PING && (flags & F_ACK) === 0) {
-            room(FRAME_HEADER_BYTES + 8);
-            o = frameHeader(out, o, 8, T_PING, F_ACK, 0);
-            o += pending.copy(out, o, payload, payload + 8);
-          }
-          pos = payload + length;
-        }
-        pending = pos === pending.length ? Buffer.alloc(0) : pending.subarray(pos);
-        if (o > 0) socket.write(Buffer.from(out.subarray(0, o)));
+        const out = writer.take();
+        if (out !== null) socket.write(out);
       });
       socket.on('error', () => socket.destroy());
     })
@@ -146,34 +109,9 @@ function serveWeftParts(port: number): void {
     .listen(port, '127.0.0.1');
 }
 
-/** Resolves once something accepts connections on the port (tries for up to 10 s). */
-async function waitForListener(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing listens on port ${port}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
-    });
-  });
-}
-
 async function main(): Promise<void> {
   const [mode, portArg] = process.argv.slice(2);
-  if (mode === 'serve-raw') return serveRaw(Number(portArg));
+  if (mode === 'serve-frames') return serveFrames(Number(portArg));
   if (mode === 'serve-node') return serveNodeHttp2(Number(portArg));
   if (mode === 'serve-weft') return serveWeftParts(Number(portArg));
   const rounds = Number(process.argv[2] ?? 3);
@@ -181,29 +119,25 @@ async function main(): Promise<void> {
   const h2load = findH2load(process.env.PATH ?? '');
   if (h2load === null) throw new Error('h2load not found: apt-get install nghttp2-client');
   const self = fileURLToPath(import.meta.url);
-  const servers = [];
-  for (const [label, serveMode] of [
-    ['JS on a raw socket', 'serve-raw'],
-    ["Weft's HTTP/2 session", 'serve-weft'],
-    ['node:http2', 'serve-node'],
-  ] as const) {
-    const port = await freePort();
-    const child = spawn(process.execPath, [self, serveMode, String(port)], { stdio: 'inherit' });
-    servers.push({ label, port, child });
-  }
-  for (const s of servers) await waitForListener(s.port);
+  const dir = mkdtempSync(join(tmpdir(), 'weft-h2-floor-'));
+  const supervisor = createSupervisor();
   try {
+    const servers = [];
+    for (const [label, serveMode] of [
+      ["Weft's frame layer alone", 'serve-frames'],
+      ["Weft's HTTP/2 session", 'serve-weft'],
+      ['node:http2', 'serve-node'],
+    ] as const) {
+      const port = await freePort();
+      const command = { file: process.execPath, args: [self, serveMode, String(port)] };
+      servers.push({ label, port, daemon: await startAndWait(supervisor, serveMode, command, dir, [port]) });
+    }
     for (let round = 1; round <= rounds; round++) {
       for (const s of round % 2 === 1 ? servers : [...servers].reverse()) {
-        const pid = s.child.pid ?? 0;
-        const before = cpuTicks([pid]);
-        const text = execFileSync(
-          h2load,
-          ['-c', '16', '-m', '8', '-D', String(seconds), `http://127.0.0.1:${s.port}/`],
-          { encoding: 'utf8' },
-        );
-        const cpuS = (cpuTicks([pid]) - before) / DEFAULT_CLOCK_TICKS;
-        const r = parseH2loadOutput(text);
+        const before = cpuTicks([s.daemon.pid]);
+        const args = ['-c', '16', '-m', '8', '-D', String(seconds), `http://127.0.0.1:${s.port}/`];
+        const r = parseH2loadOutput(await supervisor.run({ file: h2load, args }, (seconds + 30) * 1000));
+        const cpuS = (cpuTicks([s.daemon.pid]) - before) / DEFAULT_CLOCK_TICKS;
         const perRequestUs = r.succeeded > 0 ? (cpuS * 1e6) / r.succeeded : Number.NaN;
         console.log(
           `round ${round} ${s.label}: ${Math.round(r.requestsPerSec)} req/s, ` +
@@ -212,7 +146,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    for (const s of servers) s.child.kill();
+    await supervisor.stopAll();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -489,11 +489,13 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
       Math.max(1, Math.min(RESILIENCE_WINDOWS, Math.floor(ctx.durationS / MIN_WINDOW_S))),
     ),
   ];
+  /** Each of a pair's windows gets an equal share of the run time. */
+  const windowSeconds = (p: Pair<Outcome>): number => Math.max(1, Math.round(ctx.durationS / p.windows));
   const weftPids = [weft.pid];
   for (let round = 0; round < ctx.rounds; round++) {
     ctx.log(`protocols round ${round + 1}/${ctx.rounds}`);
     for (const p of pairs) {
-      const seconds = Math.max(1, Math.round(ctx.durationS / p.windows));
+      const seconds = windowSeconds(p);
       for (let w = 0; w < p.windows; w++) {
         // Every other window (and round) runs Weft first, so neither side always runs second
         // (warmer, or later in a drift of the machine's speed).
@@ -571,7 +573,7 @@ export async function runProtocolBench(ctx: ProtocolBenchContext): Promise<strin
       `${fmt(median(s.resilientWeft.weftCpuUsPerRequest), 1)} µs with resilience. ` +
       // One run's spread on this kind of machine is wide (docs/benchmarks.md): show every window.
       `The pair runs as ${pairs[3].windows} back-to-back windows of ` +
-      `${Math.max(1, Math.round(ctx.durationS / pairs[3].windows))} s per round (order alternating); ` +
+      `${windowSeconds(pairs[3])} s per round (order alternating); ` +
       `the row's ratio is the median of all windows' ratios: ` +
       `${pairs[3].ratios.map((r) => (r === null ? 'n/a' : `${fmt(r, 2)}x`)).join(', ')}.`,
   ];

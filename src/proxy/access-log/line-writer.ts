@@ -6,7 +6,7 @@
 // (sinks.ts), which handles flushing and lines longer than a whole buffer.
 
 /** UTF-8 bytes one UTF-16 code unit can need (a surrogate pair takes 4 bytes for 2 units). */
-export const MAX_UTF8_BYTES_PER_UNIT = 3;
+const MAX_UTF8_BYTES_PER_UNIT = 3;
 
 export class LineWriter {
   /** The buffer written into, from `pos` up to `end`. */

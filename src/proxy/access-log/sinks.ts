@@ -18,7 +18,7 @@ import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { AccessLog } from '../../config/model.js';
 import type { ConfigIssue } from '../../core/errors.js';
-import { LineWriter, MAX_UTF8_BYTES_PER_UNIT } from './line-writer.js';
+import { LineWriter } from './line-writer.js';
 
 /** The pending buffer's size: a flush happens at once when the next line would not fit. */
 const CHUNK_BYTES = 64 * 1024;
@@ -115,20 +115,19 @@ class BatchingSink implements AccessLogSink {
       this.counts.droppedLines++;
       return;
     }
-    // The exact size is only computed near the end of the buffer.
-    if (this.pendingBytes + line.length * MAX_UTF8_BYTES_PER_UNIT > CHUNK_BYTES) {
-      const bytes = Buffer.byteLength(line, 'utf8');
-      if (this.pendingBytes + bytes > CHUNK_BYTES) {
-        this.flush();
-        if (bytes > CHUNK_BYTES) {
-          // A line longer than a whole buffer goes out on its own.
-          this.hand(Buffer.from(line, 'utf8'), 1, null);
-          return;
-        }
-      }
-    }
-    this.pendingBytes += this.pending.write(line, this.pendingBytes, 'utf8');
-    this.queued();
+    if (this.append(line)) return;
+    this.flush();
+    if (this.append(line)) return;
+    // A line longer than a whole buffer goes out on its own.
+    this.hand(Buffer.from(line, 'utf8'), 1, null);
+  }
+
+  /** Appends a ready line to the pending buffer; false (nothing added) if it does not fit. */
+  private append(line: string): boolean {
+    const w = this.writer;
+    w.reset(this.pending, this.pendingBytes, CHUNK_BYTES);
+    w.text(line);
+    return this.endLine(w);
   }
 
   beginLine(): LineWriter | null {

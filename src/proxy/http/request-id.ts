@@ -18,9 +18,6 @@ for (let b = 0; b < 256; b++) {
   HEX[2 * b + 1] = s.charCodeAt(1);
 }
 
-/** Positions of the dashes in 8-4-4-4-12. */
-const DASH_AFTER_BYTE = [3, 5, 7, 9];
-
 /** A generator of v4 UUID strings with its own random pool (no state shared between proxies). */
 export function createRequestIdGenerator(): () => string {
   const pool = Buffer.allocUnsafe(IDS_PER_FILL * UUID_BYTES);
@@ -40,13 +37,8 @@ export function createRequestIdGenerator(): () => string {
       else if (i === 8) b = (b & 0x3f) | 0x80; // variant 10
       out[o++] = HEX[2 * b];
       out[o++] = HEX[2 * b + 1];
-      if (
-        i === DASH_AFTER_BYTE[0] ||
-        i === DASH_AFTER_BYTE[1] ||
-        i === DASH_AFTER_BYTE[2] ||
-        i === DASH_AFTER_BYTE[3]
-      )
-        out[o++] = 0x2d;
+      // The dashes of 8-4-4-4-12 hex digits come after bytes 3, 5, 7 and 9.
+      if (i === 3 || i === 5 || i === 7 || i === 9) out[o++] = 0x2d;
     }
     return out.toString('latin1', 0, UUID_CHARS);
   };

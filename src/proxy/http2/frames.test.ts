@@ -5,7 +5,6 @@
 
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import net from 'node:net';
 import { describe, it } from 'node:test';
 import type { HeaderList } from '../http/headers.js';
 import {
@@ -19,12 +18,14 @@ import {
   FRAME_PING,
   FRAME_SETTINGS,
   FRAME_SIZE_ERROR,
+  type FrameHandler,
   FrameReader,
   FrameWriter,
   PROTOCOL_ERROR,
 } from './frames.js';
 import { HpackDecoder } from './hpack/decoder.js';
 import { encodeHeaderBlock, headerBlockBound } from './hpack/encoder.js';
+import { startFrameServer } from './testing/frame-server.js';
 
 interface Frame {
   type: number;
@@ -121,69 +122,49 @@ describe('FrameWriter', () => {
 });
 
 /** One connection of a small server made of the frame layer and HPACK; answers each request. */
-function miniServer(): net.Server {
-  return net.createServer((socket) => {
-    const reader = new FrameReader(true);
-    const writer = new FrameWriter();
-    const hpack = new HpackDecoder({ maxTableSize: 4096, maxHeaderListSize: 65536 });
-    const requests = new Map<number, { headers: HeaderList; bodyBytes: number }>();
-    writer.settings([]);
-    socket.write(writer.take()!);
-    const respond = (stream: number): void => {
-      const req = requests.get(stream)!;
-      requests.delete(stream);
-      const path = req.headers[req.headers.indexOf(':path') + 1];
-      const size = path === '/big' ? 40_000 : 5;
-      const head: HeaderList = [':status', '200', 'x-request-body', String(req.bodyBytes)];
-      const block = Buffer.alloc(headerBlockBound(head));
-      writer.headers(stream, block, 0, encodeHeaderBlock(head, block, 0), false);
-      const body = Buffer.alloc(size, 0x62);
-      writer.data(stream, body, 0, body.length, false);
-      const trailers: HeaderList = ['grpc-status', '0'];
-      const tblock = Buffer.alloc(headerBlockBound(trailers));
-      writer.headers(stream, tblock, 0, encodeHeaderBlock(trailers, tblock, 0), true);
-    };
-    const handler = {
-      onFrame(type: number, flags: number, stream: number, payload: Buffer, start: number, end: number) {
-        if (type === FRAME_SETTINGS && (flags & FLAG_ACK) === 0) writer.settingsAck();
-        else if (type === FRAME_PING && (flags & FLAG_ACK) === 0) writer.ping(true, payload, start);
-        else if (type === FRAME_HEADERS) {
-          assert.equal(flags & FLAG_END_HEADERS, FLAG_END_HEADERS);
-          const headers: HeaderList = [];
-          hpack.decode(payload, start, end, headers);
-          requests.set(stream, { headers, bodyBytes: 0 });
-          if (flags & FLAG_END_STREAM) respond(stream);
-        } else if (type === FRAME_DATA) {
-          requests.get(stream)!.bodyBytes += end - start;
-          if (end > start) {
-            writer.windowUpdate(0, end - start);
-            writer.windowUpdate(stream, end - start);
-          }
-          if (flags & FLAG_END_STREAM) respond(stream);
+function miniConnection(writer: FrameWriter): FrameHandler {
+  const hpack = new HpackDecoder({ maxTableSize: 4096, maxHeaderListSize: 65536 });
+  const requests = new Map<number, { headers: HeaderList; bodyBytes: number }>();
+  const respond = (stream: number): void => {
+    const req = requests.get(stream)!;
+    requests.delete(stream);
+    const path = req.headers[req.headers.indexOf(':path') + 1];
+    const size = path === '/big' ? 40_000 : 5;
+    const head: HeaderList = [':status', '200', 'x-request-body', String(req.bodyBytes)];
+    const block = Buffer.alloc(headerBlockBound(head));
+    writer.headers(stream, block, 0, encodeHeaderBlock(head, block, 0), false);
+    const body = Buffer.alloc(size, 0x62);
+    writer.data(stream, body, 0, body.length, false);
+    const trailers: HeaderList = ['grpc-status', '0'];
+    const tblock = Buffer.alloc(headerBlockBound(trailers));
+    writer.headers(stream, tblock, 0, encodeHeaderBlock(trailers, tblock, 0), true);
+  };
+  return {
+    onFrame(type: number, flags: number, stream: number, payload: Buffer, start: number, end: number) {
+      if (type === FRAME_SETTINGS && (flags & FLAG_ACK) === 0) writer.settingsAck();
+      else if (type === FRAME_PING && (flags & FLAG_ACK) === 0) writer.ping(true, payload, start);
+      else if (type === FRAME_HEADERS) {
+        assert.equal(flags & FLAG_END_HEADERS, FLAG_END_HEADERS);
+        const headers: HeaderList = [];
+        hpack.decode(payload, start, end, headers);
+        requests.set(stream, { headers, bodyBytes: 0 });
+        if (flags & FLAG_END_STREAM) respond(stream);
+      } else if (type === FRAME_DATA) {
+        requests.get(stream)!.bodyBytes += end - start;
+        if (end > start) {
+          writer.windowUpdate(0, end - start);
+          writer.windowUpdate(stream, end - start);
         }
-      },
-    };
-    socket.on('data', (chunk: Buffer) => {
-      const err = reader.push(chunk, handler);
-      if (err !== null) {
-        writer.goaway(0, err.code, err.message);
-        const out = writer.take();
-        if (out !== null) socket.write(out);
-        socket.end();
-        return;
+        if (flags & FLAG_END_STREAM) respond(stream);
       }
-      const out = writer.take();
-      if (out !== null) socket.write(out);
-    });
-    socket.on('error', () => {});
-  });
+    },
+  };
 }
 
 describe('the frame layer with node:http2', () => {
   it('serves GET and POST with bodies, DATA split over frames, trailers, PING and SETTINGS', async () => {
-    const server = miniServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = http2.connect(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+    const server = await startFrameServer(miniConnection);
+    const client = http2.connect(server.url);
     try {
       const call = (path: string, body: Buffer | null) =>
         new Promise<{

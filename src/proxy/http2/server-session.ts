@@ -155,7 +155,6 @@ export class ServerSession implements FrameHandler {
       maxTableSize: settings.headerTableSize,
       maxHeaderListSize: settings.maxHeaderListSize,
     });
-    this.reader.maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
     this.connRecvWindow = settings.connectionWindowSize;
     this.writer.settings([
       [SETTINGS_MAX_CONCURRENT_STREAMS, settings.maxConcurrentStreams],
@@ -388,13 +387,11 @@ export class ServerSession implements FrameHandler {
     this.lastStream = id;
     if (this.closed) return;
     if (this.streams.size >= this.settings.maxConcurrentStreams) {
-      this.writer.rstStream(id, REFUSED_STREAM);
-      this.countStreamError();
+      this.streamError(id, REFUSED_STREAM);
       return;
     }
     if (tooLarge || validateRequest(fields) !== null) {
-      this.writer.rstStream(id, PROTOCOL_ERROR);
-      this.countStreamError();
+      this.streamError(id, PROTOCOL_ERROR);
       return;
     }
     const s: StreamState = {
@@ -608,7 +605,10 @@ export class ServerSession implements FrameHandler {
     s.queue = [];
   }
 
-  /** A stream error (RFC 9113 §5.4.2): RST_STREAM, and the user hears onReset. */
+  /**
+   * A stream error (RFC 9113 §5.4.2): RST_STREAM, and the user hears onReset if the stream
+   * was open (a refused or malformed new one never was). Counts toward maxStreamErrors.
+   */
   private streamError(stream: number, code: number): void {
     this.writer.rstStream(stream, code);
     const s = this.streams.get(stream);

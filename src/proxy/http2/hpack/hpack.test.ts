@@ -4,9 +4,19 @@
 
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import net from 'node:net';
 import { describe, it } from 'node:test';
 import type { HeaderList } from '../../http/headers.js';
+import {
+  FLAG_ACK,
+  FLAG_END_HEADERS,
+  FLAG_PADDED,
+  FLAG_PRIORITY,
+  FRAME_HEADERS,
+  FRAME_SETTINGS,
+  type FrameHandler,
+  type FrameWriter,
+} from '../frames.js';
+import { startFrameServer } from '../testing/frame-server.js';
 import { HpackDecoder, HpackError } from './decoder.js';
 import { encodeHeaderBlock, headerBlockBound } from './encoder.js';
 import { huffmanDecode, huffmanDecodedBound, huffmanEncode, huffmanEncodedLength } from './huffman.js';
@@ -149,48 +159,23 @@ describe('HpackDecoder', () => {
   });
 });
 
-/** A raw HTTP/2 endpoint for one node:http2 client connection: SETTINGS, then HEADERS in, HEADERS out. */
-function rawServer(onHeaders: (block: Buffer, stream: number, reply: (block: Buffer) => void) => void) {
-  return net.createServer((socket) => {
-    let pending: Buffer = Buffer.alloc(0);
-    let preface = false;
-    socket.write(hex('000000 04 00 00000000'));
-    socket.on('data', (data: Buffer) => {
-      pending = Buffer.concat([pending, data]);
-      let pos = 0;
-      if (!preface) {
-        if (pending.length < 24) return;
-        pos = 24;
-        preface = true;
-      }
-      while (pending.length - pos >= 9) {
-        const length = pending.readUIntBE(pos, 3);
-        if (pending.length - pos < 9 + length) break;
-        const type = pending[pos + 3];
-        const flags = pending[pos + 4];
-        const stream = pending.readUInt32BE(pos + 5) & 0x7fffffff;
-        const next = pos + 9 + length;
-        let start = pos + 9;
-        let end = start + length;
-        if (type === 4 && (flags & 1) === 0) socket.write(hex('000000 04 01 00000000'));
-        if (type === 1) {
-          assert.equal(flags & 0x4, 0x4, 'END_HEADERS: no CONTINUATION in these tests');
-          if (flags & 0x8) end -= pending[start++]; // PADDED
-          if (flags & 0x20) start += 5; // PRIORITY
-          onHeaders(Buffer.from(pending.subarray(start, end)), stream, (block) => {
-            const head = Buffer.alloc(9);
-            head.writeUIntBE(block.length, 0, 3);
-            head[3] = 1;
-            head[4] = 0x5; // END_HEADERS | END_STREAM
-            head.writeUInt32BE(stream, 5);
-            socket.write(Buffer.concat([head, block]));
-          });
-        }
-        pos = next;
-      }
-      pending = pending.subarray(pos);
-    });
-    socket.on('error', () => {});
+/** A connection that hands each request's header block to onHeaders, which replies with a block. */
+function headersConnection(
+  onHeaders: (block: Buffer, stream: number, reply: (block: Buffer) => void) => void,
+) {
+  return (writer: FrameWriter): FrameHandler => ({
+    onFrame(type, flags, stream, payload, start, end) {
+      if (type === FRAME_SETTINGS && (flags & FLAG_ACK) === 0) writer.settingsAck();
+      if (type !== FRAME_HEADERS) return;
+      assert.equal(flags & FLAG_END_HEADERS, FLAG_END_HEADERS, 'no CONTINUATION in these tests');
+      let from = start;
+      let to = end;
+      if (flags & FLAG_PADDED) to -= payload[from++];
+      if (flags & FLAG_PRIORITY) from += 5;
+      onHeaders(Buffer.from(payload.subarray(from, to)), stream, (block) =>
+        writer.headers(stream, block, 0, block.length, true),
+      );
+    },
   });
 }
 
@@ -198,28 +183,28 @@ describe('HPACK against nghttp2 (node:http2)', () => {
   it("decodes the client's blocks, dynamic table included, and the client decodes ours", async () => {
     const d = decoder();
     const seen: HeaderList[] = [];
-    const server = rawServer((block, stream, reply) => {
-      const fields = decodeAll(d, block);
-      seen.push(fields);
-      const n = seen.length;
-      const response: HeaderList = [
-        ':status',
-        n % 2 === 0 ? '200' : '404',
-        'content-type',
-        'text/plain; charset=utf-8',
-        'x-echo-stream',
-        String(stream),
-        'x-bytes',
-        `caf\u00e9 \u00ff ${'z'.repeat(n * 37)}`,
-        'set-cookie',
-        `id=${n}`,
-      ];
-      const out = Buffer.alloc(headerBlockBound(response));
-      reply(out.subarray(0, encodeHeaderBlock(response, out, 0)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    const client = http2.connect(`http://127.0.0.1:${port}`);
+    const server = await startFrameServer(
+      headersConnection((block, stream, reply) => {
+        const fields = decodeAll(d, block);
+        seen.push(fields);
+        const n = seen.length;
+        const response: HeaderList = [
+          ':status',
+          n % 2 === 0 ? '200' : '404',
+          'content-type',
+          'text/plain; charset=utf-8',
+          'x-echo-stream',
+          String(stream),
+          'x-bytes',
+          `caf\u00e9 \u00ff ${'z'.repeat(n * 37)}`,
+          'set-cookie',
+          `id=${n}`,
+        ];
+        const out = Buffer.alloc(headerBlockBound(response));
+        reply(out.subarray(0, encodeHeaderBlock(response, out, 0)));
+      }),
+    );
+    const client = http2.connect(server.url);
     try {
       for (let i = 0; i < 40; i++) {
         const sent = {
@@ -241,7 +226,7 @@ describe('HPACK against nghttp2 (node:http2)', () => {
         for (let f = 0; f < fields.length; f += 2) byName.set(fields[f], fields[f + 1]);
         for (const [name, value] of Object.entries(sent))
           assert.equal(byName.get(name), value, `${i} ${name}`);
-        assert.equal(byName.get(':authority'), `127.0.0.1:${port}`);
+        assert.equal(byName.get(':authority'), new URL(server.url).host);
         const n = i + 1;
         assert.equal(got[':status'], n % 2 === 0 ? 200 : 404);
         assert.equal(got['content-type'], 'text/plain; charset=utf-8');
