@@ -8,9 +8,10 @@
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
+import { allocateFreePorts } from '../src/up/port-allocator.js';
 import type { Daemon, Supervisor } from './supervisor.js';
 import { logTail } from './supervisor.js';
 
@@ -241,17 +242,10 @@ export function weftBootstrap(ports: ProxyPorts & { readonly adminPort: number }
   };
 }
 
-/** A free TCP port on 127.0.0.1 (bound to port 0, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** A free TCP port on 127.0.0.1, from outside the kernel's ephemeral range (see port-allocator). */
+export async function freePort(): Promise<number> {
+  const [port] = await allocateFreePorts(1);
+  return port!;
 }
 
 function tryConnect(port: number): Promise<boolean> {

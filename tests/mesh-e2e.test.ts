@@ -19,9 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
+import { allocateFreePorts } from '../src/up/port-allocator.js';
 import { type Control, eventually, startControl, weft } from './support/control-harness.js';
 import { say, startEchoServer } from './support/grpc-echo.js';
-import { applyDocs, freePort, get, type Sidecar, startSidecar } from './support/mesh-harness.js';
+import { applyDocs, get, type Sidecar, startSidecar } from './support/mesh-harness.js';
 
 async function app(version: string): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
@@ -184,8 +185,7 @@ describe('a mesh on one host wired by Workload annotations (as weft up does)', (
     const echoSidecar = await startSidecar(control, 'echo-0', { viaNodeMetadata: false });
     sidecars.push(web, reviews, echoSidecar);
     ports.outbound = web.outbound;
-    ports.reviews = await freePort();
-    ports.echo = await freePort();
+    [ports.reviews, ports.echo] = (await allocateFreePorts(2)) as [number, number];
     const service = (name: string, portName: string, protocol: string) => ({
       apiVersion: 'weft.dev/v1alpha1',
       kind: 'Service',

@@ -4,8 +4,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { allocateFreePorts, assertPortsFree } from './port-allocator.js';
+import { allocateFreePorts, assertPortsFree, nonEphemeralRange } from './port-allocator.js';
 import { findPortOwner, parseListeningInodes } from './port-owner.js';
 import { UpError } from './up-error.js';
 
@@ -60,5 +63,42 @@ describe('port owner', () => {
     const ports = await allocateFreePorts(20);
     assert.equal(new Set(ports).size, 20);
     await assertPortsFree([{ port: ports[0]!, what: 'x' }]);
+  });
+
+  it('picks free ports outside the kernel ephemeral range, which connect() never takes', async () => {
+    const range = nonEphemeralRange();
+    assert.ok(range !== undefined, 'this machine has room below its ephemeral range');
+    const ephemeral = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'latin1').trim().split(/\s+/);
+    for (const port of await allocateFreePorts(20)) {
+      assert.ok(port >= range[0] && port <= range[1], `${port} in ${range.join('-')}`);
+      assert.ok(port < Number(ephemeral[0]) || port > Number(ephemeral[1]), `${port} is not ephemeral`);
+    }
+  });
+
+  it('skips a taken port in the range, and falls back to the kernel when the range is full', async (t) => {
+    const { child, port } = await holdPort();
+    t.after(() => child.kill('SIGKILL'));
+    // A one-port range that is taken: every try fails, so the kernel picks.
+    const [picked] = await allocateFreePorts(1, '127.0.0.1', [port, port]);
+    assert.notEqual(picked, port);
+    assert.ok(picked! > 0);
+  });
+
+  it('reads the range below, or above, the ephemeral range, and gives up on a crowded one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-ports-'));
+    const file = (text: string): string => {
+      const f = join(dir, `range-${text.replace(/\s+/g, '_')}`);
+      writeFileSync(f, text);
+      return f;
+    };
+    try {
+      assert.deepEqual(nonEphemeralRange(file('32768\t60999\n')), [10000, 32767]);
+      assert.deepEqual(nonEphemeralRange(file('1024 40000\n')), [40001, 65535]);
+      assert.equal(nonEphemeralRange(file('1024 65000\n')), undefined);
+      assert.equal(nonEphemeralRange(file('not a range')), undefined);
+      assert.equal(nonEphemeralRange(join(dir, 'missing')), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,23 +1,14 @@
 // Shared by the mesh integration tests: `weft proxy --xds` sidecars (with the node ids and
 // node metadata `weft up` uses) against a harness control plane, applying resources as one
-// file, free ports and plain HTTP GETs by Host.
+// file, and plain HTTP GETs by Host.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
+import { allocateFreePorts } from '../../src/up/port-allocator.js';
 import { type Control, WEFT_MAIN, weft } from './control-harness.js';
-
-/** A port free on 127.0.0.1 right now (closed again before it is returned). */
-export async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 /** GET `path` on 127.0.0.1:`port` with Host `host`, no keep-alive. */
 export function get(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
@@ -60,8 +51,7 @@ export async function startSidecar(
   workload: string,
   options: SidecarOptions = {},
 ): Promise<Sidecar> {
-  const inbound = await freePort();
-  const outbound = await freePort();
+  const [inbound, outbound] = (await allocateFreePorts(2)) as [number, number];
   const metadata =
     (options.viaNodeMetadata ?? true) ? ['--node-metadata', `WEFT_OUTBOUND_PORT=${outbound}`] : [];
   const child = spawn(
