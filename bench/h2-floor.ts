@@ -98,7 +98,7 @@ function serveWeftParts(port: number): void {
           session.consumed(stream, chunk.length);
         },
         onReset() {},
-        onDrain() {},
+        onWritable() {},
         onClose() {
           socket.end();
         },

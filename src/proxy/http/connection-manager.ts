@@ -5,7 +5,6 @@
 // that per connection and per request nothing is looked up by name (STYLE: filters as
 // factory + cheap instance). `handle(socket)` then serves one downstream connection.
 
-import type { ServerSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { HttpConnectionManager, HttpFault } from '../../config/model.js';
 import { FAULT_TYPE_URL } from '../../config/validate-fault-filter.js';
@@ -14,7 +13,8 @@ import type { Clock } from '../../core/clock.js';
 import type { AccessLogger } from '../access-log/logger.js';
 import type { ParserLimits } from '../http1/request-parser.js';
 import { serveHttpConnection } from '../http2/codec-select.js';
-import { http2ServerOptions } from '../http2/http2-server-connection.js';
+import { http2SessionSettings } from '../http2/http2-server-connection.js';
+import type { SessionSettings } from '../http2/server-session.js';
 import type { DrainSignal } from '../listener/drain.js';
 import type { NetworkFilterInstance } from '../listener/listener-manager.js';
 import type { RouteTable } from '../router/route-table.js';
@@ -200,9 +200,9 @@ export function createHttpConnectionManager(
             for (let i = 0; i < loggers.length; i++) loggers[i].log(info);
           },
   };
-  let h2Options: ServerSessionOptions | null = null;
-  const getH2Options = (): ServerSessionOptions => {
-    if (h2Options === null) h2Options = http2ServerOptions(runtime);
+  let h2Options: SessionSettings | null = null;
+  const getH2Options = (): SessionSettings => {
+    if (h2Options === null) h2Options = http2SessionSettings(runtime);
     return h2Options;
   };
   return {

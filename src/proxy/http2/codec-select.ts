@@ -4,7 +4,6 @@
 // connection is HTTP/2 only when its first 24 bytes are exactly the preface; the sniffed
 // bytes are handed to whichever codec wins.
 
-import type { ServerSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Timer } from '../../core/clock.js';
@@ -12,6 +11,7 @@ import type { HcmRuntime } from '../http/connection-manager.js';
 import { Http1ServerConnection } from '../http/http1-server-connection.js';
 import { DRAIN_IDLE_GRACE_MS, type Drainable } from '../listener/drain.js';
 import { Http2ServerConnection } from './http2-server-connection.js';
+import type { SessionSettings } from './server-session.js';
 
 export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -23,11 +23,7 @@ export function sniffPreface(data: Buffer): 0 | 1 | 2 {
 }
 
 /** Serves one downstream connection with the codec its HCM and its first bytes call for. */
-export function serveHttpConnection(
-  socket: Socket,
-  rt: HcmRuntime,
-  h2Options: () => ServerSessionOptions,
-): void {
+export function serveHttpConnection(socket: Socket, rt: HcmRuntime, h2Options: () => SessionSettings): void {
   const codec = rt.config.codecType;
   if (codec === 'HTTP1') {
     new Http1ServerConnection(socket, rt);
@@ -58,7 +54,7 @@ class PrefaceSniffer implements Drainable {
   constructor(
     private readonly socket: Socket,
     private readonly rt: HcmRuntime,
-    private readonly h2Options: () => ServerSessionOptions,
+    private readonly h2Options: () => SessionSettings,
   ) {
     socket.on('data', this.onData);
     socket.on('error', this.onEarlyClose);

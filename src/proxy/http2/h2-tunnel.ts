@@ -13,35 +13,39 @@
 //   HTTP/1.1 connection-specific fields; a 2xx to CONNECT goes as it is. Any other answer
 //   is relayed as a normal response by the stream codec.
 // - Bytes: the stream's DATA frames are the downstream side of the BytePump. Flow control
-//   is the backpressure (write() false until 'drain'; pause() stops reading, so the
-//   client's window is not reopened); END_STREAM both ways is the half-close (FIN); an
-//   RST_STREAM from the client closes the tunnel with an error, and a tunnel that must be
-//   torn down resets the stream (CANCEL).
+//   is the backpressure (write() false until the window or the socket opens; pause() stops
+//   reading, so the client's window is not reopened); END_STREAM both ways is the
+//   half-close (FIN); an RST_STREAM from the client closes the tunnel with an error, and a
+//   tunnel that must be torn down resets the stream (CANCEL).
 //
-// Until the tunnel is established the stream is paused: DATA the client sent early stays
-// in the stream (held by flow control) and is read once the pump starts.
+// Until the tunnel is established the stream is paused: DATA the client sent early is held
+// in the stream (bounded by its window) and handed to the pump when it starts.
 //
 // Rapid reset (http2-server-connection.ts): a tunnel the client resets within a second of
 // opening counts as a premature reset, as a stream whose response is not complete does in
 // Envoy; the tunnel's response is complete once its END_STREAM went out, and resets the
 // proxy sends itself never count.
 
-import {
-  constants,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-  type ServerHttp2Stream,
-} from 'node:http2';
-import type { HcmRuntime, HcmStats } from '../http/connection-manager.js';
+import type { HcmRuntime } from '../http/connection-manager.js';
 import type { HeaderList } from '../http/headers.js';
 import type { TunnelDownstream, TunnelSink } from '../http/upgrade.js';
 import type { RequestHead } from '../http1/request-parser.js';
+import { CANCEL, NO_ERROR } from './frames.js';
+import type { ServerSession } from './server-session.js';
 
-const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL } = constants;
+const EMPTY = Buffer.alloc(0);
 
-/** The stream codec owning the tunnel: told when the stream's response is complete. */
-export interface H2TunnelOwner {
+/** The stream codec a tunnel runs on (http2-server-stream.ts). */
+export interface H2TunnelStream {
+  /** Set once the tunnel's END_STREAM went out, or the proxy reset it: not a premature reset. */
   responseComplete: boolean;
+  readonly session: ServerSession;
+  /** The HTTP/2 stream number. */
+  readonly stream: number;
+  /** Sends DATA; false when the caller must wait (the tunnel hears drained()). */
+  send(chunk: Buffer, end: boolean): boolean;
+  pauseReading(): void;
+  resumeReading(): void;
 }
 
 /** Whether this HCM's HTTP/2 streams may become tunnels (`allow_connect`). */
@@ -54,17 +58,17 @@ export function allowsH2Tunnels(rt: HcmRuntime): boolean {
  * regular header fields. A tunnel request has no body of its own (its DATA is the tunnel's).
  */
 export function connectRequestHead(
-  headers: IncomingHttpHeaders,
+  protocol: string | undefined,
+  path: string,
   list: HeaderList,
   authority: string,
 ): RequestHead {
-  const protocol = headers[':protocol'];
-  const extended = typeof protocol === 'string';
+  const extended = protocol !== undefined;
   if (extended) list.push('upgrade', protocol);
   return {
     method: extended ? 'GET' : 'CONNECT',
     // RFC 8441 §4: an extended CONNECT carries :path; a plain one only :authority (§8.5).
-    target: extended ? ((headers[':path'] as string | undefined) ?? '/') : authority,
+    target: extended ? path || '/' : authority,
     versionMinor: 1,
     authority,
     headers: list,
@@ -79,114 +83,90 @@ export function connectRequestHead(
 }
 
 /**
- * Answers the stream with the switching response (`status` 101 → 200) and returns the
- * stream as the tunnel's downstream side, its events going to `sink` from now on.
+ * The downstream side of a tunnel over one HTTP/2 stream, once the switching response
+ * (101 → 200) is sent. The stream hands it the DATA it held, and its events from now on.
  */
-export function startH2Tunnel(
-  owner: H2TunnelOwner,
-  stream: ServerHttp2Stream,
-  sink: TunnelSink,
-  status: number,
-  headers: HeaderList,
-  stats: HcmStats,
-): TunnelDownstream {
-  const out: OutgoingHttpHeaders = { ':status': status === 101 ? 200 : status };
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i];
-    // Connection-specific fields (RFC 9113 §8.2.2), and no Content-Length on a 2xx to
-    // CONNECT (RFC 9110 §9.3.6).
-    if (
-      name === 'connection' ||
-      name === 'upgrade' ||
-      name === 'keep-alive' ||
-      name === 'proxy-connection' ||
-      name === 'transfer-encoding' ||
-      name === 'content-length'
-    )
-      continue;
-    const prev = out[name];
-    const value = headers[i + 1];
-    if (prev === undefined) out[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else out[name] = [prev as string, value];
-  }
-  const side = new H2TunnelSide(owner, stream, sink, stats);
-  if (!stream.closed && !stream.destroyed) {
-    try {
-      stream.respond(out);
-    } catch {
-      // A header node:http2 refuses (an invalid value from upstream): the tunnel cannot start.
-      side.destroy();
-    }
-  }
-  return side;
-}
+export class H2TunnelSide implements TunnelDownstream {
+  /** Our END_STREAM is sent or queued. */
+  private ended = false;
+  private finishedOut = false;
+  private closedDown = false;
 
-/** The downstream side of a tunnel over one HTTP/2 stream. */
-class H2TunnelSide implements TunnelDownstream {
   constructor(
-    private readonly owner: H2TunnelOwner,
-    private readonly stream: ServerHttp2Stream,
+    private readonly owner: H2TunnelStream,
     private readonly sink: TunnelSink,
-    private readonly stats: HcmStats,
-  ) {
-    stream.on('data', this.onData);
-    stream.on('end', this.onEnd);
-    stream.on('drain', this.onDrain);
-    stream.on('finish', this.onFinish);
-    stream.on('close', this.onClose);
-    // A stream that closed before the switch (client reset while the upstream answered).
-    if (stream.destroyed) queueMicrotask(this.onClose);
+    private held: Buffer[],
+    /** The client's END_STREAM came with the held DATA. */
+    private heldEnd: boolean,
+  ) {}
+
+  // --- from the stream --------------------------------------------------------------------
+
+  fromDownstream(chunk: Buffer): void {
+    this.sink.fromDownstream(chunk);
+  }
+  downstreamEnded(): void {
+    this.sink.downstreamEnded();
+  }
+  drained(): void {
+    this.sink.downstreamDrained();
+  }
+  /** Our END_STREAM went out. */
+  finished(): void {
+    if (this.finishedOut) return;
+    this.finishedOut = true;
+    this.owner.responseComplete = true;
+    this.sink.downstreamFinished();
+  }
+  closed(hadError: boolean): void {
+    if (this.closedDown) return;
+    this.closedDown = true;
+    this.sink.downstreamClosed(hadError);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
-    this.stats.cxRxBytes.value += chunk.length;
-    this.sink.fromDownstream(chunk);
-  };
-  private readonly onEnd = (): void => this.sink.downstreamEnded();
-  private readonly onDrain = (): void => this.sink.downstreamDrained();
-  private readonly onFinish = (): void => {
-    // node also finishes the writable side of a stream the client reset: not a complete response.
-    const rst = this.stream.rstCode;
-    if (rst === undefined || rst === NGHTTP2_NO_ERROR) this.owner.responseComplete = true;
-    this.sink.downstreamFinished();
-  };
-  private closed = false;
-  private readonly onClose = (): void => {
-    if (this.closed) return;
-    this.closed = true;
-    this.sink.downstreamClosed(this.stream.rstCode !== NGHTTP2_NO_ERROR);
-  };
+  // --- TunnelDownstream -------------------------------------------------------------------
 
   write(chunk: Buffer): boolean {
-    const stream = this.stream;
-    if (stream.destroyed || stream.writableEnded) return true;
-    this.stats.cxTxBytes.value += chunk.length;
-    return stream.write(chunk);
+    if (this.ended || this.closedDown) return true;
+    return this.owner.send(chunk, false);
   }
   pause(): void {
-    this.stream.pause();
+    this.owner.pauseReading();
   }
   resume(): void {
-    if (!this.stream.destroyed) this.stream.resume();
+    if (this.closedDown) return;
+    this.owner.resumeReading();
+    if (this.heldEnd) {
+      this.heldEnd = false;
+      this.sink.downstreamEnded();
+    }
   }
   /** END_STREAM after the pending DATA. */
   end(): void {
-    const stream = this.stream;
-    if (!stream.destroyed && !stream.writableEnded) stream.end();
+    if (this.ended || this.closedDown) return;
+    this.ended = true;
+    const { session, stream } = this.owner;
+    if (session.data(stream, EMPTY, true)) queueMicrotask(() => this.finished());
+    // Else it waits for window, and the stream hears onEndSent.
   }
   /** RST_STREAM: NO_ERROR once our side is complete (RFC 9113 §8.1), else CANCEL. */
   destroy(): void {
-    const stream = this.stream;
-    if (stream.closed || stream.destroyed) return;
     this.owner.responseComplete = true; // the proxy's own reset: not a premature one
-    stream.close(stream.writableFinished ? NGHTTP2_NO_ERROR : NGHTTP2_CANCEL);
+    if (this.closedDown) return;
+    const code = this.finishedOut ? NO_ERROR : CANCEL;
+    this.closed(code !== NO_ERROR);
+    this.owner.session.reset(this.owner.stream, code);
   }
   get writableFinished(): boolean {
-    return this.stream.writableFinished;
+    return this.finishedOut;
   }
-  /** Early DATA waits in the paused stream; nothing was read ahead. */
+  /** DATA the client sent before the switch; its window reopens as it is handed over. */
   takePending(): Buffer | null {
-    return null;
+    const held = this.held;
+    if (held.length === 0) return null;
+    this.held = [];
+    const data = held.length === 1 ? held[0] : Buffer.concat(held);
+    this.owner.session.consumed(this.owner.stream, data.length);
+    return data;
   }
 }

@@ -1,24 +1,24 @@
 // One HTTP/2 request stream on a downstream connection: the DownstreamStreamCodec of its
-// ActiveStream. It maps the stream's request headers onto a RequestHead (RFC 9113 §8.3:
-// :method, :path, :authority; cookie crumbs joined, §8.2.3), feeds body and end from
-// the stream, and writes the response head, body (with the stream's flow control as
-// backpressure), trailers and end through node:http2.
+// ActiveStream. It maps the stream's request header fields onto a RequestHead (RFC 9113
+// §8.3: :method, :path, :authority; cookie crumbs joined, §8.2.3), feeds body, trailers and
+// end from the session, and writes the response head, body, trailers and end through it.
+//
+// Backpressure both ways:
+// - Request body: while the ActiveStream has paused reading, DATA is held here and the
+//   stream's window is not reopened, so the client can send at most one window more.
+// - Response body: writeBody() is false when the stream's (or the connection's) send
+//   window is used up or the socket's buffer is full; onDownstreamDrain follows once it
+//   has opened again.
 //
 // A response whose head says "no body" (content-length 0, e.g. a gRPC trailers-only
 // reply) is one HEADERS frame with END_STREAM, which gRPC clients require (gRPC over
-// HTTP/2, "Trailers-Only"). Other responses announce possible trailers and end with
-// the upstream's trailers, or an empty DATA frame with END_STREAM when there are none.
+// HTTP/2, "Trailers-Only"). Other responses end with the upstream's trailers, or an empty
+// DATA frame with END_STREAM when there are none.
 //
 // CONNECT streams (extended CONNECT for WebSocket, plain CONNECT) on an HCM with
-// allow_connect become tunnels (h2-tunnel.ts): such a stream gets `startTunnel` and its
-// DATA waits, paused, for the tunnel; other streams pay one boolean test.
+// allow_connect become tunnels (h2-tunnel.ts): such a stream gets `startTunnel`, and its
+// DATA is held, unread, until the tunnel takes it.
 
-import {
-  constants,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-  type ServerHttp2Stream,
-} from 'node:http2';
 import type { Timer } from '../../core/clock.js';
 import { ActiveStream } from '../http/active-stream.js';
 import type { HcmRuntime } from '../http/connection-manager.js';
@@ -28,10 +28,12 @@ import type { TunnelDownstream, TunnelSink } from '../http/upgrade.js';
 import type { RequestHead } from '../http1/request-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
 import type { DownstreamTlsInfo } from '../tls/connection-info.js';
-import { allowsH2Tunnels, connectRequestHead, startH2Tunnel } from './h2-tunnel.js';
+import { INTERNAL_ERROR, NO_ERROR } from './frames.js';
+import { allowsH2Tunnels, connectRequestHead, H2TunnelSide } from './h2-tunnel.js';
 import type { Http2ServerConnection } from './http2-server-connection.js';
+import type { ServerSession } from './server-session.js';
 
-const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR, NGHTTP2_FLAG_END_STREAM } = constants;
+const EMPTY = Buffer.alloc(0);
 
 export class Http2ServerStream implements DownstreamStreamCodec {
   readonly httpVersion = 2;
@@ -43,10 +45,12 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   readonly externalPeer: boolean;
   readonly tls: DownstreamTlsInfo | null;
   closeAfterResponse = false;
-  private readonly stream: ServerHttp2Stream;
+  /** The HTTP/2 stream number. */
+  readonly stream: number;
+  readonly session: ServerSession;
   private readonly conn: Http2ServerConnection;
   private readonly active: ActiveStream;
-  private trailers: OutgoingHttpHeaders | null = null;
+  private trailers: HeaderList | null = null;
   private deadline: Timer | null = null;
   /** The stream idle timer (re-armed only when it fires while the stream was active). */
   private idleTimer: Timer | null = null;
@@ -55,11 +59,21 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   /** The response went out as one HEADERS frame with END_STREAM. */
   private endedWithHead = false;
   private requestEnded = false;
-  /** A 'drain' listener is attached (from the first write the stream's window refused). */
-  private drainListened = false;
   /** The request head came with END_STREAM: the request is complete once routed. */
   private readonly headOnly: boolean;
   private done = false;
+  /** Reading is paused: DATA waits in `held`, its window not reopened. */
+  private paused = false;
+  private held: Buffer[] = [];
+  private heldEnd = false;
+  /** Request trailers that came behind held DATA. */
+  private heldTrailers: HeaderList | null = null;
+  /** A write was refused (window or socket): onDownstreamDrain is owed. */
+  wantsWritable = false;
+  /** The tunnel this stream became (h2-tunnel.ts), or null. */
+  private tunnel: H2TunnelSide | null = null;
+  /** More header fields than max_headers_count: answered 431 without routing. */
+  private readonly tooManyHeaders: boolean;
   /** The response was complete, or the proxy itself reset the stream: not a premature reset. */
   responseComplete = false;
   /** Monotonic ms when the stream opened. */
@@ -68,14 +82,9 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   startTunnel: ((sink: TunnelSink, status: number, headers: HeaderList) => TunnelDownstream) | undefined =
     undefined;
 
-  constructor(
-    conn: Http2ServerConnection,
-    stream: ServerHttp2Stream,
-    headers: IncomingHttpHeaders,
-    flags: number,
-    rawHeaders: string[],
-  ) {
+  constructor(conn: Http2ServerConnection, stream: number, fields: HeaderList, endStream: boolean) {
     this.conn = conn;
+    this.session = conn.session;
     this.rt = conn.rt;
     this.id = conn.id;
     this.remoteAddress = conn.remoteAddress;
@@ -85,29 +94,28 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     this.tls = conn.tls;
     this.stream = stream;
     this.openedAt = conn.rt.clock.monotonic();
-    const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
     this.headOnly = endStream;
-    const head = requestHeadOf(headers, rawHeaders, endStream);
+    const head = requestHeadOf(fields, endStream);
+    this.tooManyHeaders = head.headers.length / 2 > this.rt.limits.maxHeaderCount;
     this.active = new ActiveStream(this, head);
-    // No listener a stream does not need: a request that came with END_STREAM has no
-    // trailers to wait for, 'drain' is listened to only under backpressure (writeBody), and
-    // 'wantTrailers' only once a response with a body starts.
     if (head.tunnel && allowsH2Tunnels(this.rt)) {
-      // The stream's DATA is the tunnel's: it waits in the paused stream until the switch.
+      // The stream's DATA is the tunnel's: it is held until the switch.
       this.startTunnel = this.openTunnel;
-      stream.pause();
-    } else {
-      stream.on('data', this.onData);
-      if (!endStream) stream.on('trailers', this.onTrailers);
-      stream.on('end', this.onEnd);
+      this.paused = true;
     }
-    stream.on('close', this.onClose);
-    stream.on('error', ignoreError); // 'close' follows
   }
 
   start(): void {
+    if (this.tooManyHeaders) {
+      // max_headers_count, as the HTTP/1.1 codec answers it.
+      this.responseComplete = true;
+      this.done = true;
+      this.session.respond(this.stream, [':status', '431', 'content-length', '0'], true);
+      this.session.finish(this.stream);
+      return;
+    }
     this.active.start();
-    // A request without a body is complete now (its 'end' event only follows later).
+    // A request without a body is complete now.
     if (this.headOnly) this.onEnd();
     // A tunnel request has no body: its head is the whole request.
     else if (this.startTunnel !== undefined && !this.done) this.active.onRequestComplete();
@@ -117,128 +125,173 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   private openTunnel(sink: TunnelSink, status: number, headers: HeaderList): TunnelDownstream {
     this.responded = true;
     this.cancelDeadline();
-    return startH2Tunnel(this, this.stream, sink, status, headers, this.rt.stats);
+    const side = new H2TunnelSide(this, sink, this.held, this.heldEnd);
+    this.held = [];
+    this.heldEnd = false;
+    this.tunnel = side;
+    this.session.respond(this.stream, responseFieldsOf(status === 101 ? 200 : status, headers, true), false);
+    return side;
   }
 
-  private readonly onData = (chunk: Buffer): void => {
-    this.rt.stats.cxRxBytes.value += chunk.length;
-    this.active.onRequestBody(chunk);
-  };
+  // --- from the session -----------------------------------------------------------------
 
-  /** The request's trailing HEADERS (RFC 9113 §8.1), before its end. */
-  private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
-    const list: HeaderList = [];
-    for (const name in trailers) {
-      if (name.charCodeAt(0) === 58 /* ':' */) continue;
-      const v = trailers[name];
-      if (v === undefined) continue;
-      if (Array.isArray(v)) for (let i = 0; i < v.length; i++) list.push(name, v[i]);
-      else list.push(name, v);
+  onData(chunk: Buffer, endStream: boolean): void {
+    if (this.paused || this.held.length > 0) {
+      if (chunk.length > 0) this.held.push(chunk);
+      if (endStream) this.heldEnd = true;
+      return;
     }
-    if (!this.done) this.active.onRequestTrailers(list);
-  };
+    this.deliver(chunk, endStream);
+  }
 
-  private readonly onEnd = (): void => {
+  private deliver(chunk: Buffer, endStream: boolean): void {
+    if (chunk.length > 0) {
+      const tunnel = this.tunnel;
+      if (tunnel !== null) tunnel.fromDownstream(chunk);
+      else if (!this.done) this.active.onRequestBody(chunk);
+      this.session.consumed(this.stream, chunk.length);
+    }
+    if (endStream) {
+      if (this.tunnel !== null) this.tunnel.downstreamEnded();
+      else this.onEnd();
+    }
+  }
+
+  /** The request's trailing HEADERS (RFC 9113 §8.1), which end it. */
+  onTrailers(trailers: HeaderList): void {
+    if (this.paused || this.held.length > 0) {
+      // Trailers behind held DATA: they follow it.
+      this.heldTrailers = trailers;
+      this.heldEnd = true;
+      return;
+    }
+    if (!this.done) this.active.onRequestTrailers(trailers);
+    this.onEnd();
+  }
+
+  private onEnd(): void {
     if (this.requestEnded) return;
     this.requestEnded = true;
     if (!this.done) this.active.onRequestComplete();
-  };
+  }
 
-  private readonly onDrain = (): void => {
-    this.active.onDownstreamDrain();
-  };
-
-  private readonly onWantTrailers = (): void => {
-    // An empty trailer set makes node end the stream with an empty DATA frame.
-    try {
-      this.stream.sendTrailers(this.trailers ?? {});
-    } catch {
-      // A trailer field HTTP/2 forbids (from an HTTP/1.1 upstream's chunked trailers).
-      this.stream.close(NGHTTP2_INTERNAL_ERROR);
-    }
-  };
-
-  private readonly onClose = (): void => {
+  /** The peer reset the stream, or the session did (a protocol error, GOAWAY). */
+  onReset(code: number): void {
     this.cancelDeadline();
-    this.conn.onStreamClosed(this, this.stream.rstCode);
-    if (!this.done) this.active.onDownstreamReset();
-  };
+    if (this.tunnel !== null) this.tunnel.closed(code !== NO_ERROR);
+    else if (!this.done) this.active.onDownstreamReset();
+  }
 
-  // --- DownstreamStreamCodec ----------------------------------------------------------------
+  /** The stream closed (both sides ended, or reset): nothing more comes for it. */
+  onClosed(): void {
+    this.cancelDeadline();
+    if (this.tunnel !== null) this.tunnel.closed(false);
+  }
+
+  /** The connection went away with the stream still open. */
+  onConnectionClosed(): void {
+    this.onReset(INTERNAL_ERROR);
+  }
+
+  /** The stream's send window opened again. */
+  onWindowOpen(): void {
+    if (this.conn.socketBlocked) {
+      this.conn.waitForSocket(this);
+      return;
+    }
+    this.onWritable();
+  }
+
+  /** Queued response data went out and the socket takes more. */
+  onWritable(): void {
+    if (!this.wantsWritable) return;
+    this.wantsWritable = false;
+    if (this.tunnel !== null) this.tunnel.drained();
+    else this.active.onDownstreamDrain();
+  }
+
+  /** A queued END_STREAM went out. */
+  onEndSent(): void {
+    this.tunnel?.finished();
+  }
+
+  // --- writes shared by the response and the tunnel -------------------------------------
+
+  /** Sends `chunk` (END_STREAM with `end`); false when the caller must wait for onWritable. */
+  send(chunk: Buffer, end: boolean): boolean {
+    const sent = this.session.data(this.stream, chunk, end);
+    if (sent && !this.conn.socketBlocked) return true;
+    this.wantsWritable = true;
+    if (sent) this.conn.waitForSocket(this);
+    return false;
+  }
+
+  pauseReading(): void {
+    this.paused = true;
+  }
+
+  resumeReading(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const held = this.held;
+    while (held.length > 0 && !this.paused) this.deliver(held.shift()!, false);
+    if (held.length === 0 && this.heldEnd && !this.paused) {
+      this.heldEnd = false;
+      const trailers = this.heldTrailers;
+      this.heldTrailers = null;
+      if (trailers !== null) this.onTrailers(trailers);
+      else if (this.tunnel !== null) this.tunnel.downstreamEnded();
+      else this.onEnd();
+    }
+  }
+
+  // --- DownstreamStreamCodec ------------------------------------------------------------
 
   write100Continue(): void {
-    if (!this.stream.closed) this.stream.additionalHeaders({ ':status': 100 });
+    this.session.informational(this.stream, [':status', '100']);
   }
 
   writeResponseHead(status: number, headers: HeaderList, framing: BodyFraming, _keepAlive: boolean): void {
-    const stream = this.stream;
-    if (stream.closed || stream.destroyed) return;
-    const out: OutgoingHttpHeaders = { ':status': status };
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i];
-      if (name === 'connection') continue; // connection-specific (RFC 9113 §8.2.2)
-      const prev = out[name];
-      const value = headers[i + 1];
-      if (prev === undefined) out[name] = value;
-      else if (Array.isArray(prev)) prev.push(value);
-      else out[name] = [prev as string, value];
-    }
-    const noBody = framing.kind === 'length' && framing.length === 0;
-    if (framing.kind === 'length') out['content-length'] = framing.length;
+    if (!this.session.isOpen(this.stream)) return;
+    const fields = responseFieldsOf(status, headers, framing.kind === 'length');
+    if (framing.kind === 'length') fields.push('content-length', String(framing.length));
     this.responded = true;
-    try {
-      if (noBody) {
-        this.endedWithHead = true;
-        stream.respond(out, { endStream: true });
-      } else {
-        // Always waitForTrailers, even when none can follow (an HTTP/1.1 upstream with a
-        // content-length): without it node closes the stream before the last write's
-        // completion, and that completion then builds an ERR_STREAM_DESTROYED with a stack
-        // trace per response — more than the empty END_STREAM DATA frame costs.
-        stream.on('wantTrailers', this.onWantTrailers);
-        stream.respond(out, { waitForTrailers: true });
-      }
-    } catch {
-      // A header node:http2 refuses (e.g. an invalid value from upstream): reset the stream.
-      this.responseComplete = true;
-      stream.close(NGHTTP2_INTERNAL_ERROR);
-    }
+    const noBody = framing.kind === 'length' && framing.length === 0;
+    this.endedWithHead = noBody;
+    this.session.respond(this.stream, fields, noBody);
   }
 
   writeBody(chunk: Buffer, _chunked: boolean): boolean {
-    const stream = this.stream;
-    if (this.endedWithHead || stream.closed || stream.destroyed) return true;
-    this.rt.stats.cxTxBytes.value += chunk.length;
-    if (stream.write(chunk)) return true;
-    if (!this.drainListened) {
-      this.drainListened = true;
-      stream.on('drain', this.onDrain);
-    }
-    return false;
+    if (this.endedWithHead || !this.responded) return true;
+    return this.send(chunk, false);
   }
 
   writeResponseTrailers(trailers: HeaderList): void {
     if (trailers.length === 0) return;
-    const out: OutgoingHttpHeaders = {};
+    const out: HeaderList = [];
     for (let i = 0; i < trailers.length; i += 2) {
       const name = trailers[i];
       // Connection-specific and framing fields never travel as HTTP/2 trailers (RFC 9113 §8.1).
       if (name === 'connection' || name === 'transfer-encoding' || name === 'content-length') continue;
-      out[name] = trailers[i + 1];
+      out.push(lowerCase(name), trailers[i + 1]);
     }
     this.trailers = out;
   }
 
   endBody(_chunked: boolean): void {
-    const stream = this.stream;
-    if (this.endedWithHead || !this.responded || stream.closed || stream.destroyed) return;
-    stream.end();
+    if (this.endedWithHead || !this.responded) return;
+    const trailers = this.trailers;
+    if (trailers !== null && trailers.length > 0) this.session.trailers(this.stream, trailers);
+    else this.session.data(this.stream, EMPTY, true);
   }
 
   batchWrites(): void {}
 
   flush(): boolean {
-    return !this.stream.writableNeedDrain;
+    if (!this.conn.socketBlocked) return true;
+    this.wantsWritable = true;
+    this.conn.waitForSocket(this);
+    return false;
   }
 
   setStreamDeadline(timeoutMs: number): void {
@@ -283,46 +336,78 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     if (left > 0 && !this.done) this.armStreamIdleTimer(left);
   };
 
-  pauseReading(): void {
-    this.stream.pause();
-  }
-
-  resumeReading(): void {
-    if (!this.stream.destroyed) this.stream.resume();
-  }
-
   onStreamDone(_stream: unknown): void {
     if (this.done) return;
     this.done = true;
     this.responseComplete = true;
     this.cancelDeadline();
-    const stream = this.stream;
-    // The response is complete before the request: stop the rest of the request body
-    // with RST_STREAM NO_ERROR (RFC 9113 §8.1); node sends it after the queued response.
-    if (!this.requestEnded && !stream.closed) stream.close(NGHTTP2_NO_ERROR);
+    // The response is complete before the request: once it is out, RST_STREAM NO_ERROR
+    // stops the rest of the request body (RFC 9113 §8.1).
+    if (!this.requestEnded) this.session.finish(this.stream);
   }
 
   reset(): void {
     this.done = true;
     this.responseComplete = true;
     this.cancelDeadline();
-    if (!this.stream.closed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    this.session.reset(this.stream, INTERNAL_ERROR);
   }
 }
 
-/** Stream errors are followed by 'close', which is where the stream's end is handled. */
-function ignoreError(): void {}
+/**
+ * Response header fields for HTTP/2: `:status` first; connection-specific fields (RFC 9113
+ * §8.2.2) dropped, and content-length when `dropContentLength`; names in lower case.
+ */
+export function responseFieldsOf(
+  status: number,
+  headers: HeaderList,
+  dropContentLength: boolean,
+): HeaderList {
+  const out: HeaderList = [':status', String(status)];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = lowerCase(headers[i]);
+    if (
+      name === 'connection' ||
+      name === 'keep-alive' ||
+      name === 'proxy-connection' ||
+      name === 'transfer-encoding' ||
+      name === 'upgrade' ||
+      (dropContentLength && name === 'content-length')
+    )
+      continue;
+    out.push(name, headers[i + 1]);
+  }
+  return out;
+}
+
+function lowerCase(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase();
+  }
+  return name;
+}
 
 /** The request head of an HTTP/2 request (RFC 9113 §8.3.1), in the proxy's HTTP/1-shaped form. */
-function requestHeadOf(headers: IncomingHttpHeaders, raw: string[], endStream: boolean): RequestHead {
+function requestHeadOf(fields: HeaderList, endStream: boolean): RequestHead {
   const list: HeaderList = [];
   let cookie: string | null = null;
   let host = '';
   let contentLength = -1;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name.charCodeAt(0) === 58 /* ':' */) continue;
-    const value = raw[i + 1];
+  let method = 'GET';
+  let path = '';
+  let authority: string | null = null;
+  let protocol: string | undefined;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i];
+    const value = fields[i + 1];
+    if (name.charCodeAt(0) === 58 /* ':' */) {
+      if (name === ':method') method = value;
+      else if (name === ':path') path = value;
+      else if (name === ':authority') authority = value;
+      else if (name === ':protocol') protocol = value;
+      continue;
+    }
     if (name === 'cookie') {
       cookie = cookie === null ? value : `${cookie}; ${value}`;
       continue;
@@ -338,14 +423,13 @@ function requestHeadOf(headers: IncomingHttpHeaders, raw: string[], endStream: b
     list.push(name, value);
   }
   if (cookie !== null) list.push('cookie', cookie);
-  const authority = (headers[':authority'] as string | undefined) ?? host;
-  const method = (headers[':method'] as string | undefined) ?? 'GET';
-  if (method === 'CONNECT') return connectRequestHead(headers, list, authority);
+  const auth = authority ?? host;
+  if (method === 'CONNECT') return connectRequestHead(protocol, path, list, auth);
   return {
     method,
-    target: (headers[':path'] as string | undefined) ?? '',
+    target: path,
     versionMinor: 1,
-    authority,
+    authority: auth,
     headers: list,
     contentLength: endStream ? 0 : contentLength,
     // Without END_STREAM and without content-length the body length is unknown: it goes

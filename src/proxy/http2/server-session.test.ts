@@ -19,7 +19,9 @@ import {
   FRAME_DATA,
   FRAME_GOAWAY,
   FRAME_HEADERS,
+  FRAME_PING,
   FRAME_RST_STREAM,
+  FRAME_WINDOW_UPDATE,
   FrameReader,
   FrameWriter,
   NO_ERROR,
@@ -31,6 +33,7 @@ import {
 import { encodeHeaderBlock, headerBlockBound } from './hpack/encoder.js';
 import {
   DEFAULT_SESSION_SETTINGS,
+  MAX_PENDING_CONTROL,
   ServerSession,
   type SessionHandler,
   type SessionSettings,
@@ -84,7 +87,7 @@ function app(session: () => ServerSession, events: string[]): SessionHandler {
     onReset(id, code) {
       events.push(`reset ${id} ${code}`);
     },
-    onDrain(id) {
+    onWritable(id) {
       const left = bigLeft.get(id);
       if (left !== undefined) {
         bigLeft.delete(id);
@@ -193,8 +196,13 @@ function direct(settings: Partial<SessionSettings> = {}) {
   const out: Buffer[] = [];
   const events: string[] = [];
   const requests: HeaderList[] = [];
+  /** What `write` answers: false plays a socket whose buffer is full. */
+  const output = { accepts: true };
   const session = new ServerSession(
-    (data) => out.push(data),
+    (data) => {
+      out.push(data);
+      return output.accepts;
+    },
     {
       onRequest: (id, headers) => {
         requests.push(headers);
@@ -203,7 +211,9 @@ function direct(settings: Partial<SessionSettings> = {}) {
       onTrailers: (id) => events.push(`trailers ${id}`),
       onData: (id, chunk, end) => events.push(`data ${id} ${chunk.length}${end ? ' end' : ''}`),
       onReset: (id, code) => events.push(`reset ${id} ${code}`),
-      onDrain: (id) => events.push(`drain ${id}`),
+      onStreamClosed: (id) => events.push(`closed ${id}`),
+      onEndSent: (id) => events.push(`end sent ${id}`),
+      onWritable: (id) => events.push(`drain ${id}`),
       onClose: (code, message) => events.push(`close ${code} ${message}`),
     },
     { ...DEFAULT_SESSION_SETTINGS, ...settings },
@@ -215,8 +225,9 @@ function direct(settings: Partial<SessionSettings> = {}) {
     const reader = new FrameReader(false);
     reader.push(Buffer.concat(out), {
       onFrame(type, _flags, stream, payload, start, end) {
+        // The error code; for WINDOW_UPDATE, the increment.
         const code =
-          type === FRAME_RST_STREAM
+          type === FRAME_RST_STREAM || type === FRAME_WINDOW_UPDATE
             ? payload.readUInt32BE(start)
             : type === FRAME_GOAWAY
               ? payload.readUInt32BE(start + 4)
@@ -237,7 +248,7 @@ function direct(settings: Partial<SessionSettings> = {}) {
     client.headers(stream, block, 0, encodeHeaderBlock(fields, block, 0), endStream);
   };
   const get: HeaderList = [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'a'];
-  return { session, client, frames, send, resets, headers, events, requests, get };
+  return { session, client, frames, send, resets, headers, events, requests, get, output };
 }
 
 describe('ServerSession rules', () => {
@@ -407,6 +418,113 @@ describe('ServerSession rules', () => {
     t.send();
     assert.ok(sent() > before, 'more DATA after the window opened');
     assert.equal(t.session.activeStreams, 0, 'the stream closed once its last byte went out');
-    assert.deepEqual(t.events, ['request 1']);
+    assert.deepEqual(t.events, ['request 1', 'closed 1', 'end sent 1']);
+  });
+
+  it('answers up to MAX_PENDING_CONTROL PINGs a read; more is a flood (ENHANCE_YOUR_CALM)', () => {
+    const t = direct();
+    const ping = () => t.client.ping(false, Buffer.alloc(8), 0);
+    for (let i = 0; i < MAX_PENDING_CONTROL; i++) ping();
+    t.send();
+    for (let i = 0; i < MAX_PENDING_CONTROL; i++) ping();
+    t.send();
+    assert.equal(t.frames().filter((f) => f.type === FRAME_PING).length, 2 * MAX_PENDING_CONTROL);
+    assert.equal(
+      t.frames().find((f) => f.type === FRAME_GOAWAY),
+      undefined,
+      'each read went out',
+    );
+    for (let i = 0; i <= MAX_PENDING_CONTROL; i++) ping();
+    t.send();
+    assert.equal(t.frames().find((f) => f.type === FRAME_GOAWAY)?.code, ENHANCE_YOUR_CALM);
+  });
+
+  it('counts answers across reads while the output does not drain', () => {
+    const t = direct();
+    t.output.accepts = false;
+    for (let read = 0; read < 3; read++) {
+      for (let i = 0; i < 400; i++) t.client.settings([]);
+      t.send();
+      if (read === 1) {
+        assert.equal(
+          t.frames().find((f) => f.type === FRAME_GOAWAY),
+          undefined,
+          '800 wait',
+        );
+        t.session.outputDrained();
+        t.output.accepts = true;
+      }
+    }
+    assert.equal(
+      t.frames().find((f) => f.type === FRAME_GOAWAY),
+      undefined,
+      'drained in between',
+    );
+    t.output.accepts = false;
+    for (let read = 0; read < 3; read++) {
+      for (let i = 0; i < 400; i++) t.client.settings([]);
+      t.send();
+    }
+    assert.equal(t.frames().find((f) => f.type === FRAME_GOAWAY)?.code, ENHANCE_YOUR_CALM);
+  });
+
+  it('refuses :protocol unless extended CONNECT is enabled (RFC 8441)', () => {
+    const ws: HeaderList = [
+      ':method',
+      'CONNECT',
+      ':protocol',
+      'websocket',
+      ':scheme',
+      'http',
+      ':path',
+      '/c',
+      ':authority',
+      'a',
+    ];
+    const off = direct();
+    off.headers(1, ws, false);
+    off.send();
+    assert.deepEqual(off.resets(), [[1, PROTOCOL_ERROR]]);
+    const on = direct({ enableConnectProtocol: true });
+    on.headers(1, ws, false);
+    on.send();
+    assert.deepEqual(on.resets(), []);
+    assert.deepEqual(on.events, ['request 1']);
+  });
+
+  it('finish(): RST_STREAM NO_ERROR once the queued response is out, not before', () => {
+    const t = direct();
+    t.headers(1, [...t.get.slice(0, 1), 'POST', ...t.get.slice(2)], false);
+    t.send();
+    t.session.respond(1, [':status', '200'], false);
+    assert.equal(t.session.data(1, Buffer.alloc(70_000), true), false);
+    t.session.finish(1);
+    t.session.flush();
+    assert.deepEqual(t.resets(), [], 'the response is still queued');
+    t.client.windowUpdate(0, 10_000);
+    t.client.windowUpdate(1, 10_000);
+    t.send();
+    assert.deepEqual(t.resets(), [[1, NO_ERROR]]);
+    assert.ok(t.events.includes('closed 1'));
+  });
+
+  it("credits the connection's window on receipt, a stream's only as it is consumed", () => {
+    const t = direct();
+    t.headers(1, [...t.get.slice(0, 1), 'POST', ...t.get.slice(2)], false);
+    t.client.data(1, Buffer.alloc(40_000), 0, 40_000, false);
+    t.send();
+    const updates = () =>
+      t
+        .frames()
+        .filter((f) => f.type === FRAME_WINDOW_UPDATE)
+        .map((f) => [f.stream, f.code]);
+    // 40,000 bytes come as 16,384 + 16,384 + 7,232: half the 65,535 window is due after two.
+    assert.deepEqual(updates(), [[0, 32_768]], 'the connection at once; the stream waits');
+    t.session.consumed(1, 40_000);
+    t.session.flush();
+    assert.deepEqual(updates(), [
+      [0, 32_768],
+      [1, 40_000],
+    ]);
   });
 });

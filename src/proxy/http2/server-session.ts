@@ -8,8 +8,12 @@
 // are decoded here and checked against RFC 9113 §8 (pseudo-header order and presence,
 // lower-case names, no connection-specific fields). A broken rule of the connection is a
 // GOAWAY and onClose; a broken rule of one stream is RST_STREAM and onReset.
-// Part of Weft's own HTTP/2 codec (docs/benchmarks.md, "HTTP/2: the floor"); the proxy
-// does not use it yet.
+//
+// Flow control: the connection's receive window is credited as DATA arrives (each stream's
+// own window bounds what it may hold), a stream's only as the user reports it consumed().
+// Floods of frames that each ask for an answer (PING, SETTINGS, and frames that get a
+// RST_STREAM) are bounded as nghttp2 bounds them: more than MAX_PENDING_CONTROL answers
+// waiting to go out, or held up by a peer that does not read, is ENHANCE_YOUR_CALM.
 
 import type { HeaderList } from '../http/headers.js';
 import {
@@ -56,6 +60,10 @@ import { encodeHeaderBlock, headerBlockBound } from './hpack/encoder.js';
 const MAX_WINDOW = 2 ** 31 - 1;
 /** The initial window of every stream and of the connection (RFC 9113 §6.9.2). */
 const DEFAULT_WINDOW = 65_535;
+/** Answers to control frames (ACKs, RST_STREAMs) that may wait for the socket at once. */
+export const MAX_PENDING_CONTROL = 1000;
+/** SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3). */
+const SETTINGS_ENABLE_CONNECT_PROTOCOL = 8;
 
 export interface SessionSettings {
   /** SETTINGS_MAX_CONCURRENT_STREAMS: more open requests are refused (REFUSED_STREAM). */
@@ -76,6 +84,8 @@ export interface SessionSettings {
    * invalid-frame caps do).
    */
   readonly maxStreamErrors: number;
+  /** SETTINGS_ENABLE_CONNECT_PROTOCOL: extended CONNECT (`:protocol`, RFC 8441) is allowed. */
+  readonly enableConnectProtocol: boolean;
 }
 
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = Object.freeze({
@@ -86,6 +96,7 @@ export const DEFAULT_SESSION_SETTINGS: SessionSettings = Object.freeze({
   headerTableSize: 4096,
   maxHeaderBlockBytes: 128 * 1024,
   maxStreamErrors: 100,
+  enableConnectProtocol: false,
 });
 
 export interface SessionHandler {
@@ -97,8 +108,12 @@ export interface SessionHandler {
   onData(stream: number, chunk: Buffer, endStream: boolean): void;
   /** The stream ended abnormally (peer RST_STREAM, or refused here); nothing more comes for it. */
   onReset(stream: number, code: number): void;
+  /** The stream is closed (both sides ended, or reset either way); its number is free. */
+  onStreamClosed?(stream: number): void;
   /** Response data queued for lack of window has gone out: more may be sent. */
-  onDrain(stream: number): void;
+  onWritable(stream: number): void;
+  /** A queued END_STREAM (with the last data or trailers) has gone out. */
+  onEndSent?(stream: number): void;
   /**
    * The connection is ending: GOAWAY sent (byPeer false; already handed to `write`, so the
    * socket may be ended here) or received.
@@ -120,6 +135,8 @@ interface StreamState {
   queue: Buffer[];
   queuedEnd: boolean;
   queuedTrailers: HeaderList | null;
+  /** RST_STREAM NO_ERROR once the queued response is out (finish()). */
+  resetAfterQueue: boolean;
 }
 
 export class ServerSession implements FrameHandler {
@@ -139,15 +156,23 @@ export class ServerSession implements FrameHandler {
   private headerBlock: Buffer[] = [];
   private headerBlockBytes = 0;
   private headerBlockEndStream = false;
+  /** GOAWAY sent or received: no new streams; open ones may finish. */
   private closed = false;
+  /** A connection error: nothing more is read or sent. */
+  private dead = false;
+  /** Control answers written since the output last drained (see MAX_PENDING_CONTROL). */
+  private pendingControl = 0;
+  /** The last write was not taken at once (the owner calls outputDrained()). */
+  private outputBlocked = false;
   /** Streams refused or reset here because of the peer (see maxStreamErrors). */
   private streamErrors = 0;
   private receiving = false;
   private flushQueued = false;
   private scratch = Buffer.allocUnsafe(1024);
 
+  /** `write` returns false when the bytes wait in a buffer (then call outputDrained()). */
   constructor(
-    private readonly write: (data: Buffer) => void,
+    private readonly write: (data: Buffer) => boolean | undefined,
     private readonly handler: SessionHandler,
     private readonly settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
   ) {
@@ -162,6 +187,7 @@ export class ServerSession implements FrameHandler {
       [SETTINGS_MAX_HEADER_LIST_SIZE, settings.maxHeaderListSize],
       [SETTINGS_HEADER_TABLE_SIZE, settings.headerTableSize],
       [SETTINGS_ENABLE_PUSH, 0],
+      ...(settings.enableConnectProtocol ? [[SETTINGS_ENABLE_CONNECT_PROTOCOL, 1] as const] : []),
     ]);
     if (settings.connectionWindowSize > DEFAULT_WINDOW)
       this.writer.windowUpdate(0, settings.connectionWindowSize - DEFAULT_WINDOW);
@@ -173,9 +199,20 @@ export class ServerSession implements FrameHandler {
     return this.streams.size;
   }
 
+  /** The stream is open (not yet closed or reset). */
+  isOpen(stream: number): boolean {
+    return this.streams.has(stream);
+  }
+
+  /** The owner's buffer of written bytes has drained. */
+  outputDrained(): void {
+    this.outputBlocked = false;
+    this.pendingControl = 0;
+  }
+
   /** Bytes read from the connection. */
   receive(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.dead) return;
     this.receiving = true;
     try {
       const err = this.reader.push(chunk, this);
@@ -189,6 +226,13 @@ export class ServerSession implements FrameHandler {
     this.flush();
   }
 
+  /** An informational (1xx) response head, e.g. 100-continue; the real one follows. */
+  informational(stream: number, headers: HeaderList): void {
+    const s = this.streams.get(stream);
+    if (s === undefined || s.responded) return;
+    this.sendHeaders(s, headers, false);
+  }
+
   /** Sends the response head; `endStream` when there is no body. */
   respond(stream: number, headers: HeaderList, endStream: boolean): void {
     const s = this.streams.get(stream);
@@ -199,7 +243,7 @@ export class ServerSession implements FrameHandler {
 
   /**
    * Response body bytes (`endStream` ends the response). False when they wait for flow
-   * control window: send no more until onDrain(stream).
+   * control window: send no more until onWritable(stream).
    */
   data(stream: number, chunk: Buffer, endStream: boolean): boolean {
     const s = this.streams.get(stream);
@@ -231,13 +275,6 @@ export class ServerSession implements FrameHandler {
 
   /** The user handled `bytes` of the stream's request body: credit the peer when half a window is due. */
   consumed(stream: number, bytes: number): void {
-    this.connUnacked += bytes;
-    if (this.connUnacked >= this.settings.connectionWindowSize / 2) {
-      this.writer.windowUpdate(0, this.connUnacked);
-      this.connRecvWindow += this.connUnacked;
-      this.connUnacked = 0;
-      this.flushSoon();
-    }
     const s = this.streams.get(stream);
     if (s === undefined || s.remoteEnded) return;
     s.unacked += bytes;
@@ -258,9 +295,28 @@ export class ServerSession implements FrameHandler {
     this.flushSoon();
   }
 
-  /** GOAWAY: no new streams; those already open may finish (NO_ERROR) or not. */
+  /**
+   * The response is complete (or queued to be) but the request is not: once the queued
+   * response is out, RST_STREAM NO_ERROR stops the rest of the request (RFC 9113 §8.1).
+   */
+  finish(stream: number): void {
+    const s = this.streams.get(stream);
+    if (s === undefined || s.remoteEnded) return;
+    if (s.queue.length > 0 || s.queuedTrailers !== null) s.resetAfterQueue = true;
+    else this.reset(stream, NO_ERROR);
+  }
+
+  /**
+   * GOAWAY: no new streams. With NO_ERROR the open ones may finish (the owner closes the
+   * connection when activeStreams is 0); with an error code nothing more is read, every
+   * open stream is reset, and onClose follows.
+   */
   goaway(code: number, message: string): void {
-    if (this.closed) return;
+    if (code !== NO_ERROR) {
+      this.fail(code, message);
+      return;
+    }
+    if (this.closed || this.dead) return;
     this.closed = true;
     this.writer.goaway(this.lastStream, code, message);
     // Written before onClose, so that the owner may end the socket there.
@@ -272,6 +328,7 @@ export class ServerSession implements FrameHandler {
   // Incoming frames
 
   onFrame(type: number, flags: number, stream: number, payload: Buffer, start: number, end: number): void {
+    if (this.dead) return;
     if (this.continuing !== 0 && (type !== FRAME_CONTINUATION || stream !== this.continuing)) {
       throw new SessionError(PROTOCOL_ERROR, 'a header block was interrupted by another frame');
     }
@@ -301,7 +358,10 @@ export class ServerSession implements FrameHandler {
       case FRAME_PING:
         if (stream !== 0) throw new SessionError(PROTOCOL_ERROR, 'PING on a stream');
         if (end - start !== 8) throw new SessionError(FRAME_SIZE_ERROR, 'PING payload is not 8 bytes');
-        if ((flags & FLAG_ACK) === 0) this.writer.ping(true, payload, start);
+        if ((flags & FLAG_ACK) === 0) {
+          this.countControl();
+          this.writer.ping(true, payload, start);
+        }
         return;
       case FRAME_GOAWAY:
         this.onGoaway(stream, payload, start, end);
@@ -390,7 +450,7 @@ export class ServerSession implements FrameHandler {
       this.streamError(id, REFUSED_STREAM);
       return;
     }
-    if (tooLarge || validateRequest(fields) !== null) {
+    if (tooLarge || validateRequest(fields, this.settings.enableConnectProtocol) !== null) {
       this.streamError(id, PROTOCOL_ERROR);
       return;
     }
@@ -405,6 +465,7 @@ export class ServerSession implements FrameHandler {
       queue: [],
       queuedEnd: false,
       queuedTrailers: null,
+      resetAfterQueue: false,
     };
     this.streams.set(id, s);
     this.handler.onRequest(id, fields, endStream);
@@ -417,6 +478,13 @@ export class ServerSession implements FrameHandler {
     if (length > this.connRecvWindow)
       throw new SessionError(FLOW_CONTROL_ERROR, 'DATA beyond the connection window');
     this.connRecvWindow -= length;
+    // The connection's window reopens on receipt: the streams' windows bound what is held.
+    this.connUnacked += length;
+    if (this.connUnacked >= this.settings.connectionWindowSize / 2) {
+      this.writer.windowUpdate(0, this.connUnacked);
+      this.connRecvWindow += this.connUnacked;
+      this.connUnacked = 0;
+    }
     let from = start;
     let to = end;
     if (flags & FLAG_PADDED) {
@@ -427,17 +495,14 @@ export class ServerSession implements FrameHandler {
     const s = this.streams.get(stream);
     if (s === undefined) {
       if (stream > this.lastStream) throw new SessionError(PROTOCOL_ERROR, `DATA on idle stream ${stream}`);
-      // A stream closed here (reset, refused): its bytes still count for the connection.
-      this.consumed(stream, length);
+      // A stream closed here (reset, refused): its bytes only counted for the connection.
       return;
     }
     if (s.remoteEnded) {
-      this.consumed(stream, length);
       this.streamError(stream, STREAM_CLOSED);
       return;
     }
     if (length > s.recvWindow) {
-      this.consumed(stream, length);
       this.streamError(stream, FLOW_CONTROL_ERROR);
       return;
     }
@@ -457,8 +522,7 @@ export class ServerSession implements FrameHandler {
       throw new SessionError(PROTOCOL_ERROR, `RST_STREAM on idle stream ${stream}`);
     const s = this.streams.get(stream);
     if (s === undefined) return;
-    this.close(s);
-    this.handler.onReset(stream, payload.readUInt32BE(start));
+    this.close(s, payload.readUInt32BE(start));
   }
 
   private onSettings(flags: number, stream: number, payload: Buffer, start: number, end: number): void {
@@ -492,6 +556,7 @@ export class ServerSession implements FrameHandler {
       }
       // SETTINGS_HEADER_TABLE_SIZE is for our encoder, which keeps no dynamic table.
     }
+    this.countControl();
     this.writer.settingsAck();
     this.drainBlocked();
   }
@@ -587,7 +652,9 @@ export class ServerSession implements FrameHandler {
         s.queuedTrailers = null;
         this.sendHeaders(s, t, true);
       }
-      if (!s.localEnded) this.handler.onDrain(s.id);
+      if (s.resetAfterQueue) this.reset(s.id, NO_ERROR);
+      else if (!s.localEnded) this.handler.onWritable(s.id);
+      else this.handler.onEndSent?.(s.id);
     }
   }
 
@@ -598,11 +665,16 @@ export class ServerSession implements FrameHandler {
     if (s.remoteEnded && s.localEnded) this.close(s);
   }
 
-  private close(s: StreamState): void {
-    this.streams.delete(s.id);
-    const b = this.blocked.indexOf(s);
-    if (b >= 0) this.blocked.splice(b, 1);
-    s.queue = [];
+  /** Forgets a stream; the user hears onReset(`resetCode`) first when it ended abnormally. */
+  private close(s: StreamState, resetCode = -1): void {
+    if (!this.streams.delete(s.id)) return;
+    if (s.queue.length > 0) {
+      const b = this.blocked.indexOf(s);
+      if (b >= 0) this.blocked.splice(b, 1);
+      s.queue = [];
+    }
+    if (resetCode >= 0) this.handler.onReset(s.id, resetCode);
+    this.handler.onStreamClosed?.(s.id);
   }
 
   /**
@@ -610,13 +682,21 @@ export class ServerSession implements FrameHandler {
    * was open (a refused or malformed new one never was). Counts toward maxStreamErrors.
    */
   private streamError(stream: number, code: number): void {
+    this.countControl();
     this.writer.rstStream(stream, code);
     const s = this.streams.get(stream);
-    if (s !== undefined) {
-      this.close(s);
-      this.handler.onReset(stream, code);
-    }
+    if (s !== undefined) this.close(s, code);
     this.countStreamError();
+  }
+
+  /** One more answer to a peer's frame waiting to go out (see MAX_PENDING_CONTROL). */
+  private countControl(): void {
+    if (++this.pendingControl > MAX_PENDING_CONTROL) {
+      throw new SessionError(
+        ENHANCE_YOUR_CALM,
+        `more than ${MAX_PENDING_CONTROL} control answers waiting to be sent`,
+      );
+    }
   }
 
   private countStreamError(): void {
@@ -630,14 +710,16 @@ export class ServerSession implements FrameHandler {
 
   /** A connection error (RFC 9113 §5.4.1): GOAWAY with the code, every stream reset. */
   private fail(code: number, message: string): void {
-    if (!this.closed) this.writer.goaway(this.lastStream, code, message);
+    if (this.dead) return;
+    this.writer.goaway(this.lastStream, code, message);
     this.closed = true;
+    this.dead = true;
     // Written before the callbacks, so that the owner may end the socket in onClose.
     this.flush();
     const open = [...this.streams.keys()];
     for (const id of open) {
-      this.close(this.streams.get(id)!);
-      this.handler.onReset(id, code === NO_ERROR ? CANCEL : code);
+      const s = this.streams.get(id);
+      if (s !== undefined) this.close(s, code === NO_ERROR ? CANCEL : code);
     }
     this.handler.onClose(code, message, false);
   }
@@ -651,9 +733,12 @@ export class ServerSession implements FrameHandler {
     });
   }
 
-  private flush(): void {
+  /** Hands what is queued to `write` now (before the owner ends the socket). */
+  flush(): void {
     const out = this.writer.take();
-    if (out !== null) this.write(out);
+    if (out === null) return;
+    if (this.write(out) === false) this.outputBlocked = true;
+    else if (!this.outputBlocked) this.pendingControl = 0;
   }
 }
 
@@ -677,10 +762,10 @@ const CONNECTION_SPECIFIC = new Set([
 /**
  * RFC 9113 §8.2-8.3 for a request: pseudo-headers first, each known and at most once;
  * :method, and :scheme and :path unless CONNECT (then :authority, and no :scheme/:path
- * unless :protocol, RFC 8441); names lower-case; no connection-specific fields; `te` only
+ * unless :protocol, RFC 8441, which needs `allowProtocol`); names lower-case; no connection-specific fields; `te` only
  * "trailers". Returns what is wrong, or null.
  */
-export function validateRequest(fields: HeaderList): string | null {
+export function validateRequest(fields: HeaderList, allowProtocol = true): string | null {
   let method = '';
   let scheme = false;
   let path = false;
@@ -711,7 +796,10 @@ export function validateRequest(fields: HeaderList): string | null {
         if (fields[i + 1] === '') return 'empty :path';
         path = true;
       } else if (name === ':authority') authority = true;
-      else protocol = true;
+      else {
+        if (!allowProtocol) return ':protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL';
+        protocol = true;
+      }
       continue;
     }
     regular = true;
