@@ -724,14 +724,21 @@ export class ServerSession implements FrameHandler {
     this.handler.onClose(code, message, false);
   }
 
+  /**
+   * Writes made outside receive() (responses from upstream reads) go out once per turn of
+   * the event loop, after every I/O callback of the turn: the responses of many streams
+   * whose upstreams answered together share one socket write.
+   */
   private flushSoon(): void {
     if (this.receiving || this.flushQueued) return;
     this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      this.flush();
-    });
+    setImmediate(this.flushQueuedOutput);
   }
+
+  private readonly flushQueuedOutput = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
 
   /** Hands what is queued to `write` now (before the owner ends the socket). */
   flush(): void {
