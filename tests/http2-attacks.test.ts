@@ -18,6 +18,7 @@ import {
   requestBlock,
 } from './support/h2-frames.js';
 import {
+  type Backend,
   bootstrap,
   httpListener,
   type RunningProxy,
@@ -33,6 +34,7 @@ describe('HTTP/2 attack mitigations', () => {
   let proxy: RunningProxy;
   let hanging: Server;
   let backendClose: () => Promise<void>;
+  let seen: Backend['seen'];
   let port: number;
 
   before(async () => {
@@ -43,6 +45,7 @@ describe('HTTP/2 attack mitigations', () => {
     });
     hanging = backend.server;
     backendClose = backend.close;
+    seen = backend.seen;
     proxy = await startProxy(
       bootstrap(
         [
@@ -169,5 +172,36 @@ describe('HTTP/2 attack mitigations', () => {
     const g = c.goaway();
     assert.ok(g !== null && g.code !== 0, `GOAWAY with an error code, got ${JSON.stringify(g)}`);
     await stillServes();
+  });
+
+  it('request smuggling towards an HTTP/1.1 upstream: CR LF in a value, a body past its content-length', async () => {
+    const c = new RawH2Connection(port);
+    c.start();
+    const PROTOCOL_ERROR = 1;
+    const injected = Buffer.concat([
+      requestBlock('/inject'),
+      literal('x-a', 'b\r\ncontent-length: 0\r\n\r\nGET /smuggled HTTP/1.1\r\nx-b: c'),
+    ]);
+    await c.write(frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 1, injected));
+    const post = Buffer.concat([
+      Buffer.from([0x83, 0x86]), // :method POST, :scheme http
+      literal(':path', '/long'),
+      literal(':authority', 'test'),
+      literal('content-length', '3'),
+    ]);
+    await c.write(frame(FrameType.HEADERS, Flag.END_HEADERS, 3, post));
+    await c.write(
+      frame(FrameType.DATA, Flag.END_STREAM, 3, Buffer.from('abcGET /smuggled HTTP/1.1\r\n\r\n')),
+    );
+    await waitFor(() => c.rstCodes(1).length > 0 && c.rstCodes(3).length > 0, 'both streams reset');
+    assert.deepEqual(c.rstCodes(1), [PROTOCOL_ERROR]);
+    assert.deepEqual(c.rstCodes(3), [PROTOCOL_ERROR]);
+    c.close();
+    await stillServes();
+    assert.deepEqual(
+      seen.filter((r) => /inject|long|smuggled/.test(r.url)).map((r) => r.url),
+      [],
+      'neither request, nor anything smuggled in them, reached the backend',
+    );
   });
 });

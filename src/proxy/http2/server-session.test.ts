@@ -304,6 +304,97 @@ describe('ServerSession rules', () => {
     assert.deepEqual(t.events, ['request 9']);
   });
 
+  // Each would reach an HTTP/1.1 upstream as something else than what the client framed.
+  const smuggling: Array<[string, HeaderList]> = [
+    ['CR LF in a value', ['x-a', 'b\r\ntransfer-encoding: chunked']],
+    ['a bare LF in a value', ['x-a', 'b\nx: y']],
+    ['NUL in a value', ['x-a', 'b\u0000']],
+    ['a value with leading whitespace', ['x-a', ' b']],
+    ['a space in a field name', ['x a', 'b']],
+    ['a colon in a field name', ['x:a', 'b']],
+    ['differing content-length values', ['content-length', '1', 'content-length', '2']],
+    ['a non-numeric content-length', ['content-length', '1, 1']],
+    ['a host with userinfo', ['host', 'user@a']],
+  ];
+  for (const [what, extra] of smuggling) {
+    it(`resets a request with ${what}`, () => {
+      const t = direct();
+      t.headers(1, [...t.get, ...extra]);
+      t.headers(3, t.get);
+      t.send();
+      assert.deepEqual(t.resets(), [[1, PROTOCOL_ERROR]]);
+      assert.deepEqual(t.events, ['request 3']);
+    });
+  }
+
+  it('resets a request whose pseudo-headers would break the HTTP/1.1 request line', () => {
+    const t = direct();
+    const get = (path: string, method = 'GET'): HeaderList => [
+      ':method',
+      method,
+      ':scheme',
+      'http',
+      ':path',
+      path,
+      ':authority',
+      'a',
+    ];
+    t.headers(1, get('/a b'));
+    t.headers(3, get('a'));
+    t.headers(5, get('/', 'GET /x HTTP/1.1\r\n'));
+    t.headers(7, get('*'));
+    t.headers(9, [...get('/').slice(0, 6), ':authority', 'a/b']);
+    t.headers(11, get('*', 'OPTIONS'));
+    t.send();
+    assert.deepEqual(t.resets(), [
+      [1, PROTOCOL_ERROR],
+      [3, PROTOCOL_ERROR],
+      [5, PROTOCOL_ERROR],
+      [7, PROTOCOL_ERROR],
+      [9, PROTOCOL_ERROR],
+    ]);
+    assert.deepEqual(t.events, ['request 11']);
+  });
+
+  it('resets a request whose DATA does not add up to its content-length (RFC 9113 §8.1.1)', () => {
+    const t = direct();
+    const post = (length: string): HeaderList => [
+      ...t.get.slice(0, 1),
+      'POST',
+      ...t.get.slice(2),
+      'content-length',
+      length,
+    ];
+    t.headers(1, post('3'), false);
+    t.client.data(1, Buffer.from('abcd'), 0, 4, false); // longer
+    t.headers(3, post('3'), false);
+    t.client.data(3, Buffer.from('ab'), 0, 2, true); // shorter
+    t.headers(5, post('3')); // END_STREAM on HEADERS with a length
+    t.headers(7, post('3'), false);
+    t.client.data(7, Buffer.from('a'), 0, 1, false);
+    t.client.data(7, Buffer.from('bc'), 0, 2, true); // exact, in two frames
+    t.headers(9, post('0'));
+    t.send();
+    assert.deepEqual(t.resets(), [
+      [1, PROTOCOL_ERROR],
+      [3, PROTOCOL_ERROR],
+      [5, PROTOCOL_ERROR],
+    ]);
+    assert.deepEqual(
+      t.events.filter((e) => !e.startsWith('closed')),
+      [
+        'request 1',
+        'reset 1 1',
+        'request 3',
+        'reset 3 1',
+        'request 7',
+        'data 7 1',
+        'data 7 2 end',
+        'request 9',
+      ],
+    );
+  });
+
   it('resets a stream that sends beyond its window, or after its end', () => {
     const t = direct({ initialWindowSize: 100 });
     t.headers(1, [...t.get.slice(0, 1), 'POST', ...t.get.slice(2)], false);

@@ -16,6 +16,7 @@
 // waiting to go out, or held up by a peer that does not read, is ENHANCE_YOUR_CALM.
 
 import type { HeaderList } from '../http/headers.js';
+import { AUTHORITY_CHAR, FIELD_VALUE, TARGET_CHAR, TOKEN_LOWER } from '../http1/char-tables.js';
 import {
   CANCEL,
   COMPRESSION_ERROR,
@@ -137,6 +138,10 @@ interface StreamState {
   queuedTrailers: HeaderList | null;
   /** RST_STREAM NO_ERROR once the queued response is out (finish()). */
   resetAfterQueue: boolean;
+  /** The request's content-length, or -1; DATA must add up to it (RFC 9113 §8.1.1). */
+  readonly declaredLength: number;
+  /** Request body bytes received. */
+  received: number;
 }
 
 export class ServerSession implements FrameHandler {
@@ -345,7 +350,9 @@ export class ServerSession implements FrameHandler {
         return;
       case FRAME_PRIORITY:
         if (stream === 0) throw new SessionError(PROTOCOL_ERROR, 'PRIORITY on stream 0');
-        if (end - start !== 5) this.streamError(stream, FRAME_SIZE_ERROR);
+        // A stream error would be a RST_STREAM on a stream that may be idle (§5.1): the
+        // connection's instead, as nghttp2 does.
+        if (end - start !== 5) throw new SessionError(FRAME_SIZE_ERROR, 'PRIORITY payload is not 5 bytes');
         return;
       case FRAME_RST_STREAM:
         this.onRstStream(stream, payload, start, end);
@@ -435,7 +442,12 @@ export class ServerSession implements FrameHandler {
       // Trailers (RFC 9113 §8.1): they end the request and carry no pseudo-headers.
       if (existing.remoteEnded)
         throw new SessionError(STREAM_CLOSED, `HEADERS after the end of stream ${id}`);
-      if (!endStream || tooLarge || !validTrailers(fields)) {
+      if (
+        !endStream ||
+        tooLarge ||
+        !validTrailers(fields) ||
+        (existing.declaredLength >= 0 && existing.received !== existing.declaredLength)
+      ) {
         this.streamError(id, PROTOCOL_ERROR);
         return;
       }
@@ -454,6 +466,11 @@ export class ServerSession implements FrameHandler {
       this.streamError(id, PROTOCOL_ERROR);
       return;
     }
+    const declared = declaredLength(fields);
+    if (endStream && declared > 0) {
+      this.streamError(id, PROTOCOL_ERROR);
+      return;
+    }
     const s: StreamState = {
       id,
       sendWindow: this.peerInitialWindow,
@@ -466,6 +483,8 @@ export class ServerSession implements FrameHandler {
       queuedEnd: false,
       queuedTrailers: null,
       resetAfterQueue: false,
+      declaredLength: declared,
+      received: 0,
     };
     this.streams.set(id, s);
     this.handler.onRequest(id, fields, endStream);
@@ -510,6 +529,15 @@ export class ServerSession implements FrameHandler {
     const padding = length - (to - from);
     if (padding > 0) this.consumed(stream, padding);
     const endStream = (flags & FLAG_END_STREAM) !== 0;
+    s.received += to - from;
+    if (
+      s.declaredLength >= 0 &&
+      (s.received > s.declaredLength || (endStream && s.received !== s.declaredLength))
+    ) {
+      // The body disagrees with its content-length: malformed (RFC 9113 §8.1.1).
+      this.streamError(stream, PROTOCOL_ERROR);
+      return;
+    }
     if (endStream) s.remoteEnded = true;
     if (to > from || endStream) this.handler.onData(stream, payload.subarray(from, to), endStream);
     this.maybeClose(s);
@@ -767,74 +795,142 @@ const CONNECTION_SPECIFIC = new Set([
 ]);
 
 /**
- * RFC 9113 §8.2-8.3 for a request: pseudo-headers first, each known and at most once;
- * :method, and :scheme and :path unless CONNECT (then :authority, and no :scheme/:path
- * unless :protocol, RFC 8441, which needs `allowProtocol`); names lower-case; no connection-specific fields; `te` only
- * "trailers". Returns what is wrong, or null.
+ * RFC 9113 §8.2-8.3 for a request, and what an HTTP/1.1 upstream needs to be safe from it:
+ * pseudo-headers first, each known and at most once; :method a token, and :scheme and
+ * :path unless CONNECT (then :authority, and no :scheme/:path unless :protocol, RFC 8441,
+ * which needs `allowProtocol`); :path an origin-form (or `*`) of visible characters;
+ * :authority and host of authority characters; names lower-case tokens; values without
+ * NUL, CR, LF or other controls and without surrounding whitespace (§8.2.1); no
+ * connection-specific fields; `te` only "trailers"; content-length digits, repeated only
+ * with the same value. Returns what is wrong, or null.
  */
 export function validateRequest(fields: HeaderList, allowProtocol = true): string | null {
   let method = '';
   let scheme = false;
-  let path = false;
+  let path = '';
   let authority = false;
   let protocol = false;
   let regular = false;
+  let contentLength: string | null = null;
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i];
+    const value = fields[i + 1];
+    if (!isFieldValue(value)) return `invalid value of ${name}`;
     if (name.charCodeAt(0) === 0x3a) {
       if (regular) return `pseudo-header ${name} after a regular field`;
-      const seen =
-        name === ':method'
-          ? method !== ''
-          : name === ':scheme'
-            ? scheme
-            : name === ':path'
-              ? path
-              : name === ':authority'
-                ? authority
-                : name === ':protocol'
-                  ? protocol
-                  : null;
-      if (seen === null) return `unknown pseudo-header ${name}`;
-      if (seen) return `duplicate ${name}`;
-      if (name === ':method') method = fields[i + 1];
-      else if (name === ':scheme') scheme = true;
-      else if (name === ':path') {
-        if (fields[i + 1] === '') return 'empty :path';
-        path = true;
-      } else if (name === ':authority') authority = true;
-      else {
+      if (name === ':method') {
+        if (method !== '') return 'duplicate :method';
+        if (!isToken(value)) return 'invalid :method';
+        method = value;
+      } else if (name === ':scheme') {
+        if (scheme) return 'duplicate :scheme';
+        scheme = true;
+      } else if (name === ':path') {
+        if (path !== '') return 'duplicate :path';
+        if (value === '') return 'empty :path';
+        if (!isPath(value)) return 'invalid :path';
+        path = value;
+      } else if (name === ':authority') {
+        if (authority) return 'duplicate :authority';
+        if (!isAuthority(value)) return 'invalid :authority';
+        authority = true;
+      } else if (name === ':protocol') {
         if (!allowProtocol) return ':protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL';
+        if (protocol) return 'duplicate :protocol';
         protocol = true;
-      }
+      } else return `unknown pseudo-header ${name}`;
       continue;
     }
     regular = true;
-    if (hasUpperCase(name)) return `upper-case field name ${name}`;
+    if (!isLowerToken(name)) return `invalid field name ${JSON.stringify(name)}`;
     if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
-    if (name === 'te' && fields[i + 1] !== 'trailers') return 'te other than "trailers"';
+    if (name === 'te' && value !== 'trailers') return 'te other than "trailers"';
+    if (name === 'host' && !isAuthority(value)) return 'invalid host';
+    if (name === 'content-length') {
+      if (!isDigits(value)) return 'invalid content-length';
+      if (contentLength !== null && contentLength !== value) return 'differing content-length values';
+      contentLength = value;
+    }
   }
   if (method === '') return 'no :method';
   if (method === 'CONNECT' && !protocol) {
-    if (!authority || scheme || path) return 'CONNECT needs :authority and no :scheme or :path';
+    if (!authority || scheme || path !== '') return 'CONNECT needs :authority and no :scheme or :path';
     return null;
   }
-  if (!scheme || !path) return 'no :scheme or :path';
+  if (!scheme || path === '') return 'no :scheme or :path';
+  if (path === '*' && method !== 'OPTIONS') return ':path * on a method other than OPTIONS';
   return null;
 }
 
+/** The request's content-length (validated by validateRequest), or -1 when it has none. */
+function declaredLength(fields: HeaderList): number {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === 'content-length') return Number(fields[i + 1]);
+  return -1;
+}
+
+/** Trailers: regular fields only, with valid names and values. */
 function validTrailers(fields: HeaderList): boolean {
   for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i];
-    if (name.charCodeAt(0) === 0x3a || hasUpperCase(name)) return false;
+    if (!isLowerToken(fields[i]) || !isFieldValue(fields[i + 1])) return false;
   }
   return true;
 }
 
-function hasUpperCase(name: string): boolean {
+function isLowerToken(name: string): boolean {
+  if (name.length === 0) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return true;
+    if (c > 0xff || TOKEN_LOWER[c] !== c) return false;
   }
-  return false;
+  return true;
+}
+
+function isToken(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff || TOKEN_LOWER[c] === 0) return false;
+  }
+  return true;
+}
+
+/** RFC 9113 §8.2.1: no NUL, CR, LF or other controls, no leading or trailing SP / HTAB. */
+function isFieldValue(value: string): boolean {
+  const n = value.length;
+  if (n === 0) return true;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff || FIELD_VALUE[c] === 0) return false;
+  }
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(n - 1);
+  return first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09;
+}
+
+/** origin-form (`/` then visible characters) or `*`. */
+function isPath(value: string): boolean {
+  if (value === '*') return true;
+  if (value.charCodeAt(0) !== 0x2f) return false;
+  for (let i = 1; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff || TARGET_CHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+function isAuthority(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff || AUTHORITY_CHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+function isDigits(value: string): boolean {
+  if (value.length === 0 || value.length > 15) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
