@@ -32,6 +32,7 @@ import type { HcmRuntime } from '../http/connection-manager.js';
 import type { HeaderList } from '../http/headers.js';
 import { isInternalAddress } from '../http/internal-address.js';
 import type { Drainable } from '../listener/drain.js';
+import { readIntoReusedBuffer } from '../network/socket-read.js';
 import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
 import { ENHANCE_YOUR_CALM, NO_ERROR } from './frames.js';
 import { Http2ServerStream } from './http2-server-stream.js';
@@ -103,7 +104,7 @@ export class Http2ServerConnection implements Drainable, SessionHandler {
     s.cxHttp2Total.value++;
     socket.setNoDelay(true);
     this.session = new ServerSession(this.write, this, settings);
-    socket.on('data', this.onSocketData);
+    if (!readIntoReusedBuffer(socket, this.onSocketData)) socket.on('data', this.onSocketData);
     socket.on('drain', this.onSocketDrain);
     socket.on('end', this.onSocketEnd);
     socket.on('error', ignoreError); // 'close' follows
