@@ -29,6 +29,15 @@ export const HEX_VALUE: Uint8Array = buildHex();
 /** qdtext / quoted-pair payload allowed inside a quoted-string (RFC 9110 §5.6.4), except '"' and '\'. */
 export const QDTEXT: Uint8Array = buildQdtext();
 
+/** Every character of `s` is marked in `table` (characters above 0xff never are). */
+export function allCharsIn(table: Uint8Array, s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || table[c] === 0) return false;
+  }
+  return true;
+}
+
 function buildTokenLower(): Uint8Array {
   const t = new Uint8Array(256);
   for (let c = 0x30; c <= 0x39; c++) t[c] = c;

@@ -8,7 +8,7 @@
 // the request line, Host, Expect and Upgrade. See docs/http1-parsing.md.
 
 import type { HeaderList } from '../http/headers.js';
-import { AUTHORITY_CHAR, CH_CR, CH_SP, TARGET_CHAR, TOKEN_LOWER } from './char-tables.js';
+import { AUTHORITY_CHAR, allCharsIn, CH_CR, CH_SP, TARGET_CHAR, TOKEN_LOWER } from './char-tables.js';
 import { FIELD_OK, hasListToken } from './field-line.js';
 import type { LineReader } from './line-reader.js';
 import { MessageParser, type ParserLimits, S_COMPLETE, S_ERROR, S_HEAD } from './message-parser.js';
@@ -289,12 +289,7 @@ function authorityOk(buf: Buffer, s: number, e: number): boolean {
 
 /** Host = uri-host [ ":" port ] (RFC 9110 §7.2); empty or with other characters is invalid. */
 function hostOk(v: string): boolean {
-  if (v.length === 0) return false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c > 0x7f || AUTHORITY_CHAR[c] === 0) return false;
-  }
-  return true;
+  return v.length > 0 && allCharsIn(AUTHORITY_CHAR, v);
 }
 
 function isAlpha(c: number): boolean {

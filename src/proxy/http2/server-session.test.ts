@@ -41,6 +41,9 @@ import {
 
 const MIB = 1024 * 1024;
 
+/** The resets of streams refused as malformed: [stream, PROTOCOL_ERROR] each. */
+const malformed = (...streams: number[]): number[][] => streams.map((id) => [id, PROTOCOL_ERROR]);
+
 /** A small application on a ServerSession: /small, /big (1 MiB), /echo (counts the body), /slow (never answers). */
 function app(session: () => ServerSession, events: string[]): SessionHandler {
   const paths = new Map<number, string>();
@@ -295,12 +298,7 @@ describe('ServerSession rules', () => {
     t.headers(7, [...t.get, ':path', '/again']); // duplicate :path
     t.headers(9, t.get);
     t.send();
-    assert.deepEqual(t.resets(), [
-      [1, PROTOCOL_ERROR],
-      [3, PROTOCOL_ERROR],
-      [5, PROTOCOL_ERROR],
-      [7, PROTOCOL_ERROR],
-    ]);
+    assert.deepEqual(t.resets(), malformed(1, 3, 5, 7));
     assert.deepEqual(t.events, ['request 9']);
   });
 
@@ -346,13 +344,7 @@ describe('ServerSession rules', () => {
     t.headers(9, [...get('/').slice(0, 6), ':authority', 'a/b']);
     t.headers(11, get('*', 'OPTIONS'));
     t.send();
-    assert.deepEqual(t.resets(), [
-      [1, PROTOCOL_ERROR],
-      [3, PROTOCOL_ERROR],
-      [5, PROTOCOL_ERROR],
-      [7, PROTOCOL_ERROR],
-      [9, PROTOCOL_ERROR],
-    ]);
+    assert.deepEqual(t.resets(), malformed(1, 3, 5, 7, 9));
     assert.deepEqual(t.events, ['request 11']);
   });
 
@@ -375,11 +367,7 @@ describe('ServerSession rules', () => {
     t.client.data(7, Buffer.from('bc'), 0, 2, true); // exact, in two frames
     t.headers(9, post('0'));
     t.send();
-    assert.deepEqual(t.resets(), [
-      [1, PROTOCOL_ERROR],
-      [3, PROTOCOL_ERROR],
-      [5, PROTOCOL_ERROR],
-    ]);
+    assert.deepEqual(t.resets(), malformed(1, 3, 5));
     assert.deepEqual(
       t.events.filter((e) => !e.startsWith('closed')),
       [

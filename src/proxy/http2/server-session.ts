@@ -16,7 +16,7 @@
 // waiting to go out, or held up by a peer that does not read, is ENHANCE_YOUR_CALM.
 
 import type { HeaderList } from '../http/headers.js';
-import { AUTHORITY_CHAR, FIELD_VALUE, TARGET_CHAR, TOKEN_LOWER } from '../http1/char-tables.js';
+import { AUTHORITY_CHAR, allCharsIn, FIELD_VALUE, TARGET_CHAR, TOKEN_LOWER } from '../http1/char-tables.js';
 import {
   CANCEL,
   COMPRESSION_ERROR,
@@ -886,12 +886,7 @@ function isLowerToken(name: string): boolean {
 }
 
 function isToken(value: string): boolean {
-  if (value.length === 0) return false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c > 0xff || TOKEN_LOWER[c] === 0) return false;
-  }
-  return true;
+  return value.length > 0 && allCharsIn(TOKEN_LOWER, value);
 }
 
 /** RFC 9113 §8.2.1: no NUL, CR, LF or other controls, no leading or trailing SP / HTAB. */
@@ -910,20 +905,11 @@ function isFieldValue(value: string): boolean {
 /** origin-form (`/` then visible characters) or `*`. */
 function isPath(value: string): boolean {
   if (value === '*') return true;
-  if (value.charCodeAt(0) !== 0x2f) return false;
-  for (let i = 1; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c > 0xff || TARGET_CHAR[c] === 0) return false;
-  }
-  return true;
+  return value.charCodeAt(0) === 0x2f && allCharsIn(TARGET_CHAR, value);
 }
 
 function isAuthority(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c > 0xff || AUTHORITY_CHAR[c] === 0) return false;
-  }
-  return true;
+  return allCharsIn(AUTHORITY_CHAR, value);
 }
 
 function isDigits(value: string): boolean {
