@@ -522,6 +522,11 @@ export abstract class Http2Session<H extends Http2SessionHandler = Http2SessionH
       this.streamError(stream, STREAM_CLOSED);
       return;
     }
+    if (!s.headReceived) {
+      // DATA before the head (a response's HEADERS): malformed (RFC 9113 §8.1).
+      this.streamError(stream, PROTOCOL_ERROR);
+      return;
+    }
     if (length > s.recvWindow) {
       this.streamError(stream, FLOW_CONTROL_ERROR);
       return;
@@ -590,6 +595,7 @@ export abstract class Http2Session<H extends Http2SessionHandler = Http2SessionH
     this.countControl();
     this.writer.settingsAck();
     this.drainBlocked();
+    this.onSettingsApplied();
   }
 
   private onGoaway(stream: number, payload: Buffer, start: number, end: number): void {
@@ -633,6 +639,9 @@ export abstract class Http2Session<H extends Http2SessionHandler = Http2SessionH
 
   /** GOAWAY from the peer, with the last stream it will process: the client's retry point. */
   protected onPeerGoaway(_lastStream: number): void {}
+
+  /** The peer's SETTINGS were applied (peerMaxConcurrentStreams may have changed). */
+  protected onSettingsApplied(): void {}
 
   // ------------------------------------------------------------------------------------
   // Sending
