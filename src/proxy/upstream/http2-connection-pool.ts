@@ -1,12 +1,16 @@
-// An HTTP/2 connection pool for one upstream host: one multiplexed ClientHttp2Session
-// (node:http2) carries many requests; another is opened only when every open session is
+// An HTTP/2 connection pool for one upstream host: one multiplexed connection (Weft's own
+// ClientSession, src/proxy/http2/client-session.ts) carries many requests; another is
+// opened only when every open session is
 // at its stream limit (the smaller of the server's SETTINGS_MAX_CONCURRENT_STREAMS and the
 // cluster's http2_protocol_options.max_concurrent_streams), has received GOAWAY, or
 // reached max_requests_per_connection. Each handed-out request is an Http2UpstreamStream
 // (the UpstreamConnection of one attempt): it sends the request as HEADERS/DATA (RFC 9113
 // §8.3.1 pseudo-headers, Host → :authority, `te: trailers` for gRPC), then the request's
 // trailers as a trailing HEADERS frame when it has some, and delivers the response to its
-// user through the ResponseHandler methods.
+// user through the ResponseHandler methods. Backpressure: a paused response holds its DATA
+// and keeps its window shut; a request body write is refused while the stream's window or
+// the socket's buffer is full, and onUpstreamDrain follows. A stream the server refuses
+// with GOAWAY (above its last stream) is reset, and the router may retry it elsewhere.
 //
 // Circuit breakers as in the HTTP/1.1 pool: max_requests (active streams), max_pending
 // (requests waiting for a session) and max_connections (sessions). Connection stats
@@ -16,16 +20,8 @@
 // socket by default), so an origination TLS socket (with ALPN h2) can be handed in by
 // whoever builds the cluster.
 
-import {
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  type ClientSessionOptions,
-  constants,
-  connect as h2connect,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-} from 'node:http2';
 import type * as net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Http2Options } from '../../config/model.js';
 import { formatAddress } from '../../core/address.js';
 import type { Clock, Timer } from '../../core/clock.js';
@@ -33,6 +29,9 @@ import type { HeaderList } from '../http/headers.js';
 import { isForbiddenTrailer } from '../http1/hop-by-hop.js';
 import type { ResponseHandler, ResponseHead } from '../http1/response-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
+import { ClientSession, type ClientSessionHandler } from '../http2/client-session.js';
+import { CANCEL, NO_ERROR, REFUSED_STREAM } from '../http2/frames.js';
+import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../http2/session.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream } from './connect.js';
@@ -47,8 +46,6 @@ import type {
 import type { Host } from './host.js';
 import { PendingQueue } from './pending-queue.js';
 import { admitPending, admitRequest } from './pool-admission.js';
-
-const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = constants;
 
 export interface Http2PoolOptions {
   readonly connectTimeoutMs: number;
@@ -74,13 +71,15 @@ export interface Http2PoolDeps {
 
 type User = UpstreamConnectionUser & ResponseHandler;
 
-/** One HTTP/2 session to the host. */
-class Session {
-  readonly session: ClientHttp2Session;
+const EMPTY = Buffer.alloc(0);
+
+/** One HTTP/2 connection to the host: a ClientSession on the socket, and its streams. */
+class Session implements ClientSessionHandler {
+  readonly session: ClientSession;
   readonly socket: net.Socket;
   connected = false;
   closed = false;
-  /** GOAWAY received or request limit reached: no new streams. */
+  /** GOAWAY sent or received, or request limit reached: no new streams. */
   retiring = false;
   active = 0;
   streamsTotal = 0;
@@ -89,38 +88,134 @@ class Session {
   lastError = '';
   connectTimer: Timer | null = null;
   maxDurationTimer: Timer | null = null;
+  idleTimer: Timer | null = null;
+  /** Monotonic ms since which no stream is active (for the idle timeout). */
+  idleSince = 0;
   timedOut = false;
+  /** The socket's write buffer is over its high-water mark (until 'drain'). */
+  socketBlocked = false;
+  private readonly streams = new Map<number, Http2UpstreamStream>();
 
   constructor(
-    pool: Http2Pool,
+    private readonly pool: Http2Pool,
     socket: net.Socket,
-    options: ClientSessionOptions,
-    authority: string,
-    limit: number,
+    settings: SessionSettings,
+    private readonly limit: number,
   ) {
     this.socket = socket;
     this.maxStreams = limit;
-    this.session = h2connect(`http://${authority}`, { ...options, createConnection: () => socket });
-    const session = this.session;
-    session.on('connect', () => pool.sessionConnected(this));
-    session.on('remoteSettings', (s) => {
-      const remote = s.maxConcurrentStreams;
-      if (remote !== undefined) this.maxStreams = Math.min(limit, remote);
+    this.session = new ClientSession(this.write, this, settings);
+    socket.on('data', (d: Buffer) => {
+      this.pool.stats.upstream_cx_rx_bytes_total.value += d.length;
+      this.session.receive(d);
     });
-    session.on('goaway', () => {
-      this.retiring = true;
-    });
-    session.on('error', (err: Error) => {
-      this.lastError = err.message;
-    });
+    socket.on('drain', this.onSocketDrain);
     socket.on('error', (err: Error) => {
       if (this.lastError === '') this.lastError = err.message;
     });
-    session.on('close', () => pool.sessionClosed(this));
+    socket.on('close', this.onSocketClose);
+    // A TLS socket handed in after its handshake (the ALPN probe) is connected already.
+    const tlsSocket = socket as TLSSocket;
+    if (tlsSocket.encrypted === true) {
+      if (tlsSocket.alpnProtocol !== null && tlsSocket.alpnProtocol !== undefined)
+        queueMicrotask(() => pool.sessionConnected(this));
+      else socket.once('secureConnect', () => pool.sessionConnected(this));
+    } else if (socket.connecting) socket.once('connect', () => pool.sessionConnected(this));
+    else queueMicrotask(() => pool.sessionConnected(this));
   }
 
   get usable(): boolean {
-    return this.connected && !this.closed && !this.retiring && this.active < this.maxStreams;
+    return (
+      this.connected &&
+      !this.closed &&
+      !this.retiring &&
+      this.active < this.maxStreams &&
+      this.session.canRequest
+    );
+  }
+
+  private readonly write = (data: Buffer): boolean => {
+    if (this.closed) return true;
+    this.pool.stats.upstream_cx_tx_bytes_total.value += data.length;
+    if (this.socket.write(data)) return true;
+    this.socketBlocked = true;
+    return false;
+  };
+
+  private readonly onSocketDrain = (): void => {
+    this.socketBlocked = false;
+    this.session.outputDrained();
+    for (const stream of [...this.streams.values()]) if (!this.socketBlocked) stream.onWritable();
+  };
+
+  private readonly onSocketClose = (): void => {
+    if (this.closed) return;
+    const open = [...this.streams.values()];
+    this.streams.clear();
+    if (this.lastError === '') this.lastError = 'connection closed';
+    for (let i = 0; i < open.length; i++) open[i].onReset(this.lastError);
+    this.pool.sessionClosed(this);
+  };
+
+  /** Opens a stream for `stream`'s request. */
+  open(stream: Http2UpstreamStream, fields: HeaderList, endStream: boolean): number {
+    const id = this.session.request(fields, endStream);
+    this.streams.set(id, stream);
+    return id;
+  }
+
+  /** GOAWAY: no new streams; the socket ends once the open ones are done. */
+  close(): void {
+    this.retiring = true;
+    if (this.closed) return;
+    this.session.goaway(NO_ERROR, '');
+    if (this.session.activeStreams === 0) this.endSocket();
+  }
+
+  destroy(): void {
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  private endSocket(): void {
+    this.session.flush();
+    if (this.socket.writable) this.socket.end();
+    else this.destroy();
+  }
+
+  // --- ClientSessionHandler ---------------------------------------------------------------
+
+  onResponse(stream: number, headers: HeaderList, endStream: boolean): void {
+    this.streams.get(stream)?.onResponse(headers, endStream);
+  }
+  onData(stream: number, chunk: Buffer, endStream: boolean): void {
+    this.streams.get(stream)?.onData(chunk, endStream);
+  }
+  onTrailers(stream: number, trailers: HeaderList): void {
+    this.streams.get(stream)?.onTrailers(trailers);
+  }
+  onReset(stream: number, code: number): void {
+    this.streams.get(stream)?.onReset(`stream reset with code ${code}`, code === REFUSED_STREAM);
+  }
+  onStreamClosed(stream: number): void {
+    this.streams.delete(stream);
+    if (this.streams.size === 0 && this.retiring && !this.closed && this.active === 0) this.endSocket();
+  }
+  onWritable(stream: number): void {
+    if (!this.socketBlocked) this.streams.get(stream)?.onWritable();
+  }
+  onRemoteSettings(): void {
+    this.maxStreams = Math.min(this.limit, this.session.peerMaxConcurrentStreams);
+  }
+  onClose(code: number, message: string, byPeer: boolean): void {
+    this.retiring = true;
+    if (code !== NO_ERROR || !byPeer) {
+      if (code !== NO_ERROR && this.lastError === '') this.lastError = message || `GOAWAY with code ${code}`;
+      if (code !== NO_ERROR) {
+        this.endSocket();
+        return;
+      }
+    }
+    if (this.session.activeStreams === 0) this.endSocket();
   }
 }
 
@@ -139,12 +234,18 @@ export class Http2UpstreamStream implements UpstreamConnection {
   responseParser = null;
   localAddress: string;
   released = false;
-  private stream: ClientHttp2Stream | null = null;
+  private id = 0;
   private ended = false;
   private requestEnded = false;
+  private closed = false;
   private error = '';
-  /** Request trailers to send when node asks for them ('wantTrailers'); null = none. */
-  private trailers: OutgoingHttpHeaders | null = null;
+  /** Response DATA held while the user has paused the response (its window stays shut). */
+  private paused = false;
+  private held: Buffer[] = [];
+  private heldEnd = false;
+  private heldTrailers: HeaderList | null = null;
+  /** A write was refused (window or socket): onUpstreamDrain is owed. */
+  private wantsDrain = false;
 
   constructor(
     private readonly pool: Http2Pool,
@@ -170,182 +271,176 @@ export class Http2UpstreamStream implements UpstreamConnection {
     body: readonly Buffer[] | null,
     end: boolean,
   ): boolean {
-    const out: OutgoingHttpHeaders = {
-      ':method': method,
-      ':path': path,
-      ':authority': authority,
-      ':scheme': scheme,
-    };
+    const fields: HeaderList = [':method', method, ':scheme', scheme, ':path', path, ':authority', authority];
     let grpc = false;
     for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i];
-      if (name === 'host') continue;
+      const name = lowerCase(headers[i]);
+      if (CONNECTION_SPECIFIC.has(name) || name === 'content-length') continue;
       const value = headers[i + 1];
       if (name === 'content-type' && value.startsWith('application/grpc')) grpc = true;
-      const prev = out[name];
-      if (prev === undefined) out[name] = value;
-      else if (Array.isArray(prev)) prev.push(value);
-      else out[name] = [prev as string, value];
+      fields.push(name, value);
     }
     // TE is hop-by-hop and was removed; `trailers` is the one value HTTP/2 allows (RFC 9113
     // §8.2.2), and gRPC servers expect it.
-    if (grpc) out.te = 'trailers';
-    if (framing.kind === 'length') out['content-length'] = framing.length;
+    if (grpc) fields.push('te', 'trailers');
+    if (framing.kind === 'length') fields.push('content-length', String(framing.length));
     const empty = body === null || body.length === 0;
     const endStream = end && empty;
-    let stream: ClientHttp2Stream;
-    try {
-      // A request with a body may end with trailers (sendTrailers): node then asks for
-      // them with 'wantTrailers' once the body is written; none makes an empty END_STREAM DATA.
-      stream = this.owner.session.request(out, { endStream, waitForTrailers: !endStream });
-    } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
-      process.nextTick(() => this.onClose());
-      return true;
-    }
-    this.stream = stream;
-    stream.on('response', this.onResponse);
-    stream.on('data', this.onData);
-    stream.on('trailers', this.onTrailers);
-    stream.on('end', this.onEnd);
-    stream.on('drain', this.onDrain);
-    stream.on('error', this.onError);
-    stream.on('close', this.onClose);
-    if (!endStream) stream.on('wantTrailers', this.onWantTrailers);
-    let ok = true;
+    this.id = this.owner.open(this, fields, endStream);
+    if (endStream) this.requestEnded = true;
+    let ok = !this.owner.socketBlocked;
     if (!empty) for (let i = 0; i < body.length; i++) ok = this.sendBody(body[i]);
-    if (end) {
-      this.requestEnded = true;
-      if (!empty) stream.end();
-    }
+    if (end && !empty) this.sendEnd();
     return ok;
   }
 
   sendBody(chunk: Buffer): boolean {
-    const stream = this.stream;
-    if (stream === null || stream.destroyed) return true;
-    this.pool.stats.upstream_cx_tx_bytes_total.value += chunk.length;
-    return stream.write(chunk);
+    if (this.closed || this.requestEnded) return true;
+    const sent = this.owner.session.data(this.id, chunk, false);
+    if (sent && !this.owner.socketBlocked) return true;
+    this.wantsDrain = true;
+    return false;
   }
 
   sendEnd(): void {
+    if (this.requestEnded) return;
     this.requestEnded = true;
-    const stream = this.stream;
-    if (stream !== null && !stream.destroyed) stream.end();
+    if (!this.closed) this.owner.session.data(this.id, EMPTY, true);
   }
 
   sendTrailers(trailers: HeaderList): void {
-    const out: OutgoingHttpHeaders = {};
+    if (this.requestEnded) return;
+    const out: HeaderList = [];
     for (let i = 0; i < trailers.length; i += 2) {
-      const name = trailers[i];
-      if (isForbiddenTrailer(name)) continue;
-      const prev = out[name];
-      const value = trailers[i + 1];
-      if (prev === undefined) out[name] = value;
-      else if (Array.isArray(prev)) prev.push(value);
-      else out[name] = [prev as string, value];
+      const name = lowerCase(trailers[i]);
+      if (!isForbiddenTrailer(name)) out.push(name, trailers[i + 1]);
     }
-    this.trailers = out;
-    this.sendEnd();
+    this.requestEnded = true;
+    if (this.closed) return;
+    if (out.length === 0) this.owner.session.data(this.id, EMPTY, true);
+    else this.owner.session.trailers(this.id, out);
   }
 
-  private readonly onWantTrailers = (): void => {
-    const stream = this.stream;
-    if (stream === null || stream.destroyed) return;
-    try {
-      stream.sendTrailers(this.trailers ?? {});
-    } catch (err) {
-      // A trailer node:http2 refuses (an invalid name or value): reset the stream.
-      this.error = err instanceof Error ? err.message : String(err);
-      stream.close(NGHTTP2_INTERNAL_ERROR);
-    }
-  };
-
   pauseResponse(): void {
-    this.stream?.pause();
+    this.paused = true;
   }
 
   resumeResponse(): void {
-    this.stream?.resume();
+    if (!this.paused) return;
+    this.paused = false;
+    while (this.held.length > 0 && !this.paused) this.deliver(this.held.shift()!);
+    if (this.held.length === 0 && !this.paused && this.heldEnd) {
+      this.heldEnd = false;
+      const trailers = this.heldTrailers;
+      this.heldTrailers = null;
+      if (trailers !== null) this.onTrailers(trailers);
+      else this.complete();
+    }
   }
 
   /** Cancels the stream when the user gives it back before it ended (RST_STREAM CANCEL). */
   cancel(): void {
-    const stream = this.stream;
-    if (this.ended && this.requestEnded) return; // both sides done: the stream closes by itself
-    if (stream !== null && !stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+    if (this.closed || (this.ended && this.requestEnded)) return; // both sides done: closed by itself
+    this.closed = true;
+    this.owner.session.reset(this.id, CANCEL);
   }
 
-  private readonly onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
-    const user = this.user as User | null;
-    if (user === null) return;
-    const status = Number(headers[':status']);
-    if (status >= 100 && status < 200) return; // informational: not forwarded
-    user.onResponseHead(responseHeadOf(headers, status, (flags & NGHTTP2_FLAG_END_STREAM) !== 0));
-  };
+  // --- from the session -------------------------------------------------------------------
 
-  private readonly onData = (chunk: Buffer): void => {
-    this.pool.stats.upstream_cx_rx_bytes_total.value += chunk.length;
+  onResponse(headers: HeaderList, endStream: boolean): void {
+    const user = this.user as User | null;
+    const status = Number(headers[1]);
+    if (status < 200) return; // informational: not forwarded
+    if (user !== null) user.onResponseHead(responseHeadOf(headers, status, endStream));
+    if (endStream) this.complete();
+  }
+
+  onData(chunk: Buffer, endStream: boolean): void {
+    if (this.paused || this.held.length > 0) {
+      if (chunk.length > 0) this.held.push(chunk);
+      if (endStream) this.heldEnd = true;
+      return;
+    }
+    if (chunk.length > 0) this.deliver(chunk);
+    if (endStream) this.complete();
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (!this.closed) this.owner.session.consumed(this.id, chunk.length);
     const user = this.user as User | null;
     if (user !== null) user.onBody(chunk);
-  };
+  }
 
-  private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
+  onTrailers(trailers: HeaderList): void {
+    if (this.paused || this.held.length > 0) {
+      this.heldTrailers = trailers;
+      this.heldEnd = true;
+      return;
+    }
     const user = this.user as User | null;
-    if (user !== null && user.onResponseTrailers !== undefined)
-      user.onResponseTrailers(headerListOf(trailers));
-  };
+    if (user !== null && user.onResponseTrailers !== undefined) user.onResponseTrailers(trailers);
+    this.complete();
+  }
 
-  private readonly onEnd = (): void => {
+  private complete(): void {
+    if (this.ended) return;
     this.ended = true;
     const user = this.user as User | null;
     if (user !== null) user.onMessageComplete();
-  };
-
-  private readonly onDrain = (): void => {
-    this.user?.onUpstreamDrain();
-  };
-
-  private readonly onError = (err: Error): void => {
-    this.error = err.message;
-  };
-
-  private readonly onClose = (): void => {
-    if (this.ended) return;
-    const stream = this.stream;
-    if (stream !== null && this.error === '' && stream.rstCode !== undefined && stream.rstCode !== 0)
-      this.error = `stream reset with code ${stream.rstCode}`;
-    this.user?.onUpstreamClose();
-  };
-}
-
-function headerListOf(h: IncomingHttpHeaders): HeaderList {
-  const list: HeaderList = [];
-  for (const name in h) {
-    if (name.charCodeAt(0) === 58 /* ':' */) continue;
-    const v = h[name];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) list.push(name, x);
-    else list.push(name, String(v));
   }
-  return list;
+
+  /** The stream or its connection ended before the response did. */
+  onReset(error: string, _refused = false): void {
+    this.closed = true;
+    if (this.ended) return;
+    if (this.error === '') this.error = error;
+    this.user?.onUpstreamClose();
+  }
+
+  /** Its window or the socket opened again. */
+  onWritable(): void {
+    if (!this.wantsDrain) return;
+    this.wantsDrain = false;
+    this.user?.onUpstreamDrain();
+  }
 }
 
-function responseHeadOf(h: IncomingHttpHeaders, status: number, endStream: boolean): ResponseHead {
-  let contentLength = -1;
-  if (endStream) contentLength = 0;
-  else {
-    const cl = h['content-length'];
-    if (cl !== undefined) {
-      const n = Number(cl);
+const CONNECTION_SPECIFIC = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'host',
+]);
+
+function lowerCase(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase();
+  }
+  return name;
+}
+
+/** The response head in the proxy's HTTP/1-shaped form (the ResponseHandler's). */
+function responseHeadOf(fields: HeaderList, status: number, endStream: boolean): ResponseHead {
+  const headers: HeaderList = [];
+  let contentLength = endStream ? 0 : -1;
+  for (let i = 2; i < fields.length; i += 2) {
+    const name = fields[i];
+    const value = fields[i + 1];
+    if (name === 'content-length' && !endStream) {
+      const n = Number(value);
       if (Number.isSafeInteger(n) && n >= 0) contentLength = n;
     }
+    headers.push(name, value);
   }
   return {
     statusCode: status,
     reason: '',
     versionMinor: 1,
-    headers: headerListOf(h),
+    headers,
     contentLength,
     chunked: false,
     keepAlive: true,
@@ -363,7 +458,7 @@ export class Http2Pool implements ConnectionPool {
   private readonly connect: ConnectFn;
   private readonly createConnection: ((host: Host) => net.Socket) | null;
   private readonly cb: ClusterCircuitBreakers | null;
-  private readonly sessionOptions: ClientSessionOptions;
+  private readonly sessionSettings: SessionSettings;
 
   constructor(
     private readonly host: Host,
@@ -376,13 +471,11 @@ export class Http2Pool implements ConnectionPool {
     this.cb = deps.circuitBreakers ?? null;
     this.pending = new PendingQueue(this.cb);
     const o = options.http2;
-    this.sessionOptions = {
-      settings: {
-        headerTableSize: o.hpackTableSize,
-        initialWindowSize: o.initialStreamWindowSize,
-        enablePush: false,
-      },
-      maxSessionMemory: 16,
+    this.sessionSettings = {
+      ...DEFAULT_SESSION_SETTINGS,
+      headerTableSize: o.hpackTableSize,
+      initialWindowSize: o.initialStreamWindowSize,
+      connectionWindowSize: Math.max(o.initialConnectionWindowSize, 65_535),
     };
   }
 
@@ -422,11 +515,12 @@ export class Http2Pool implements ConnectionPool {
     s.cancel();
     const owner = s.owner;
     owner.active--;
+    if (owner.active === 0) owner.idleSince = this.deps.clock.monotonic();
     this.busy--;
     if (this.cb !== null) this.cb.requests.dec();
     if (owner.closed) return;
     if ((this.draining || owner.retiring) && owner.active === 0) {
-      owner.session.close();
+      owner.close();
       return;
     }
     this.servePending();
@@ -436,14 +530,14 @@ export class Http2Pool implements ConnectionPool {
     this.draining = true;
     for (const s of [...this.sessions]) {
       s.retiring = true;
-      if (s.active === 0) s.session.close();
+      if (s.active === 0) s.close();
     }
   }
 
   close(): void {
     this.draining = true;
     const waiting = this.pending.takeAll();
-    for (const s of [...this.sessions]) s.session.destroy();
+    for (const s of [...this.sessions]) s.destroy();
     for (const waiter of waiting) waiter.onPoolFailure('closed', 'connection pool closed');
   }
 
@@ -504,13 +598,7 @@ export class Http2Pool implements ConnectionPool {
       this.failPending('connect_failure', err instanceof Error ? err.message : String(err));
       return;
     }
-    const s = new Session(
-      this,
-      socket,
-      this.sessionOptions,
-      host.addressString,
-      this.options.http2.maxConcurrentStreams,
-    );
+    const s = new Session(this, socket, this.sessionSettings, this.options.http2.maxConcurrentStreams);
     this.sessions.push(s);
     if (this.cb !== null) this.cb.connections.inc();
     this.connecting++;
@@ -519,13 +607,12 @@ export class Http2Pool implements ConnectionPool {
       if (s.connected || s.closed) return;
       s.timedOut = true;
       stats.upstream_cx_connect_timeout.value++;
-      s.session.destroy();
+      s.destroy();
     });
     const idle = this.options.idleTimeoutMs;
     if (idle !== null) {
-      s.session.setTimeout(idle, () => {
-        if (s.active === 0 && !s.closed) s.session.close();
-      });
+      s.idleSince = this.deps.clock.monotonic();
+      s.idleTimer = this.deps.clock.setTimer(idle, () => this.onIdleTimer(s, idle));
     }
   }
 
@@ -541,7 +628,7 @@ export class Http2Pool implements ConnectionPool {
     if (socket.localAddress !== undefined)
       s.localAddress = formatAddress(socket.localAddress, socket.localPort ?? 0);
     if (this.draining) {
-      s.session.close();
+      s.close();
       return;
     }
     const maxDuration = this.options.maxConnectionDurationMs;
@@ -552,7 +639,7 @@ export class Http2Pool implements ConnectionPool {
         if (s.closed) return;
         this.stats.upstream_cx_max_duration_reached.value++;
         s.retiring = true;
-        if (s.active === 0) s.session.close();
+        if (s.active === 0) s.close();
       });
     }
     this.servePending();
@@ -575,6 +662,10 @@ export class Http2Pool implements ConnectionPool {
       s.maxDurationTimer.cancel();
       s.maxDurationTimer = null;
     }
+    if (s.idleTimer !== null) {
+      s.idleTimer.cancel();
+      s.idleTimer = null;
+    }
     if (!s.connected) {
       this.connecting--;
       stats.upstream_cx_connect_fail.value++;
@@ -592,6 +683,18 @@ export class Http2Pool implements ConnectionPool {
     }
     stats.upstream_cx_destroy.value++;
     if (!this.draining) this.servePending();
+  }
+
+  /** The idle timeout: a session without active streams for `idle` ms is closed (GOAWAY). */
+  private onIdleTimer(s: Session, idle: number): void {
+    s.idleTimer = null;
+    if (s.closed) return;
+    const left = s.active > 0 ? idle : s.idleSince + idle - this.deps.clock.monotonic();
+    if (left <= 0) {
+      s.close();
+      return;
+    }
+    s.idleTimer = this.deps.clock.setTimer(left, () => this.onIdleTimer(s, idle));
   }
 
   /** Fails the waiters no connecting session will serve. */
