@@ -176,7 +176,12 @@ class Session implements ClientSessionHandler {
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
+  private ending = false;
+
   private endSocket(): void {
+    if (this.ending) return;
+    this.ending = true;
+    // Frames still queued in the session (a GOAWAY, the last stream's end) go out first.
     this.session.flush();
     if (this.socket.writable) this.socket.end();
     else this.destroy();
@@ -194,7 +199,11 @@ class Session implements ClientSessionHandler {
     this.streams.get(stream)?.onTrailers(trailers);
   }
   onReset(stream: number, code: number): void {
-    this.streams.get(stream)?.onReset(`stream reset with code ${code}`, code === REFUSED_STREAM);
+    this.streams
+      .get(stream)
+      ?.onReset(
+        code === REFUSED_STREAM ? 'stream refused (REFUSED_STREAM)' : `stream reset with code ${code}`,
+      );
   }
   onStreamClosed(stream: number): void {
     this.streams.delete(stream);
@@ -206,16 +215,12 @@ class Session implements ClientSessionHandler {
   onRemoteSettings(): void {
     this.maxStreams = Math.min(this.limit, this.session.peerMaxConcurrentStreams);
   }
+  /** GOAWAY sent or received: no new streams; the socket ends when the open ones are done. */
   onClose(code: number, message: string, byPeer: boolean): void {
     this.retiring = true;
-    if (code !== NO_ERROR || !byPeer) {
-      if (code !== NO_ERROR && this.lastError === '') this.lastError = message || `GOAWAY with code ${code}`;
-      if (code !== NO_ERROR) {
-        this.endSocket();
-        return;
-      }
-    }
-    if (this.session.activeStreams === 0) this.endSocket();
+    if (code !== NO_ERROR && this.lastError === '') this.lastError = message || `GOAWAY with code ${code}`;
+    // A connection error found here: every stream is reset already.
+    if ((code !== NO_ERROR && !byPeer) || this.session.activeStreams === 0) this.endSocket();
   }
 }
 
@@ -248,7 +253,6 @@ export class Http2UpstreamStream implements UpstreamConnection {
   private wantsDrain = false;
 
   constructor(
-    private readonly pool: Http2Pool,
     readonly owner: Session,
     host: Host,
   ) {
@@ -286,6 +290,13 @@ export class Http2UpstreamStream implements UpstreamConnection {
     if (framing.kind === 'length') fields.push('content-length', String(framing.length));
     const empty = body === null || body.length === 0;
     const endStream = end && empty;
+    if (!this.owner.session.canRequest) {
+      // GOAWAY arrived between the hand-out and now: fail the attempt as a reset.
+      this.closed = true;
+      this.requestEnded = true;
+      queueMicrotask(() => this.onReset('connection going away (GOAWAY)'));
+      return true;
+    }
     this.id = this.owner.open(this, fields, endStream);
     if (endStream) this.requestEnded = true;
     let ok = !this.owner.socketBlocked;
@@ -390,7 +401,7 @@ export class Http2UpstreamStream implements UpstreamConnection {
   }
 
   /** The stream or its connection ended before the response did. */
-  onReset(error: string, _refused = false): void {
+  onReset(error: string): void {
     this.closed = true;
     if (this.ended) return;
     if (this.error === '') this.error = error;
@@ -557,7 +568,7 @@ export class Http2Pool implements ConnectionPool {
     }
     this.busy++;
     if (this.cb !== null) this.cb.requests.inc();
-    waiter.onPoolReady(new Http2UpstreamStream(this, s, this.host));
+    waiter.onPoolReady(new Http2UpstreamStream(s, this.host));
   }
 
   /** Hands waiting requests to sessions with free streams; opens a session when none has any. */

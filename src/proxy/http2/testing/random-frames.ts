@@ -109,3 +109,48 @@ export function randomConnection(rand: () => number, maxFrames: number, hostile 
   for (let i = 0; i < count; i++) frames.push(randomFrame(rand, opened, hostile));
   return Buffer.concat(frames);
 }
+
+/** Header lists a server may send: good responses, 1xx, trailers, and broken ones. */
+const RESPONSES: HeaderList[] = [
+  [':status', '200'],
+  [':status', '200', 'content-type', 'text/plain', 'content-length', '3'],
+  [':status', '204'],
+  [':status', '103', 'link', '</a>'],
+  [':status', '200', 'X-Upper', 'v'],
+  [':status', '200', 'x-a', 'b\r\nc: d'],
+  [':status', '200', 'connection', 'close'],
+  [':status', 'abc'],
+  ['grpc-status', '0'],
+  [':status', '200', ':status', '201'],
+];
+
+/**
+ * One random server frame for a client that opened `streams`: anything with probability
+ * `hostile`, else plausible (responses good and bad, DATA, trailers, resets, SETTINGS,
+ * PING, WINDOW_UPDATE, GOAWAY).
+ */
+export function randomServerFrame(rand: () => number, streams: readonly number[], hostile = 0.25): Buffer {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const int = (n: number): number => Math.floor(rand() * n);
+  if (rand() < hostile || streams.length === 0) return randomFrame(rand, [...streams], 1);
+  const some = pick(streams);
+  const r = rand();
+  if (r < 0.35)
+    return frameBytes(FRAME_HEADERS, 0x04 | (rand() < 0.3 ? 0x01 : 0), some, encode(pick(RESPONSES)));
+  if (r < 0.65)
+    return frameBytes(FRAME_DATA, rand() < 0.4 ? 0x01 : 0, some, Buffer.alloc(pick([0, 1, 3, 100, 3000])));
+  if (r < 0.72) {
+    const p = Buffer.alloc(4);
+    p.writeUInt32BE(1 + int(70_000), 0);
+    return frameBytes(8, 0, rand() < 0.5 ? 0 : some, p);
+  }
+  if (r < 0.77) return frameBytes(6, 0, 0, Buffer.alloc(8));
+  if (r < 0.84) return frameBytes(4, 0, 0, Buffer.from([0, 3, 0, 0, 0, int(4)]));
+  if (r < 0.9) return frameBytes(3, 0, some, Buffer.from([0, 0, 0, pick([0, 2, 7, 8])]));
+  if (r < 0.95) {
+    const p = Buffer.alloc(8);
+    p.writeUInt32BE(pick(streams), 0);
+    return frameBytes(7, 0, 0, p);
+  }
+  return frameBytes(FRAME_HEADERS, 0x05, some, encode(pick(RESPONSES))); // trailers
+}
