@@ -1,7 +1,7 @@
 // Tunnels over HTTP/2 streams (downstream): RFC 8441 extended CONNECT (`:method CONNECT` +
 // `:protocol`, e.g. WebSocket over HTTP/2) and plain HTTP/2 CONNECT (RFC 9113 §8.5), on an
-// HCM with `http2_protocol_options.allow_connect` (node:http2's `enableConnectProtocol`
-// advertises SETTINGS_ENABLE_CONNECT_PROTOCOL).
+// HCM with `http2_protocol_options.allow_connect` (the session then advertises
+// SETTINGS_ENABLE_CONNECT_PROTOCOL).
 //
 // The upgrade decision and the byte relay are the HTTP/1.1 ones (http/upgrade.ts,
 // network/byte-pump.ts); this module only adapts the HTTP/2 stream to them, as Envoy does:

@@ -36,7 +36,8 @@ export interface UpstreamConnectOptions {
   /**
    * Bytes go here through the shared reused buffer instead of 'data' events (for TLS,
    * the decrypted bytes; network/socket-read.ts). Only for connections that stay with
-   * the caller: a connection whose ALPN may hand it to node:http2 must not get it.
+   * the caller: one whose ALPN result picks its pool later (auto_config) must not get it,
+   * since the pool that adopts it reads it with 'data' events.
    */
   readonly onData?: (chunk: Buffer) => void;
   /**

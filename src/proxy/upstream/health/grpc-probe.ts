@@ -1,13 +1,14 @@
 // gRPC health checks (`grpc_health_check`): a unary grpc.health.v1.Health/Check call over
-// HTTP/2 (node:http2, one connection per host kept across checks) for `service_name`,
+// HTTP/2 (Weft's ClientSession, one connection per host kept across checks) for `service_name`,
 // with `:authority` = `authority` (the cluster name when empty). SERVING passes; any other
 // status, a non-200 answer or a grpc-status other than OK fails at once; a reset or a
 // broken connection is a network failure.
 // https://github.com/grpc/grpc/blob/master/doc/health-checking.md
 
-import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants } from 'node:http2';
+import * as net from 'node:net';
 import type { GrpcHealthCheck } from '../../../config/model.js';
-import { formatAddress } from '../../../core/address.js';
+import { getHeader } from '../../http/headers.js';
+import { ClientSession, type ClientSessionHandler } from '../../http2/client-session.js';
 import type { Host } from '../host.js';
 import { ProbeOutcome, type ProbeSession } from './probe.js';
 
@@ -70,10 +71,22 @@ export function decodeCheckResponse(data: Buffer): number {
   return i === msg.length ? status : -1;
 }
 
+/** One connection to the host: a socket and Weft's HTTP/2 client session on it. */
+interface ProbeConnection {
+  readonly socket: net.Socket;
+  readonly session: ClientSession;
+  /** GOAWAY or a closed socket: the next check opens a new connection. */
+  usable: boolean;
+}
+
 class GrpcProbeSession implements ProbeSession {
-  private session: ClientHttp2Session | null = null;
-  private stream: ClientHttp2Stream | null = null;
-  private token: object | null = null;
+  private conn: ProbeConnection | null = null;
+  /** The check in flight: its stream id, and what its answer has said so far. */
+  private stream = 0;
+  private httpStatus = 0;
+  private grpcStatus: string | undefined;
+  private chunks: Buffer[] = [];
+  private done: ((outcome: ProbeOutcome, detail: string) => void) | null = null;
 
   constructor(
     private readonly host: Host,
@@ -81,92 +94,116 @@ class GrpcProbeSession implements ProbeSession {
     private readonly authority: string,
   ) {}
 
-  private connection(): ClientHttp2Session {
-    const existing = this.session;
-    if (existing !== null && !existing.closed && !existing.destroyed) return existing;
-    const session = connect(`http://${formatAddress(this.host.address, this.host.port)}`);
-    session.on('error', () => {});
-    session.on('close', () => {
-      if (this.session === session) this.session = null;
+  private connection(): ProbeConnection {
+    const existing = this.conn;
+    if (existing !== null && existing.usable) return existing;
+    existing?.socket.destroy();
+    const socket = net.connect({ port: this.host.port, host: this.host.address, noDelay: true });
+    const handler: ClientSessionHandler = {
+      onResponse: (id, headers, endStream) => {
+        if (id !== this.stream || Number(headers[1]) < 200) return;
+        this.httpStatus = Number(headers[1]);
+        this.grpcStatus = getHeader(headers, 'grpc-status'); // a trailers-only answer
+        if (endStream) this.evaluate();
+      },
+      onData: (id, chunk, endStream) => {
+        if (id !== this.stream) return;
+        this.chunks.push(chunk);
+        conn.session.consumed(id, chunk.length);
+        if (endStream) this.evaluate();
+      },
+      onTrailers: (id, trailers) => {
+        if (id !== this.stream) return;
+        this.grpcStatus = getHeader(trailers, 'grpc-status');
+        this.evaluate();
+      },
+      onReset: (id, code) => {
+        if (id === this.stream) this.finish(ProbeOutcome.NetworkFailure, `stream reset with code ${code}`);
+      },
+      onWritable: () => {},
+      onClose: () => {
+        conn.usable = false;
+      },
+    };
+    const conn: ProbeConnection = {
+      socket,
+      session: new ClientSession((data) => socket.write(data), handler),
+      usable: true,
+    };
+    socket.on('data', (d: Buffer) => conn.session.receive(d));
+    socket.on('drain', () => conn.session.outputDrained());
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      conn.usable = false;
+      if (this.conn === conn) {
+        this.conn = null;
+        this.finish(ProbeOutcome.NetworkFailure, 'connection closed without a response');
+      }
     });
-    session.on('goaway', () => {
-      if (this.session === session) this.session = null;
-    });
-    this.session = session;
-    return session;
+    this.conn = conn;
+    return conn;
   }
 
   check(done: (outcome: ProbeOutcome, detail: string) => void): void {
-    // Each check has its own token: events of a cancelled check never reach a later one.
-    const token = {};
-    this.token = token;
-    const finish = (outcome: ProbeOutcome, detail: string) => {
-      if (this.token !== token) return;
-      this.token = null;
-      this.stream = null;
-      done(outcome, detail);
-    };
-    let stream: ClientHttp2Stream;
-    try {
-      stream = this.connection().request({
-        [constants.HTTP2_HEADER_METHOD]: 'POST',
-        [constants.HTTP2_HEADER_PATH]: CHECK_PATH,
-        [constants.HTTP2_HEADER_AUTHORITY]: this.authority,
-        [constants.HTTP2_HEADER_SCHEME]: 'http',
-        'content-type': 'application/grpc',
-        te: 'trailers',
-        'user-agent': 'Envoy/HC',
-      });
-    } catch (err) {
-      this.session?.destroy();
-      this.session = null;
-      finish(ProbeOutcome.NetworkFailure, (err as Error).message);
+    this.done = done;
+    this.httpStatus = 0;
+    this.grpcStatus = undefined;
+    this.chunks = [];
+    const { session } = this.connection();
+    this.stream = session.request(
+      [
+        ':method',
+        'POST',
+        ':scheme',
+        'http',
+        ':path',
+        CHECK_PATH,
+        ':authority',
+        this.authority,
+        'content-type',
+        'application/grpc',
+        'te',
+        'trailers',
+        'user-agent',
+        'Envoy/HC',
+      ],
+      false,
+    );
+    session.data(this.stream, this.request, true);
+  }
+
+  /** The answer is complete: judge it. */
+  private evaluate(): void {
+    if (this.httpStatus !== 200) {
+      this.finish(ProbeOutcome.ActiveFailure, `HTTP status ${this.httpStatus}`);
       return;
     }
-    this.stream = stream;
-    let httpStatus = 0;
-    let grpcStatus: string | undefined;
-    const chunks: Buffer[] = [];
-    stream.on('response', (headers) => {
-      httpStatus = Number(headers[constants.HTTP2_HEADER_STATUS] ?? 0);
-      const s = headers['grpc-status'];
-      if (typeof s === 'string') grpcStatus = s; // trailers-only answer
-    });
-    stream.on('trailers', (trailers) => {
-      const s = trailers['grpc-status'];
-      if (typeof s === 'string') grpcStatus = s;
-    });
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', (err) => finish(ProbeOutcome.NetworkFailure, err.message));
-    stream.on('close', () => {
-      if (httpStatus === 0) {
-        finish(ProbeOutcome.NetworkFailure, 'stream closed without a response');
-        return;
-      }
-      if (httpStatus !== 200) {
-        finish(ProbeOutcome.ActiveFailure, `HTTP status ${httpStatus}`);
-        return;
-      }
-      if (grpcStatus !== '0') {
-        finish(ProbeOutcome.ActiveFailure, `grpc-status ${grpcStatus ?? 'missing'}`);
-        return;
-      }
-      const status = decodeCheckResponse(Buffer.concat(chunks));
-      if (status === SERVING) finish(ProbeOutcome.Success, '');
-      else if (status < 0) finish(ProbeOutcome.ActiveFailure, 'malformed HealthCheckResponse');
-      else finish(ProbeOutcome.ActiveFailure, `serving status ${status}`);
-    });
-    stream.end(this.request);
+    if (this.grpcStatus !== '0') {
+      this.finish(ProbeOutcome.ActiveFailure, `grpc-status ${this.grpcStatus ?? 'missing'}`);
+      return;
+    }
+    const status = decodeCheckResponse(Buffer.concat(this.chunks));
+    if (status === SERVING) this.finish(ProbeOutcome.Success, '');
+    else if (status < 0) this.finish(ProbeOutcome.ActiveFailure, 'malformed HealthCheckResponse');
+    else this.finish(ProbeOutcome.ActiveFailure, `serving status ${status}`);
+  }
+
+  /** Reports the check in flight once; events after that (or after cancel) are dropped. */
+  private finish(outcome: ProbeOutcome, detail: string): void {
+    const done = this.done;
+    if (done === null) return;
+    this.done = null;
+    this.stream = 0;
+    done(outcome, detail);
   }
 
   cancel(): void {
-    this.token = null;
-    const stream = this.stream;
-    this.stream = null;
-    stream?.close(constants.NGHTTP2_CANCEL);
+    this.done = null;
+    this.stream = 0;
     // A timed-out check may mean a dead connection: start the next one on a fresh one.
-    this.session?.destroy();
-    this.session = null;
+    const conn = this.conn;
+    this.conn = null;
+    conn?.socket.destroy();
   }
 
   close(): void {

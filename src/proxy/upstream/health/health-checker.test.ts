@@ -386,6 +386,11 @@ describe('gRPC health check', () => {
     await h.step(5_000);
     assert.equal(host.healthy, true);
     assert.equal(seen.length, 4);
+
+    // The server goes away: the kept connection closes, and the next check is a network failure.
+    server.forceShutdown();
+    await h.step(5_000);
+    assert.ok(h.stat('network_failure') >= 1, 'a check on a dead server is a network failure');
     h.checker.close();
   });
 
