@@ -73,6 +73,9 @@ export interface AdsServer {
   readonly streamCount: number;
 }
 
+/** How long stop() lets open calls finish before it closes them (grpc-js forceShutdown). */
+const SHUTDOWN_GRACE_MS = 2000;
+
 export function createAdsServer(options: AdsServerOptions): AdsServer {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger();
@@ -191,8 +194,15 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
       server = undefined;
       if (grpcServer === undefined) return;
       await new Promise<void>((resolve) => {
-        // Every call has been ended above, so tryShutdown completes once the statuses are flushed.
-        grpcServer.tryShutdown(() => resolve());
+        // Every call has been ended above, so tryShutdown completes once the statuses are
+        // flushed. A proxy that reconnects at once may open a new call on a session in
+        // between, which tryShutdown would wait for forever: after a grace, force it.
+        const force = setTimeout(() => grpcServer.forceShutdown(), SHUTDOWN_GRACE_MS);
+        force.unref();
+        grpcServer.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
       });
     },
     status() {
