@@ -11,14 +11,17 @@ export interface FrameServer {
   close(): void;
 }
 
-/** Starts the server; `connection` makes the handler of each new connection from its writer. */
+/**
+ * Starts the server; `connection` makes the handler of each new connection from its writer
+ * (and its socket, for tests that write raw bytes or drop the connection).
+ */
 export async function startFrameServer(
-  connection: (writer: FrameWriter) => FrameHandler,
+  connection: (writer: FrameWriter, socket: net.Socket) => FrameHandler,
 ): Promise<FrameServer> {
   const server = net.createServer((socket) => {
     const reader = new FrameReader(true);
     const writer = new FrameWriter();
-    const handler = connection(writer);
+    const handler = connection(writer, socket);
     const send = (): void => {
       const out = writer.take();
       if (out !== null) socket.write(out);
