@@ -7,7 +7,8 @@
 import type { HeaderList } from '../http/headers.js';
 import { AUTHORITY_CHAR, allCharsIn, FIELD_VALUE, TARGET_CHAR, TOKEN_LOWER } from '../http1/char-tables.js';
 
-const CONNECTION_SPECIFIC = new Set([
+/** Connection-specific fields, which HTTP/2 forbids (RFC 9113 §8.2.2). */
+export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

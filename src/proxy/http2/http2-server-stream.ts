@@ -28,6 +28,7 @@ import type { TunnelDownstream, TunnelSink } from '../http/upgrade.js';
 import type { RequestHead } from '../http1/request-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
 import type { DownstreamTlsInfo } from '../tls/connection-info.js';
+import { CONNECTION_SPECIFIC } from './field-rules.js';
 import { INTERNAL_ERROR, NO_ERROR } from './frames.js';
 import { allowsH2Tunnels, connectRequestHead, H2TunnelSide } from './h2-tunnel.js';
 import type { Http2ServerConnection } from './http2-server-connection.js';
@@ -366,15 +367,7 @@ export function responseFieldsOf(
   const out: HeaderList = [':status', String(status)];
   for (let i = 0; i < headers.length; i += 2) {
     const name = lowerCase(headers[i]);
-    if (
-      name === 'connection' ||
-      name === 'keep-alive' ||
-      name === 'proxy-connection' ||
-      name === 'transfer-encoding' ||
-      name === 'upgrade' ||
-      (dropContentLength && name === 'content-length')
-    )
-      continue;
+    if (CONNECTION_SPECIFIC.has(name) || (dropContentLength && name === 'content-length')) continue;
     out.push(name, headers[i + 1]);
   }
   return out;

@@ -30,6 +30,7 @@ import { isForbiddenTrailer } from '../http1/hop-by-hop.js';
 import type { ResponseHandler, ResponseHead } from '../http1/response-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
 import { ClientSession, type ClientSessionHandler } from '../http2/client-session.js';
+import { CONNECTION_SPECIFIC } from '../http2/field-rules.js';
 import { CANCEL, NO_ERROR, REFUSED_STREAM } from '../http2/frames.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../http2/session.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
@@ -279,7 +280,9 @@ export class Http2UpstreamStream implements UpstreamConnection {
     let grpc = false;
     for (let i = 0; i < headers.length; i += 2) {
       const name = lowerCase(headers[i]);
-      if (CONNECTION_SPECIFIC.has(name) || name === 'content-length') continue;
+      // Host becomes :authority; TE and content-length are set below.
+      if (CONNECTION_SPECIFIC.has(name) || name === 'host' || name === 'te' || name === 'content-length')
+        continue;
       const value = headers[i + 1];
       if (name === 'content-type' && value.startsWith('application/grpc')) grpc = true;
       fields.push(name, value);
@@ -415,16 +418,6 @@ export class Http2UpstreamStream implements UpstreamConnection {
     this.user?.onUpstreamDrain();
   }
 }
-
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'host',
-]);
 
 function lowerCase(name: string): string {
   for (let i = 0; i < name.length; i++) {
