@@ -96,7 +96,7 @@ class GrpcProbeSession implements ProbeSession {
 
   private connection(): ProbeConnection {
     const existing = this.conn;
-    if (existing !== null && existing.usable) return existing;
+    if (existing?.usable) return existing;
     existing?.socket.destroy();
     const socket = net.connect({ port: this.host.port, host: this.host.address, noDelay: true });
     const handler: ClientSessionHandler = {
