@@ -817,7 +817,11 @@ export class ActiveStream
       }
       this.releaseHostCounters(false);
       upstream.host.outlier?.putResult(OutlierResult.LocalOriginConnectFailed);
-      if (this.retry !== null && this.retryAfterFailure('reset')) return;
+      if (
+        this.retry !== null &&
+        this.retryAfterFailure(upstream.refused === true ? 'refused_stream' : 'reset')
+      )
+        return;
       this.localReply(
         502,
         LocalReplyText.connectionTermination,

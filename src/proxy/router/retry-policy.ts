@@ -10,7 +10,8 @@
 // - connect-failure: the connection to the host could not be made (also a connect timeout);
 // - retriable-4xx: 409; retriable-status-codes: `retriable_status_codes`;
 // - retriable-headers: a response header matches one of `retriable_headers`;
-// - refused-stream: an HTTP/2 REFUSED_STREAM (accepted; an HTTP/1 upstream never sends it);
+// - refused-stream: an HTTP/2 upstream refused the stream (RST_STREAM REFUSED_STREAM, or a
+//   GOAWAY below its id); an HTTP/1 upstream never does;
 // - gRPC conditions read `grpc-status` from the response headers (a trailers-only gRPC
 //   response carries it there; Weft's HTTP/1 upstreams have no trailers to read).
 // Back-off is Envoy's jittered exponential one: the n-th retry waits a uniformly random
@@ -70,8 +71,8 @@ const GRPC_ANY =
 /** Conditions under which "no response at all" is retriable. */
 const ON_RESET = RetryOn.FiveXx | RetryOn.GatewayError | RetryOn.Reset;
 
-/** How an attempt ended without a response. */
-export type AttemptFailure = 'connect_failure' | 'reset' | 'per_try_timeout';
+/** How an attempt ended without a response (`refused_stream`: HTTP/2 REFUSED_STREAM). */
+export type AttemptFailure = 'connect_failure' | 'reset' | 'refused_stream' | 'per_try_timeout';
 
 export class CompiledRetryPolicy {
   readonly retryOn: number;
@@ -126,6 +127,7 @@ export class CompiledRetryPolicy {
   /** Whether an attempt that got no response is retriable. */
   retriableFailure(failure: AttemptFailure): boolean {
     if ((this.retryOn & ON_RESET) !== 0) return true;
+    if (failure === 'refused_stream') return (this.retryOn & RetryOn.RefusedStream) !== 0;
     return failure === 'connect_failure' && (this.retryOn & RetryOn.ConnectFailure) !== 0;
   }
 

@@ -88,6 +88,8 @@ export interface UpstreamConnection extends UpstreamRequestEncoder {
   responseParser: ResponseParser | null;
   /** The last socket error's text, '' when none. */
   readonly lastError: string;
+  /** HTTP/2: the server refused the stream (REFUSED_STREAM, or GOAWAY below its id). */
+  readonly refused?: boolean;
   /** "ip:port" of our side of the connection, '' until connected. */
   readonly localAddress: string;
 }

@@ -200,11 +200,10 @@ class Session implements ClientSessionHandler {
     this.streams.get(stream)?.onTrailers(trailers);
   }
   onReset(stream: number, code: number): void {
+    const refused = code === REFUSED_STREAM;
     this.streams
       .get(stream)
-      ?.onReset(
-        code === REFUSED_STREAM ? 'stream refused (REFUSED_STREAM)' : `stream reset with code ${code}`,
-      );
+      ?.onReset(refused ? 'stream refused (REFUSED_STREAM)' : `stream reset with code ${code}`, refused);
   }
   onStreamClosed(stream: number): void {
     this.streams.delete(stream);
@@ -240,6 +239,8 @@ export class Http2UpstreamStream implements UpstreamConnection {
   responseParser = null;
   localAddress: string;
   released = false;
+  /** The server refused the stream: nothing of the request was processed. */
+  refused = false;
   private id = 0;
   private ended = false;
   private requestEnded = false;
@@ -297,7 +298,7 @@ export class Http2UpstreamStream implements UpstreamConnection {
       // GOAWAY arrived between the hand-out and now: fail the attempt as a reset.
       this.closed = true;
       this.requestEnded = true;
-      queueMicrotask(() => this.onReset('connection going away (GOAWAY)'));
+      queueMicrotask(() => this.onReset('connection going away (GOAWAY)', true));
       return true;
     }
     this.id = this.owner.open(this, fields, endStream);
@@ -404,8 +405,9 @@ export class Http2UpstreamStream implements UpstreamConnection {
   }
 
   /** The stream or its connection ended before the response did. */
-  onReset(error: string): void {
+  onReset(error: string, refused = false): void {
     this.closed = true;
+    this.refused = refused;
     if (this.ended) return;
     if (this.error === '') this.error = error;
     this.user?.onUpstreamClose();
