@@ -7,6 +7,15 @@
 import type { HeaderList } from '../http/headers.js';
 import { AUTHORITY_CHAR, allCharsIn, FIELD_VALUE, TARGET_CHAR, TOKEN_LOWER } from '../http1/char-tables.js';
 
+/** `name` in lower case, as HTTP/2 field names must be (RFC 9113 §8.2.1); the same string when it is. */
+export function lowerCaseName(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase();
+  }
+  return name;
+}
+
 /** Connection-specific fields, which HTTP/2 forbids (RFC 9113 §8.2.2). */
 export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
   'connection',

@@ -75,8 +75,6 @@ export class Http2ServerConnection implements Drainable, SessionHandler {
   socketBlocked = false;
   private readonly socket: Socket;
   private readonly streams = new Map<number, Http2ServerStream>();
-  /** Streams that found the socket's buffer full and wait for its 'drain'. */
-  private waitingForSocket: Http2ServerStream[] = [];
   private opened = 0;
   private prematureResets = 0;
   /** GOAWAY sent or received: the socket ends once no stream is open. */
@@ -137,18 +135,13 @@ export class Http2ServerConnection implements Drainable, SessionHandler {
   private readonly onSocketDrain = (): void => {
     this.socketBlocked = false;
     this.session.outputDrained();
-    const waiting = this.waitingForSocket;
-    if (waiting.length === 0) return;
-    this.waitingForSocket = [];
-    for (let i = 0; i < waiting.length && !this.socketBlocked; i++) waiting[i].onWritable();
-    // A stream's writes filled the buffer again: the rest wait for the next 'drain'.
-    for (let i = 0; i < waiting.length; i++) if (waiting[i].wantsWritable) this.waitForSocket(waiting[i]);
+    // Streams that wrote into the full buffer go on, until one fills it again; those still
+    // waiting for window hear of it when their data is out.
+    for (const s of this.streams.values()) {
+      if (this.socketBlocked) break;
+      if (!this.session.hasQueued(s.stream)) s.onWritable();
+    }
   };
-
-  /** `stream` wrote into a full socket buffer: it hears onWritable() after the next 'drain'. */
-  waitForSocket(stream: Http2ServerStream): void {
-    if (!this.waitingForSocket.includes(stream)) this.waitingForSocket.push(stream);
-  }
 
   /** The client half-closed: it sends nothing more, so nothing more can be asked of us. */
   private readonly onSocketEnd = (): void => {

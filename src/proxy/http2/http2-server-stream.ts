@@ -28,7 +28,7 @@ import type { TunnelDownstream, TunnelSink } from '../http/upgrade.js';
 import type { RequestHead } from '../http1/request-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
 import type { DownstreamTlsInfo } from '../tls/connection-info.js';
-import { CONNECTION_SPECIFIC } from './field-rules.js';
+import { CONNECTION_SPECIFIC, lowerCaseName } from './field-rules.js';
 import { INTERNAL_ERROR, NO_ERROR } from './frames.js';
 import { allowsH2Tunnels, connectRequestHead, H2TunnelSide } from './h2-tunnel.js';
 import type { Http2ServerConnection } from './http2-server-connection.js';
@@ -70,7 +70,7 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   /** Request trailers that came behind held DATA. */
   private heldTrailers: HeaderList | null = null;
   /** A write was refused (window or socket): onDownstreamDrain is owed. */
-  wantsWritable = false;
+  private wantsWritable = false;
   /** The tunnel this stream became (h2-tunnel.ts), or null. */
   private tunnel: H2TunnelSide | null = null;
   /** More header fields than max_headers_count: answered 431 without routing. */
@@ -194,16 +194,12 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     this.onReset(INTERNAL_ERROR);
   }
 
-  /** The stream's send window opened again. */
+  /** The stream's send window opened again (if the socket is full, its 'drain' follows). */
   onWindowOpen(): void {
-    if (this.conn.socketBlocked) {
-      this.conn.waitForSocket(this);
-      return;
-    }
-    this.onWritable();
+    if (!this.conn.socketBlocked) this.onWritable();
   }
 
-  /** Queued response data went out and the socket takes more. */
+  /** Queued response data went out and the socket takes more: a refused write may go on. */
   onWritable(): void {
     if (!this.wantsWritable) return;
     this.wantsWritable = false;
@@ -220,10 +216,8 @@ export class Http2ServerStream implements DownstreamStreamCodec {
 
   /** Sends `chunk` (END_STREAM with `end`); false when the caller must wait for onWritable. */
   send(chunk: Buffer, end: boolean): boolean {
-    const sent = this.session.data(this.stream, chunk, end);
-    if (sent && !this.conn.socketBlocked) return true;
+    if (this.session.data(this.stream, chunk, end) && !this.conn.socketBlocked) return true;
     this.wantsWritable = true;
-    if (sent) this.conn.waitForSocket(this);
     return false;
   }
 
@@ -274,7 +268,7 @@ export class Http2ServerStream implements DownstreamStreamCodec {
       const name = trailers[i];
       // Connection-specific and framing fields never travel as HTTP/2 trailers (RFC 9113 §8.1).
       if (name === 'connection' || name === 'transfer-encoding' || name === 'content-length') continue;
-      out.push(lowerCase(name), trailers[i + 1]);
+      out.push(lowerCaseName(name), trailers[i + 1]);
     }
     this.trailers = out;
   }
@@ -291,7 +285,6 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   flush(): boolean {
     if (!this.conn.socketBlocked) return true;
     this.wantsWritable = true;
-    this.conn.waitForSocket(this);
     return false;
   }
 
@@ -359,26 +352,18 @@ export class Http2ServerStream implements DownstreamStreamCodec {
  * Response header fields for HTTP/2: `:status` first; connection-specific fields (RFC 9113
  * §8.2.2) dropped, and content-length when `dropContentLength`; names in lower case.
  */
-export function responseFieldsOf(
+function responseFieldsOf(
   status: number,
   headers: HeaderList,
   dropContentLength: boolean,
 ): HeaderList {
   const out: HeaderList = [':status', String(status)];
   for (let i = 0; i < headers.length; i += 2) {
-    const name = lowerCase(headers[i]);
+    const name = lowerCaseName(headers[i]);
     if (CONNECTION_SPECIFIC.has(name) || (dropContentLength && name === 'content-length')) continue;
     out.push(name, headers[i + 1]);
   }
   return out;
-}
-
-function lowerCase(name: string): string {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase();
-  }
-  return name;
 }
 
 /** The request head of an HTTP/2 request (RFC 9113 §8.3.1), in the proxy's HTTP/1-shaped form. */

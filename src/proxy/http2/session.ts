@@ -215,6 +215,12 @@ export abstract class Http2Session<H extends Http2SessionHandler = Http2SessionH
     return this.streams.size;
   }
 
+  /** The stream has data waiting for flow-control window (onWritable follows when it is out). */
+  hasQueued(stream: number): boolean {
+    const s = this.streams.get(stream);
+    return s !== undefined && s.queue.length > 0;
+  }
+
   /** The stream is open (not yet closed or reset). */
   isOpen(stream: number): boolean {
     return this.streams.has(stream);

@@ -30,7 +30,7 @@ import { isForbiddenTrailer } from '../http1/hop-by-hop.js';
 import type { ResponseHandler, ResponseHead } from '../http1/response-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
 import { ClientSession, type ClientSessionHandler } from '../http2/client-session.js';
-import { CONNECTION_SPECIFIC } from '../http2/field-rules.js';
+import { CONNECTION_SPECIFIC, lowerCaseName } from '../http2/field-rules.js';
 import { CANCEL, NO_ERROR, REFUSED_STREAM } from '../http2/frames.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../http2/session.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
@@ -146,7 +146,12 @@ class Session implements ClientSessionHandler {
   private readonly onSocketDrain = (): void => {
     this.socketBlocked = false;
     this.session.outputDrained();
-    for (const stream of [...this.streams.values()]) if (!this.socketBlocked) stream.onWritable();
+    // Streams that wrote into the full buffer go on, until one fills it again; those still
+    // waiting for window hear of it when their data is out.
+    for (const [id, stream] of this.streams) {
+      if (this.socketBlocked) break;
+      if (!this.session.hasQueued(id)) stream.onWritable();
+    }
   };
 
   private readonly onSocketClose = (): void => {
@@ -280,7 +285,7 @@ export class Http2UpstreamStream implements UpstreamConnection {
     const fields: HeaderList = [':method', method, ':scheme', scheme, ':path', path, ':authority', authority];
     let grpc = false;
     for (let i = 0; i < headers.length; i += 2) {
-      const name = lowerCase(headers[i]);
+      const name = lowerCaseName(headers[i]);
       // Host becomes :authority; TE and content-length are set below.
       if (CONNECTION_SPECIFIC.has(name) || name === 'host' || name === 'te' || name === 'content-length')
         continue;
@@ -327,7 +332,7 @@ export class Http2UpstreamStream implements UpstreamConnection {
     if (this.requestEnded) return;
     const out: HeaderList = [];
     for (let i = 0; i < trailers.length; i += 2) {
-      const name = lowerCase(trailers[i]);
+      const name = lowerCaseName(trailers[i]);
       if (!isForbiddenTrailer(name)) out.push(name, trailers[i + 1]);
     }
     this.requestEnded = true;
@@ -419,14 +424,6 @@ export class Http2UpstreamStream implements UpstreamConnection {
     this.wantsDrain = false;
     this.user?.onUpstreamDrain();
   }
-}
-
-function lowerCase(name: string): string {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase();
-  }
-  return name;
 }
 
 /** The response head in the proxy's HTTP/1-shaped form (the ResponseHandler's). */
