@@ -15,6 +15,7 @@ import {
   type Backend,
   bootstrap,
   httpListener,
+  protocolOptions,
   type RunningProxy,
   request,
   startBackend,
@@ -122,15 +123,6 @@ describe('downstream HTTP/2', () => {
     assert.equal(h1.status, 200);
   });
 });
-
-const HTTP_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-function protocolOptions(config: Record<string, unknown>) {
-  return {
-    typed_extension_protocol_options: {
-      [HTTP_OPTIONS_KEY]: { '@type': `type.googleapis.com/${HTTP_OPTIONS_KEY}`, ...config },
-    },
-  };
-}
 
 describe('upstream HTTP/2 per cluster', () => {
   let h2: H2Backend;

@@ -11,6 +11,7 @@ import { type FrameServer, startFrameServer } from '../src/proxy/http2/testing/f
 import {
   bootstrap,
   httpListener,
+  protocolOptions,
   type RunningProxy,
   request,
   startProxy,
@@ -53,14 +54,11 @@ describe('retry_on refused-stream', () => {
           ]),
         ],
         [
-          staticCluster('h2', [Number(new URL(upstream.url).port)], {
-            typed_extension_protocol_options: {
-              'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-                '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-                explicit_http_config: { http2_protocol_options: {} },
-              },
-            },
-          }),
+          staticCluster(
+            'h2',
+            [Number(new URL(upstream.url).port)],
+            protocolOptions({ explicit_http_config: { http2_protocol_options: {} } }),
+          ),
         ],
       ),
     );

@@ -20,6 +20,7 @@ import { randomServerFrame } from '../src/proxy/http2/testing/random-frames.js';
 import {
   bootstrap,
   httpListener,
+  protocolOptions,
   type RunningProxy,
   request,
   startBackend,
@@ -56,14 +57,7 @@ describe('HTTP/2 upstream under random frames', () => {
     closeUpstream = upstream.close;
     const backend = await startBackend('good');
     closeBackend = backend.close;
-    const h2 = {
-      typed_extension_protocol_options: {
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-          '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-          explicit_http_config: { http2_protocol_options: {} },
-        },
-      },
-    };
+    const h2 = protocolOptions({ explicit_http_config: { http2_protocol_options: {} } });
     proxy = await startProxy(
       bootstrap(
         [

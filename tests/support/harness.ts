@@ -93,6 +93,17 @@ export function httpListener(name: string, virtualHosts: unknown[], hcmExtra: Re
   };
 }
 
+const HTTP_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/** A cluster's `typed_extension_protocol_options` with HttpProtocolOptions `config`. */
+export function protocolOptions(config: Record<string, unknown>) {
+  return {
+    typed_extension_protocol_options: {
+      [HTTP_OPTIONS_KEY]: { '@type': `type.googleapis.com/${HTTP_OPTIONS_KEY}`, ...config },
+    },
+  };
+}
+
 export function bootstrap(listeners: unknown[], clusters: unknown[]) {
   return {
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
