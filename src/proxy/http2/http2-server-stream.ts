@@ -352,11 +352,7 @@ export class Http2ServerStream implements DownstreamStreamCodec {
  * Response header fields for HTTP/2: `:status` first; connection-specific fields (RFC 9113
  * §8.2.2) dropped, and content-length when `dropContentLength`; names in lower case.
  */
-function responseFieldsOf(
-  status: number,
-  headers: HeaderList,
-  dropContentLength: boolean,
-): HeaderList {
+function responseFieldsOf(status: number, headers: HeaderList, dropContentLength: boolean): HeaderList {
   const out: HeaderList = [':status', String(status)];
   for (let i = 0; i < headers.length; i += 2) {
     const name = lowerCaseName(headers[i]);
