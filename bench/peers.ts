@@ -1,5 +1,6 @@
-// The servers the bench runs: the shared nginx backend and the three proxies under test
-// (nginx, haproxy, Weft). Writes each one's config into its own temp dir, starts it through
+// The servers the bench runs: the shared nginx backend, the three proxies under test
+// (nginx, haproxy, Weft) and the bare Node relay the TCP table shows as Node's floor
+// (node-pipe.ts). Writes each one's config into its own temp dir, starts it through
 // the Supervisor, waits until its ports accept, and checks one request end to end.
 //
 // Peer configs follow each project's documented keep-alive settings so every proxy reuses
@@ -15,7 +16,7 @@ import { allocateFreePorts } from '../src/up/port-allocator.js';
 import type { Daemon, Supervisor } from './supervisor.js';
 import { logTail } from './supervisor.js';
 
-export const PROXY_NAMES = ['nginx', 'haproxy', 'weft'] as const;
+export const PROXY_NAMES = ['nginx', 'haproxy', 'weft', 'node-pipe'] as const;
 export type ProxyName = (typeof PROXY_NAMES)[number];
 
 /** The external programs the bench needs, by absolute path. */
@@ -304,7 +305,8 @@ export async function checkServes(url: string, bodyBytes: number): Promise<void>
 export interface RunningServer {
   readonly name: string;
   readonly daemon: Daemon;
-  readonly httpUrl: string;
+  /** HTTP through this server's L7 proxy, or null if it has none (the node pipe). */
+  readonly httpUrl: string | null;
   /** HTTP through this server's L4 (TCP) proxy, or null if it has none here. */
   readonly tcpUrl: string | null;
   /** Why a table is missing this server, if it is. */
@@ -341,7 +343,7 @@ export async function startBackend(
   tools: Tools,
   dir: string,
   port: number,
-): Promise<RunningServer> {
+): Promise<RunningServer & { readonly httpUrl: string }> {
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, nginxBackendConfig(dir, port, backendBody()));
@@ -420,9 +422,22 @@ export async function startWeft(launch: ProxyLaunch): Promise<RunningServer> {
   return { name: 'weft', daemon, httpUrl: url(httpPort), tcpUrl: url(tcpPort), note: null };
 }
 
+/** The reference relay (node-pipe.ts): TCP table only, run with plain `node` (no Weft flags). */
+export async function startNodePipeReference(launch: ProxyLaunch): Promise<RunningServer> {
+  mkdirSync(launch.dir, { recursive: true });
+  const tcpPort = await freePort();
+  const command = {
+    file: process.execPath,
+    args: [join(launch.repoRoot, 'dist/bench/node-pipe.js'), String(tcpPort), String(launch.backendPort)],
+  };
+  const daemon = await startAndWait(launch.supervisor, 'node-pipe', command, launch.dir, [tcpPort]);
+  return { name: 'node-pipe', daemon, httpUrl: null, tcpUrl: url(tcpPort), note: null };
+}
+
 /** The start function for each proxy under test. */
 export const PROXY_STARTERS: Readonly<Record<ProxyName, (launch: ProxyLaunch) => Promise<RunningServer>>> = {
   nginx: startNginxProxy,
   haproxy: startHaproxy,
   weft: startWeft,
+  'node-pipe': startNodePipeReference,
 };

@@ -115,6 +115,16 @@ describe('renderTable', () => {
     assert.match(table, /\| \*Weft\/haproxy\* \| 0\.40x \|/);
   });
 
+  it('compares Weft and haproxy with the bare Node relay in the TCP table', () => {
+    const table = renderTable([
+      row('haproxy', { maxRps: 40000 }),
+      row('weft', { maxRps: 20000 }),
+      row('node-pipe', { maxRps: 32000 }),
+    ]);
+    assert.match(table, /\| \*Weft\/node-pipe\* \| 0\.63x \|/);
+    assert.match(table, /\| \*node-pipe\/haproxy\* \| 0\.80x \|/);
+  });
+
   it('has no ratio rows without Weft', () => {
     assert.doesNotMatch(renderTable([row('nginx', { maxRps: 1 })]), /Weft\//);
   });

@@ -185,13 +185,24 @@ function ratioLine(label: string, a: Row | undefined, b: Row | undefined): strin
   return `| *${label}* | ${cols.map(fmtRatio).join(' | ')} |`;
 }
 
+/**
+ * The ratio rows under a table: Weft against each peer, Weft against the bare Node relay,
+ * and that relay against haproxy (how close Node's own sockets get to the L4 target).
+ */
+const RATIO_ROWS: readonly (readonly [string, string, string])[] = [
+  ['Weft/nginx', 'weft', 'nginx'],
+  ['Weft/haproxy', 'weft', 'haproxy'],
+  ['Weft/node-pipe', 'weft', 'node-pipe'],
+  ['node-pipe/haproxy', 'node-pipe', 'haproxy'],
+];
+
 /** A markdown table with the ratio rows appended (when both sides were measured). */
 export function renderTable(rows: readonly Row[]): string {
   const lines = [HEADER, ...rows.map(rowLine)];
-  const weft = find(rows, 'weft');
-  for (const peer of ['nginx', 'haproxy']) {
-    const other = find(rows, peer);
-    if (weft && other) lines.push(ratioLine(`Weft/${peer}`, weft, other));
+  for (const [label, a, b] of RATIO_ROWS) {
+    const rowA = find(rows, a);
+    const rowB = find(rows, b);
+    if (rowA && rowB) lines.push(ratioLine(label, rowA, rowB));
   }
   return lines.join('\n');
 }

@@ -201,7 +201,7 @@ async function startProxies(
       continue;
     }
     try {
-      await checkServes(server.httpUrl, backendBody().length);
+      if (server.httpUrl) await checkServes(server.httpUrl, backendBody().length);
       if (server.tcpUrl) await checkServes(server.tcpUrl, backendBody().length);
     } catch (err) {
       log(`skipping ${name}: ${errorText(err)}`);
@@ -210,7 +210,9 @@ async function startProxies(
       continue;
     }
     if (server.note) notes.push(`${server.note}; it is absent from the TCP table.`);
-    log(`${name} ready on ${server.httpUrl}${server.tcpUrl ? ` (tcp ${server.tcpUrl})` : ''}`);
+    log(
+      `${name} ready on ${[server.httpUrl, server.tcpUrl && `tcp ${server.tcpUrl}`].filter(Boolean).join(', ')}`,
+    );
     started.push(server);
   }
   return started;
@@ -248,8 +250,9 @@ async function bench(
     rounds: [],
   };
   const targets: LoadTarget[] = [direct];
-  for (const p of proxies)
-    targets.push({ label: p.name, table: 'http', url: p.httpUrl, server: p, rounds: [] });
+  for (const p of proxies) {
+    if (p.httpUrl) targets.push({ label: p.name, table: 'http', url: p.httpUrl, server: p, rounds: [] });
+  }
   for (const p of proxies) {
     if (p.tcpUrl) targets.push({ label: p.name, table: 'tcp', url: p.tcpUrl, server: p, rounds: [] });
   }

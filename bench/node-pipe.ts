@@ -1,0 +1,55 @@
+// The bench's reference L4 relay: what Node's sockets cost with no proxy around them. Each
+// accepted connection gets one upstream connection, and bytes go both ways through the
+// same read path Weft uses (src/proxy/network/socket-read.ts: the process's reused read
+// buffer, a copy per chunk) and `socket.write`, with backpressure, half-close and close.
+// No stats, timers, routing or HTTP: the floor a TCP proxy on Node cannot go below, run
+// in the same bench run as Weft, nginx and haproxy (docs/benchmarks.md).
+//   node dist/bench/node-pipe.js LISTEN_PORT BACKEND_PORT
+
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { copyOut, readIntoReusedBuffer, SHARED_READ_BUFFER } from '../src/proxy/network/socket-read.js';
+
+/** Writes `chunk` to `to`, pausing `from` until `to` drains when `to` is full. */
+function forward(from: net.Socket, to: net.Socket, chunk: Buffer): void {
+  if (!to.write(chunk)) {
+    from.pause();
+    to.once('drain', () => from.resume());
+  }
+}
+
+function relay(client: net.Socket, backendPort: number): void {
+  const upstream = net.connect({
+    host: '127.0.0.1',
+    port: backendPort,
+    noDelay: true,
+    allowHalfOpen: true,
+    onread: { buffer: SHARED_READ_BUFFER, callback: copyOut((chunk) => forward(upstream, client, chunk)) },
+  });
+  const onClient = (chunk: Buffer): void => forward(client, upstream, chunk);
+  if (!readIntoReusedBuffer(client, onClient)) client.on('data', onClient);
+  // allowHalfOpen on both sides: a FIN becomes end() on the other side.
+  client.on('end', () => upstream.end());
+  upstream.on('end', () => client.end());
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', () => client.destroy());
+  client.on('error', () => upstream.destroy());
+  upstream.on('error', () => client.destroy());
+}
+
+export function startNodePipe(listenPort: number, backendPort: number): net.Server {
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (client) =>
+    relay(client, backendPort),
+  );
+  server.listen(listenPort, '127.0.0.1');
+  return server;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [listenPort, backendPort] = process.argv.slice(2).map(Number);
+  if (!Number.isInteger(listenPort) || !Number.isInteger(backendPort)) {
+    process.stderr.write('usage: node dist/bench/node-pipe.js LISTEN_PORT BACKEND_PORT\n');
+    process.exit(2);
+  }
+  startNodePipe(listenPort, backendPort);
+}
