@@ -9,7 +9,7 @@ describe('parseOptions', () => {
     assert.deepEqual(parseOptions([]), {
       durationS: 10,
       rounds: 3,
-      only: ['nginx', 'haproxy', 'weft'],
+      only: ['nginx', 'haproxy', 'weft', 'node-pipe'],
       write: false,
       install: false,
       quick: false,
