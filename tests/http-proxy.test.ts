@@ -194,11 +194,16 @@ describe('HTTP proxying', () => {
     assert.equal(seen.headers.host, `127.0.0.1:${port}`);
   });
 
-  it('keeps a client x-request-id and appends to x-forwarded-for', async () => {
+  it('appends to x-forwarded-for; with XFF the request is external, so its x-request-id is replaced', async () => {
     await request(port, '/api/xff', { headers: { 'x-request-id': 'abc', 'x-forwarded-for': '10.0.0.1' } });
     const seen = a.seen.at(-1)!;
-    assert.equal(seen.headers['x-request-id'], 'abc');
+    assert.match(String(seen.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     assert.equal(seen.headers['x-forwarded-for'], '10.0.0.1, 127.0.0.1');
+  });
+
+  it('keeps the x-request-id of an internal client (loopback, no XFF)', async () => {
+    await request(port, '/api/rid', { headers: { 'x-request-id': 'abc' } });
+    assert.equal(a.seen.at(-1)!.headers['x-request-id'], 'abc');
   });
 
   it('rewrites the path prefix and the host, keeping the query', async () => {

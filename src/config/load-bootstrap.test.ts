@@ -224,6 +224,7 @@ const EXPECTED: Bootstrap = {
                   drainTimeoutMs: 5000,
                   useRemoteAddress: true,
                   xffNumTrustedHops: 0,
+                  skipXffAppend: false,
                   generateRequestId: true,
                   preserveExternalRequestId: false,
                   serverName: 'weft',

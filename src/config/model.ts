@@ -248,8 +248,10 @@ export interface HttpConnectionManager {
   readonly drainTimeoutMs: number;
   /** `use_remote_address`, default false. */
   readonly useRemoteAddress: boolean;
-  /** `xff_num_trusted_hops`, default 0. */
+  /** `xff_num_trusted_hops`, default 0: proxies in front whose x-forwarded-for entries are trusted. */
   readonly xffNumTrustedHops: number;
+  /** `skip_xff_append`, default false: with use_remote_address, do not append the peer to XFF. */
+  readonly skipXffAppend: boolean;
   /** `generate_request_id`, default true. */
   readonly generateRequestId: boolean;
   /** `preserve_external_request_id`, default false. */

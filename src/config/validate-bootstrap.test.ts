@@ -521,16 +521,32 @@ test('a config with several problems reports all of them', () => {
 });
 
 describe('fields Envoy has that Weft refuses until their feature lands', () => {
-  test('codec_type HTTP3, xff_num_trusted_hops and endpoint priority are refused with their paths', () => {
+  test('codec_type HTTP3, internal_address_config and endpoint priority are refused with their paths', () => {
     const issues = issuesAfter((c) => {
       hcm(c).codec_type = 'HTTP3';
-      hcm(c).xff_num_trusted_hops = 1;
+      hcm(c).internal_address_config = { cidr_ranges: [{ address_prefix: '10.0.0.0', prefix_len: 8 }] };
       c.static_resources.clusters[0].load_assignment.endpoints[0].priority = 128; // above Envoy's 127
     });
     const paths = issues.map((i) => i.path);
     assert.ok(paths.includes(`${HCM}.codec_type`), paths.join('\n'));
-    assert.ok(paths.includes(`${HCM}.xff_num_trusted_hops`), paths.join('\n'));
+    assert.ok(paths.includes(`${HCM}.internal_address_config`), paths.join('\n'));
     assert.ok(paths.includes(`${C}[0].load_assignment.endpoints[0].priority`), paths.join('\n'));
+  });
+
+  test('xff_num_trusted_hops and skip_xff_append are read; a bad value is refused with its path', () => {
+    assert.deepEqual(
+      issuesAfter((c) => {
+        hcm(c).xff_num_trusted_hops = 2;
+        hcm(c).skip_xff_append = true;
+      }),
+      [],
+    );
+    const paths = issuesAfter((c) => {
+      hcm(c).xff_num_trusted_hops = -1;
+      hcm(c).skip_xff_append = 'no';
+    }).map((i) => i.path);
+    assert.ok(paths.includes(`${HCM}.xff_num_trusted_hops`), paths.join('\n'));
+    assert.ok(paths.includes(`${HCM}.skip_xff_append`), paths.join('\n'));
   });
 });
 

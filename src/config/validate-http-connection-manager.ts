@@ -90,11 +90,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   const drainTimeoutMs = r.duration('drain_timeout', DEFAULT_DRAIN_TIMEOUT_MS) ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const useRemoteAddress = r.boolean('use_remote_address', false);
   const xffNumTrustedHops = r.uint32('xff_num_trusted_hops', 0);
-  if (xffNumTrustedHops !== 0) {
-    // Weft does not yet derive a trusted client address from x-forwarded-for; refusing is
-    // better than accepting a setting that would change nothing.
-    r.issue('xff_num_trusted_hops', 'values other than 0 are not supported yet');
-  }
+  const skipXffAppend = r.boolean('skip_xff_append', false);
   const generateRequestId = r.boolean('generate_request_id', true);
   const preserveExternalRequestId = r.boolean('preserve_external_request_id', false);
   const serverName = r.string('server_name') ?? 'weft';
@@ -123,6 +119,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     drainTimeoutMs,
     useRemoteAddress,
     xffNumTrustedHops,
+    skipXffAppend,
     generateRequestId,
     preserveExternalRequestId,
     serverName,

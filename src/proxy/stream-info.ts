@@ -103,8 +103,13 @@ export interface StreamInfo {
   /** Body bytes sent downstream (HTTP) / all bytes (TCP). */
   bytesSent: number;
 
-  /** "ip:port" of the downstream peer. */
+  /**
+   * "ip:port" of the trusted client (Envoy's downstream remote address): the peer, or an
+   * address from x-forwarded-for with port 0 (http/client-address.ts).
+   */
   downstreamRemoteAddress: string;
+  /** "ip:port" of the downstream peer itself. */
+  downstreamDirectRemoteAddress: string;
   /** "ip:port" the downstream connected to. */
   downstreamLocalAddress: string;
   /** Stable per-connection id. */
@@ -146,6 +151,7 @@ export function createStreamInfo(): StreamInfo {
     bytesReceived: 0,
     bytesSent: 0,
     downstreamRemoteAddress: '',
+    downstreamDirectRemoteAddress: '',
     downstreamLocalAddress: '',
     connectionId: 0,
     downstreamTls: null,

@@ -39,6 +39,7 @@ function filledInfo(): StreamInfo {
   info.bytesReceived = 12;
   info.bytesSent = 345;
   info.downstreamRemoteAddress = '10.0.0.2:51234';
+  info.downstreamDirectRemoteAddress = '10.0.0.8:40000';
   info.downstreamLocalAddress = '10.0.0.1:8080';
   info.connectionId = 42;
   info.routeName = 'r1';
@@ -99,8 +100,8 @@ describe('compileTextFormat operators', () => {
     ['%DOWNSTREAM_REMOTE_ADDRESS%', '10.0.0.2:51234'],
     ['%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%', '10.0.0.2'],
     ['%DOWNSTREAM_REMOTE_PORT%', '51234'],
-    ['%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%', '10.0.0.2:51234'],
-    ['%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%', '10.0.0.2'],
+    ['%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%', '10.0.0.8:40000'],
+    ['%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%', '10.0.0.8'],
     ['%DOWNSTREAM_LOCAL_ADDRESS%', '10.0.0.1:8080'],
     ['%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%', '10.0.0.1'],
     ['%DOWNSTREAM_LOCAL_PORT%', '8080'],

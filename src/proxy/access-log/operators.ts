@@ -283,14 +283,14 @@ const OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map<string, OperatorSpe
     field((info) => addressWithoutPort(info.downstreamRemoteAddress)),
   ],
   ['DOWNSTREAM_REMOTE_PORT', field((info) => addressPort(info.downstreamRemoteAddress))],
-  // Weft does not rewrite the remote address from X-Forwarded-For (yet), so the direct
-  // peer and the remote address are the same.
-  ['DOWNSTREAM_DIRECT_REMOTE_ADDRESS', field((info) => nonEmpty(info.downstreamRemoteAddress))],
+  // The peer itself; DOWNSTREAM_REMOTE_ADDRESS is the trusted client address, which an
+  // HTTP request may take from x-forwarded-for (http/client-address.ts).
+  ['DOWNSTREAM_DIRECT_REMOTE_ADDRESS', field((info) => nonEmpty(info.downstreamDirectRemoteAddress))],
   [
     'DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT',
-    field((info) => addressWithoutPort(info.downstreamRemoteAddress)),
+    field((info) => addressWithoutPort(info.downstreamDirectRemoteAddress)),
   ],
-  ['DOWNSTREAM_DIRECT_REMOTE_PORT', field((info) => addressPort(info.downstreamRemoteAddress))],
+  ['DOWNSTREAM_DIRECT_REMOTE_PORT', field((info) => addressPort(info.downstreamDirectRemoteAddress))],
   ['DOWNSTREAM_LOCAL_ADDRESS', field((info) => nonEmpty(info.downstreamLocalAddress))],
   ['DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT', field((info) => addressWithoutPort(info.downstreamLocalAddress))],
   ['DOWNSTREAM_LOCAL_PORT', field((info) => addressPort(info.downstreamLocalAddress))],

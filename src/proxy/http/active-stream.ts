@@ -51,6 +51,7 @@
 // is finished and logged when both sides of the tunnel closed.
 
 import type { RedirectAction, RequestMirrorPolicy, RouteAction } from '../../config/model.js';
+import { formatAddress } from '../../core/address.js';
 import type { Timer } from '../../core/clock.js';
 import { stripHopByHop } from '../http1/hop-by-hop.js';
 import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
@@ -77,10 +78,16 @@ import type {
 import { OutlierResult } from '../upstream/health/outlier-detector.js';
 import type { Host } from '../upstream/host.js';
 import type { LoadBalancerContext } from '../upstream/lb/load-balancer.js';
+import {
+  type ClientAddress,
+  resolveClientAddress,
+  restoreForwardingHeaders,
+  sanitizeForwardingHeaders,
+} from './client-address.js';
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
 import { runDecoderFilters } from './filter-chain.js';
 import { grpcLocalReplyHeaders, grpcStatusForLocalReply, isGrpcRequest, routeTimeoutFor } from './grpc.js';
-import { getHeader, type HeaderList, removeHeader, setHeader } from './headers.js';
+import { getHeader, getHeaderJoined, type HeaderList, removeHeader, setHeader } from './headers.js';
 import type { DecoderFilterStream } from './http-filter.js';
 import { LocalReplyText } from './local-reply.js';
 import type { RequestShadows } from './request-mirror.js';
@@ -158,6 +165,8 @@ export class ActiveStream
   private requestTrailers: HeaderList | null = null;
   /** The stream idle timeout in ms (route idle_timeout or HCM stream_idle_timeout); 0 = off. */
   private idleTimeoutMs = 0;
+  /** The trusted client address and whether the request is internal (client-address.ts); set by start(). */
+  private client: ClientAddress | null = null;
   /** Monotonic ms of the stream's last activity (bytes either way), when idleTimeoutMs > 0. */
   private lastActivity = 0;
 
@@ -179,6 +188,7 @@ export class ActiveStream
     info.startTime = clock.now();
     info.startMonotonic = clock.monotonic();
     info.downstreamRemoteAddress = conn.remoteAddress;
+    info.downstreamDirectRemoteAddress = conn.remoteAddress;
     info.downstreamLocalAddress = conn.localAddress;
     info.connectionId = conn.id;
     info.downstreamTls = conn.tls;
@@ -224,11 +234,17 @@ export class ActiveStream
       removeHeader(headers, 'expect');
       this.conn.write100Continue();
     }
+    // Envoy's trusted client address (x-forwarded-for, use_remote_address,
+    // xff_num_trusted_hops), and the headers it decides, before routing sees them.
+    const client = resolveClientAddress(headers, this.conn.remoteIp, rt.config);
+    this.client = client;
+    if (client.fromXff) info.downstreamRemoteAddress = formatAddress(client.ip, 0);
+    sanitizeForwardingHeaders(headers, client);
     if (rt.config.generateRequestId) {
-      // Envoy: keep a client's x-request-id unless the request is from outside (edge,
-      // use_remote_address) and preserve_external_request_id is off.
+      // Envoy: keep a client's x-request-id unless the request is an edge request (from
+      // outside, use_remote_address) and preserve_external_request_id is off.
       if (getHeader(headers, 'x-request-id') === undefined) headers.push('x-request-id', rt.newRequestId());
-      else if (this.conn.externalPeer && !rt.config.preserveExternalRequestId) {
+      else if (client.edge && !rt.config.preserveExternalRequestId) {
         setHeader(headers, 'x-request-id', rt.newRequestId());
       }
     }
@@ -317,15 +333,20 @@ export class ActiveStream
     const headers = this.headers;
     stripHopByHop(headers, head.connectionTokens);
     if (this.upgrade !== null) this.upgrade.restoreHeaders(headers);
+    if (head.connectionTokens !== '') restoreForwardingHeaders(headers, this.client!);
     const hcm = rt.config;
     if (hcm.useRemoteAddress) {
-      const xff = getHeader(headers, 'x-forwarded-for');
-      setHeader(
-        headers,
-        'x-forwarded-for',
-        xff === undefined ? this.conn.remoteIp : `${xff}, ${this.conn.remoteIp}`,
-      );
-      setHeader(headers, 'x-forwarded-proto', this.scheme);
+      if (!hcm.skipXffAppend) {
+        const xff = getHeaderJoined(headers, 'x-forwarded-for');
+        setHeader(
+          headers,
+          'x-forwarded-for',
+          xff === undefined ? this.conn.remoteIp : `${xff}, ${this.conn.remoteIp}`,
+        );
+      }
+      // A downstream x-forwarded-proto is trusted only from trusted hops.
+      if (hcm.xffNumTrustedHops === 0 || getHeader(headers, 'x-forwarded-proto') === undefined)
+        setHeader(headers, 'x-forwarded-proto', this.scheme);
     } else if (getHeader(headers, 'x-forwarded-proto') === undefined) {
       headers.push('x-forwarded-proto', this.scheme);
     }
@@ -379,8 +400,8 @@ export class ActiveStream
       method: this.method,
       authority: this.authority,
       path: this.path,
-      remoteIp: conn.remoteIp,
-      remoteAddress: conn.remoteAddress,
+      remoteIp: this.client?.ip ?? conn.remoteIp,
+      remoteAddress: this.info.downstreamRemoteAddress,
       localAddress: conn.localAddress,
     });
     this.hashKey = hash.hashKey;

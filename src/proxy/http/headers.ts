@@ -6,6 +6,15 @@
 
 export type HeaderList = string[];
 
+/**
+ * Shortens `list` to `length` entries. Popping is compiled inline, where assigning
+ * `list.length` is a call into the V8 runtime (the array's length accessor): this runs on
+ * every request and response, and usually removes a few entries at most.
+ */
+export function truncateList(list: unknown[], length: number): void {
+  for (let n = list.length; n > length; n--) list.pop();
+}
+
 /** First value of `name` (lower-case), or undefined. */
 export function getHeader(headers: HeaderList, name: string): string | undefined {
   for (let i = 0; i < headers.length; i += 2) {
@@ -38,7 +47,7 @@ export function removeHeader(headers: HeaderList, name: string): void {
       w += 2;
     }
   }
-  headers.length = w;
+  truncateList(headers, w);
 }
 
 /** Replaces all `name` entries with one (appended at the end when absent). */
@@ -55,7 +64,7 @@ export function setHeader(headers: HeaderList, name: string, value: string): voi
           w += 2;
         }
       }
-      headers.length = w;
+      truncateList(headers, w);
       return;
     }
   }

@@ -21,8 +21,7 @@ import { readIntoReusedBuffer } from '../network/socket-read.js';
 import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
 import { ActiveStream } from './active-stream.js';
 import type { HcmRuntime } from './connection-manager.js';
-import type { HeaderList } from './headers.js';
-import { isInternalAddress } from './internal-address.js';
+import { type HeaderList, truncateList } from './headers.js';
 import type { DownstreamStreamCodec } from './stream-codec.js';
 import type { TunnelDownstream, TunnelSink } from './upgrade.js';
 
@@ -41,8 +40,6 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
   readonly localAddress: string;
   /** TLS facts when the connection is a TLSSocket (for the access log and x-forwarded-proto). */
   readonly tls: DownstreamTlsInfo | null;
-  /** The peer is outside (use_remote_address and not an internal address). */
-  readonly externalPeer: boolean;
   private headersTimer: Timer | null = null;
   private readonly parser: RequestParser;
   private stream: ActiveStream | null = null;
@@ -79,7 +76,6 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     this.remoteAddress = formatAddress(this.remoteIp, socket.remotePort ?? 0);
     this.localAddress = formatAddress(plainIp(socket.localAddress ?? ''), socket.localPort ?? 0);
     this.tls = downstreamTlsInfo(socket);
-    this.externalPeer = rt.config.useRemoteAddress && !isInternalAddress(this.remoteIp);
     this.parser = new RequestParser(this, rt.limits);
     this.lastActivity = rt.clock.monotonic();
 
@@ -301,7 +297,7 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
       socket.uncork();
       ok = !socket.writableNeedDrain;
     }
-    batch.length = 0;
+    truncateList(batch, 0);
     this.batchBytes = 0;
     return ok;
   }

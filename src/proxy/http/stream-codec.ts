@@ -28,8 +28,6 @@ export interface DownstreamStreamCodec {
   readonly remoteAddress: string;
   readonly remoteIp: string;
   readonly localAddress: string;
-  /** The peer is outside (use_remote_address and not an internal address). */
-  readonly externalPeer: boolean;
   /** The connection's TLS session (version, SNI, peer SANs); null on plaintext. */
   readonly tls: DownstreamTlsInfo | null;
   /** HTTP/1: close the connection once this response is written. Ignored by HTTP/2. */

@@ -4,7 +4,7 @@
 // Content-Length, because the serializer re-emits framing from a BodyFraming. Trailer,
 // Proxy-Authenticate and Proxy-Authorization are end-to-end in RFC 9110 and are kept.
 
-import type { HeaderList } from '../http/headers.js';
+import { type HeaderList, truncateList } from '../http/headers.js';
 import { hasListToken } from './field-line.js';
 
 /**
@@ -23,7 +23,7 @@ export function stripHopByHop(headers: HeaderList, connectionTokens: string): vo
     }
     w += 2;
   }
-  headers.length = w;
+  truncateList(headers, w);
 }
 
 function isFixedHopByHop(name: string): boolean {

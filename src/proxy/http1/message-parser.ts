@@ -156,7 +156,9 @@ export abstract class MessageParser<H extends BodySink> {
       } else if (this.contentLength !== v) {
         return ParseErrorKind.ConflictingContentLength;
       } else {
-        h.length = n - 2; // identical duplicate: collapsed (RFC 9110 §8.6)
+        // An identical duplicate: collapsed (RFC 9110 §8.6).
+        h.pop();
+        h.pop();
       }
     } else if (name.length === 17 && name === 'transfer-encoding') {
       this.te = this.teSeen ? `${this.te},${h[n - 1]}` : h[n - 1];

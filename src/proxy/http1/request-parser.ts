@@ -224,7 +224,8 @@ export class RequestParser extends MessageParser<RequestHandler> {
     if (name.length === 4 && name === 'host') {
       this.hostCount++;
       this.host = h[n - 1];
-      h.length = n - 2;
+      h.pop();
+      h.pop();
     } else if (name.length === 6 && name === 'expect') {
       if (h[n - 1].toLowerCase() === '100-continue') this.expectContinue = true;
     } else if (name.length === 7 && name === 'upgrade') {

@@ -30,7 +30,6 @@ import { formatAddress, plainIp } from '../../core/address.js';
 import type { Timer } from '../../core/clock.js';
 import type { HcmRuntime } from '../http/connection-manager.js';
 import type { HeaderList } from '../http/headers.js';
-import { isInternalAddress } from '../http/internal-address.js';
 import type { Drainable } from '../listener/drain.js';
 import { readIntoReusedBuffer } from '../network/socket-read.js';
 import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
@@ -68,7 +67,6 @@ export class Http2ServerConnection implements Drainable, SessionHandler {
   readonly remoteAddress: string;
   readonly remoteIp: string;
   readonly localAddress: string;
-  readonly externalPeer: boolean;
   readonly tls: DownstreamTlsInfo | null;
   readonly session: ServerSession;
   /** The socket's write buffer is over its high-water mark (until 'drain'). */
@@ -94,7 +92,6 @@ export class Http2ServerConnection implements Drainable, SessionHandler {
     this.remoteIp = plainIp(socket.remoteAddress ?? '');
     this.remoteAddress = formatAddress(this.remoteIp, socket.remotePort ?? 0);
     this.localAddress = formatAddress(plainIp(socket.localAddress ?? ''), socket.localPort ?? 0);
-    this.externalPeer = rt.config.useRemoteAddress && !isInternalAddress(this.remoteIp);
     this.tls = downstreamTlsInfo(socket);
     const s = rt.stats;
     s.cxTotal.value++;

@@ -43,7 +43,6 @@ export class Http2ServerStream implements DownstreamStreamCodec {
   readonly remoteAddress: string;
   readonly remoteIp: string;
   readonly localAddress: string;
-  readonly externalPeer: boolean;
   readonly tls: DownstreamTlsInfo | null;
   closeAfterResponse = false;
   /** The HTTP/2 stream number. */
@@ -91,7 +90,6 @@ export class Http2ServerStream implements DownstreamStreamCodec {
     this.remoteAddress = conn.remoteAddress;
     this.remoteIp = conn.remoteIp;
     this.localAddress = conn.localAddress;
-    this.externalPeer = conn.externalPeer;
     this.tls = conn.tls;
     this.stream = stream;
     this.openedAt = conn.rt.clock.monotonic();

@@ -140,6 +140,7 @@ class TcpProxySession implements BytePumpObserver {
         plainIp(downstream.remoteAddress),
         downstream.remotePort ?? 0,
       );
+      info.downstreamDirectRemoteAddress = info.downstreamRemoteAddress;
     }
     if (downstream.localAddress !== undefined) {
       info.downstreamLocalAddress = formatAddress(

@@ -83,6 +83,11 @@ test('findPortStart follows RFC 3986 host syntax', () => {
   assert.equal(findPortStart('[::1]'), -1);
   assert.equal(findPortStart('[::1]:443'), 5);
   assert.equal(findPortStart('a.com:http'), -1);
+  assert.equal(findPortStart('[::1]:8a'), -1);
+  assert.equal(findPortStart('a:b:80'), 3);
+  assert.equal(findPortStart(':80'), 0);
+  assert.equal(findPortStart('8080'), -1);
+  assert.equal(findPortStart(''), -1);
 });
 
 // Property check against a naive reference: rank every domain of every vhost.

@@ -127,14 +127,18 @@ function findPrefix<T>(list: readonly WildcardBucket<T>[], host: string): T | nu
   return null;
 }
 
-/** Index of the ":" before a port, or -1 (RFC 3986 §3.2.2: IPv6 literals are bracketed). */
+/**
+ * Index of the ":" before a port, or -1 (RFC 3986 §3.2.2: IPv6 literals are bracketed).
+ * Scans back over the digits at the end: the last ":" counts only if nothing but digits
+ * follows it, which also rules out a "]" after it. (One pass in JS: String#lastIndexOf
+ * is a call into the V8 runtime, and this runs on every request.)
+ */
 export function findPortStart(host: string): number {
-  const colon = host.lastIndexOf(':');
-  if (colon < 0) return -1;
-  if (host.lastIndexOf(']') > colon) return -1;
-  for (let i = colon + 1; i < host.length; i++) {
+  let i = host.length - 1;
+  while (i >= 0) {
     const c = host.charCodeAt(i);
-    if (c < 48 || c > 57) return -1;
+    if (c < 48 || c > 57) break;
+    i--;
   }
-  return colon;
+  return i >= 0 && host.charCodeAt(i) === 0x3a ? i : -1;
 }

@@ -1,0 +1,168 @@
+// The trusted client address, checked against the six examples of Envoy's
+// x-forwarded-for documentation and the edge cases around them.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  addressFromRight,
+  type ClientAddress,
+  resolveClientAddress,
+  restoreForwardingHeaders,
+  sanitizeForwardingHeaders,
+} from './client-address.js';
+
+const XFF_3 = '203.0.113.128, 203.0.113.10, 203.0.113.1';
+const XFF_4 = `${XFF_3}, 192.0.2.5`;
+
+function resolve(xff: string | null, peer: string, useRemoteAddress: boolean, hops: number): ClientAddress {
+  const headers = xff === null ? ['accept', '*/*'] : ['x-forwarded-for', xff];
+  return resolveClientAddress(headers, peer, { useRemoteAddress, xffNumTrustedHops: hops });
+}
+
+describe("Envoy's x-forwarded-for examples", () => {
+  test('1: edge proxy, no trusted proxy in front: the peer, external', () => {
+    assert.deepEqual(resolve(XFF_3, '192.0.2.5', true, 0), {
+      ip: '192.0.2.5',
+      fromXff: false,
+      internal: false,
+      edge: true,
+    });
+  });
+
+  test('2: internal proxy behind that edge: the last XFF address', () => {
+    assert.deepEqual(resolve(XFF_4, '10.11.12.13', false, 0), {
+      ip: '192.0.2.5',
+      fromXff: true,
+      internal: false,
+      edge: false,
+    });
+  });
+
+  test('3: edge proxy with two trusted proxies in front: the 2nd from the right', () => {
+    assert.deepEqual(resolve(XFF_3, '192.0.2.5', true, 2), {
+      ip: '203.0.113.10',
+      fromXff: true,
+      internal: false,
+      edge: true,
+    });
+  });
+
+  test('4: internal proxy behind that edge: the 3rd from the right', () => {
+    assert.deepEqual(resolve(XFF_4, '10.11.12.13', false, 2), {
+      ip: '203.0.113.10',
+      fromXff: true,
+      internal: false,
+      edge: false,
+    });
+  });
+
+  test('5: internal client, no XFF: the peer, not internal (no XFF to say so)', () => {
+    assert.deepEqual(resolve(null, '10.20.30.40', false, 0), {
+      ip: '10.20.30.40',
+      fromXff: false,
+      internal: false,
+      edge: false,
+    });
+  });
+
+  test('6: internal client through another proxy: one internal XFF address is internal', () => {
+    assert.deepEqual(resolve('10.20.30.40', '10.20.30.50', false, 0), {
+      ip: '10.20.30.40',
+      fromXff: true,
+      internal: true,
+      edge: false,
+    });
+  });
+});
+
+describe('trusted client address edge cases', () => {
+  test('an edge proxy calls a request internal only without XFF and from an internal peer', () => {
+    assert.equal(resolve(null, '10.0.0.7', true, 0).internal, true);
+    assert.equal(resolve(null, '127.0.0.1', true, 0).edge, false);
+    assert.equal(resolve('10.0.0.1', '10.0.0.7', true, 0).internal, false);
+    assert.equal(resolve(null, '198.51.100.1', true, 0).edge, true);
+  });
+
+  test('too few XFF entries, or a non-IP entry, fall back to the peer', () => {
+    assert.equal(resolve('203.0.113.1', '192.0.2.5', true, 2).ip, '192.0.2.5');
+    assert.equal(resolve('203.0.113.1', '10.1.1.1', false, 1).ip, '10.1.1.1');
+    assert.equal(resolve('unknown', '10.1.1.1', false, 0).ip, '10.1.1.1');
+    assert.equal(resolve('203.0.113.1:8080', '10.1.1.1', false, 0).fromXff, false);
+  });
+
+  test('several x-forwarded-for lines count as one list', () => {
+    const headers = ['x-forwarded-for', '203.0.113.7, 203.0.113.8', 'x-forwarded-for', '203.0.113.9'];
+    const client = resolveClientAddress(headers, '10.0.0.1', {
+      useRemoteAddress: false,
+      xffNumTrustedHops: 1,
+    });
+    assert.equal(client.ip, '203.0.113.8');
+  });
+
+  test('addressFromRight trims spaces and accepts IPv6', () => {
+    assert.equal(addressFromRight(' 2001:db8::1 ,10.0.0.1', 1), '2001:db8::1');
+    assert.equal(addressFromRight('10.0.0.1', 0), '10.0.0.1');
+    assert.equal(addressFromRight('10.0.0.1', 1), null);
+    assert.equal(addressFromRight(',10.0.0.1', 1), null);
+    assert.equal(addressFromRight('', 0), null);
+  });
+});
+
+describe('sanitizeForwardingHeaders', () => {
+  test('an internal request gets x-envoy-internal: true, replacing what the client sent', () => {
+    const h = ['x-envoy-internal', 'false', 'accept', '*/*'];
+    sanitizeForwardingHeaders(h, { ip: '10.0.0.1', fromXff: true, internal: true, edge: false });
+    assert.deepEqual(h, ['accept', '*/*', 'x-envoy-internal', 'true']);
+  });
+
+  test('an edge request loses router-control headers and gets x-envoy-external-address', () => {
+    const h = [
+      'x-envoy-internal',
+      'true',
+      'x-envoy-retry-on',
+      '5xx',
+      'x-envoy-upstream-rq-timeout-ms',
+      '1',
+      'x-envoy-external-address',
+      '1.1.1.1',
+      'x-envoy-fault-abort-request',
+      '503',
+      'accept',
+      '*/*',
+    ];
+    sanitizeForwardingHeaders(h, { ip: '203.0.113.10', fromXff: true, internal: false, edge: true });
+    assert.deepEqual(h, [
+      'x-envoy-fault-abort-request',
+      '503',
+      'accept',
+      '*/*',
+      'x-envoy-external-address',
+      '203.0.113.10',
+    ]);
+  });
+
+  test('an external request behind the edge keeps x-envoy-external-address and loses x-envoy-internal', () => {
+    const h = [
+      'x-envoy-external-address',
+      '203.0.113.10',
+      'x-envoy-internal',
+      'true',
+      'x-envoy-retry-on',
+      '5xx',
+    ];
+    sanitizeForwardingHeaders(h, { ip: '203.0.113.10', fromXff: true, internal: false, edge: false });
+    assert.deepEqual(h, ['x-envoy-external-address', '203.0.113.10', 'x-envoy-retry-on', '5xx']);
+  });
+
+  test('restoreForwardingHeaders puts back what a Connection header nominated away', () => {
+    const internal = ['accept', '*/*'];
+    restoreForwardingHeaders(internal, { ip: '10.0.0.1', fromXff: false, internal: true, edge: false });
+    assert.deepEqual(internal, ['accept', '*/*', 'x-envoy-internal', 'true']);
+    const edge: string[] = [];
+    restoreForwardingHeaders(edge, { ip: '203.0.113.1', fromXff: false, internal: false, edge: true });
+    assert.deepEqual(edge, ['x-envoy-external-address', '203.0.113.1']);
+    const kept = ['x-envoy-internal', 'true'];
+    restoreForwardingHeaders(kept, { ip: '10.0.0.1', fromXff: false, internal: true, edge: false });
+    assert.deepEqual(kept, ['x-envoy-internal', 'true']);
+  });
+});

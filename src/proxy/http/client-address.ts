@@ -1,0 +1,148 @@
+// The trusted client address of a request and what it decides, after Envoy's HTTP
+// connection manager ("x-forwarded-for", config_http_conn_man_headers_x-forwarded-for):
+//
+// - With `use_remote_address`, the trusted client address is the connection's peer, or,
+//   with `xff_num_trusted_hops` N > 0, the Nth address from the right of the incoming
+//   x-forwarded-for (the peer when XFF has fewer than N). The peer is then appended to
+//   XFF (unless `skip_xff_append`).
+// - Without it, XFF is forwarded unchanged and the trusted client address is the (N+1)th
+//   address from its right; with fewer, or with an entry there that is not an IP, the peer.
+// - A request is *internal* when, after any append, XFF holds a single address that came
+//   from XFF or the peer and is internal (RFC 1918, loopback, RFC 4193): with
+//   `use_remote_address`, no incoming XFF and an internal peer; without it, an incoming
+//   XFF of exactly one internal address. Every other request is external, and an external
+//   request under `use_remote_address` is an *edge* request.
+//
+// The connection manager (active-stream.ts) applies the result: `x-envoy-internal: true`
+// on internal requests and removed from all others; on edge requests the router-control
+// headers below are removed and `x-envoy-external-address` is set to the trusted client
+// address; a client's `x-request-id` is replaced on edge requests unless
+// `preserve_external_request_id`. `%DOWNSTREAM_REMOTE_ADDRESS%` is the trusted client
+// address (port 0 when it came from XFF) and the `source_ip` hash policy hashes it;
+// `%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%` stays the peer.
+
+import { isIP } from 'node:net';
+import { getHeader, getHeaderJoined, type HeaderList, truncateList } from './headers.js';
+import { isInternalAddress } from './internal-address.js';
+
+/** The HCM settings this depends on. */
+export interface ForwardingConfig {
+  readonly useRemoteAddress: boolean;
+  readonly xffNumTrustedHops: number;
+}
+
+export interface ClientAddress {
+  /** The trusted client address, an IP without port. */
+  readonly ip: string;
+  /** It was read from x-forwarded-for (its port is unknown), not taken from the connection. */
+  readonly fromXff: boolean;
+  /** Envoy's internal request (see the module comment). */
+  readonly internal: boolean;
+  /** An external request reaching an edge proxy (`use_remote_address`). */
+  readonly edge: boolean;
+}
+
+/**
+ * Headers a client outside must not set for the proxy to act on (Envoy's "HTTP header
+ * sanitizing" for edge requests): removed from edge requests before routing.
+ */
+export const EDGE_SANITIZED_HEADERS: readonly string[] = [
+  'x-envoy-decorator-operation',
+  'x-envoy-downstream-service-cluster',
+  'x-envoy-downstream-service-node',
+  'x-envoy-expected-rq-timeout-ms',
+  'x-envoy-force-trace',
+  'x-envoy-hedge-on-per-try-timeout',
+  'x-envoy-ip-tags',
+  'x-envoy-max-retries',
+  'x-envoy-retry-grpc-on',
+  'x-envoy-retry-on',
+  'x-envoy-upstream-alt-stat-name',
+  'x-envoy-upstream-rq-per-try-timeout-ms',
+  'x-envoy-upstream-rq-timeout-alt-response',
+  'x-envoy-upstream-rq-timeout-ms',
+];
+
+/** Decides the trusted client address of a request from its headers and the peer's IP. */
+export function resolveClientAddress(
+  headers: HeaderList,
+  peerIp: string,
+  config: ForwardingConfig,
+): ClientAddress {
+  const xff = getHeaderJoined(headers, 'x-forwarded-for');
+  const hops = config.xffNumTrustedHops;
+  if (config.useRemoteAddress) {
+    const fromXff = hops > 0 && xff !== undefined ? addressFromRight(xff, hops - 1) : null;
+    const ip = fromXff ?? peerIp;
+    const internal = xff === undefined && isInternalAddress(ip);
+    return { ip, fromXff: fromXff !== null, internal, edge: !internal };
+  }
+  if (xff === undefined) return { ip: peerIp, fromXff: false, internal: false, edge: false };
+  const fromXff = addressFromRight(xff, hops);
+  if (fromXff === null) return { ip: peerIp, fromXff: false, internal: false, edge: false };
+  const internal = xff.indexOf(',') < 0 && isInternalAddress(fromXff);
+  return { ip: fromXff, fromXff: true, internal, edge: false };
+}
+
+/**
+ * The address `skip` entries left of the rightmost one in an x-forwarded-for value (0 =
+ * the rightmost), or null when there are not that many or it is not an IP address.
+ */
+export function addressFromRight(xff: string, skip: number): string | null {
+  let end = xff.length;
+  for (let n = 0; n < skip; n++) {
+    const comma = xff.lastIndexOf(',', end - 1);
+    if (comma < 0) return null;
+    end = comma;
+  }
+  const start = xff.lastIndexOf(',', end - 1) + 1;
+  const entry = xff.slice(start, end).trim();
+  return isIP(entry) === 0 ? null : entry;
+}
+
+const EDGE_SANITIZED = new Set(EDGE_SANITIZED_HEADERS);
+
+/**
+ * Applies a request's client-address decision to its headers, before routing:
+ * `x-envoy-internal: true` on internal requests, removed from every other; on edge
+ * requests the router-control headers (EDGE_SANITIZED_HEADERS) are removed and
+ * `x-envoy-external-address` is set to the trusted client address. One pass over the
+ * headers when nothing is to be set.
+ */
+export function sanitizeForwardingHeaders(headers: HeaderList, client: ClientAddress): void {
+  const edge = client.edge;
+  let w = 0;
+  for (let r = 0; r < headers.length; r += 2) {
+    const name = headers[r];
+    if (
+      name.length > 8 &&
+      name.charCodeAt(0) === 0x78 /* x */ &&
+      name.startsWith('x-envoy-') &&
+      (name === 'x-envoy-internal' ||
+        (edge && (name === 'x-envoy-external-address' || EDGE_SANITIZED.has(name))))
+    ) {
+      continue;
+    }
+    if (w !== r) {
+      headers[w] = name;
+      headers[w + 1] = headers[r + 1];
+    }
+    w += 2;
+  }
+  truncateList(headers, w);
+  if (client.internal) headers.push('x-envoy-internal', 'true');
+  else if (edge) headers.push('x-envoy-external-address', client.ip);
+}
+
+/**
+ * Puts back the client-address headers a client's Connection header nominated for
+ * removal (hop-by-hop stripping runs after routing, and must not let a client drop what
+ * the proxy itself set).
+ */
+export function restoreForwardingHeaders(headers: HeaderList, client: ClientAddress): void {
+  if (client.internal) {
+    if (getHeader(headers, 'x-envoy-internal') === undefined) headers.push('x-envoy-internal', 'true');
+  } else if (client.edge && getHeader(headers, 'x-envoy-external-address') === undefined) {
+    headers.push('x-envoy-external-address', client.ip);
+  }
+}
