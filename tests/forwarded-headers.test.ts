@@ -66,6 +66,11 @@ describe('x-forwarded-for and the trusted client address', () => {
         }),
         httpListener('sidecar', vhosts, { access_log: accessLog }),
         httpListener('edge-no-append', vhosts, { use_remote_address: true, skip_xff_append: true }),
+        // Only the CGNAT range is internal here: a loopback client is outside.
+        httpListener('edge-cgnat', vhosts, {
+          use_remote_address: true,
+          internal_address_config: { cidr_ranges: [{ address_prefix: '100.64.0.0', prefix_len: 10 }] },
+        }),
       ],
       [staticCluster('app', [app.port]), staticCluster('internal-only', [internalOnly.port])],
     );
@@ -173,6 +178,16 @@ describe('x-forwarded-for and the trusted client address', () => {
     assert.equal(seen['x-envoy-external-address'], undefined);
     const res = await request(proxy.port('sidecar'), '/sidecar-none');
     assert.equal(res.body, 'app GET /sidecar-none\n');
+  });
+
+  it('internal_address_config decides what is internal: loopback outside the ranges is external', async () => {
+    const res = await request(proxy.port('edge-cgnat'), '/cgnat', {
+      headers: { 'x-envoy-internal': 'true' },
+    });
+    assert.equal(res.body, 'app GET /cgnat\n');
+    const seen = app.seen.at(-1)!.headers;
+    assert.equal(seen['x-envoy-internal'], undefined);
+    assert.equal(seen['x-envoy-external-address'], '127.0.0.1');
   });
 
   it('skip_xff_append leaves XFF alone on an edge proxy', async () => {

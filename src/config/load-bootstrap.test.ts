@@ -225,6 +225,7 @@ const EXPECTED: Bootstrap = {
                   useRemoteAddress: true,
                   xffNumTrustedHops: 0,
                   skipXffAppend: false,
+                  internalAddressRanges: null,
                   generateRequestId: true,
                   preserveExternalRequestId: false,
                   serverName: 'weft',

@@ -252,6 +252,11 @@ export interface HttpConnectionManager {
   readonly xffNumTrustedHops: number;
   /** `skip_xff_append`, default false: with use_remote_address, do not append the peer to XFF. */
   readonly skipXffAppend: boolean;
+  /**
+   * `internal_address_config.cidr_ranges`: the addresses that count as internal; null (no
+   * internal_address_config) = RFC 1918, loopback and RFC 4193 unique-local addresses.
+   */
+  readonly internalAddressRanges: readonly CidrRange[] | null;
   /** `generate_request_id`, default true. */
   readonly generateRequestId: boolean;
   /** `preserve_external_request_id`, default false. */

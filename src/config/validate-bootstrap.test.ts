@@ -521,15 +521,15 @@ test('a config with several problems reports all of them', () => {
 });
 
 describe('fields Envoy has that Weft refuses until their feature lands', () => {
-  test('codec_type HTTP3, internal_address_config and endpoint priority are refused with their paths', () => {
+  test('codec_type HTTP3, original_ip_detection_extensions and endpoint priority are refused with their paths', () => {
     const issues = issuesAfter((c) => {
       hcm(c).codec_type = 'HTTP3';
-      hcm(c).internal_address_config = { cidr_ranges: [{ address_prefix: '10.0.0.0', prefix_len: 8 }] };
+      hcm(c).original_ip_detection_extensions = [{ name: 'xff' }];
       c.static_resources.clusters[0].load_assignment.endpoints[0].priority = 128; // above Envoy's 127
     });
     const paths = issues.map((i) => i.path);
     assert.ok(paths.includes(`${HCM}.codec_type`), paths.join('\n'));
-    assert.ok(paths.includes(`${HCM}.internal_address_config`), paths.join('\n'));
+    assert.ok(paths.includes(`${HCM}.original_ip_detection_extensions`), paths.join('\n'));
     assert.ok(paths.includes(`${C}[0].load_assignment.endpoints[0].priority`), paths.join('\n'));
   });
 
@@ -547,6 +547,33 @@ describe('fields Envoy has that Weft refuses until their feature lands', () => {
     }).map((i) => i.path);
     assert.ok(paths.includes(`${HCM}.xff_num_trusted_hops`), paths.join('\n'));
     assert.ok(paths.includes(`${HCM}.skip_xff_append`), paths.join('\n'));
+  });
+
+  test('internal_address_config: cidr_ranges are read and checked', () => {
+    assert.deepEqual(
+      issuesAfter((c) => {
+        hcm(c).internal_address_config = {
+          unix_sockets: false,
+          cidr_ranges: [{ address_prefix: '100.64.0.0', prefix_len: 10 }],
+        };
+      }),
+      [],
+    );
+    const paths = issuesAfter((c) => {
+      hcm(c).internal_address_config = {
+        cidr_ranges: [
+          { address_prefix: 'ten.0.0.0', prefix_len: 8 },
+          { address_prefix: '10.0.0.0', prefix_len: 33 },
+        ],
+        wildcard: true,
+      };
+    }).map((i) => i.path);
+    assert.ok(
+      paths.includes(`${HCM}.internal_address_config.cidr_ranges[0].address_prefix`),
+      paths.join('\n'),
+    );
+    assert.ok(paths.includes(`${HCM}.internal_address_config.cidr_ranges[1].prefix_len`), paths.join('\n'));
+    assert.ok(paths.includes(`${HCM}.internal_address_config.wildcard`), paths.join('\n'));
   });
 });
 

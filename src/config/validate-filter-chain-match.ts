@@ -56,7 +56,8 @@ export function readFilterChainMatch(r: FieldReader): FilterChainMatch {
   };
 }
 
-function readCidrList(parent: FieldReader, name: string): CidrRange[] {
+/** A list of `envoy.config.core.v3.CidrRange` at `parent.name`, each checked. */
+export function readCidrList(parent: FieldReader, name: string): CidrRange[] {
   const items = parent.list(name);
   const out: CidrRange[] = [];
   for (let i = 0; i < items.length; i++) {

@@ -5,10 +5,11 @@
 
 import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
 import { ROUTER_TYPE_URL } from './http-filter-registry.js';
-import type { HttpConnectionManager, HttpFilter, RouteConfiguration } from './model.js';
+import type { CidrRange, HttpConnectionManager, HttpFilter, RouteConfiguration } from './model.js';
 import { validateAccessLog } from './validate-access-log.js';
 import { readAdsConfigSource } from './validate-config-source.js';
 import { FAULT_TYPE_URL } from './validate-fault-filter.js';
+import { readCidrList } from './validate-filter-chain-match.js';
 import { readHttp2Options } from './validate-http2-options.js';
 import { checkPerFilterConfigNames } from './validate-per-filter-config.js';
 import { validateRouteConfiguration } from './validate-route-configuration.js';
@@ -91,6 +92,14 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   const useRemoteAddress = r.boolean('use_remote_address', false);
   const xffNumTrustedHops = r.uint32('xff_num_trusted_hops', 0);
   const skipXffAppend = r.boolean('skip_xff_append', false);
+  const iac = r.message('internal_address_config');
+  let internalAddressRanges: CidrRange[] | null = null;
+  if (iac !== null) {
+    // Weft listens on TCP only (pipe addresses are refused), so unix_sockets can never apply.
+    iac.boolean('unix_sockets', false);
+    internalAddressRanges = readCidrList(iac, 'cidr_ranges');
+    iac.done();
+  }
   const generateRequestId = r.boolean('generate_request_id', true);
   const preserveExternalRequestId = r.boolean('preserve_external_request_id', false);
   const serverName = r.string('server_name') ?? 'weft';
@@ -120,6 +129,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     useRemoteAddress,
     xffNumTrustedHops,
     skipXffAppend,
+    internalAddressRanges,
     generateRequestId,
     preserveExternalRequestId,
     serverName,

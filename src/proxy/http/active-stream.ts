@@ -236,7 +236,7 @@ export class ActiveStream
     }
     // Envoy's trusted client address (x-forwarded-for, use_remote_address,
     // xff_num_trusted_hops), and the headers it decides, before routing sees them.
-    const client = resolveClientAddress(headers, this.conn.remoteIp, rt.config);
+    const client = resolveClientAddress(headers, this.conn.remoteIp, rt.forwarding);
     this.client = client;
     if (client.fromXff) info.downstreamRemoteAddress = formatAddress(client.ip, 0);
     sanitizeForwardingHeaders(headers, client);

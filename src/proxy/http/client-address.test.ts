@@ -10,13 +10,18 @@ import {
   restoreForwardingHeaders,
   sanitizeForwardingHeaders,
 } from './client-address.js';
+import { internalAddressMatcher, isInternalAddress } from './internal-address.js';
 
 const XFF_3 = '203.0.113.128, 203.0.113.10, 203.0.113.1';
 const XFF_4 = `${XFF_3}, 192.0.2.5`;
 
 function resolve(xff: string | null, peer: string, useRemoteAddress: boolean, hops: number): ClientAddress {
   const headers = xff === null ? ['accept', '*/*'] : ['x-forwarded-for', xff];
-  return resolveClientAddress(headers, peer, { useRemoteAddress, xffNumTrustedHops: hops });
+  return resolveClientAddress(headers, peer, {
+    useRemoteAddress,
+    xffNumTrustedHops: hops,
+    isInternal: isInternalAddress,
+  });
 }
 
 describe("Envoy's x-forwarded-for examples", () => {
@@ -95,6 +100,7 @@ describe('trusted client address edge cases', () => {
     const client = resolveClientAddress(headers, '10.0.0.1', {
       useRemoteAddress: false,
       xffNumTrustedHops: 1,
+      isInternal: isInternalAddress,
     });
     assert.equal(client.ip, '203.0.113.8');
   });
@@ -105,6 +111,29 @@ describe('trusted client address edge cases', () => {
     assert.equal(addressFromRight('10.0.0.1', 1), null);
     assert.equal(addressFromRight(',10.0.0.1', 1), null);
     assert.equal(addressFromRight('', 0), null);
+  });
+});
+
+describe('internal_address_config', () => {
+  test('cidr_ranges replace the default internal ranges', () => {
+    const isInternal = internalAddressMatcher([
+      { addressPrefix: '100.64.0.0', prefixLen: 10 },
+      { addressPrefix: 'fd00::', prefixLen: 8 },
+    ]);
+    assert.equal(isInternal('100.100.1.2'), true);
+    assert.equal(isInternal('fd12::1'), true);
+    assert.equal(isInternal('::ffff:100.64.0.1'), true, 'an IPv4-mapped peer counts as its IPv4 address');
+    assert.equal(isInternal('10.0.0.1'), false, 'RFC 1918 is no longer internal');
+    assert.equal(isInternal('127.0.0.1'), false);
+    assert.equal(isInternal('not-an-ip'), false);
+    const client = resolveClientAddress([], '100.64.3.4', {
+      useRemoteAddress: true,
+      xffNumTrustedHops: 0,
+      isInternal,
+    });
+    assert.equal(client.internal, true);
+    assert.equal(internalAddressMatcher([])('10.0.0.1'), false, 'an empty list: nothing is internal');
+    assert.equal(internalAddressMatcher(null)('10.0.0.1'), true, 'no config: the default ranges');
   });
 });
 

@@ -8,7 +8,8 @@
 // - Without it, XFF is forwarded unchanged and the trusted client address is the (N+1)th
 //   address from its right; with fewer, or with an entry there that is not an IP, the peer.
 // - A request is *internal* when, after any append, XFF holds a single address that came
-//   from XFF or the peer and is internal (RFC 1918, loopback, RFC 4193): with
+//   from XFF or the peer and is internal (RFC 1918, loopback, RFC 4193, or the HCM's
+//   `internal_address_config.cidr_ranges`): with
 //   `use_remote_address`, no incoming XFF and an internal peer; without it, an incoming
 //   XFF of exactly one internal address. Every other request is external, and an external
 //   request under `use_remote_address` is an *edge* request.
@@ -23,12 +24,13 @@
 
 import { isIP } from 'node:net';
 import { getHeader, getHeaderJoined, type HeaderList, truncateList } from './headers.js';
-import { isInternalAddress } from './internal-address.js';
 
-/** The HCM settings this depends on. */
+/** The HCM settings this depends on, compiled (connection-manager.ts). */
 export interface ForwardingConfig {
   readonly useRemoteAddress: boolean;
   readonly xffNumTrustedHops: number;
+  /** Envoy's default internal ranges, or `internal_address_config.cidr_ranges` (internal-address.ts). */
+  isInternal(ip: string): boolean;
 }
 
 export interface ClientAddress {
@@ -74,13 +76,13 @@ export function resolveClientAddress(
   if (config.useRemoteAddress) {
     const fromXff = hops > 0 && xff !== undefined ? addressFromRight(xff, hops - 1) : null;
     const ip = fromXff ?? peerIp;
-    const internal = xff === undefined && isInternalAddress(ip);
+    const internal = xff === undefined && config.isInternal(ip);
     return { ip, fromXff: fromXff !== null, internal, edge: !internal };
   }
   if (xff === undefined) return { ip: peerIp, fromXff: false, internal: false, edge: false };
   const fromXff = addressFromRight(xff, hops);
   if (fromXff === null) return { ip: peerIp, fromXff: false, internal: false, edge: false };
-  const internal = xff.indexOf(',') < 0 && isInternalAddress(fromXff);
+  const internal = xff.indexOf(',') < 0 && config.isInternal(fromXff);
   return { ip: fromXff, fromXff: true, internal, edge: false };
 }
 

@@ -21,8 +21,10 @@ import type { RouteTable } from '../router/route-table.js';
 import type { Counter, Gauge, StatsStore } from '../stats/store.js';
 import type { StreamInfo } from '../stream-info.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
+import type { ForwardingConfig } from './client-address.js';
 import { createHttpFaultFilter, type HttpFaultFilter } from './fault.js';
 import { createDecoderFilterChain, type DecoderFilterChain } from './filter-chain.js';
+import { internalAddressMatcher } from './internal-address.js';
 import { RequestMirror } from './request-mirror.js';
 
 /** The stats of one connection manager (`http.<stat_prefix>.*`), resolved once. */
@@ -127,6 +129,8 @@ export interface HcmRuntime {
   newRequestId(): string;
   /** Called for every finished request with its stream info. */
   log(info: StreamInfo): void;
+  /** How the trusted client address is found (client-address.ts). */
+  readonly forwarding: ForwardingConfig;
 }
 
 export interface HcmDeps {
@@ -191,6 +195,11 @@ export function createHttpConnectionManager(
     }),
     bufferLimitBytes: deps.bufferLimitBytes,
     drain: deps.drain,
+    forwarding: {
+      useRemoteAddress: config.useRemoteAddress,
+      xffNumTrustedHops: config.xffNumTrustedHops,
+      isInternal: internalAddressMatcher(config.internalAddressRanges),
+    },
     nextConnectionId: deps.nextConnectionId,
     newRequestId: deps.newRequestId,
     log:
