@@ -14,9 +14,9 @@ import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js
 import {
   type Backend,
   bootstrap,
+  fileAccessLog,
   httpListener,
   logLinesStartingWith,
-  pathCodeFlagsLog,
   type RunningProxy,
   request,
   startBackend,
@@ -91,7 +91,14 @@ describe('retries', () => {
     };
     proxy = await startProxy(
       bootstrap(
-        [httpListener('in', [vhost], { access_log: pathCodeFlagsLog(logFile) })],
+        [
+          httpListener('in', [vhost], {
+            access_log: fileAccessLog(
+              logFile,
+              '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_REQUEST_ATTEMPT_COUNT%\n',
+            ),
+          }),
+        ],
         [staticCluster('flaky', [flaky.port]), staticCluster('two', [dead, live.port])],
       ),
       { random: () => 0 },
@@ -124,6 +131,7 @@ describe('retries', () => {
     assert.equal(counter('flaky.upstream_rq_retry') - retried, 2);
     assert.equal(counter('flaky.upstream_rq_retry_success'), 1);
     assert.equal(counter('flaky.upstream_rq_503'), 2);
+    assert.deepEqual(await logLinesStartingWith(logFile, '/flaky ', 1), ['/flaky 200 - 3']);
   });
 
   it('answers the last upstream response with URX when retries are used up', async () => {
@@ -134,7 +142,7 @@ describe('retries', () => {
     assert.equal(res.body, 'fail 3\n', 'the upstream body of the last attempt');
     assert.equal(flaky.seen.length - before, 3);
     assert.equal(counter('flaky.upstream_rq_retry_limit_exceeded'), 1);
-    assert.deepEqual(await logLinesStartingWith(logFile, '/exhausted ', 1), ['/exhausted 503 URX']);
+    assert.deepEqual(await logLinesStartingWith(logFile, '/exhausted ', 1), ['/exhausted 503 URX 3']);
   });
 
   it('retries retriable_status_codes only', async () => {

@@ -121,6 +121,8 @@ export interface StreamInfo {
   upstreamCluster: string;
   /** "ip:port" of the chosen upstream host, '' when none. */
   upstreamHost: string;
+  /** Upstream attempts made: 1 + retries (0 when no upstream request was made); HTTP only. */
+  attemptCount: number;
   /** "ip:port" of our side of the upstream connection, '' when none. */
   upstreamLocalAddress: string;
   /** Upstream transport failure text, '' when none. */
@@ -158,6 +160,7 @@ export function createStreamInfo(): StreamInfo {
     routeName: '',
     upstreamCluster: '',
     upstreamHost: '',
+    attemptCount: 0,
     upstreamLocalAddress: '',
     upstreamTransportFailureReason: '',
     connectionTerminationDetails: '',

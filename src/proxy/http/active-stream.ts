@@ -440,6 +440,7 @@ export class ActiveStream
     this.host = host;
     this.hostCountersReleased = false;
     this.info.upstreamHost = host.addressString;
+    this.info.attemptCount++;
     cluster.stats.upstream_rq_total.value++;
     cluster.stats.upstream_rq_active.value++;
     host.stats.rqTotal++;
