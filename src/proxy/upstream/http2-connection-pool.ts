@@ -33,6 +33,7 @@ import { ClientSession, type ClientSessionHandler } from '../http2/client-sessio
 import { CONNECTION_SPECIFIC, lowerCaseName } from '../http2/field-rules.js';
 import { CANCEL, NO_ERROR, REFUSED_STREAM } from '../http2/frames.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../http2/session.js';
+import { readIntoReusedBuffer } from '../network/socket-read.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream } from './connect.js';
@@ -106,10 +107,9 @@ class Session implements ClientSessionHandler {
     this.socket = socket;
     this.maxStreams = limit;
     this.session = new ClientSession(this.write, this, settings);
-    socket.on('data', (d: Buffer) => {
-      this.pool.stats.upstream_cx_rx_bytes_total.value += d.length;
-      this.session.receive(d);
-    });
+    // Reads through the process's reused buffer (network/socket-read.ts), like the HTTP/1
+    // pool; a socket with bytes already buffered (an ALPN probe's) keeps 'data' events.
+    if (!readIntoReusedBuffer(socket, this.onSocketData)) socket.on('data', this.onSocketData);
     socket.on('drain', this.onSocketDrain);
     socket.on('error', (err: Error) => {
       if (this.lastError === '') this.lastError = err.message;
@@ -124,6 +124,11 @@ class Session implements ClientSessionHandler {
     } else if (socket.connecting) socket.once('connect', () => pool.sessionConnected(this));
     else queueMicrotask(() => pool.sessionConnected(this));
   }
+
+  private readonly onSocketData = (d: Buffer): void => {
+    this.pool.stats.upstream_cx_rx_bytes_total.value += d.length;
+    this.session.receive(d);
+  };
 
   get usable(): boolean {
     return (
