@@ -58,7 +58,7 @@ import type { HttpParseError, RequestHead } from '../http1/request-parser.js';
 import { type ResponseHandler, type ResponseHead, ResponseParser } from '../http1/response-parser.js';
 import type { BodyFraming } from '../http1/serialize.js';
 import { computeRequestHash } from '../router/hash-policy.js';
-import type { AttemptFailure } from '../router/retry-policy.js';
+import { type AttemptFailure, CompiledRetryPolicy } from '../router/retry-policy.js';
 import {
   applyHeaderMutations,
   buildRedirectLocation,
@@ -92,6 +92,7 @@ import type { DecoderFilterStream } from './http-filter.js';
 import { LocalReplyText } from './local-reply.js';
 import type { RequestShadows } from './request-mirror.js';
 import { RetryDecision, type RetryOwner, RetryState } from './retry-state.js';
+import { takeRouterHeaders } from './router-headers.js';
 import type { DownstreamStreamCodec } from './stream-codec.js';
 import { decideUpgrade, StreamUpgrade, type UpgradeOwner, upgradeTypeOf } from './upgrade.js';
 
@@ -165,6 +166,8 @@ export class ActiveStream
   private requestTrailers: HeaderList | null = null;
   /** The stream idle timeout in ms (route idle_timeout or HCM stream_idle_timeout); 0 = off. */
   private idleTimeoutMs = 0;
+  /** x-envoy-upstream-rq-timeout-ms of the request (router-headers.ts); -1 = the route's timeout. */
+  private timeoutOverrideMs = -1;
   /** The trusted client address and whether the request is internal (client-address.ts); set by start(). */
   private client: ClientAddress | null = null;
   /** Monotonic ms of the stream's last activity (bytes either way), when idleTimeoutMs > 0. */
@@ -366,7 +369,18 @@ export class ActiveStream
         ? { kind: 'length', length: head.contentLength }
         : FRAMING_NONE;
     if (!this.bodyless) this.bufferedBody = [];
-    const retryPolicy = route.retryPolicy;
+    let retryPolicy = route.retryPolicy;
+    const asked = takeRouterHeaders(headers);
+    if (asked !== null) {
+      // The request's own retry and timeout settings (router-headers.ts).
+      this.timeoutOverrideMs = asked.timeoutMs;
+      const globalMs = asked.timeoutMs >= 0 ? asked.timeoutMs : (action.timeoutMs ?? 0);
+      const perTryIgnored = globalMs > 0 && asked.perTryTimeoutMs >= globalMs;
+      retryPolicy = CompiledRetryPolicy.forRequest(
+        retryPolicy,
+        perTryIgnored ? { ...asked, perTryTimeoutMs: -1 } : asked,
+      );
+    }
     if (retryPolicy !== null) {
       // Envoy: the body kept for retries is bounded by the listener's buffer limit, and by
       // per_request_buffer_limit_bytes when the route (or virtual host) sets it.
@@ -514,8 +528,15 @@ export class ActiveStream
   private armRouteTimeout(): void {
     const action = this.route!.action as RouteAction;
     const msd = action.maxStreamDuration;
+    const asked = this.timeoutOverrideMs;
     const timeout =
-      msd === undefined ? action.timeoutMs : routeTimeoutFor(action.timeoutMs, msd, this.headers);
+      asked >= 0
+        ? asked === 0
+          ? null
+          : asked
+        : msd === undefined
+          ? action.timeoutMs
+          : routeTimeoutFor(action.timeoutMs, msd, this.headers);
     if (timeout !== null) {
       this.deadlineSet = true;
       this.conn.setStreamDeadline(timeout);

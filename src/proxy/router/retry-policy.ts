@@ -74,7 +74,57 @@ const ON_RESET = RetryOn.FiveXx | RetryOn.GatewayError | RetryOn.Reset;
 /** How an attempt ended without a response (`refused_stream`: HTTP/2 REFUSED_STREAM). */
 export type AttemptFailure = 'connect_failure' | 'reset' | 'refused_stream' | 'per_try_timeout';
 
+/** A route without a retry policy that a request's x-envoy-retry-on turns retries on for (Envoy's defaults). */
+const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retryOn: [],
+  numRetries: 1,
+  perTryTimeoutMs: null,
+  baseIntervalMs: 25,
+  maxIntervalMs: 250,
+  retriableStatusCodes: [],
+  retriableHeaders: [],
+  previousHostsPredicate: false,
+  hostSelectionRetryMaxAttempts: 1,
+};
+
+/** Retry settings a request asks for in its router headers (http/router-headers.ts). */
+export interface RetryOverrides {
+  /** Conditions from x-envoy-retry-on and x-envoy-retry-grpc-on (known names only). */
+  readonly retryOn: readonly RetryPolicy['retryOn'][number][];
+  /** x-envoy-max-retries; -1 = not given. */
+  readonly maxRetries: number;
+  /** x-envoy-upstream-rq-per-try-timeout-ms; -1 = not given, 0 = none. */
+  readonly perTryTimeoutMs: number;
+}
+
+/** Whether `name` is a condition x-envoy-retry-on (grpc: x-envoy-retry-grpc-on) accepts. */
+export function isRetryCondition(name: string, grpc: boolean): name is RetryPolicy['retryOn'][number] {
+  const bit = (BITS as Record<string, number | undefined>)[name];
+  return bit !== undefined && ((bit & GRPC_ANY) !== 0) === grpc;
+}
+
 export class CompiledRetryPolicy {
+  /**
+   * The policy for one request: the route's (or virtual host's) `policy` with the request's
+   * router-header overrides merged in as Envoy does: x-envoy-retry-on conditions add to the
+   * policy's (and turn retries on, once by default, where there is no policy);
+   * x-envoy-max-retries replaces num_retries once retries are on; the per-try timeout
+   * header replaces per_try_timeout. Null when retries stay off.
+   */
+  static forRequest(policy: CompiledRetryPolicy | null, o: RetryOverrides): CompiledRetryPolicy | null {
+    if (policy === null && o.retryOn.length === 0) return null;
+    const base = policy?.config ?? DEFAULT_RETRY_POLICY;
+    const retryOn = [...base.retryOn];
+    for (const c of o.retryOn) if (!retryOn.includes(c)) retryOn.push(c);
+    return new CompiledRetryPolicy({
+      ...base,
+      retryOn,
+      numRetries: o.maxRetries >= 0 ? o.maxRetries : base.numRetries,
+      perTryTimeoutMs:
+        o.perTryTimeoutMs < 0 ? base.perTryTimeoutMs : o.perTryTimeoutMs === 0 ? null : o.perTryTimeoutMs,
+    });
+  }
+
   readonly retryOn: number;
   readonly numRetries: number;
   readonly perTryTimeoutMs: number | null;
@@ -87,7 +137,7 @@ export class CompiledRetryPolicy {
   private readonly statusCodes: ReadonlySet<number>;
   private readonly headers: readonly CompiledHeaderMatcher[];
 
-  constructor(config: RetryPolicy) {
+  constructor(private readonly config: RetryPolicy) {
     let bits = 0;
     for (const c of config.retryOn) bits |= BITS[c];
     this.retryOn = bits;

@@ -1,0 +1,146 @@
+// A caller's own retry and timeout settings through `weft proxy` and real sockets:
+// x-envoy-retry-on, x-envoy-max-retries, x-envoy-upstream-rq-timeout-ms and
+// x-envoy-upstream-rq-per-try-timeout-ms (Envoy's router request headers), and an edge
+// listener that ignores them because they come from outside.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  type Backend,
+  bootstrap,
+  fileAccessLog,
+  httpListener,
+  logLinesStartingWith,
+  type RunningProxy,
+  request,
+  startBackend,
+  startProxy,
+  staticCluster,
+  tempDir,
+} from './support/harness.js';
+
+describe('router request headers', () => {
+  let flaky: Backend;
+  let slow: Backend;
+  let proxy: RunningProxy;
+  let logFile: string;
+  /** Per path: how many requests still fail with 503 before the backend answers 200. */
+  const failuresLeft = new Map<string, number>();
+
+  before(async () => {
+    flaky = await startBackend('flaky', (req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      const left = failuresLeft.get(path) ?? 0;
+      if (left > 0) {
+        failuresLeft.set(path, left - 1);
+        res.writeHead(503).end('fail\n');
+        return;
+      }
+      res.writeHead(200).end(`ok ${req.headers['x-envoy-attempt-count'] ?? '-'}\n`);
+    });
+    slow = await startBackend('slow', () => {
+      /* never answers */
+    });
+    logFile = join(tempDir(), 'access.log');
+    const routes = [
+      { match: { prefix: '/plain' }, route: { cluster: 'flaky' } },
+      {
+        match: { prefix: '/policy' },
+        route: { cluster: 'flaky', retry_policy: { retry_on: 'gateway-error' } },
+      },
+      {
+        match: { prefix: '/slow-retry' },
+        route: { cluster: 'slow', retry_policy: { retry_on: '5xx', num_retries: 1 } },
+      },
+      { match: { prefix: '/slow' }, route: { cluster: 'slow', timeout: '30s' } },
+    ];
+    const vhosts = [{ name: 'v', domains: ['*'], routes }];
+    proxy = await startProxy(
+      bootstrap(
+        [
+          httpListener('in', vhosts, {
+            access_log: fileAccessLog(
+              logFile,
+              '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_REQUEST_ATTEMPT_COUNT%\n',
+            ),
+          }),
+          httpListener('edge', vhosts, { use_remote_address: true }),
+        ],
+        [staticCluster('flaky', [flaky.port]), staticCluster('slow', [slow.port])],
+      ),
+    );
+  });
+
+  after(async () => {
+    await proxy.close();
+    await flaky.close();
+    await slow.close();
+  });
+
+  it('x-envoy-retry-on turns retries on for a route without a policy: once by default', async () => {
+    failuresLeft.set('/plain/a', 1);
+    const res = await request(proxy.port('in'), '/plain/a', { headers: { 'x-envoy-retry-on': '5xx' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'ok 2\n');
+    assert.equal(flaky.seen.at(-1)!.headers['x-envoy-retry-on'], '5xx', 'the retry headers travel on');
+  });
+
+  it('x-envoy-max-retries sets how many', async () => {
+    failuresLeft.set('/plain/b', 3);
+    const res = await request(proxy.port('in'), '/plain/b', {
+      headers: { 'x-envoy-retry-on': 'gateway-error, not-a-condition', 'x-envoy-max-retries': '3' },
+    });
+    assert.equal(res.body, 'ok 4\n');
+    assert.deepEqual(await logLinesStartingWith(logFile, '/plain/b ', 1), ['/plain/b 200 - 4']);
+  });
+
+  it('x-envoy-max-retries alone, or only unknown conditions, retry nothing', async () => {
+    failuresLeft.set('/plain/c', 1);
+    assert.equal(
+      (await request(proxy.port('in'), '/plain/c', { headers: { 'x-envoy-max-retries': '3' } })).status,
+      503,
+    );
+    failuresLeft.set('/plain/d', 1);
+    const res = await request(proxy.port('in'), '/plain/d', { headers: { 'x-envoy-retry-on': 'sometimes' } });
+    assert.equal(res.status, 503);
+  });
+
+  it("x-envoy-max-retries overrides the route policy's num_retries", async () => {
+    failuresLeft.set('/policy/a', 1);
+    const none = await request(proxy.port('in'), '/policy/a', { headers: { 'x-envoy-max-retries': '0' } });
+    assert.equal(none.status, 503);
+    failuresLeft.set('/policy/b', 1);
+    assert.equal((await request(proxy.port('in'), '/policy/b')).body, 'ok 2\n', 'the policy retries once');
+  });
+
+  it('x-envoy-upstream-rq-timeout-ms replaces the route timeout and is not forwarded', async () => {
+    const before = slow.seen.length;
+    const res = await request(proxy.port('in'), '/slow/a', {
+      headers: { 'x-envoy-upstream-rq-timeout-ms': '150' },
+    });
+    assert.equal(res.status, 504);
+    assert.deepEqual(await logLinesStartingWith(logFile, '/slow/a ', 1), ['/slow/a 504 UT 1']);
+    assert.equal(slow.seen.length - before, 1);
+    assert.equal(slow.seen.at(-1)!.headers['x-envoy-upstream-rq-timeout-ms'], undefined);
+  });
+
+  it('x-envoy-upstream-rq-per-try-timeout-ms times out each attempt, and retries', async () => {
+    const before = slow.seen.length;
+    const res = await request(proxy.port('in'), '/slow-retry/a', {
+      headers: { 'x-envoy-upstream-rq-per-try-timeout-ms': '100' },
+    });
+    assert.equal(res.status, 504);
+    assert.equal(slow.seen.length - before, 2, 'the first try timed out and was retried');
+    assert.equal(slow.seen.at(-1)!.headers['x-envoy-upstream-rq-per-try-timeout-ms'], undefined);
+  });
+
+  it('an edge listener ignores them: they come from outside', async () => {
+    failuresLeft.set('/plain/edge', 1);
+    const res = await request(proxy.port('edge'), '/plain/edge', {
+      headers: { 'x-forwarded-for': '203.0.113.5', 'x-envoy-retry-on': '5xx' },
+    });
+    assert.equal(res.status, 503);
+    assert.equal(flaky.seen.at(-1)!.headers['x-envoy-retry-on'], undefined);
+  });
+});
