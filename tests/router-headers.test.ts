@@ -1,7 +1,8 @@
 // A caller's own retry and timeout settings through `weft proxy` and real sockets:
 // x-envoy-retry-on, x-envoy-max-retries, x-envoy-upstream-rq-timeout-ms and
-// x-envoy-upstream-rq-per-try-timeout-ms (Envoy's router request headers), and an edge
-// listener that ignores them because they come from outside.
+// x-envoy-upstream-rq-per-try-timeout-ms (Envoy's router request headers), an edge
+// listener that ignores them because they come from outside, and the
+// x-envoy-expected-rq-timeout-ms the router sends upstream.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -66,6 +67,17 @@ describe('router request headers', () => {
             ),
           }),
           httpListener('edge', vhosts, { use_remote_address: true }),
+          httpListener('quiet', vhosts, {
+            http_filters: [
+              {
+                name: 'envoy.filters.http.router',
+                typed_config: {
+                  '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                  suppress_envoy_headers: true,
+                },
+              },
+            ],
+          }),
         ],
         [staticCluster('flaky', [flaky.port]), staticCluster('slow', [slow.port])],
       ),
@@ -133,6 +145,30 @@ describe('router request headers', () => {
     assert.equal(res.status, 504);
     assert.equal(slow.seen.length - before, 2, 'the first try timed out and was retried');
     assert.equal(slow.seen.at(-1)!.headers['x-envoy-upstream-rq-per-try-timeout-ms'], undefined);
+  });
+
+  it('x-envoy-expected-rq-timeout-ms tells the upstream what the attempt has', async () => {
+    await request(proxy.port('in'), '/plain/expected');
+    const left = Number(flaky.seen.at(-1)!.headers['x-envoy-expected-rq-timeout-ms']);
+    assert.ok(left > 14_000 && left <= 15_000, `what is left of the 15 s default route timeout: ${left}`);
+    await request(proxy.port('in'), '/plain/expected', {
+      headers: { 'x-envoy-upstream-rq-timeout-ms': '4000', 'x-envoy-expected-rq-timeout-ms': '1' },
+    });
+    const asked = Number(flaky.seen.at(-1)!.headers['x-envoy-expected-rq-timeout-ms']);
+    assert.ok(
+      asked > 3000 && asked <= 4000,
+      `the request's own timeout, replacing the client's value: ${asked}`,
+    );
+    await request(proxy.port('in'), '/plain/expected', {
+      headers: { 'x-envoy-retry-on': '5xx', 'x-envoy-upstream-rq-per-try-timeout-ms': '700' },
+    });
+    assert.equal(flaky.seen.at(-1)!.headers['x-envoy-expected-rq-timeout-ms'], '700', 'the per-try timeout');
+    await request(proxy.port('quiet'), '/plain/expected');
+    assert.equal(
+      flaky.seen.at(-1)!.headers['x-envoy-expected-rq-timeout-ms'],
+      undefined,
+      'suppress_envoy_headers',
+    );
   });
 
   it('an edge listener ignores them: they come from outside', async () => {

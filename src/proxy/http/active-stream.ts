@@ -524,19 +524,21 @@ export class ActiveStream
     if (this.cluster !== null && this.route !== null) this.armRouteTimeout();
   }
 
+  /**
+   * The request's route timeout in ms, null = none: x-envoy-upstream-rq-timeout-ms when the
+   * request set it, else the route's, capped by grpc-timeout where max_stream_duration says.
+   */
+  private routeTimeoutMs(): number | null {
+    const action = this.route!.action as RouteAction;
+    const asked = this.timeoutOverrideMs;
+    if (asked >= 0) return asked === 0 ? null : asked;
+    const msd = action.maxStreamDuration;
+    return msd === undefined ? action.timeoutMs : routeTimeoutFor(action.timeoutMs, msd, this.headers);
+  }
+
   /** The route timeout (Envoy's router starts it once it has the whole request). */
   private armRouteTimeout(): void {
-    const action = this.route!.action as RouteAction;
-    const msd = action.maxStreamDuration;
-    const asked = this.timeoutOverrideMs;
-    const timeout =
-      asked >= 0
-        ? asked === 0
-          ? null
-          : asked
-        : msd === undefined
-          ? action.timeoutMs
-          : routeTimeoutFor(action.timeoutMs, msd, this.headers);
+    const timeout = this.routeTimeoutMs();
     if (timeout !== null) {
       this.deadlineSet = true;
       this.conn.setStreamDeadline(timeout);
@@ -635,13 +637,23 @@ export class ActiveStream
       return;
     }
 
-    this.requestSentAt = conn.rt.clock.monotonic();
+    const now = conn.rt.clock.monotonic();
+    this.requestSentAt = now;
     const retry = this.retry;
     if (retry !== null) {
       // Envoy's x-envoy-attempt-count: 1 on the first attempt, then 2, 3... on retries.
       if (!conn.rt.suppressEnvoyHeaders)
         setHeader(this.headers, 'x-envoy-attempt-count', String(retry.attempt));
       if (this.requestComplete) retry.startPerTry();
+    }
+    if (!conn.rt.suppressEnvoyHeaders) {
+      // Envoy's x-envoy-expected-rq-timeout-ms: what this attempt has, so the upstream can
+      // give up early. The per-try timeout, else what is left of the route timeout.
+      const perTry = retry?.policy.perTryTimeoutMs ?? null;
+      const total = this.route === null ? null : this.routeTimeoutMs();
+      const expected =
+        perTry !== null ? perTry : total === null ? 0 : Math.floor(total - (now - this.info.startMonotonic));
+      if (expected > 0) setHeader(this.headers, 'x-envoy-expected-rq-timeout-ms', String(expected));
     }
     const buffered = this.bodyless ? null : this.bufferedBody;
     const trailers = this.requestTrailers;
