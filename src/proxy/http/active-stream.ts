@@ -374,7 +374,7 @@ export class ActiveStream
     if (asked !== null) {
       // The request's own retry and timeout settings (router-headers.ts).
       this.timeoutOverrideMs = asked.timeoutMs;
-      const globalMs = asked.timeoutMs >= 0 ? asked.timeoutMs : (action.timeoutMs ?? 0);
+      const globalMs = this.routeTimeoutMs() ?? 0;
       const perTryIgnored = globalMs > 0 && asked.perTryTimeoutMs >= globalMs;
       retryPolicy = CompiledRetryPolicy.forRequest(
         retryPolicy,

@@ -113,6 +113,7 @@ export class CompiledRetryPolicy {
    */
   static forRequest(policy: CompiledRetryPolicy | null, o: RetryOverrides): CompiledRetryPolicy | null {
     if (policy === null && o.retryOn.length === 0) return null;
+    if (o.retryOn.length === 0 && o.maxRetries < 0 && o.perTryTimeoutMs < 0) return policy;
     const base = policy?.config ?? DEFAULT_RETRY_POLICY;
     const retryOn = [...base.retryOn];
     for (const c of o.retryOn) if (!retryOn.includes(c)) retryOn.push(c);
