@@ -34,6 +34,22 @@ const DEFAULT_NUM_RETRIES = 1;
 const DEFAULT_BASE_INTERVAL_MS = 25;
 const MAX_INTERVAL_FACTOR = 10;
 
+/**
+ * A retry policy with nothing set: what a request's x-envoy-retry-on turns on where the
+ * route has no policy (proxy/http/router-headers.ts).
+ */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retryOn: [],
+  numRetries: DEFAULT_NUM_RETRIES,
+  perTryTimeoutMs: null,
+  baseIntervalMs: DEFAULT_BASE_INTERVAL_MS,
+  maxIntervalMs: DEFAULT_BASE_INTERVAL_MS * MAX_INTERVAL_FACTOR,
+  retriableStatusCodes: [],
+  retriableHeaders: [],
+  previousHostsPredicate: false,
+  hostSelectionRetryMaxAttempts: 1,
+};
+
 const PREVIOUS_HOSTS = 'envoy.retry_host_predicates.previous_hosts';
 const PREVIOUS_HOSTS_TYPE =
   'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';

@@ -18,6 +18,7 @@
 // time in [0, min(max_interval, base_interval * 2^(n-1))) ("full jitter").
 
 import type { RetryPolicy } from '../../config/model.js';
+import { DEFAULT_RETRY_POLICY } from '../../config/validate-retry-policy.js';
 import { getHeader, type HeaderList } from '../http/headers.js';
 import { CompiledHeaderMatcher } from './header-matcher.js';
 import type { RouteRequest } from './route-request.js';
@@ -73,19 +74,6 @@ const ON_RESET = RetryOn.FiveXx | RetryOn.GatewayError | RetryOn.Reset;
 
 /** How an attempt ended without a response (`refused_stream`: HTTP/2 REFUSED_STREAM). */
 export type AttemptFailure = 'connect_failure' | 'reset' | 'refused_stream' | 'per_try_timeout';
-
-/** A route without a retry policy that a request's x-envoy-retry-on turns retries on for (Envoy's defaults). */
-const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  retryOn: [],
-  numRetries: 1,
-  perTryTimeoutMs: null,
-  baseIntervalMs: 25,
-  maxIntervalMs: 250,
-  retriableStatusCodes: [],
-  retriableHeaders: [],
-  previousHostsPredicate: false,
-  hostSelectionRetryMaxAttempts: 1,
-};
 
 /** Retry settings a request asks for in its router headers (http/router-headers.ts). */
 export interface RetryOverrides {
