@@ -147,6 +147,16 @@ describe('router request headers', () => {
     assert.equal(slow.seen.at(-1)!.headers['x-envoy-upstream-rq-per-try-timeout-ms'], undefined);
   });
 
+  it('a per-try timeout header on a route without retries bounds its one attempt', async () => {
+    const before = slow.seen.length;
+    const res = await request(proxy.port('in'), '/slow/per-try', {
+      headers: { 'x-envoy-upstream-rq-per-try-timeout-ms': '100' },
+    });
+    assert.equal(res.status, 504);
+    assert.equal(slow.seen.length - before, 1);
+    assert.deepEqual(await logLinesStartingWith(logFile, '/slow/per-try ', 1), ['/slow/per-try 504 UT 1']);
+  });
+
   it('x-envoy-expected-rq-timeout-ms tells the upstream what the attempt has', async () => {
     await request(proxy.port('in'), '/plain/expected');
     const left = Number(flaky.seen.at(-1)!.headers['x-envoy-expected-rq-timeout-ms']);

@@ -80,11 +80,15 @@ describe('takeRouterHeaders', () => {
 describe('CompiledRetryPolicy.forRequest', () => {
   const route = new CompiledRetryPolicy(ROUTE_POLICY);
 
-  test('no policy and no conditions asked: no retries', () => {
+  test('no policy and no conditions asked: no retries, but a per-try timeout still bounds the attempt', () => {
     assert.equal(
-      CompiledRetryPolicy.forRequest(null, { retryOn: [], maxRetries: 5, perTryTimeoutMs: 100 }),
+      CompiledRetryPolicy.forRequest(null, { retryOn: [], maxRetries: 5, perTryTimeoutMs: -1 }),
       null,
     );
+    const p = CompiledRetryPolicy.forRequest(null, { retryOn: [], maxRetries: 5, perTryTimeoutMs: 100 })!;
+    assert.equal(p.retryOn, 0);
+    assert.equal(p.numRetries, 0);
+    assert.equal(p.perTryTimeoutMs, 100);
   });
 
   test('conditions on a route without a policy: once, with the default back-off', () => {

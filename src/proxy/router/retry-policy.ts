@@ -97,10 +97,19 @@ export class CompiledRetryPolicy {
    * router-header overrides merged in as Envoy does: x-envoy-retry-on conditions add to the
    * policy's (and turn retries on, once by default, where there is no policy);
    * x-envoy-max-retries replaces num_retries once retries are on; the per-try timeout
-   * header replaces per_try_timeout. Null when retries stay off.
+   * header replaces per_try_timeout (and, with no policy and no conditions, bounds the one
+   * attempt). Null when neither retries nor a per-try timeout apply.
    */
   static forRequest(policy: CompiledRetryPolicy | null, o: RetryOverrides): CompiledRetryPolicy | null {
-    if (policy === null && o.retryOn.length === 0) return null;
+    if (policy === null && o.retryOn.length === 0) {
+      // A per-try timeout alone still bounds the one attempt (504 UT when it passes).
+      if (o.perTryTimeoutMs <= 0) return null;
+      return new CompiledRetryPolicy({
+        ...DEFAULT_RETRY_POLICY,
+        numRetries: 0,
+        perTryTimeoutMs: o.perTryTimeoutMs,
+      });
+    }
     if (o.retryOn.length === 0 && o.maxRetries < 0 && o.perTryTimeoutMs < 0) return policy;
     const base = policy?.config ?? DEFAULT_RETRY_POLICY;
     const retryOn = [...base.retryOn];
