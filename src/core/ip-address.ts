@@ -62,3 +62,19 @@ export function inPrefix(addr: Uint8Array, prefix: Uint8Array, prefixLen: number
   const mask = (0xff << (8 - rest)) & 0xff;
   return (addr[full] & mask) === (prefix[full] & mask);
 }
+
+/** A CIDR range as bytes: `prefix` (4 or 16 bytes) and its length in bits. */
+export interface IpRange {
+  readonly prefix: Uint8Array;
+  readonly len: number;
+}
+
+/** Parses CidrRanges (`address_prefix`, `prefix_len`); entries that are not IP literals are dropped. */
+export function parseIpRanges(list: readonly { addressPrefix: string; prefixLen: number }[]): IpRange[] {
+  const out: IpRange[] = [];
+  for (const c of list) {
+    const prefix = parseIp(c.addressPrefix);
+    if (prefix !== null) out.push({ prefix, len: Math.min(c.prefixLen, prefix.length * 8) });
+  }
+  return out;
+}

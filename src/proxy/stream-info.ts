@@ -121,7 +121,7 @@ export interface StreamInfo {
   upstreamCluster: string;
   /** "ip:port" of the chosen upstream host, '' when none. */
   upstreamHost: string;
-  /** Upstream attempts made: 1 + retries (0 when no upstream request was made); HTTP only. */
+  /** Upstream attempts made: 1 + retries for HTTP, 1 for a TCP connection; 0 when no host was chosen. */
   attemptCount: number;
   /** "ip:port" of our side of the upstream connection, '' when none. */
   upstreamLocalAddress: string;

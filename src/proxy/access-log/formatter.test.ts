@@ -45,6 +45,7 @@ function filledInfo(): StreamInfo {
   info.routeName = 'r1';
   info.upstreamCluster = 'backend';
   info.upstreamHost = '10.0.0.9:9000';
+  info.attemptCount = 1;
   info.upstreamLocalAddress = '10.0.0.1:40000';
   info.upstreamTransportFailureReason = '';
   info.connectionTerminationDetails = '';

@@ -271,11 +271,7 @@ const OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map<string, OperatorSpe
   ['UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT', field((info) => addressWithoutPort(info.upstreamLocalAddress))],
   ['UPSTREAM_LOCAL_PORT', field((info) => addressPort(info.upstreamLocalAddress))],
   ['UPSTREAM_TRANSPORT_FAILURE_REASON', field((info) => nonEmpty(info.upstreamTransportFailureReason))],
-  // HTTP: attempts made, retries included. TCP: one when an upstream host was chosen.
-  [
-    'UPSTREAM_REQUEST_ATTEMPT_COUNT',
-    field((info) => (info.attemptCount > 0 ? info.attemptCount : info.upstreamHost === '' ? 0 : 1)),
-  ],
+  ['UPSTREAM_REQUEST_ATTEMPT_COUNT', field((info) => info.attemptCount)],
   ['DOWNSTREAM_REMOTE_ADDRESS', field((info) => nonEmpty(info.downstreamRemoteAddress))],
   ['DOWNSTREAM_TLS_VERSION', field((info) => nonEmpty(info.downstreamTls?.version ?? ''))],
   ['DOWNSTREAM_PEER_URI_SAN', field((info) => nonEmpty(info.downstreamTls?.peerUriSan ?? ''))],

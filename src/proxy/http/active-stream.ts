@@ -414,7 +414,7 @@ export class ActiveStream
       method: this.method,
       authority: this.authority,
       path: this.path,
-      remoteIp: this.client?.ip ?? conn.remoteIp,
+      remoteIp: this.client!.ip,
       remoteAddress: this.info.downstreamRemoteAddress,
       localAddress: conn.localAddress,
     });

@@ -48,7 +48,7 @@ export interface ClientAddress {
  * Headers a client outside must not set for the proxy to act on (Envoy's "HTTP header
  * sanitizing" for edge requests): removed from edge requests before routing.
  */
-export const EDGE_SANITIZED_HEADERS: readonly string[] = [
+const EDGE_SANITIZED_HEADERS: readonly string[] = [
   'x-envoy-decorator-operation',
   'x-envoy-downstream-service-cluster',
   'x-envoy-downstream-service-node',
@@ -118,7 +118,6 @@ export function sanitizeForwardingHeaders(headers: HeaderList, client: ClientAdd
     const name = headers[r];
     if (
       name.length > 8 &&
-      name.charCodeAt(0) === 0x78 /* x */ &&
       name.startsWith('x-envoy-') &&
       (name === 'x-envoy-internal' ||
         (edge && (name === 'x-envoy-external-address' || EDGE_SANITIZED.has(name))))

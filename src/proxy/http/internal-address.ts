@@ -3,7 +3,7 @@
 // `cidr_ranges`. Whether a request is internal follows from it (client-address.ts).
 
 import type { CidrRange } from '../../config/model.js';
-import { inPrefix, parseIp } from '../../core/ip-address.js';
+import { inPrefix, parseIp, parseIpRanges } from '../../core/ip-address.js';
 
 export function isInternalAddress(ip: string): boolean {
   if (ip.includes(':')) {
@@ -23,11 +23,7 @@ export function isInternalAddress(ip: string): boolean {
  */
 export function internalAddressMatcher(ranges: readonly CidrRange[] | null): (ip: string) => boolean {
   if (ranges === null) return isInternalAddress;
-  const parsed: Array<{ prefix: Uint8Array; len: number }> = [];
-  for (const r of ranges) {
-    const prefix = parseIp(r.addressPrefix);
-    if (prefix !== null) parsed.push({ prefix, len: Math.min(r.prefixLen, prefix.length * 8) });
-  }
+  const parsed = parseIpRanges(ranges);
   return (ip) => {
     const addr = parseIp(ip);
     if (addr === null) return false;

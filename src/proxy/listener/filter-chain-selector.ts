@@ -10,7 +10,7 @@
 // Runs once per connection, over a handful of chains; it reuses two scratch arrays.
 
 import type { FilterChainMatch } from '../../config/model.js';
-import { inPrefix, parseIp } from '../../core/ip-address.js';
+import { type IpRange, inPrefix, parseIpRanges } from '../../core/ip-address.js';
 
 /** What is known about a connection when its chain is chosen. */
 export interface ConnectionFacts {
@@ -25,33 +25,19 @@ export interface ConnectionFacts {
   readonly alpn: readonly string[];
 }
 
-interface Range {
-  readonly prefix: Uint8Array;
-  readonly len: number;
-}
-
 interface Entry<T> {
   readonly value: T;
   readonly destinationPort: number | null;
-  readonly prefixRanges: readonly Range[];
+  readonly prefixRanges: readonly IpRange[];
   readonly serverNames: readonly string[];
   readonly transportProtocol: string;
   readonly applicationProtocols: readonly string[];
-  readonly sourceRanges: readonly Range[];
+  readonly sourceRanges: readonly IpRange[];
   readonly sourcePorts: readonly number[];
 }
 
-function ranges(list: FilterChainMatch['prefixRanges']): Range[] {
-  const out: Range[] = [];
-  for (const c of list) {
-    const prefix = parseIp(c.addressPrefix);
-    if (prefix !== null) out.push({ prefix, len: Math.min(c.prefixLen, prefix.length * 8) });
-  }
-  return out;
-}
-
 /** The longest prefix among `list` that contains `ip`; -1 when none does (or no ip). */
-function longestPrefix(list: readonly Range[], ip: Uint8Array | null): number {
+function longestPrefix(list: readonly IpRange[], ip: Uint8Array | null): number {
   if (ip === null) return -1;
   let best = -1;
   for (const r of list) if (r.len > best && inPrefix(ip, r.prefix, r.len)) best = r.len;
@@ -83,11 +69,11 @@ export class FilterChainSelector<T> {
     this.entries = chains.map(({ match: m, value }) => ({
       value,
       destinationPort: m?.destinationPort ?? null,
-      prefixRanges: ranges(m?.prefixRanges ?? []),
+      prefixRanges: parseIpRanges(m?.prefixRanges ?? []),
       serverNames: m?.serverNames ?? [],
       transportProtocol: m?.transportProtocol ?? '',
       applicationProtocols: m?.applicationProtocols ?? [],
-      sourceRanges: ranges(m?.sourcePrefixRanges ?? []),
+      sourceRanges: parseIpRanges(m?.sourcePrefixRanges ?? []),
       sourcePorts: m?.sourcePorts ?? [],
     }));
   }

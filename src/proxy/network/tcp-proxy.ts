@@ -176,6 +176,7 @@ class TcpProxySession implements BytePumpObserver {
     }
     this.host = host;
     info.upstreamHost = host.addressString;
+    info.attemptCount = 1;
     cluster.stats.upstream_cx_total.value++;
     cluster.stats.upstream_cx_active.value++;
     host.stats.cxTotal++;
