@@ -1,8 +1,10 @@
 // A caller's own retry and timeout settings through `weft proxy` and real sockets:
-// x-envoy-retry-on, x-envoy-max-retries, x-envoy-upstream-rq-timeout-ms and
-// x-envoy-upstream-rq-per-try-timeout-ms (Envoy's router request headers), an edge
-// listener that ignores them because they come from outside, and the
-// x-envoy-expected-rq-timeout-ms the router sends upstream.
+// x-envoy-retry-on, x-envoy-max-retries, x-envoy-upstream-rq-timeout-ms,
+// x-envoy-upstream-rq-per-try-timeout-ms, x-envoy-retriable-status-codes,
+// x-envoy-retriable-header-names and x-envoy-upstream-rq-timeout-alt-response (Envoy's router
+// request headers), an edge listener that ignores them because they come from outside, the
+// x-envoy-expected-rq-timeout-ms the router sends upstream, and a router that reads it back
+// (respect_expected_rq_timeout).
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -26,8 +28,12 @@ describe('router request headers', () => {
   let slow: Backend;
   let proxy: RunningProxy;
   let logFile: string;
-  /** Per path: how many requests still fail with 503 before the backend answers 200. */
+  /**
+   * Per path: how many requests still fail before the backend answers 200. A failure is a
+   * 503 (or the path's failStatus) carrying `x-try-again`.
+   */
   const failuresLeft = new Map<string, number>();
+  const failStatus = new Map<string, number>();
 
   before(async () => {
     flaky = await startBackend('flaky', (req, res) => {
@@ -35,7 +41,7 @@ describe('router request headers', () => {
       const left = failuresLeft.get(path) ?? 0;
       if (left > 0) {
         failuresLeft.set(path, left - 1);
-        res.writeHead(503).end('fail\n');
+        res.writeHead(failStatus.get(path) ?? 503, { 'x-try-again': '1' }).end('fail\n');
         return;
       }
       res.writeHead(200).end(`ok ${req.headers['x-envoy-attempt-count'] ?? '-'}\n`);
@@ -55,7 +61,26 @@ describe('router request headers', () => {
         route: { cluster: 'slow', retry_policy: { retry_on: '5xx', num_retries: 1 } },
       },
       { match: { prefix: '/slow' }, route: { cluster: 'slow', timeout: '30s' } },
+      {
+        match: { prefix: '/codes' },
+        route: { cluster: 'flaky', retry_policy: { retry_on: 'retriable-status-codes' } },
+      },
+      {
+        match: { prefix: '/headers' },
+        route: { cluster: 'flaky', retry_policy: { retry_on: 'retriable-headers' } },
+      },
     ];
+    const router = (options: Record<string, unknown>) => ({
+      http_filters: [
+        {
+          name: 'envoy.filters.http.router',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+            ...options,
+          },
+        },
+      ],
+    });
     const vhosts = [{ name: 'v', domains: ['*'], routes }];
     proxy = await startProxy(
       bootstrap(
@@ -67,17 +92,8 @@ describe('router request headers', () => {
             ),
           }),
           httpListener('edge', vhosts, { use_remote_address: true }),
-          httpListener('quiet', vhosts, {
-            http_filters: [
-              {
-                name: 'envoy.filters.http.router',
-                typed_config: {
-                  '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                  suppress_envoy_headers: true,
-                },
-              },
-            ],
-          }),
+          httpListener('quiet', vhosts, router({ suppress_envoy_headers: true })),
+          httpListener('respect', vhosts, router({ respect_expected_rq_timeout: true })),
         ],
         [staticCluster('flaky', [flaky.port]), staticCluster('slow', [slow.port])],
       ),
@@ -181,12 +197,90 @@ describe('router request headers', () => {
     );
   });
 
+  it('x-envoy-retriable-status-codes adds codes to retriable-status-codes', async () => {
+    failStatus.set('/codes/a', 418);
+    failuresLeft.set('/codes/a', 1);
+    assert.equal((await request(proxy.port('in'), '/codes/a')).status, 418, 'not a listed code');
+    failStatus.set('/codes/b', 418);
+    failuresLeft.set('/codes/b', 1);
+    const res = await request(proxy.port('in'), '/codes/b', {
+      headers: { 'x-envoy-retriable-status-codes': '409, 418' },
+    });
+    assert.equal(res.body, 'ok 2\n');
+    assert.equal(flaky.seen.at(-1)!.headers['x-envoy-retriable-status-codes'], '409, 418');
+    // With x-envoy-retry-on naming the condition, on a route without a policy.
+    failStatus.set('/plain/teapot', 418);
+    failuresLeft.set('/plain/teapot', 1);
+    const asked = await request(proxy.port('in'), '/plain/teapot', {
+      headers: { 'x-envoy-retry-on': 'retriable-status-codes', 'x-envoy-retriable-status-codes': '418' },
+    });
+    assert.equal(asked.body, 'ok 2\n');
+    // Without the condition the codes retry nothing.
+    failStatus.set('/plain/teapot-alone', 418);
+    failuresLeft.set('/plain/teapot-alone', 1);
+    const alone = await request(proxy.port('in'), '/plain/teapot-alone', {
+      headers: { 'x-envoy-retriable-status-codes': '418' },
+    });
+    assert.equal(alone.status, 418);
+  });
+
+  it('x-envoy-retriable-header-names retries responses carrying those headers', async () => {
+    failuresLeft.set('/headers/a', 1);
+    assert.equal((await request(proxy.port('in'), '/headers/a')).status, 503, 'no header names: no retry');
+    failuresLeft.set('/headers/b', 1);
+    const res = await request(proxy.port('in'), '/headers/b', {
+      headers: { 'x-envoy-retriable-header-names': 'X-Other, X-Try-Again' },
+    });
+    assert.equal(res.body, 'ok 2\n');
+  });
+
+  it('x-envoy-upstream-rq-timeout-alt-response turns the timeout into an empty 204', async () => {
+    const res = await request(proxy.port('in'), '/slow/alt', {
+      headers: { 'x-envoy-upstream-rq-timeout-ms': '100', 'x-envoy-upstream-rq-timeout-alt-response': 'yes' },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(res.body, '');
+    assert.deepEqual(await logLinesStartingWith(logFile, '/slow/alt ', 1), ['/slow/alt 204 UT 1']);
+    assert.equal(slow.seen.at(-1)!.headers['x-envoy-upstream-rq-timeout-alt-response'], undefined);
+    const perTry = await request(proxy.port('in'), '/slow/alt-per-try', {
+      headers: {
+        'x-envoy-upstream-rq-per-try-timeout-ms': '100',
+        'x-envoy-upstream-rq-timeout-alt-response': '',
+      },
+    });
+    assert.equal(perTry.status, 204, 'the per-try timeout of the last attempt too');
+  });
+
+  it('respect_expected_rq_timeout: the x-envoy-expected-rq-timeout-ms a caller sent is the route timeout', async () => {
+    const headers = { 'x-envoy-expected-rq-timeout-ms': '2000' };
+    await request(proxy.port('respect'), '/plain/respect', { headers });
+    const left = Number(flaky.seen.at(-1)!.headers['x-envoy-expected-rq-timeout-ms']);
+    assert.ok(left > 1000 && left <= 2000, `what is left of the 2 s the caller asked for: ${left}`);
+    await request(proxy.port('in'), '/plain/respect', { headers });
+    const ignored = Number(flaky.seen.at(-1)!.headers['x-envoy-expected-rq-timeout-ms']);
+    assert.ok(ignored > 14_000, `without the option the route's 15 s: ${ignored}`);
+    const res = await request(proxy.port('respect'), '/slow/respect', {
+      headers: { 'x-envoy-expected-rq-timeout-ms': '100' },
+    });
+    assert.equal(res.status, 504);
+    const sent = Number(slow.seen.at(-1)!.headers['x-envoy-expected-rq-timeout-ms']);
+    assert.ok(sent > 0 && sent <= 100, `what is left of the 100 ms: ${sent}`);
+  });
+
   it('an edge listener ignores them: they come from outside', async () => {
     failuresLeft.set('/plain/edge', 1);
     const res = await request(proxy.port('edge'), '/plain/edge', {
-      headers: { 'x-forwarded-for': '203.0.113.5', 'x-envoy-retry-on': '5xx' },
+      headers: {
+        'x-forwarded-for': '203.0.113.5',
+        'x-envoy-retry-on': '5xx',
+        'x-envoy-retriable-status-codes': '503',
+        'x-envoy-retriable-header-names': 'x-try-again',
+      },
     });
     assert.equal(res.status, 503);
-    assert.equal(flaky.seen.at(-1)!.headers['x-envoy-retry-on'], undefined);
+    const seen = flaky.seen.at(-1)!.headers;
+    assert.equal(seen['x-envoy-retry-on'], undefined);
+    assert.equal(seen['x-envoy-retriable-status-codes'], undefined);
+    assert.equal(seen['x-envoy-retriable-header-names'], undefined);
   });
 });

@@ -42,17 +42,23 @@ export type HttpFilterRegistry = ReadonlyMap<string, HttpFilterFactoryConfig>;
 export interface RouterConfig {
   /** `suppress_envoy_headers`, default false: do not add `x-envoy-*` response headers. */
   readonly suppressEnvoyHeaders: boolean;
+  /**
+   * `respect_expected_rq_timeout`, default false: a request's x-envoy-expected-rq-timeout-ms
+   * (set by the proxy in front) is its route timeout, ahead of x-envoy-upstream-rq-timeout-ms.
+   */
+  readonly respectExpectedRqTimeout: boolean;
 }
 
 function validateRouter(raw: Record<string, unknown>, path: string, issues: ConfigIssue[]): RouterConfig {
   const r = readMessage(raw, path, issues);
   const suppressEnvoyHeaders = r.boolean('suppress_envoy_headers', false);
+  const respectExpectedRqTimeout = r.boolean('respect_expected_rq_timeout', false);
   // Accepted for compatibility; Weft has no per-route dynamic stats or tracing spans yet,
   // so either value behaves the same.
   r.boolean('dynamic_stats', true);
   r.boolean('start_child_span', false);
   r.done();
-  return { suppressEnvoyHeaders };
+  return { suppressEnvoyHeaders, respectExpectedRqTimeout };
 }
 
 export const ROUTER_FILTER: HttpFilterFactoryConfig = {

@@ -199,7 +199,7 @@ const EXPECTED: Bootstrap = {
                     {
                       name: 'envoy.filters.http.router',
                       typeUrl: ROUTER_TYPE_URL,
-                      config: { suppressEnvoyHeaders: false },
+                      config: { suppressEnvoyHeaders: false, respectExpectedRqTimeout: false },
                     },
                   ],
                   accessLog: [

@@ -168,6 +168,8 @@ export class ActiveStream
   private idleTimeoutMs = 0;
   /** x-envoy-upstream-rq-timeout-ms of the request (router-headers.ts); -1 = the route's timeout. */
   private timeoutOverrideMs = -1;
+  /** x-envoy-upstream-rq-timeout-alt-response: an upstream timeout is answered 204, not 504. */
+  private timeoutAltResponse = false;
   /** The trusted client address and whether the request is internal (client-address.ts); set by start(). */
   private client: ClientAddress | null = null;
   /** Monotonic ms of the stream's last activity (bytes either way), when idleTimeoutMs > 0. */
@@ -370,10 +372,11 @@ export class ActiveStream
         : FRAMING_NONE;
     if (!this.bodyless) this.bufferedBody = [];
     let retryPolicy = route.retryPolicy;
-    const asked = takeRouterHeaders(headers);
+    const asked = takeRouterHeaders(headers, rt.respectExpectedRqTimeout);
     if (asked !== null) {
       // The request's own retry and timeout settings (router-headers.ts).
       this.timeoutOverrideMs = asked.timeoutMs;
+      this.timeoutAltResponse = asked.timeoutAltResponse;
       const globalMs = this.routeTimeoutMs() ?? 0;
       const perTryIgnored = globalMs > 0 && asked.perTryTimeoutMs >= globalMs;
       retryPolicy = CompiledRetryPolicy.forRequest(
@@ -922,12 +925,13 @@ export class ActiveStream
     if (cluster !== null) cluster.stats.upstream_rq_timeout.value++;
     if (this.host !== null) this.host.stats.rqTimeout++;
     if (!this.responseStarted) this.host?.outlier?.putResult(OutlierResult.LocalOriginTimeout);
-    this.localReply(
-      504,
-      LocalReplyText.upstreamTimeout,
-      ResponseFlag.UpstreamRequestTimeout,
-      'upstream_response_timeout',
-    );
+    this.upstreamTimeoutReply('upstream_response_timeout');
+  }
+
+  /** Envoy's answer to an upstream timeout: 504 UT, or an empty 204 when the request asked for it. */
+  private upstreamTimeoutReply(details: string): void {
+    if (this.timeoutAltResponse) this.localReply(204, null, ResponseFlag.UpstreamRequestTimeout, details);
+    else this.localReply(504, LocalReplyText.upstreamTimeout, ResponseFlag.UpstreamRequestTimeout, details);
   }
 
   /** The HCM's request_timeout passed before the whole request arrived (Envoy: 408, or a reset once the response started). */
@@ -1225,7 +1229,7 @@ export class ActiveStream
     }
     this.releaseHostCounters(false);
     if (this.retryAfterFailure('per_try_timeout')) return;
-    this.localReply(504, LocalReplyText.upstreamTimeout, ResponseFlag.UpstreamRequestTimeout, details);
+    this.upstreamTimeoutReply(details);
   }
 
   // --- downstream failures ----------------------------------------------------------------

@@ -57,6 +57,8 @@ const EDGE_SANITIZED_HEADERS: readonly string[] = [
   'x-envoy-hedge-on-per-try-timeout',
   'x-envoy-ip-tags',
   'x-envoy-max-retries',
+  'x-envoy-retriable-header-names',
+  'x-envoy-retriable-status-codes',
   'x-envoy-retry-grpc-on',
   'x-envoy-retry-on',
   'x-envoy-upstream-alt-stat-name',

@@ -6,6 +6,7 @@
 // factory + cheap instance). `handle(socket)` then serves one downstream connection.
 
 import type { Socket } from 'node:net';
+import type { RouterConfig } from '../../config/http-filter-registry.js';
 import type { HttpConnectionManager, HttpFault } from '../../config/model.js';
 import { FAULT_TYPE_URL } from '../../config/validate-fault-filter.js';
 import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../../config/validate-http-connection-manager.js';
@@ -115,6 +116,7 @@ export interface HcmRuntime {
   readonly streamIdleTimeoutMs: number;
   /** Router filter options (`envoy.filters.http.router`). */
   readonly suppressEnvoyHeaders: boolean;
+  readonly respectExpectedRqTimeout: boolean;
   /** The fault filter (`envoy.filters.http.fault`); null when the chain has none. */
   readonly fault: HttpFaultFilter | null;
   /** The other HTTP filters (local rate limit...), compiled in chain order around the fault filter. */
@@ -152,7 +154,7 @@ export function createHttpConnectionManager(
   deps: HcmDeps,
 ): NetworkFilterInstance & { readonly runtime: HcmRuntime } {
   const routerFilter = config.httpFilters[config.httpFilters.length - 1];
-  const routerConfig = (routerFilter?.config ?? {}) as { suppressEnvoyHeaders?: boolean };
+  const routerConfig = (routerFilter?.config ?? {}) as Partial<RouterConfig>;
   const faultFilter = config.httpFilters.find((f) => f.typeUrl === FAULT_TYPE_URL);
   const loggers = deps.accessLoggers;
   const random = deps.random ?? Math.random;
@@ -174,6 +176,7 @@ export function createHttpConnectionManager(
         ? DEFAULT_STREAM_IDLE_TIMEOUT_MS
         : (config.streamIdleTimeoutMs ?? 0),
     suppressEnvoyHeaders: routerConfig.suppressEnvoyHeaders === true,
+    respectExpectedRqTimeout: routerConfig.respectExpectedRqTimeout === true,
     fault: createHttpFaultFilter(
       faultFilter === undefined ? null : (faultFilter.config as HttpFault),
       deps.stats,

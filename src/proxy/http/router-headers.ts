@@ -6,30 +6,50 @@
 // - x-envoy-upstream-rq-timeout-ms: replaces the route timeout (0 = none), and the timeout a
 //   grpc-timeout header would give;
 // - x-envoy-upstream-rq-per-try-timeout-ms: replaces per_try_timeout; ignored unless below
-//   the route timeout.
-// Values that are not whole numbers are ignored. The two timeout headers are consumed
-// (not forwarded upstream); the retry headers travel on. Edge requests never get here with
-// them: the connection manager removes them first (client-address.ts).
+//   the route timeout;
+// - x-envoy-retriable-status-codes / x-envoy-retriable-header-names: comma-separated status
+//   codes and response header names, retriable in addition to the policy's
+//   retriable_status_codes / retriable_headers (under those two conditions only);
+// - x-envoy-upstream-rq-timeout-alt-response: present = a timeout is answered 204, not 504;
+// - x-envoy-expected-rq-timeout-ms: read only when the router has respect_expected_rq_timeout,
+//   and then it is the route timeout, ahead of x-envoy-upstream-rq-timeout-ms.
+// Values that are not whole numbers (status codes: 100-599; names: tokens) are ignored. The
+// timeout and alt-response headers are consumed (not forwarded upstream); the retry headers
+// travel on, and x-envoy-expected-rq-timeout-ms is replaced per attempt by the router. Edge
+// requests never get here with them: the connection manager removes them first
+// (client-address.ts).
 
+import { allCharsIn, TOKEN_LOWER } from '../http1/char-tables.js';
 import type { RetryOverrides } from '../router/retry-policy.js';
 import { isRetryCondition } from '../router/retry-policy.js';
 import { type HeaderList, truncateList } from './headers.js';
 
 export interface RouterHeaders extends RetryOverrides {
-  /** x-envoy-upstream-rq-timeout-ms; -1 = not given, 0 = no timeout. */
+  /**
+   * The route timeout the request asks for: x-envoy-upstream-rq-timeout-ms, or
+   * x-envoy-expected-rq-timeout-ms under respect_expected_rq_timeout; -1 = not given,
+   * 0 = no timeout.
+   */
   readonly timeoutMs: number;
+  /** x-envoy-upstream-rq-timeout-alt-response was present: a timeout answers 204. */
+  readonly timeoutAltResponse: boolean;
 }
 
 /**
- * Reads the router headers of a request, removing the timeout ones; null (and nothing
- * changed) when it has none of them. One pass over the headers.
+ * Reads the router headers of a request, removing the consumed ones; null (and nothing
+ * changed) when it has none of them. `respectExpectedTimeout` is the router's
+ * respect_expected_rq_timeout. One pass over the headers.
  */
-export function takeRouterHeaders(headers: HeaderList): RouterHeaders | null {
+export function takeRouterHeaders(headers: HeaderList, respectExpectedTimeout = false): RouterHeaders | null {
   let found = false;
   const retryOn: RouterHeaders['retryOn'][number][] = [];
   let maxRetries = -1;
   let timeoutMs = -1;
+  let expectedTimeoutMs = -1;
   let perTryTimeoutMs = -1;
+  let timeoutAltResponse = false;
+  let retriableStatusCodes: number[] | null = null;
+  let retriableHeaderNames: string[] | null = null;
   let w = 0;
   for (let r = 0; r < headers.length; r += 2) {
     const name = headers[r];
@@ -61,6 +81,35 @@ export function takeRouterHeaders(headers: HeaderList): RouterHeaders | null {
           keep = false;
           perTryTimeoutMs = wholeNumber(value, perTryTimeoutMs);
           break;
+        case 'x-envoy-upstream-rq-timeout-alt-response':
+          found = true;
+          keep = false;
+          timeoutAltResponse = true;
+          break;
+        case 'x-envoy-expected-rq-timeout-ms':
+          if (respectExpectedTimeout) {
+            found = true;
+            expectedTimeoutMs = wholeNumber(value, expectedTimeoutMs);
+          }
+          break;
+        case 'x-envoy-retriable-status-codes':
+          found = true;
+          retriableStatusCodes ??= [];
+          for (const token of value.split(',')) {
+            const code = wholeNumber(token, -1);
+            if (code >= 100 && code <= 599 && !retriableStatusCodes.includes(code))
+              retriableStatusCodes.push(code);
+          }
+          break;
+        case 'x-envoy-retriable-header-names':
+          found = true;
+          retriableHeaderNames ??= [];
+          for (const token of value.split(',')) {
+            const n = token.trim().toLowerCase();
+            if (n.length > 0 && allCharsIn(TOKEN_LOWER, n) && !retriableHeaderNames.includes(n))
+              retriableHeaderNames.push(n);
+          }
+          break;
       }
     }
     if (!keep) continue;
@@ -72,8 +121,18 @@ export function takeRouterHeaders(headers: HeaderList): RouterHeaders | null {
   }
   if (!found) return null;
   truncateList(headers, w);
-  return { retryOn, maxRetries, timeoutMs, perTryTimeoutMs };
+  return {
+    retryOn,
+    maxRetries,
+    timeoutMs: expectedTimeoutMs >= 0 ? expectedTimeoutMs : timeoutMs,
+    perTryTimeoutMs,
+    timeoutAltResponse,
+    retriableStatusCodes: retriableStatusCodes ?? NONE,
+    retriableHeaderNames: retriableHeaderNames ?? NONE,
+  };
 }
+
+const NONE: readonly never[] = [];
 
 /** `value` as a non-negative whole number (digits only, at most 2^32 - 1), else `otherwise`. */
 function wholeNumber(value: string, otherwise: number): number {

@@ -17,7 +17,7 @@
 // Back-off is Envoy's jittered exponential one: the n-th retry waits a uniformly random
 // time in [0, min(max_interval, base_interval * 2^(n-1))) ("full jitter").
 
-import type { RetryPolicy } from '../../config/model.js';
+import type { HeaderMatcher, RetryPolicy } from '../../config/model.js';
 import { DEFAULT_RETRY_POLICY } from '../../config/validate-retry-policy.js';
 import { getHeader, type HeaderList } from '../http/headers.js';
 import { CompiledHeaderMatcher } from './header-matcher.js';
@@ -83,12 +83,26 @@ export interface RetryOverrides {
   readonly maxRetries: number;
   /** x-envoy-upstream-rq-per-try-timeout-ms; -1 = not given, 0 = none. */
   readonly perTryTimeoutMs: number;
+  /** x-envoy-retriable-status-codes: more codes for `retriable-status-codes`. */
+  readonly retriableStatusCodes: readonly number[];
+  /** x-envoy-retriable-header-names (lower-cased): more response headers for `retriable-headers`, by presence. */
+  readonly retriableHeaderNames: readonly string[];
 }
 
 /** Whether `name` is a condition x-envoy-retry-on (grpc: x-envoy-retry-grpc-on) accepts. */
 export function isRetryCondition(name: string, grpc: boolean): name is RetryPolicy['retryOn'][number] {
   const bit = (BITS as Record<string, number | undefined>)[name];
   return bit !== undefined && ((bit & GRPC_ANY) !== 0) === grpc;
+}
+
+/** A retriable_headers entry that matches when the response has header `name`. */
+function presentMatcher(name: string): HeaderMatcher {
+  return {
+    name,
+    invertMatch: false,
+    treatMissingHeaderAsEmpty: false,
+    match: { kind: 'present', present: true },
+  };
 }
 
 export class CompiledRetryPolicy {
@@ -98,7 +112,9 @@ export class CompiledRetryPolicy {
    * policy's (and turn retries on, once by default, where there is no policy);
    * x-envoy-max-retries replaces num_retries once retries are on; the per-try timeout
    * header replaces per_try_timeout (and, with no policy and no conditions, bounds the one
-   * attempt). Null when neither retries nor a per-try timeout apply.
+   * attempt); x-envoy-retriable-status-codes and x-envoy-retriable-header-names add to
+   * retriable_status_codes and retriable_headers (they matter only under those conditions,
+   * and turn nothing on alone). Null when neither retries nor a per-try timeout apply.
    */
   static forRequest(policy: CompiledRetryPolicy | null, o: RetryOverrides): CompiledRetryPolicy | null {
     if (policy === null && o.retryOn.length === 0) {
@@ -110,13 +126,22 @@ export class CompiledRetryPolicy {
         perTryTimeoutMs: o.perTryTimeoutMs,
       });
     }
-    if (o.retryOn.length === 0 && o.maxRetries < 0 && o.perTryTimeoutMs < 0) return policy;
+    const moreCodes = o.retriableStatusCodes.length > 0;
+    const moreHeaders = o.retriableHeaderNames.length > 0;
+    if (o.retryOn.length === 0 && o.maxRetries < 0 && o.perTryTimeoutMs < 0 && !moreCodes && !moreHeaders)
+      return policy;
     const base = policy?.config ?? DEFAULT_RETRY_POLICY;
     const retryOn = [...base.retryOn];
     for (const c of o.retryOn) if (!retryOn.includes(c)) retryOn.push(c);
     return new CompiledRetryPolicy({
       ...base,
       retryOn,
+      retriableStatusCodes: moreCodes
+        ? [...base.retriableStatusCodes, ...o.retriableStatusCodes]
+        : base.retriableStatusCodes,
+      retriableHeaders: moreHeaders
+        ? [...base.retriableHeaders, ...o.retriableHeaderNames.map(presentMatcher)]
+        : base.retriableHeaders,
       numRetries: o.maxRetries >= 0 ? o.maxRetries : base.numRetries,
       perTryTimeoutMs:
         o.perTryTimeoutMs < 0 ? base.perTryTimeoutMs : o.perTryTimeoutMs === 0 ? null : o.perTryTimeoutMs,
