@@ -139,6 +139,22 @@ describe('x-forwarded-for and the trusted client address', () => {
     assert.equal(internalOnly.seen.at(-1)!.headers['x-envoy-internal'], 'true');
   });
 
+  it('x-request-id survives a Connection header that nominates it', async () => {
+    await request(proxy.port('edge'), '/edge-nominated-id', {
+      headers: { 'x-forwarded-for': '203.0.113.1', 'x-request-id': 'forged', connection: 'x-request-id' },
+    });
+    const seen = app.seen.at(-1)!.headers;
+    assert.match(
+      String(seen['x-request-id']),
+      /^[0-9a-f-]{36}$/,
+      'the id Weft generated still goes upstream',
+    );
+    await request(proxy.port('edge'), '/edge-nominated-kept', {
+      headers: { 'x-request-id': 'kept', connection: 'keep-alive, X-Request-Id' },
+    });
+    assert.equal(internalOnly.seen.at(-1)!.headers['x-request-id'], 'kept');
+  });
+
   it('edge behind two trusted proxies: the 2nd address from the right is the client', async () => {
     await request(proxy.port('edge-behind-lb'), '/behind-lb', {
       headers: { 'x-forwarded-for': '198.51.100.7, 203.0.113.10, 203.0.113.1', 'x-forwarded-proto': 'https' },

@@ -336,9 +336,13 @@ export class ActiveStream
     // Build the upstream request head (RFC 9110 §7.6: hop-by-hop fields are not forwarded).
     const head = this.head!;
     const headers = this.headers;
+    const nominated = head.connectionTokens !== '';
+    // A Connection header may nominate headers the proxy set; they are put back after.
+    const requestId =
+      nominated && rt.config.generateRequestId ? getHeader(headers, 'x-request-id') : undefined;
     stripHopByHop(headers, head.connectionTokens);
     if (this.upgrade !== null) this.upgrade.restoreHeaders(headers);
-    if (head.connectionTokens !== '') restoreForwardingHeaders(headers, this.client!);
+    if (nominated) restoreForwardingHeaders(headers, this.client!, requestId);
     const hcm = rt.config;
     if (hcm.useRemoteAddress) {
       if (!hcm.skipXffAppend) {

@@ -185,13 +185,21 @@ describe('sanitizeForwardingHeaders', () => {
 
   test('restoreForwardingHeaders puts back what a Connection header nominated away', () => {
     const internal = ['accept', '*/*'];
-    restoreForwardingHeaders(internal, { ip: '10.0.0.1', fromXff: false, internal: true, edge: false });
+    restoreForwardingHeaders(
+      internal,
+      { ip: '10.0.0.1', fromXff: false, internal: true, edge: false },
+      undefined,
+    );
     assert.deepEqual(internal, ['accept', '*/*', 'x-envoy-internal', 'true']);
     const edge: string[] = [];
-    restoreForwardingHeaders(edge, { ip: '203.0.113.1', fromXff: false, internal: false, edge: true });
-    assert.deepEqual(edge, ['x-envoy-external-address', '203.0.113.1']);
-    const kept = ['x-envoy-internal', 'true'];
-    restoreForwardingHeaders(kept, { ip: '10.0.0.1', fromXff: false, internal: true, edge: false });
-    assert.deepEqual(kept, ['x-envoy-internal', 'true']);
+    restoreForwardingHeaders(
+      edge,
+      { ip: '203.0.113.1', fromXff: false, internal: false, edge: true },
+      'id-1',
+    );
+    assert.deepEqual(edge, ['x-request-id', 'id-1', 'x-envoy-external-address', '203.0.113.1']);
+    const kept = ['x-envoy-internal', 'true', 'x-request-id', 'id-2'];
+    restoreForwardingHeaders(kept, { ip: '10.0.0.1', fromXff: false, internal: true, edge: false }, 'id-2');
+    assert.deepEqual(kept, ['x-envoy-internal', 'true', 'x-request-id', 'id-2']);
   });
 });

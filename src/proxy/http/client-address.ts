@@ -140,9 +140,16 @@ export function sanitizeForwardingHeaders(headers: HeaderList, client: ClientAdd
 /**
  * Puts back the client-address headers a client's Connection header nominated for
  * removal (hop-by-hop stripping runs after routing, and must not let a client drop what
- * the proxy itself set).
+ * the proxy itself set), and `requestId`, the x-request-id the connection manager set or
+ * vouched for (undefined when it does not generate request ids).
  */
-export function restoreForwardingHeaders(headers: HeaderList, client: ClientAddress): void {
+export function restoreForwardingHeaders(
+  headers: HeaderList,
+  client: ClientAddress,
+  requestId: string | undefined,
+): void {
+  if (requestId !== undefined && getHeader(headers, 'x-request-id') === undefined)
+    headers.push('x-request-id', requestId);
   if (client.internal) {
     if (getHeader(headers, 'x-envoy-internal') === undefined) headers.push('x-envoy-internal', 'true');
   } else if (client.edge && getHeader(headers, 'x-envoy-external-address') === undefined) {
