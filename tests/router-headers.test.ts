@@ -85,15 +85,25 @@ describe('router request headers', () => {
     proxy = await startProxy(
       bootstrap(
         [
+          // Callers on loopback, with no x-forwarded-for, are internal here.
           httpListener('in', vhosts, {
+            use_remote_address: true,
             access_log: fileAccessLog(
               logFile,
               '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_REQUEST_ATTEMPT_COUNT%\n',
             ),
           }),
           httpListener('edge', vhosts, { use_remote_address: true }),
-          httpListener('quiet', vhosts, router({ suppress_envoy_headers: true })),
-          httpListener('respect', vhosts, router({ respect_expected_rq_timeout: true })),
+          httpListener('quiet', vhosts, {
+            use_remote_address: true,
+            ...router({ suppress_envoy_headers: true }),
+          }),
+          httpListener('respect', vhosts, {
+            use_remote_address: true,
+            ...router({ respect_expected_rq_timeout: true }),
+          }),
+          // A sidecar-style listener: internal only with one internal x-forwarded-for address.
+          httpListener('sidecar', vhosts),
         ],
         [staticCluster('flaky', [flaky.port]), staticCluster('slow', [slow.port])],
       ),
@@ -265,6 +275,20 @@ describe('router request headers', () => {
     assert.equal(res.status, 504);
     const sent = Number(slow.seen.at(-1)!.headers['x-envoy-expected-rq-timeout-ms']);
     assert.ok(sent > 0 && sent <= 100, `what is left of the 100 ms: ${sent}`);
+  });
+
+  it('without use_remote_address: honoured from a caller XFF names as internal, removed from any other', async () => {
+    failuresLeft.set('/plain/sidecar-in', 1);
+    const inside = await request(proxy.port('sidecar'), '/plain/sidecar-in', {
+      headers: { 'x-forwarded-for': '10.0.0.7', 'x-envoy-retry-on': '5xx' },
+    });
+    assert.equal(inside.body, 'ok 2\n');
+    failuresLeft.set('/plain/sidecar-out', 1);
+    const outside = await request(proxy.port('sidecar'), '/plain/sidecar-out', {
+      headers: { 'x-envoy-retry-on': '5xx', 'x-envoy-upstream-rq-timeout-ms': '1' },
+    });
+    assert.equal(outside.status, 503, 'no XFF: external, as in Envoy');
+    assert.equal(flaky.seen.at(-1)!.headers['x-envoy-retry-on'], undefined);
   });
 
   it('an edge listener ignores them: they come from outside', async () => {

@@ -170,7 +170,7 @@ describe('sanitizeForwardingHeaders', () => {
     ]);
   });
 
-  test('an external request behind the edge keeps x-envoy-external-address and loses x-envoy-internal', () => {
+  test('an external request behind the edge keeps what the edge set, and loses router-control headers', () => {
     const h = [
       'x-envoy-external-address',
       '203.0.113.10',
@@ -178,9 +178,40 @@ describe('sanitizeForwardingHeaders', () => {
       'true',
       'x-envoy-retry-on',
       '5xx',
+      'x-envoy-downstream-service-cluster',
+      'front',
+      'x-envoy-expected-rq-timeout-ms',
+      '900',
     ];
     sanitizeForwardingHeaders(h, { ip: '203.0.113.10', fromXff: true, internal: false, edge: false });
-    assert.deepEqual(h, ['x-envoy-external-address', '203.0.113.10', 'x-envoy-retry-on', '5xx']);
+    assert.deepEqual(h, [
+      'x-envoy-external-address',
+      '203.0.113.10',
+      'x-envoy-downstream-service-cluster',
+      'front',
+    ]);
+  });
+
+  test('an internal request keeps the router-control headers', () => {
+    const h = [
+      'x-envoy-retry-on',
+      '5xx',
+      'x-envoy-max-retries',
+      '3',
+      'x-envoy-external-address',
+      '192.0.2.1',
+    ];
+    sanitizeForwardingHeaders(h, { ip: '10.0.0.1', fromXff: true, internal: true, edge: false });
+    assert.deepEqual(h, [
+      'x-envoy-retry-on',
+      '5xx',
+      'x-envoy-max-retries',
+      '3',
+      'x-envoy-external-address',
+      '192.0.2.1',
+      'x-envoy-internal',
+      'true',
+    ]);
   });
 
   test('restoreForwardingHeaders puts back what a Connection header nominated away', () => {

@@ -14,10 +14,12 @@
 //   XFF of exactly one internal address. Every other request is external, and an external
 //   request under `use_remote_address` is an *edge* request.
 //
-// The connection manager (active-stream.ts) applies the result: `x-envoy-internal: true`
-// on internal requests and removed from all others; on edge requests the router-control
-// headers below are removed and `x-envoy-external-address` is set to the trusted client
-// address; a client's `x-request-id` is replaced on edge requests unless
+// The connection manager (active-stream.ts) applies the result, as Envoy's header
+// sanitizing does: `x-envoy-internal: true` on internal requests and removed from all
+// others; on every external request the router-control headers below are removed (a
+// caller outside must not set retries or timeouts); on edge requests also the headers
+// proxies inside set about the caller, with `x-envoy-external-address` set to the trusted
+// client address; a client's `x-request-id` is replaced on edge requests unless
 // `preserve_external_request_id`. `%DOWNSTREAM_REMOTE_ADDRESS%` is the trusted client
 // address (port 0 when it came from XFF) and the `source_ip` hash policy hashes it;
 // `%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%` stays the peer.
@@ -45,13 +47,10 @@ export interface ClientAddress {
 }
 
 /**
- * Headers a client outside must not set for the proxy to act on (Envoy's "HTTP header
- * sanitizing" for edge requests): removed from edge requests before routing.
+ * Headers only a caller inside may set for the proxy to act on (Envoy's "HTTP header
+ * sanitizing"): removed from every external request before routing.
  */
-const EDGE_SANITIZED_HEADERS: readonly string[] = [
-  'x-envoy-decorator-operation',
-  'x-envoy-downstream-service-cluster',
-  'x-envoy-downstream-service-node',
+const EXTERNAL_SANITIZED_HEADERS: readonly string[] = [
   'x-envoy-expected-rq-timeout-ms',
   'x-envoy-force-trace',
   'x-envoy-hedge-on-per-try-timeout',
@@ -65,6 +64,14 @@ const EDGE_SANITIZED_HEADERS: readonly string[] = [
   'x-envoy-upstream-rq-per-try-timeout-ms',
   'x-envoy-upstream-rq-timeout-alt-response',
   'x-envoy-upstream-rq-timeout-ms',
+];
+
+/** Removed from edge requests only: what the proxies inside tell each other about the caller. */
+const EDGE_SANITIZED_HEADERS: readonly string[] = [
+  'x-envoy-decorator-operation',
+  'x-envoy-downstream-service-cluster',
+  'x-envoy-downstream-service-node',
+  'x-envoy-external-address',
 ];
 
 /** Decides the trusted client address of a request from its headers and the peer's IP. */
@@ -104,25 +111,27 @@ export function addressFromRight(xff: string, skip: number): string | null {
   return isIP(entry) === 0 ? null : entry;
 }
 
+const EXTERNAL_SANITIZED = new Set(EXTERNAL_SANITIZED_HEADERS);
 const EDGE_SANITIZED = new Set(EDGE_SANITIZED_HEADERS);
 
 /**
  * Applies a request's client-address decision to its headers, before routing:
- * `x-envoy-internal: true` on internal requests, removed from every other; on edge
- * requests the router-control headers (EDGE_SANITIZED_HEADERS) are removed and
- * `x-envoy-external-address` is set to the trusted client address. One pass over the
- * headers when nothing is to be set.
+ * `x-envoy-internal: true` on internal requests, removed from every other; on external
+ * requests the router-control headers (EXTERNAL_SANITIZED_HEADERS) are removed, and on
+ * edge requests also EDGE_SANITIZED_HEADERS, with `x-envoy-external-address` set to the
+ * trusted client address. One pass over the headers.
  */
 export function sanitizeForwardingHeaders(headers: HeaderList, client: ClientAddress): void {
+  const internal = client.internal;
   const edge = client.edge;
   let w = 0;
   for (let r = 0; r < headers.length; r += 2) {
     const name = headers[r];
     if (
-      name.length > 8 &&
+      name.length > 15 &&
       name.startsWith('x-envoy-') &&
       (name === 'x-envoy-internal' ||
-        (edge && (name === 'x-envoy-external-address' || EDGE_SANITIZED.has(name))))
+        (!internal && (EXTERNAL_SANITIZED.has(name) || (edge && EDGE_SANITIZED.has(name)))))
     ) {
       continue;
     }
@@ -133,7 +142,7 @@ export function sanitizeForwardingHeaders(headers: HeaderList, client: ClientAdd
     w += 2;
   }
   truncateList(headers, w);
-  if (client.internal) headers.push('x-envoy-internal', 'true');
+  if (internal) headers.push('x-envoy-internal', 'true');
   else if (edge) headers.push('x-envoy-external-address', client.ip);
 }
 

@@ -15,9 +15,9 @@
 //   and then it is the route timeout, ahead of x-envoy-upstream-rq-timeout-ms.
 // Values that are not whole numbers (status codes: 100-599; names: tokens) are ignored. The
 // timeout and alt-response headers are consumed (not forwarded upstream); the retry headers
-// travel on, and x-envoy-expected-rq-timeout-ms is replaced per attempt by the router. Edge
-// requests never get here with them: the connection manager removes them first
-// (client-address.ts).
+// travel on, and x-envoy-expected-rq-timeout-ms is replaced per attempt by the router.
+// Only internal requests get here with them: the connection manager removes them from
+// external ones first (client-address.ts).
 
 import { allCharsIn, TOKEN_LOWER } from '../http1/char-tables.js';
 import type { RetryOverrides } from '../router/retry-policy.js';
