@@ -253,6 +253,11 @@ export interface HttpConnectionManager {
   /** `skip_xff_append`, default false: with use_remote_address, do not append the peer to XFF. */
   readonly skipXffAppend: boolean;
   /**
+   * `original_ip_detection_extensions`, tried in order for the trusted client address
+   * (never with use_remote_address or xff_num_trusted_hops); absent = Envoy's XFF rules.
+   */
+  readonly originalIpDetection?: readonly OriginalIpDetection[];
+  /**
    * `internal_address_config.cidr_ranges`: the addresses that count as internal; null (no
    * internal_address_config) = RFC 1918, loopback and RFC 4193 unique-local addresses.
    */
@@ -400,6 +405,21 @@ export interface HeaderMatcher {
     /** `range_match`: integer value in [start, end). */
     | { readonly kind: 'range'; readonly start: number; readonly end: number };
 }
+
+/** One `original_ip_detection_extensions` entry. */
+export type OriginalIpDetection =
+  /** `envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig`. */
+  | {
+      readonly kind: 'custom_header';
+      /** `header_name`, lower-cased. */
+      readonly headerName: string;
+      /** `allow_extension_to_set_address_as_trusted`: the address may make the request internal. */
+      readonly trusted: boolean;
+      /** `reject_with_status`: answer this when the header is missing or not an IP (codes below 400 become 403). */
+      readonly rejectStatus: number | null;
+    }
+  /** `envoy.extensions.http.original_ip_detection.xff.v3.XffConfig`. */
+  | { readonly kind: 'xff'; readonly xffNumTrustedHops: number };
 
 /** `envoy.type.v3.FractionalPercent`: `numerator` out of `denominator` (100, 10000 or 1000000). */
 export interface FractionalPercent {

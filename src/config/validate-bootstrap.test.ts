@@ -521,16 +521,55 @@ test('a config with several problems reports all of them', () => {
 });
 
 describe('fields Envoy has that Weft refuses until their feature lands', () => {
-  test('codec_type HTTP3, original_ip_detection_extensions and endpoint priority are refused with their paths', () => {
+  test('codec_type HTTP3 and endpoint priority are refused with their paths', () => {
     const issues = issuesAfter((c) => {
       hcm(c).codec_type = 'HTTP3';
-      hcm(c).original_ip_detection_extensions = [{ name: 'xff' }];
       c.static_resources.clusters[0].load_assignment.endpoints[0].priority = 128; // above Envoy's 127
     });
     const paths = issues.map((i) => i.path);
     assert.ok(paths.includes(`${HCM}.codec_type`), paths.join('\n'));
-    assert.ok(paths.includes(`${HCM}.original_ip_detection_extensions`), paths.join('\n'));
     assert.ok(paths.includes(`${C}[0].load_assignment.endpoints[0].priority`), paths.join('\n'));
+  });
+
+  test('original_ip_detection_extensions: both extensions are read; mixing and bad entries are refused by path', () => {
+    const CUSTOM =
+      'type.googleapis.com/envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig';
+    const XFF = 'type.googleapis.com/envoy.extensions.http.original_ip_detection.xff.v3.XffConfig';
+    assert.deepEqual(
+      issuesAfter((c) => {
+        hcm(c).use_remote_address = false;
+        hcm(c).original_ip_detection_extensions = [
+          {
+            name: 'envoy.http.original_ip_detection.custom_header',
+            typed_config: {
+              '@type': CUSTOM,
+              header_name: 'X-Real-IP',
+              allow_extension_to_set_address_as_trusted: true,
+              reject_with_status: { code: 'Forbidden' },
+            },
+          },
+          { name: 'envoy.http.original_ip_detection.xff', typed_config: { '@type': XFF, xff_num_trusted_hops: 1 } },
+        ];
+      }),
+      [],
+    );
+    const issues = issuesAfter((c) => {
+      hcm(c).use_remote_address = true;
+      hcm(c).xff_num_trusted_hops = 1;
+      hcm(c).original_ip_detection_extensions = [
+        { name: 'a', typed_config: { '@type': CUSTOM, header_name: 'bad name', reject_with_status: { code: 'Nope' } } },
+        { name: 'b', typed_config: { '@type': 'type.googleapis.com/some.Other', x: 1 } },
+        { name: 'c' },
+      ];
+    });
+    const E = `${HCM}.original_ip_detection_extensions`;
+    const byPath = new Map(issues.map((i) => [i.path, i.message]));
+    assert.match(byPath.get(E) ?? '', /may not be mixed/);
+    assert.equal(issues.filter((i) => i.path === E).length, 2, 'use_remote_address and xff_num_trusted_hops');
+    assert.ok(byPath.has(`${E}[0].typed_config.header_name`), [...byPath.keys()].join('\n'));
+    assert.match(byPath.get(`${E}[0].typed_config.reject_with_status.code`) ?? '', /StatusCode name/);
+    assert.match(byPath.get(`${E}[1].typed_config.@type`) ?? '', /unsupported original IP detection extension/);
+    assert.ok(byPath.has(`${E}[2].typed_config`), [...byPath.keys()].join('\n'));
   });
 
   test('xff_num_trusted_hops and skip_xff_append are read; a bad value is refused with its path', () => {

@@ -11,6 +11,7 @@ import { readAdsConfigSource } from './validate-config-source.js';
 import { FAULT_TYPE_URL } from './validate-fault-filter.js';
 import { readCidrList } from './validate-filter-chain-match.js';
 import { readHttp2Options } from './validate-http2-options.js';
+import { readOriginalIpDetection } from './validate-original-ip-detection.js';
 import { checkPerFilterConfigNames } from './validate-per-filter-config.js';
 import { validateRouteConfiguration } from './validate-route-configuration.js';
 import { readHcmUpgradeConfigs } from './validate-upgrade-configs.js';
@@ -92,6 +93,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   const useRemoteAddress = r.boolean('use_remote_address', false);
   const xffNumTrustedHops = r.uint32('xff_num_trusted_hops', 0);
   const skipXffAppend = r.boolean('skip_xff_append', false);
+  const originalIpDetection = readOriginalIpDetection(r, useRemoteAddress, xffNumTrustedHops);
   const iac = r.message('internal_address_config');
   let internalAddressRanges: CidrRange[] | null = null;
   if (iac !== null) {
@@ -129,6 +131,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     useRemoteAddress,
     xffNumTrustedHops,
     skipXffAppend,
+    ...(originalIpDetection === null ? {} : { originalIpDetection }),
     internalAddressRanges,
     generateRequestId,
     preserveExternalRequestId,

@@ -10,6 +10,7 @@
 import type { ConfigIssue } from '../core/errors.js';
 import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
 import type { HttpFilterFactoryConfig } from './http-filter-registry.js';
+import { readHttpStatus } from './http-status.js';
 import type {
   FractionalPercent,
   HeaderValueOption,
@@ -84,13 +85,9 @@ export function validateHttpLocalRateLimit(
   const tokenBucket = readTokenBucket(r, 'token_bucket', false);
   const filterEnabled = readRuntimeFraction(r, 'filter_enabled');
   const filterEnforced = readRuntimeFraction(r, 'filter_enforced');
-  let status = 429;
-  const s = r.message('status');
-  if (s !== null) {
-    // envoy.type.v3.HttpStatus; Envoy treats codes below 400 as 429.
-    const code = s.uint32('code', 429, 100, 599);
-    status = code < 400 ? 429 : code;
-  }
+  // Envoy treats codes below 400 as 429.
+  const code = readHttpStatus(r, 'status') ?? 429;
+  const status = code < 400 ? 429 : code;
   const responseHeadersToAdd = readLiteralHeaders(r, 'response_headers_to_add');
   const requestHeadersToAddWhenNotEnforced = readLiteralHeaders(
     r,
