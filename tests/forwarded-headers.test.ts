@@ -1,8 +1,10 @@
 // The trusted client address through `weft proxy` and real sockets: x-forwarded-for with
 // use_remote_address, xff_num_trusted_hops and skip_xff_append; x-envoy-internal (and a
 // route that only internal requests reach); x-envoy-external-address and the removal of
-// router-control headers on edge requests; x-request-id on edge requests; and
-// %DOWNSTREAM_REMOTE_ADDRESS% against %DOWNSTREAM_DIRECT_REMOTE_ADDRESS%.
+// router-control headers on external requests; x-request-id on edge requests;
+// original_ip_detection_extensions (a custom header behind an L4 balancer, and the refusal
+// of a request without it); and %DOWNSTREAM_REMOTE_ADDRESS% against
+// %DOWNSTREAM_DIRECT_REMOTE_ADDRESS%.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -20,6 +22,18 @@ import {
   tempDir,
   waitFor,
 } from './support/harness.js';
+
+function realIpDetection(options: Record<string, unknown>) {
+  return {
+    name: 'envoy.http.original_ip_detection.custom_header',
+    typed_config: {
+      '@type':
+        'type.googleapis.com/envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig',
+      header_name: 'x-real-ip',
+      ...options,
+    },
+  };
+}
 
 describe('x-forwarded-for and the trusted client address', () => {
   let app: Backend;
@@ -66,6 +80,16 @@ describe('x-forwarded-for and the trusted client address', () => {
         }),
         httpListener('sidecar', vhosts, { access_log: accessLog }),
         httpListener('edge-no-append', vhosts, { use_remote_address: true, skip_xff_append: true }),
+        // Behind an L4 balancer that puts the client in x-real-ip.
+        httpListener('real-ip', vhosts, {
+          access_log: accessLog,
+          original_ip_detection_extensions: [
+            realIpDetection({ allow_extension_to_set_address_as_trusted: true }),
+          ],
+        }),
+        httpListener('real-ip-required', vhosts, {
+          original_ip_detection_extensions: [realIpDetection({ reject_with_status: { code: 'Forbidden' } })],
+        }),
         // Only the CGNAT range is internal here: a loopback client is outside.
         httpListener('edge-cgnat', vhosts, {
           use_remote_address: true,
@@ -211,5 +235,46 @@ describe('x-forwarded-for and the trusted client address', () => {
       headers: { 'x-forwarded-for': '203.0.113.1' },
     });
     assert.equal(app.seen.at(-1)!.headers['x-forwarded-for'], '203.0.113.1');
+  });
+
+  it('original_ip_detection custom_header: x-real-ip is the client, and may make the request internal', async () => {
+    await request(proxy.port('real-ip'), '/real-ip-internal', {
+      headers: { 'x-real-ip': '10.20.30.40', 'x-forwarded-for': '203.0.113.1', 'x-envoy-retry-on': '5xx' },
+    });
+    const seen = internalOnly.seen.at(-1)!.headers;
+    assert.equal(seen['x-envoy-internal'], 'true');
+    assert.equal(seen['x-envoy-retry-on'], '5xx', 'internal: router headers are kept');
+    assert.equal(seen['x-forwarded-for'], '203.0.113.1', 'XFF untouched without use_remote_address');
+    const log = await logFor('/real-ip-internal');
+    assert.equal(log.remote, '10.20.30.40:0');
+    assert.equal(log.direct, '127.0.0.1');
+
+    await request(proxy.port('real-ip'), '/real-ip-external', {
+      headers: { 'x-real-ip': '198.51.100.23', 'x-envoy-retry-on': '5xx', 'x-envoy-internal': 'true' },
+    });
+    const outside = app.seen.at(-1)!.headers;
+    assert.equal(outside['x-envoy-internal'], undefined);
+    assert.equal(outside['x-envoy-retry-on'], undefined, 'external: router headers removed');
+    assert.equal((await logFor('/real-ip-external')).remote, '198.51.100.23:0');
+
+    await request(proxy.port('real-ip'), '/real-ip-missing', { headers: { 'x-real-ip': 'not-an-ip' } });
+    assert.equal(
+      (await logFor('/real-ip-missing')).remote.startsWith('127.0.0.1:'),
+      true,
+      'falls back to the peer',
+    );
+  });
+
+  it('original_ip_detection reject_with_status: a request without the header is refused, never forwarded', async () => {
+    const before = app.seen.length + internalOnly.seen.length;
+    const refused = await request(proxy.port('real-ip-required'), '/no-real-ip');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body, '');
+    assert.equal(app.seen.length + internalOnly.seen.length, before);
+    const ok = await request(proxy.port('real-ip-required'), '/with-real-ip', {
+      headers: { 'x-real-ip': '2001:db8::7' },
+    });
+    assert.equal(ok.status, 200);
+    assert.equal(app.seen.at(-1)!.headers['x-envoy-internal'], undefined, 'not trusted: external');
   });
 });

@@ -76,6 +76,9 @@ export function readHttpStatus(r: FieldReader, name: string): number | null {
   if (typeof raw === 'string' && Object.hasOwn(STATUS_CODE_NAMES, raw)) return STATUS_CODE_NAMES[raw];
   const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
   if (typeof n === 'number' && Number.isInteger(n) && n >= 100 && n <= 599) return n;
-  s.issue('code', `expected an HTTP status code (100-599, or a StatusCode name such as Forbidden), got ${describe(raw)}`);
+  s.issue(
+    'code',
+    `expected an HTTP status code (100-599, or a StatusCode name such as Forbidden), got ${describe(raw)}`,
+  );
   return null;
 }

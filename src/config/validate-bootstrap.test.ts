@@ -548,7 +548,10 @@ describe('fields Envoy has that Weft refuses until their feature lands', () => {
               reject_with_status: { code: 'Forbidden' },
             },
           },
-          { name: 'envoy.http.original_ip_detection.xff', typed_config: { '@type': XFF, xff_num_trusted_hops: 1 } },
+          {
+            name: 'envoy.http.original_ip_detection.xff',
+            typed_config: { '@type': XFF, xff_num_trusted_hops: 1 },
+          },
         ];
       }),
       [],
@@ -557,7 +560,10 @@ describe('fields Envoy has that Weft refuses until their feature lands', () => {
       hcm(c).use_remote_address = true;
       hcm(c).xff_num_trusted_hops = 1;
       hcm(c).original_ip_detection_extensions = [
-        { name: 'a', typed_config: { '@type': CUSTOM, header_name: 'bad name', reject_with_status: { code: 'Nope' } } },
+        {
+          name: 'a',
+          typed_config: { '@type': CUSTOM, header_name: 'bad name', reject_with_status: { code: 'Nope' } },
+        },
         { name: 'b', typed_config: { '@type': 'type.googleapis.com/some.Other', x: 1 } },
         { name: 'c' },
       ];
@@ -568,7 +574,10 @@ describe('fields Envoy has that Weft refuses until their feature lands', () => {
     assert.equal(issues.filter((i) => i.path === E).length, 2, 'use_remote_address and xff_num_trusted_hops');
     assert.ok(byPath.has(`${E}[0].typed_config.header_name`), [...byPath.keys()].join('\n'));
     assert.match(byPath.get(`${E}[0].typed_config.reject_with_status.code`) ?? '', /StatusCode name/);
-    assert.match(byPath.get(`${E}[1].typed_config.@type`) ?? '', /unsupported original IP detection extension/);
+    assert.match(
+      byPath.get(`${E}[1].typed_config.@type`) ?? '',
+      /unsupported original IP detection extension/,
+    );
     assert.ok(byPath.has(`${E}[2].typed_config`), [...byPath.keys()].join('\n'));
   });
 

@@ -28,7 +28,10 @@ export function readOriginalIpDetection(
   const items = r.list('original_ip_detection_extensions');
   if (items.length === 0) return null;
   if (useRemoteAddress)
-    r.issue('original_ip_detection_extensions', 'original IP detection extensions and use_remote_address may not be mixed');
+    r.issue(
+      'original_ip_detection_extensions',
+      'original IP detection extensions and use_remote_address may not be mixed',
+    );
   if (xffNumTrustedHops > 0)
     r.issue(
       'original_ip_detection_extensions',

@@ -55,6 +55,33 @@ describe('json codec: examples/envoy.yaml static_resources', () => {
     }
   });
 
+  it('an HCM with original_ip_detection_extensions round-trips (status codes by name)', () => {
+    const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+    const hcm: JsonObject = {
+      stat_prefix: 'in',
+      original_ip_detection_extensions: [
+        {
+          name: 'envoy.http.original_ip_detection.custom_header',
+          typed_config: {
+            '@type':
+              'type.googleapis.com/envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig',
+            header_name: 'x-real-ip',
+            allow_extension_to_set_address_as_trusted: true,
+            reject_with_status: { code: 'Forbidden' },
+          },
+        },
+        {
+          name: 'envoy.http.original_ip_detection.xff',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.http.original_ip_detection.xff.v3.XffConfig',
+            xff_num_trusted_hops: 1,
+          },
+        },
+      ],
+    };
+    assert.deepEqual(roundTrip(HCM, hcm), hcm);
+  });
+
   it('every cluster encodes to an Any and decodes back to equal JSON', () => {
     assert.equal(bootstrap.static_resources.clusters.length, 4);
     for (const cluster of bootstrap.static_resources.clusters) {

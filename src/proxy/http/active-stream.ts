@@ -80,6 +80,7 @@ import type { Host } from '../upstream/host.js';
 import type { LoadBalancerContext } from '../upstream/lb/load-balancer.js';
 import {
   type ClientAddress,
+  detectClientAddress,
   resolveClientAddress,
   restoreForwardingHeaders,
   sanitizeForwardingHeaders,
@@ -240,10 +241,22 @@ export class ActiveStream
       this.conn.write100Continue();
     }
     // Envoy's trusted client address (x-forwarded-for, use_remote_address,
-    // xff_num_trusted_hops), and the headers it decides, before routing sees them.
-    const client = resolveClientAddress(headers, this.conn.remoteIp, rt.forwarding);
+    // xff_num_trusted_hops, or original_ip_detection_extensions), and the headers it
+    // decides, before routing sees them.
+    const forwarding = rt.forwarding;
+    const detected =
+      forwarding.detectors === null
+        ? resolveClientAddress(headers, this.conn.remoteIp, forwarding)
+        : detectClientAddress(headers, this.conn.remoteIp, forwarding, forwarding.detectors);
+    if (typeof detected === 'number') {
+      // A detection extension found no client address and refuses the request (Envoy).
+      this.client = { ip: this.conn.remoteIp, fromHeader: false, internal: false, edge: false };
+      this.localReply(detected, null, 0, 'rejecting_because_detection_failed');
+      return;
+    }
+    const client = detected;
     this.client = client;
-    if (client.fromXff) info.downstreamRemoteAddress = formatAddress(client.ip, 0);
+    if (client.fromHeader) info.downstreamRemoteAddress = formatAddress(client.ip, 0);
     sanitizeForwardingHeaders(headers, client);
     if (rt.config.generateRequestId) {
       // Envoy: keep a client's x-request-id unless the request is an edge request (from

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import {
   addressFromRight,
   type ClientAddress,
+  detectClientAddress,
   resolveClientAddress,
   restoreForwardingHeaders,
   sanitizeForwardingHeaders,
@@ -20,6 +21,7 @@ function resolve(xff: string | null, peer: string, useRemoteAddress: boolean, ho
   return resolveClientAddress(headers, peer, {
     useRemoteAddress,
     xffNumTrustedHops: hops,
+    detectors: null,
     isInternal: isInternalAddress,
   });
 }
@@ -28,7 +30,7 @@ describe("Envoy's x-forwarded-for examples", () => {
   test('1: edge proxy, no trusted proxy in front: the peer, external', () => {
     assert.deepEqual(resolve(XFF_3, '192.0.2.5', true, 0), {
       ip: '192.0.2.5',
-      fromXff: false,
+      fromHeader: false,
       internal: false,
       edge: true,
     });
@@ -37,7 +39,7 @@ describe("Envoy's x-forwarded-for examples", () => {
   test('2: internal proxy behind that edge: the last XFF address', () => {
     assert.deepEqual(resolve(XFF_4, '10.11.12.13', false, 0), {
       ip: '192.0.2.5',
-      fromXff: true,
+      fromHeader: true,
       internal: false,
       edge: false,
     });
@@ -46,7 +48,7 @@ describe("Envoy's x-forwarded-for examples", () => {
   test('3: edge proxy with two trusted proxies in front: the 2nd from the right', () => {
     assert.deepEqual(resolve(XFF_3, '192.0.2.5', true, 2), {
       ip: '203.0.113.10',
-      fromXff: true,
+      fromHeader: true,
       internal: false,
       edge: true,
     });
@@ -55,7 +57,7 @@ describe("Envoy's x-forwarded-for examples", () => {
   test('4: internal proxy behind that edge: the 3rd from the right', () => {
     assert.deepEqual(resolve(XFF_4, '10.11.12.13', false, 2), {
       ip: '203.0.113.10',
-      fromXff: true,
+      fromHeader: true,
       internal: false,
       edge: false,
     });
@@ -64,7 +66,7 @@ describe("Envoy's x-forwarded-for examples", () => {
   test('5: internal client, no XFF: the peer, not internal (no XFF to say so)', () => {
     assert.deepEqual(resolve(null, '10.20.30.40', false, 0), {
       ip: '10.20.30.40',
-      fromXff: false,
+      fromHeader: false,
       internal: false,
       edge: false,
     });
@@ -73,7 +75,7 @@ describe("Envoy's x-forwarded-for examples", () => {
   test('6: internal client through another proxy: one internal XFF address is internal', () => {
     assert.deepEqual(resolve('10.20.30.40', '10.20.30.50', false, 0), {
       ip: '10.20.30.40',
-      fromXff: true,
+      fromHeader: true,
       internal: true,
       edge: false,
     });
@@ -92,7 +94,7 @@ describe('trusted client address edge cases', () => {
     assert.equal(resolve('203.0.113.1', '192.0.2.5', true, 2).ip, '192.0.2.5');
     assert.equal(resolve('203.0.113.1', '10.1.1.1', false, 1).ip, '10.1.1.1');
     assert.equal(resolve('unknown', '10.1.1.1', false, 0).ip, '10.1.1.1');
-    assert.equal(resolve('203.0.113.1:8080', '10.1.1.1', false, 0).fromXff, false);
+    assert.equal(resolve('203.0.113.1:8080', '10.1.1.1', false, 0).fromHeader, false);
   });
 
   test('several x-forwarded-for lines count as one list', () => {
@@ -100,6 +102,7 @@ describe('trusted client address edge cases', () => {
     const client = resolveClientAddress(headers, '10.0.0.1', {
       useRemoteAddress: false,
       xffNumTrustedHops: 1,
+      detectors: null,
       isInternal: isInternalAddress,
     });
     assert.equal(client.ip, '203.0.113.8');
@@ -111,6 +114,60 @@ describe('trusted client address edge cases', () => {
     assert.equal(addressFromRight('10.0.0.1', 1), null);
     assert.equal(addressFromRight(',10.0.0.1', 1), null);
     assert.equal(addressFromRight('', 0), null);
+  });
+});
+
+describe('original_ip_detection_extensions (detectClientAddress)', () => {
+  const config = {
+    useRemoteAddress: false,
+    xffNumTrustedHops: 0,
+    detectors: null,
+    isInternal: isInternalAddress,
+  };
+  const realIp = (trusted: boolean, rejectStatus: number | null) =>
+    ({ kind: 'custom_header', headerName: 'x-real-ip', trusted, rejectStatus }) as const;
+
+  test('custom_header: the header is the client; internal only when the extension may trust it', () => {
+    const h = ['x-real-ip', '10.1.2.3', 'x-forwarded-for', '203.0.113.1'];
+    assert.deepEqual(detectClientAddress(h, '192.0.2.9', config, [realIp(true, null)]), {
+      ip: '10.1.2.3',
+      fromHeader: true,
+      internal: true,
+      edge: false,
+    });
+    assert.equal(
+      (detectClientAddress(h, '192.0.2.9', config, [realIp(false, null)]) as ClientAddress).internal,
+      false,
+    );
+    const external = ['x-real-ip', '203.0.113.50'];
+    assert.equal(
+      (detectClientAddress(external, '10.0.0.1', config, [realIp(true, null)]) as ClientAddress).internal,
+      false,
+    );
+  });
+
+  test('custom_header: missing or not an IP falls through to the next extension, or refuses with its status', () => {
+    const xff = { kind: 'xff', xffNumTrustedHops: 0 } as const;
+    const h = ['x-real-ip', 'unknown', 'x-forwarded-for', '10.9.9.9'];
+    assert.deepEqual(detectClientAddress(h, '192.0.2.9', config, [realIp(true, null), xff]), {
+      ip: '10.9.9.9',
+      fromHeader: true,
+      internal: true,
+      edge: false,
+    });
+    assert.equal(detectClientAddress(h, '192.0.2.9', config, [realIp(true, 403), xff]), 403);
+    assert.deepEqual(detectClientAddress([], '192.0.2.9', config, [realIp(true, null)]), {
+      ip: '192.0.2.9',
+      fromHeader: false,
+      internal: false,
+      edge: false,
+    });
+  });
+
+  test('xff: its own trusted-hop count; internal only with a single XFF address', () => {
+    const two = { kind: 'xff', xffNumTrustedHops: 1 } as const;
+    const client = detectClientAddress(['x-forwarded-for', '10.0.0.5, 10.0.0.6'], '10.0.0.1', config, [two]);
+    assert.deepEqual(client, { ip: '10.0.0.5', fromHeader: true, internal: false, edge: false });
   });
 });
 
@@ -129,6 +186,7 @@ describe('internal_address_config', () => {
     const client = resolveClientAddress([], '100.64.3.4', {
       useRemoteAddress: true,
       xffNumTrustedHops: 0,
+      detectors: null,
       isInternal,
     });
     assert.equal(client.internal, true);
@@ -140,7 +198,7 @@ describe('internal_address_config', () => {
 describe('sanitizeForwardingHeaders', () => {
   test('an internal request gets x-envoy-internal: true, replacing what the client sent', () => {
     const h = ['x-envoy-internal', 'false', 'accept', '*/*'];
-    sanitizeForwardingHeaders(h, { ip: '10.0.0.1', fromXff: true, internal: true, edge: false });
+    sanitizeForwardingHeaders(h, { ip: '10.0.0.1', fromHeader: true, internal: true, edge: false });
     assert.deepEqual(h, ['accept', '*/*', 'x-envoy-internal', 'true']);
   });
 
@@ -159,7 +217,7 @@ describe('sanitizeForwardingHeaders', () => {
       'accept',
       '*/*',
     ];
-    sanitizeForwardingHeaders(h, { ip: '203.0.113.10', fromXff: true, internal: false, edge: true });
+    sanitizeForwardingHeaders(h, { ip: '203.0.113.10', fromHeader: true, internal: false, edge: true });
     assert.deepEqual(h, [
       'x-envoy-fault-abort-request',
       '503',
@@ -183,7 +241,7 @@ describe('sanitizeForwardingHeaders', () => {
       'x-envoy-expected-rq-timeout-ms',
       '900',
     ];
-    sanitizeForwardingHeaders(h, { ip: '203.0.113.10', fromXff: true, internal: false, edge: false });
+    sanitizeForwardingHeaders(h, { ip: '203.0.113.10', fromHeader: true, internal: false, edge: false });
     assert.deepEqual(h, [
       'x-envoy-external-address',
       '203.0.113.10',
@@ -201,7 +259,7 @@ describe('sanitizeForwardingHeaders', () => {
       'x-envoy-external-address',
       '192.0.2.1',
     ];
-    sanitizeForwardingHeaders(h, { ip: '10.0.0.1', fromXff: true, internal: true, edge: false });
+    sanitizeForwardingHeaders(h, { ip: '10.0.0.1', fromHeader: true, internal: true, edge: false });
     assert.deepEqual(h, [
       'x-envoy-retry-on',
       '5xx',
@@ -218,19 +276,23 @@ describe('sanitizeForwardingHeaders', () => {
     const internal = ['accept', '*/*'];
     restoreForwardingHeaders(
       internal,
-      { ip: '10.0.0.1', fromXff: false, internal: true, edge: false },
+      { ip: '10.0.0.1', fromHeader: false, internal: true, edge: false },
       undefined,
     );
     assert.deepEqual(internal, ['accept', '*/*', 'x-envoy-internal', 'true']);
     const edge: string[] = [];
     restoreForwardingHeaders(
       edge,
-      { ip: '203.0.113.1', fromXff: false, internal: false, edge: true },
+      { ip: '203.0.113.1', fromHeader: false, internal: false, edge: true },
       'id-1',
     );
     assert.deepEqual(edge, ['x-request-id', 'id-1', 'x-envoy-external-address', '203.0.113.1']);
     const kept = ['x-envoy-internal', 'true', 'x-request-id', 'id-2'];
-    restoreForwardingHeaders(kept, { ip: '10.0.0.1', fromXff: false, internal: true, edge: false }, 'id-2');
+    restoreForwardingHeaders(
+      kept,
+      { ip: '10.0.0.1', fromHeader: false, internal: true, edge: false },
+      'id-2',
+    );
     assert.deepEqual(kept, ['x-envoy-internal', 'true', 'x-request-id', 'id-2']);
   });
 });

@@ -23,14 +23,21 @@
 // `preserve_external_request_id`. `%DOWNSTREAM_REMOTE_ADDRESS%` is the trusted client
 // address (port 0 when it came from XFF) and the `source_ip` hash policy hashes it;
 // `%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%` stays the peer.
+//
+// With `original_ip_detection_extensions` (detectClientAddress) the extensions find the
+// address instead: a header of the HCM's choosing (x-real-ip behind an L4 balancer), or
+// XFF with its own trusted-hop count.
 
 import { isIP } from 'node:net';
+import type { OriginalIpDetection } from '../../config/model.js';
 import { getHeader, getHeaderJoined, type HeaderList, truncateList } from './headers.js';
 
 /** The HCM settings this depends on, compiled (connection-manager.ts). */
 export interface ForwardingConfig {
   readonly useRemoteAddress: boolean;
   readonly xffNumTrustedHops: number;
+  /** `original_ip_detection_extensions`; null = Envoy's XFF rules above. */
+  readonly detectors: readonly OriginalIpDetection[] | null;
   /** Envoy's default internal ranges, or `internal_address_config.cidr_ranges` (internal-address.ts). */
   isInternal(ip: string): boolean;
 }
@@ -38,8 +45,11 @@ export interface ForwardingConfig {
 export interface ClientAddress {
   /** The trusted client address, an IP without port. */
   readonly ip: string;
-  /** It was read from x-forwarded-for (its port is unknown), not taken from the connection. */
-  readonly fromXff: boolean;
+  /**
+   * It was read from x-forwarded-for or an original IP detection header (its port is
+   * unknown), not taken from the connection.
+   */
+  readonly fromHeader: boolean;
   /** Envoy's internal request (see the module comment). */
   readonly internal: boolean;
   /** An external request reaching an edge proxy (`use_remote_address`). */
@@ -83,16 +93,50 @@ export function resolveClientAddress(
   const xff = getHeaderJoined(headers, 'x-forwarded-for');
   const hops = config.xffNumTrustedHops;
   if (config.useRemoteAddress) {
-    const fromXff = hops > 0 && xff !== undefined ? addressFromRight(xff, hops - 1) : null;
-    const ip = fromXff ?? peerIp;
+    const fromHeader = hops > 0 && xff !== undefined ? addressFromRight(xff, hops - 1) : null;
+    const ip = fromHeader ?? peerIp;
     const internal = xff === undefined && config.isInternal(ip);
-    return { ip, fromXff: fromXff !== null, internal, edge: !internal };
+    return { ip, fromHeader: fromHeader !== null, internal, edge: !internal };
   }
-  if (xff === undefined) return { ip: peerIp, fromXff: false, internal: false, edge: false };
-  const fromXff = addressFromRight(xff, hops);
-  if (fromXff === null) return { ip: peerIp, fromXff: false, internal: false, edge: false };
-  const internal = xff.indexOf(',') < 0 && config.isInternal(fromXff);
-  return { ip: fromXff, fromXff: true, internal, edge: false };
+  if (xff === undefined) return { ip: peerIp, fromHeader: false, internal: false, edge: false };
+  const fromHeader = addressFromRight(xff, hops);
+  if (fromHeader === null) return { ip: peerIp, fromHeader: false, internal: false, edge: false };
+  const internal = xff.indexOf(',') < 0 && config.isInternal(fromHeader);
+  return { ip: fromHeader, fromHeader: true, internal, edge: false };
+}
+
+/**
+ * The trusted client address under `original_ip_detection_extensions` (Envoy's extension
+ * path; never with use_remote_address): the first extension that finds an address gives
+ * it, else the peer. A custom_header extension with `reject_with_status` returns that
+ * status instead when its header is missing or not an IP: the request is to be refused.
+ * The request is internal only when the extension vouches for the address (custom_header:
+ * `allow_extension_to_set_address_as_trusted`; xff: XFF holds that one address) and the
+ * address is internal. It is never an edge request.
+ */
+export function detectClientAddress(
+  headers: HeaderList,
+  peerIp: string,
+  config: ForwardingConfig,
+  detectors: readonly OriginalIpDetection[],
+): ClientAddress | number {
+  for (const d of detectors) {
+    if (d.kind === 'custom_header') {
+      const value = getHeader(headers, d.headerName);
+      if (value !== undefined && isIP(value) !== 0) {
+        return { ip: value, fromHeader: true, internal: d.trusted && config.isInternal(value), edge: false };
+      }
+      if (d.rejectStatus !== null) return d.rejectStatus;
+    } else {
+      const xff = getHeaderJoined(headers, 'x-forwarded-for');
+      const ip = xff === undefined ? null : addressFromRight(xff, d.xffNumTrustedHops);
+      if (ip !== null) {
+        const internal = xff!.indexOf(',') < 0 && config.isInternal(ip);
+        return { ip, fromHeader: true, internal, edge: false };
+      }
+    }
+  }
+  return { ip: peerIp, fromHeader: false, internal: false, edge: false };
 }
 
 /**

@@ -201,6 +201,7 @@ export function createHttpConnectionManager(
     forwarding: {
       useRemoteAddress: config.useRemoteAddress,
       xffNumTrustedHops: config.xffNumTrustedHops,
+      detectors: config.originalIpDetection ?? null,
       isInternal: internalAddressMatcher(config.internalAddressRanges),
     },
     nextConnectionId: deps.nextConnectionId,
