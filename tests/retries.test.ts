@@ -55,10 +55,15 @@ describe('retries', () => {
   before(async () => {
     flaky = await startBackend('flaky', (req, res, body) => {
       const path = (req.url ?? '').split('?')[0];
-      const statusFor: Record<string, number> = { '/codes': 418, '/not-listed': 500 };
+      const statusFor: Record<string, number> = { '/codes': 418, '/not-listed': 500, '/ratelimited': 429 };
       const left = failuresLeft.get(path) ?? Number.POSITIVE_INFINITY;
       if (left > 0) {
         failuresLeft.set(path, left - 1);
+        if (path === '/reset') {
+          req.socket.destroy();
+          return;
+        }
+        if (path === '/ratelimited') res.setHeader('x-envoy-ratelimited', 'true');
         res.writeHead(statusFor[path] ?? 503, { 'content-type': 'text/plain' });
         res.end(`fail ${req.headers['x-envoy-attempt-count']}\n`);
         return;
@@ -81,6 +86,13 @@ describe('retries', () => {
         route('/not-listed', 'flaky', { retry_on: 'retriable-status-codes', retriable_status_codes: [418] }),
         route('/big', 'flaky', { retry_on: '5xx', num_retries: 1 }, { per_request_buffer_limit_bytes: 10 }),
         route('/vhost', 'flaky'),
+        route('/ratelimited', 'flaky', { retry_on: 'envoy-ratelimited' }),
+        route('/reset', 'flaky', { retry_on: 'reset-before-request' }),
+        route('/before-request', 'two', { retry_on: 'reset-before-request', num_retries: 2 }),
+        route('/idempotent', 'flaky', {
+          retry_on: '5xx',
+          retriable_request_headers: [{ name: ':method', string_match: { exact: 'GET' } }],
+        }),
         route('/hosts', 'two', {
           retry_on: 'connect-failure',
           num_retries: 2,
@@ -189,6 +201,40 @@ describe('retries', () => {
     assert.ok(counter('two.upstream_cx_connect_fail') >= 1, 'the dead host was tried');
     assert.equal(counter('two.upstream_rq_retry'), counter('two.upstream_cx_connect_fail'));
     assert.equal(live.seen.length, 4);
+  });
+
+  it('envoy-ratelimited retries a response carrying x-envoy-ratelimited', async () => {
+    failuresLeft.set('/ratelimited', 1);
+    const res = await request(proxy.port('in'), '/ratelimited');
+    assert.equal(res.status, 200);
+    assert.deepEqual(await logLinesStartingWith(logFile, '/ratelimited ', 1), ['/ratelimited 200 - 2']);
+  });
+
+  it('reset-before-request retries a request that never left, not one the upstream reset', async () => {
+    // Every connection is reset, so Weft's retry of a stale keep-alive connection cannot hide it.
+    failuresLeft.set('/reset', 10);
+    const reset = await request(proxy.port('in'), '/reset');
+    assert.equal(reset.status, 502, 'the request was sent before the reset: not retried');
+    assert.deepEqual(await logLinesStartingWith(logFile, '/reset ', 1), ['/reset 502 UC 1']);
+    const failsBefore = counter('two.upstream_cx_connect_fail');
+    const retriesBefore = counter('two.upstream_rq_retry');
+    for (let i = 0; i < 2; i++)
+      assert.equal((await request(proxy.port('in'), '/before-request')).status, 200);
+    const fails = counter('two.upstream_cx_connect_fail') - failsBefore;
+    assert.ok(fails >= 1, 'the dead host was tried');
+    assert.equal(
+      counter('two.upstream_rq_retry') - retriesBefore,
+      fails,
+      'every connect failure was retried',
+    );
+  });
+
+  it('retriable_request_headers: only matching requests are retried', async () => {
+    failuresLeft.set('/idempotent', 1);
+    assert.equal((await request(proxy.port('in'), '/idempotent')).status, 200, 'GET matches');
+    failuresLeft.set('/idempotent', 1);
+    const post = await request(proxy.port('in'), '/idempotent', { method: 'POST', body: 'x' });
+    assert.equal(post.status, 503, 'POST does not');
   });
 });
 

@@ -609,6 +609,8 @@ export type RetryOn =
   | 'connect-failure'
   | 'retriable-4xx'
   | 'refused-stream'
+  | 'reset-before-request'
+  | 'envoy-ratelimited'
   | 'retriable-status-codes'
   | 'retriable-headers'
   | 'cancelled'
@@ -635,6 +637,11 @@ export interface RetryPolicy {
   readonly retriableStatusCodes: readonly number[];
   /** `retriable_headers`, for `retriable-headers` (matched against response headers). */
   readonly retriableHeaders: readonly HeaderMatcher[];
+  /**
+   * `retriable_request_headers`: when not empty, only a request matching one of them is
+   * retried (its per-try timeout still applies); absent = every request.
+   */
+  readonly retriableRequestHeaders?: readonly HeaderMatcher[];
   /** `retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts}]`. */
   readonly previousHostsPredicate: boolean;
   /** `host_selection_retry_max_attempts`, default 1 (Envoy's). */

@@ -50,12 +50,13 @@ describe('retry_policy', () => {
     } = route(
       {
         retry_on:
-          '5xx, gateway-error,reset,connect-failure,retriable-4xx,refused-stream,retriable-status-codes,retriable-headers,cancelled,deadline-exceeded,internal,resource-exhausted,unavailable',
+          '5xx, gateway-error,reset,connect-failure,retriable-4xx,refused-stream,reset-before-request,envoy-ratelimited,retriable-status-codes,retriable-headers,cancelled,deadline-exceeded,internal,resource-exhausted,unavailable',
         numRetries: 3,
         per_try_timeout: '0.5s',
         retry_back_off: { base_interval: '0.1s', max_interval: '2s' },
         retriable_status_codes: [409, 418],
         retriable_headers: [{ name: 'x-retry', exact_match: 'yes' }],
+        retriable_request_headers: [{ name: ':method', string_match: { exact: 'GET' } }],
         retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts' }],
         host_selection_retry_max_attempts: '5',
       },
@@ -63,13 +64,14 @@ describe('retry_policy', () => {
     );
     assert.deepEqual(issues, []);
     const p = action.retryPolicy!;
-    assert.equal(p.retryOn.length, 13);
+    assert.equal(p.retryOn.length, 15);
     assert.equal(p.numRetries, 3);
     assert.equal(p.perTryTimeoutMs, 500);
     assert.equal(p.baseIntervalMs, 100);
     assert.equal(p.maxIntervalMs, 2000);
     assert.deepEqual(p.retriableStatusCodes, [409, 418]);
     assert.equal(p.retriableHeaders[0].name, 'x-retry');
+    assert.equal(p.retriableRequestHeaders?.[0].name, ':method');
     assert.equal(p.previousHostsPredicate, true);
     assert.equal(p.hostSelectionRetryMaxAttempts, 5);
     assert.equal(r.perRequestBufferLimitBytes, 4096);
@@ -77,7 +79,7 @@ describe('retry_policy', () => {
 
   test('bad and unsupported fields are named by path', () => {
     const { issues } = route({
-      retry_on: '5xx,envoy-ratelimited,bogus',
+      retry_on: '5xx,http3-post-connect-failure,bogus',
       num_retries: -1,
       per_try_timeout: '5ms',
       retry_back_off: { max_interval: '1s' },
@@ -85,6 +87,7 @@ describe('retry_policy', () => {
       retry_host_predicate: [{ name: 'envoy.retry_host_predicates.omit_canary_hosts' }],
       retry_priority: { name: 'envoy.retry_priorities.previous_priorities' },
       per_try_idle_timeout: 'soon',
+      retriable_request_headers: [{ name: 'x-idempotent', bogus: 1 }],
     });
     const paths = issues.map((i) => i.path).sort();
     const RP = `${P}.route.retry_policy`;
@@ -92,6 +95,7 @@ describe('retry_policy', () => {
       `${RP}.num_retries`,
       `${RP}.per_try_idle_timeout`,
       `${RP}.per_try_timeout`,
+      `${RP}.retriable_request_headers[0].bogus`,
       `${RP}.retriable_status_codes[0]`,
       `${RP}.retriable_status_codes[1]`,
       `${RP}.retry_back_off.base_interval`,
@@ -100,7 +104,7 @@ describe('retry_policy', () => {
       `${RP}.retry_on`,
       `${RP}.retry_priority`,
     ]);
-    assert.ok(issues.some((i) => /'envoy-ratelimited' is not supported/.test(i.message)));
+    assert.ok(issues.some((i) => /'http3-post-connect-failure' is not supported/.test(i.message)));
     assert.ok(issues.some((i) => /unknown condition 'bogus'/.test(i.message)));
   });
 

@@ -18,6 +18,8 @@ const SUPPORTED_RETRY_ON: readonly RetryOn[] = [
   'connect-failure',
   'retriable-4xx',
   'refused-stream',
+  'reset-before-request',
+  'envoy-ratelimited',
   'retriable-status-codes',
   'retriable-headers',
   'cancelled',
@@ -27,7 +29,7 @@ const SUPPORTED_RETRY_ON: readonly RetryOn[] = [
   'unavailable',
 ];
 /** Envoy conditions Weft knows but does not implement yet: refused with their own message. */
-const UNSUPPORTED_RETRY_ON = ['envoy-ratelimited', 'http3-post-connect-failure', 'reset-before-request'];
+const UNSUPPORTED_RETRY_ON = ['http3-post-connect-failure'];
 
 /** Envoy's defaults: one retry, 25 ms base back-off, max 10 x base. */
 const DEFAULT_NUM_RETRIES = 1;
@@ -103,6 +105,9 @@ export function readRetryPolicy(parent: FieldReader): RetryPolicy | null {
   const retriableHeaders = headerItems.map((h, i) =>
     validateHeaderMatcher(h, `${r.at('retriable_headers')}[${i}]`, r.issues),
   );
+  const retriableRequestHeaders = r
+    .list('retriable_request_headers')
+    .map((h, i) => validateHeaderMatcher(h, `${r.at('retriable_request_headers')}[${i}]`, r.issues));
 
   let previousHostsPredicate = false;
   const predicates = r.list('retry_host_predicate');
@@ -133,6 +138,7 @@ export function readRetryPolicy(parent: FieldReader): RetryPolicy | null {
     maxIntervalMs,
     retriableStatusCodes,
     retriableHeaders,
+    ...(retriableRequestHeaders.length === 0 ? {} : { retriableRequestHeaders }),
     previousHostsPredicate,
     hostSelectionRetryMaxAttempts: Math.max(0, Math.min(attempts, 100)),
   };

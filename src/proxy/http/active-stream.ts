@@ -401,6 +401,8 @@ export class ActiveStream
         perTryIgnored ? { ...asked, perTryTimeoutMs: -1 } : asked,
       );
     }
+    // retriable_request_headers: a request matching none of them is not retried.
+    if (retryPolicy !== null) retryPolicy = retryPolicy.forRequestHeaders(this);
     if (retryPolicy !== null) {
       // Envoy: the body kept for retries is bounded by the listener's buffer limit, and by
       // per_request_buffer_limit_bytes when the route (or virtual host) sets it.

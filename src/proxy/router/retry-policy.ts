@@ -12,6 +12,9 @@
 // - retriable-headers: a response header matches one of `retriable_headers`;
 // - refused-stream: an HTTP/2 upstream refused the stream (RST_STREAM REFUSED_STREAM, or a
 //   GOAWAY below its id); an HTTP/1 upstream never does;
+// - reset-before-request: no response, and the request never left (Weft writes the request
+//   head as soon as it has a connection, so: the connection could not be made);
+// - envoy-ratelimited: the response carries `x-envoy-ratelimited` (a rate limiter upstream);
 // - gRPC conditions read `grpc-status` from the response headers (a trailers-only gRPC
 //   response carries it there; Weft's HTTP/1 upstreams have no trailers to read).
 // Back-off is Envoy's jittered exponential one: the n-th retry waits a uniformly random
@@ -37,6 +40,8 @@ export const RetryOn = {
   GrpcInternal: 1 << 10,
   GrpcResourceExhausted: 1 << 11,
   GrpcUnavailable: 1 << 12,
+  ResetBeforeRequest: 1 << 13,
+  EnvoyRateLimited: 1 << 14,
 } as const;
 
 const BITS: Readonly<Record<RetryPolicy['retryOn'][number], number>> = {
@@ -46,6 +51,8 @@ const BITS: Readonly<Record<RetryPolicy['retryOn'][number], number>> = {
   'connect-failure': RetryOn.ConnectFailure,
   'retriable-4xx': RetryOn.Retriable4xx,
   'refused-stream': RetryOn.RefusedStream,
+  'reset-before-request': RetryOn.ResetBeforeRequest,
+  'envoy-ratelimited': RetryOn.EnvoyRateLimited,
   'retriable-status-codes': RetryOn.RetriableStatusCodes,
   'retriable-headers': RetryOn.RetriableHeaders,
   cancelled: RetryOn.GrpcCancelled,
@@ -159,6 +166,8 @@ export class CompiledRetryPolicy {
   readonly hostSelectionRetryMaxAttempts: number;
   private readonly statusCodes: ReadonlySet<number>;
   private readonly headers: readonly CompiledHeaderMatcher[];
+  /** `retriable_request_headers`; null = every request may be retried. */
+  private readonly requestHeaders: readonly CompiledHeaderMatcher[] | null;
 
   constructor(private readonly config: RetryPolicy) {
     let bits = 0;
@@ -173,6 +182,22 @@ export class CompiledRetryPolicy {
     this.hostSelectionRetryMaxAttempts = config.hostSelectionRetryMaxAttempts;
     this.statusCodes = new Set(config.retriableStatusCodes);
     this.headers = config.retriableHeaders.map((h) => new CompiledHeaderMatcher(h));
+    const requestHeaders = config.retriableRequestHeaders ?? [];
+    this.requestHeaders =
+      requestHeaders.length === 0 ? null : requestHeaders.map((h) => new CompiledHeaderMatcher(h));
+  }
+
+  /**
+   * The policy for `request` under `retriable_request_headers`: itself when the request
+   * matches one of them (or there are none); else no retries, with the per-try timeout
+   * still bounding the one attempt (null when there is none).
+   */
+  forRequestHeaders(request: RouteRequest): CompiledRetryPolicy | null {
+    const matchers = this.requestHeaders;
+    if (matchers === null) return this;
+    for (const m of matchers) if (m.matches(request)) return this;
+    if (this.perTryTimeoutMs === null) return null;
+    return new CompiledRetryPolicy({ ...this.config, numRetries: 0, retriableRequestHeaders: [] });
   }
 
   /** Whether a response with this status and headers asks for a retry. */
@@ -183,6 +208,8 @@ export class CompiledRetryPolicy {
       return true;
     if ((on & RetryOn.Retriable4xx) !== 0 && status === 409) return true;
     if ((on & RetryOn.RetriableStatusCodes) !== 0 && this.statusCodes.has(status)) return true;
+    if ((on & RetryOn.EnvoyRateLimited) !== 0 && getHeader(headers, 'x-envoy-ratelimited') !== undefined)
+      return true;
     if ((on & RetryOn.RetriableHeaders) !== 0 && this.headers.length > 0) {
       const view: RouteRequest = { authority: '', path: '', method: '', scheme: '', headers };
       for (const m of this.headers) if (m.matches(view)) return true;
@@ -200,6 +227,7 @@ export class CompiledRetryPolicy {
   /** Whether an attempt that got no response is retriable. */
   retriableFailure(failure: AttemptFailure): boolean {
     if ((this.retryOn & ON_RESET) !== 0) return true;
+    if (failure === 'connect_failure' && (this.retryOn & RetryOn.ResetBeforeRequest) !== 0) return true;
     if (failure === 'refused_stream') return (this.retryOn & RetryOn.RefusedStream) !== 0;
     return failure === 'connect_failure' && (this.retryOn & RetryOn.ConnectFailure) !== 0;
   }
