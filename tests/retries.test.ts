@@ -245,6 +245,8 @@ describe('per_try_timeout (manual clock)', () => {
   const held: ServerResponse[] = [];
   /** Per path: requests the backend leaves unanswered before it answers. */
   const hang = new Map<string, number>();
+  /** Per path: requests answered 429 with `retry-after: 3` before it answers. */
+  const rateLimited = new Map<string, number>();
 
   before(async () => {
     backend = await startBackend('slow', (req, res) => {
@@ -253,6 +255,12 @@ describe('per_try_timeout (manual clock)', () => {
       if (left > 0) {
         hang.set(path, left - 1);
         held.push(res);
+        return;
+      }
+      const limited = rateLimited.get(path) ?? 0;
+      if (limited > 0) {
+        rateLimited.set(path, limited - 1);
+        res.writeHead(429, { 'retry-after': '3' }).end('slow down\n');
         return;
       }
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -267,6 +275,11 @@ describe('per_try_timeout (manual clock)', () => {
             routes: [
               route('/retry', 'slow', { retry_on: 'reset', num_retries: 1, per_try_timeout: '1s' }),
               route('/once', 'slow', { retry_on: 'reset', num_retries: 0, per_try_timeout: '1s' }),
+              route('/limited', 'slow', {
+                retry_on: 'retriable-status-codes',
+                retriable_status_codes: [429],
+                rate_limited_retry_back_off: { reset_headers: [{ name: 'Retry-After', format: 'SECONDS' }] },
+              }),
             ],
           },
         ]),
@@ -309,5 +322,19 @@ describe('per_try_timeout (manual clock)', () => {
     assert.equal(res.status, 504);
     assert.equal(counter('upstream_rq_per_try_timeout'), 2);
     assert.equal(counter('upstream_rq_retry_limit_exceeded'), 1);
+  });
+
+  it('rate_limited_retry_back_off: a 429 with retry-after: 3 is retried 3 s later, not at once', async () => {
+    rateLimited.set('/limited', 1);
+    const before = backend.seen.length;
+    const pending = request(port(), '/limited');
+    await waitFor(() => backend.seen.length - before === 1, 'the first attempt');
+    clock.advance(2999);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(backend.seen.length - before, 1, 'the exponential back-off (0 here) is not used');
+    clock.advance(1);
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'ok 2\n');
   });
 });

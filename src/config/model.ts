@@ -619,6 +619,17 @@ export type RetryOn =
   | 'resource-exhausted'
   | 'unavailable';
 
+/**
+ * `envoy.config.route.v3.RetryPolicy.RateLimitedRetryBackOff`: a retried response that says
+ * when to come back (Retry-After, X-RateLimit-Reset) is retried then instead.
+ */
+export interface RateLimitedRetryBackOff {
+  /** `reset_headers` in order: `name` (lower-cased) and `format` (default SECONDS). */
+  readonly resetHeaders: readonly { readonly name: string; readonly format: 'SECONDS' | 'UNIX_TIMESTAMP' }[];
+  /** `max_interval`, default 300 s: a longer interval is skipped (the next header is tried). */
+  readonly maxIntervalMs: number;
+}
+
 /** `envoy.config.route.v3.RetryPolicy` (route or virtual host). */
 export interface RetryPolicy {
   /** Conditions from the comma-separated `retry_on`, de-duplicated. */
@@ -642,6 +653,8 @@ export interface RetryPolicy {
    * retried (its per-try timeout still applies); absent = every request.
    */
   readonly retriableRequestHeaders?: readonly HeaderMatcher[];
+  /** `rate_limited_retry_back_off`: absent = the exponential back-off always. */
+  readonly rateLimitedRetryBackOff?: RateLimitedRetryBackOff;
   /** `retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts}]`. */
   readonly previousHostsPredicate: boolean;
   /** `host_selection_retry_max_attempts`, default 1 (Envoy's). */

@@ -108,6 +108,40 @@ describe('retry_policy', () => {
     assert.ok(issues.some((i) => /unknown condition 'bogus'/.test(i.message)));
   });
 
+  test('rate_limited_retry_back_off: read, with its defaults; bad entries named by path', () => {
+    const ok = route({
+      retry_on: '5xx',
+      rate_limited_retry_back_off: {
+        reset_headers: [{ name: 'Retry-After' }, { name: 'X-RateLimit-Reset', format: 'UNIX_TIMESTAMP' }],
+      },
+    });
+    assert.deepEqual(ok.issues, []);
+    assert.deepEqual(ok.action.retryPolicy!.rateLimitedRetryBackOff, {
+      resetHeaders: [
+        { name: 'retry-after', format: 'SECONDS' },
+        { name: 'x-ratelimit-reset', format: 'UNIX_TIMESTAMP' },
+      ],
+      maxIntervalMs: 300_000,
+    });
+    const bad = route({
+      retry_on: '5xx',
+      rate_limited_retry_back_off: {
+        reset_headers: [{ name: 'bad name', format: 'HOURS' }],
+        max_interval: '0s',
+      },
+    });
+    const RB = `${P}.route.retry_policy.rate_limited_retry_back_off`;
+    assert.deepEqual(bad.issues.map((i) => i.path).sort(), [
+      `${RB}.max_interval`,
+      `${RB}.reset_headers[0].format`,
+      `${RB}.reset_headers[0].name`,
+    ]);
+    assert.deepEqual(
+      route({ retry_on: '5xx', rate_limited_retry_back_off: {} }).issues.map((i) => i.path),
+      [`${RB}.reset_headers`],
+    );
+  });
+
   test('max_interval below base_interval is refused', () => {
     const { issues } = route({
       retry_on: '5xx',

@@ -7,8 +7,8 @@
 // rate_limited_retry_back_off, retry_options_predicates, ...) is left
 // unread, so `done()` refuses it by its full path.
 
-import { describe, type FieldReader, readMessage } from './fields.js';
-import type { RetryOn, RetryPolicy } from './model.js';
+import { describe, type EnumSpec, type FieldReader, readMessage } from './fields.js';
+import type { RateLimitedRetryBackOff, RetryOn, RetryPolicy } from './model.js';
 import { validateHeaderMatcher } from './validate-matchers.js';
 
 const SUPPORTED_RETRY_ON: readonly RetryOn[] = [
@@ -105,6 +105,7 @@ export function readRetryPolicy(parent: FieldReader): RetryPolicy | null {
   const retriableHeaders = headerItems.map((h, i) =>
     validateHeaderMatcher(h, `${r.at('retriable_headers')}[${i}]`, r.issues),
   );
+  const rateLimitedRetryBackOff = readRateLimitedBackOff(r);
   const retriableRequestHeaders = r
     .list('retriable_request_headers')
     .map((h, i) => validateHeaderMatcher(h, `${r.at('retriable_request_headers')}[${i}]`, r.issues));
@@ -139,6 +140,7 @@ export function readRetryPolicy(parent: FieldReader): RetryPolicy | null {
     retriableStatusCodes,
     retriableHeaders,
     ...(retriableRequestHeaders.length === 0 ? {} : { retriableRequestHeaders }),
+    ...(rateLimitedRetryBackOff === null ? {} : { rateLimitedRetryBackOff }),
     previousHostsPredicate,
     hostSelectionRetryMaxAttempts: Math.max(0, Math.min(attempts, 100)),
   };
@@ -147,4 +149,32 @@ export function readRetryPolicy(parent: FieldReader): RetryPolicy | null {
 /** `per_request_buffer_limit_bytes` of a route or virtual host; null when absent. */
 export function readPerRequestBufferLimit(r: FieldReader): number | null {
   return r.optionalUint32('per_request_buffer_limit_bytes');
+}
+
+const RESET_HEADER_FORMAT: EnumSpec<'SECONDS' | 'UNIX_TIMESTAMP'> = {
+  known: ['SECONDS', 'UNIX_TIMESTAMP'],
+  supported: ['SECONDS', 'UNIX_TIMESTAMP'],
+};
+/** Envoy's default max_interval for rate-limited back-off. */
+const DEFAULT_RATE_LIMITED_MAX_INTERVAL_MS = 300_000;
+/** RFC 9110 §5.1: a field name is a token. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function readRateLimitedBackOff(r: FieldReader): RateLimitedRetryBackOff | null {
+  const b = r.message('rate_limited_retry_back_off');
+  if (b === null) return null;
+  const items = b.list('reset_headers');
+  if (items.length === 0) b.issue('reset_headers', 'needs at least one reset header');
+  const resetHeaders = items.map((raw, i) => {
+    const h = readMessage(raw, `${b.at('reset_headers')}[${i}]`, b.issues);
+    const name = h.requiredString('name');
+    if (name !== '' && !TOKEN.test(name)) h.issue('name', `'${name}' is not a valid header name`);
+    const format = h.enumeration('format', 'SECONDS', RESET_HEADER_FORMAT);
+    h.done();
+    return { name: name.toLowerCase(), format };
+  });
+  const max = b.duration('max_interval', DEFAULT_RATE_LIMITED_MAX_INTERVAL_MS);
+  if (max !== null && max <= 0) b.issue('max_interval', 'must be greater than 0s');
+  b.done();
+  return { resetHeaders, maxIntervalMs: max ?? DEFAULT_RATE_LIMITED_MAX_INTERVAL_MS };
 }

@@ -1153,7 +1153,7 @@ export class ActiveStream
   private retryResponse(rh: ResponseHead): boolean {
     const retry = this.retry!;
     const retriable = retry.policy.retriableResponse(rh.statusCode, rh.headers);
-    const decision = retry.decide(retriable);
+    const decision = retry.decide(retriable, rh.headers);
     if (decision !== RetryDecision.Retry) {
       const cluster = this.cluster!;
       if (decision !== RetryDecision.No) this.info.responseFlags |= ResponseFlag.UpstreamRetryLimitExceeded;

@@ -12,7 +12,8 @@
 // - per_try_idle_timeout starts with the per-try timeout (whole request sent on a pooled
 //   connection) and restarts with every response byte of the attempt, also once the
 //   response streams downstream; one timer per attempt, re-armed only when it fires early;
-// - the back-off before retry n is jittered exponential (CompiledRetryPolicy.backoffMs);
+// - the back-off before retry n is jittered exponential (CompiledRetryPolicy.backoffMs), or
+//   what a retried response's reset header asks (rate_limited_retry_back_off);
 // - with the previous_hosts predicate, host selection is re-tried up to
 //   `host_selection_retry_max_attempts` times to avoid hosts already attempted; then the
 //   last pick is used.
@@ -22,6 +23,7 @@ import type { CompiledRetryPolicy } from '../router/retry-policy.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 import type { LoadBalancerContext } from '../upstream/lb/load-balancer.js';
+import type { HeaderList } from './headers.js';
 
 /** What `decide` concluded. */
 export const RetryDecision = {
@@ -136,8 +138,12 @@ export class RetryState {
     if (this.policy.previousHosts) this.tried.push(host);
   }
 
-  /** Decides after an attempt ended with an outcome that is `retriable` or not; counts the stats. */
-  decide(retriable: boolean): RetryDecision {
+  /**
+   * Decides after an attempt ended with an outcome that is `retriable` or not; counts the
+   * stats. `response`: the headers of the response being retried, whose reset headers may
+   * set the back-off (rate_limited_retry_back_off); null for an attempt with no response.
+   */
+  decide(retriable: boolean, response: HeaderList | null = null): RetryDecision {
     this.cancelPerTry();
     if (!retriable || !this.replayable) return RetryDecision.No;
     const stats = this.cluster.stats;
@@ -155,7 +161,10 @@ export class RetryState {
     cb.retries.inc();
     this.holdingSlot = true;
     stats.upstream_rq_retry.value++;
-    const delay = this.policy.backoffMs(this.attempt, this.cluster.random);
+    const random = this.cluster.random;
+    const limited =
+      response === null ? -1 : this.policy.rateLimitedBackoffMs(response, this.clock.now(), random);
+    const delay = limited >= 0 ? limited : this.policy.backoffMs(this.attempt, random);
     this.attempt++;
     this.backoffTimer = this.clock.setTimer(delay, this.onBackoff);
     return RetryDecision.Retry;

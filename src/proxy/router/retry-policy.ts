@@ -18,9 +18,11 @@
 // - gRPC conditions read `grpc-status` from the response headers (a trailers-only gRPC
 //   response carries it there; Weft's HTTP/1 upstreams have no trailers to read).
 // Back-off is Envoy's jittered exponential one: the n-th retry waits a uniformly random
-// time in [0, min(max_interval, base_interval * 2^(n-1))) ("full jitter").
+// time in [0, min(max_interval, base_interval * 2^(n-1))) ("full jitter"); a retried
+// response whose reset header (rate_limited_retry_back_off) says when to come back waits
+// that long instead, jittered up to 1.5 times.
 
-import type { HeaderMatcher, RetryPolicy } from '../../config/model.js';
+import type { HeaderMatcher, RateLimitedRetryBackOff, RetryPolicy } from '../../config/model.js';
 import { DEFAULT_RETRY_POLICY } from '../../config/validate-retry-policy.js';
 import { getHeader, type HeaderList } from '../http/headers.js';
 import { CompiledHeaderMatcher } from './header-matcher.js';
@@ -166,6 +168,8 @@ export class CompiledRetryPolicy {
   readonly hostSelectionRetryMaxAttempts: number;
   private readonly statusCodes: ReadonlySet<number>;
   private readonly headers: readonly CompiledHeaderMatcher[];
+  /** `rate_limited_retry_back_off`; null = none. */
+  private readonly rateLimited: RateLimitedRetryBackOff | null;
   /** `retriable_request_headers`; null = every request may be retried. */
   private readonly requestHeaders: readonly CompiledHeaderMatcher[] | null;
 
@@ -182,6 +186,7 @@ export class CompiledRetryPolicy {
     this.hostSelectionRetryMaxAttempts = config.hostSelectionRetryMaxAttempts;
     this.statusCodes = new Set(config.retriableStatusCodes);
     this.headers = config.retriableHeaders.map((h) => new CompiledHeaderMatcher(h));
+    this.rateLimited = config.rateLimitedRetryBackOff ?? null;
     const requestHeaders = config.retriableRequestHeaders ?? [];
     this.requestHeaders =
       requestHeaders.length === 0 ? null : requestHeaders.map((h) => new CompiledHeaderMatcher(h));
@@ -230,6 +235,32 @@ export class CompiledRetryPolicy {
     if (failure === 'connect_failure' && (this.retryOn & RetryOn.ResetBeforeRequest) !== 0) return true;
     if (failure === 'refused_stream') return (this.retryOn & RetryOn.RefusedStream) !== 0;
     return failure === 'connect_failure' && (this.retryOn & RetryOn.ConnectFailure) !== 0;
+  }
+
+  /**
+   * The wait before retrying a response under rate_limited_retry_back_off: the first reset
+   * header that parses to an interval of at most max_interval (SECONDS: a count of seconds;
+   * UNIX_TIMESTAMP: seconds since the epoch, a time not already past), with Envoy's jitter
+   * [interval, 1.5 x interval). -1 when there is none (the exponential back-off applies).
+   */
+  rateLimitedBackoffMs(headers: HeaderList, nowMs: number, random: () => number): number {
+    const b = this.rateLimited;
+    if (b === null) return -1;
+    for (const h of b.resetHeaders) {
+      const value = getHeader(headers, h.name)?.trim();
+      if (value === undefined || !/^\d{1,15}$/.test(value)) continue;
+      const seconds = Number(value);
+      let ms = seconds * 1000;
+      if (h.format === 'UNIX_TIMESTAMP') {
+        const nowSeconds = Math.floor(nowMs / 1000);
+        if (seconds < nowSeconds) continue;
+        ms = (seconds - nowSeconds) * 1000;
+      }
+      // Envoy keeps intervals above 1 ms only, and skips those past max_interval.
+      if (ms <= 1 || ms > b.maxIntervalMs) continue;
+      return ms + Math.floor(random() * (ms / 2));
+    }
+    return -1;
   }
 
   /** The wait before retry number `retry` (1-based), with full jitter from `random` in [0, 1). */
