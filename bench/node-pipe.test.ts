@@ -1,11 +1,16 @@
 // The reference relay over real sockets: bytes both ways, half-close, and the far side
-// closed when one side goes away.
+// closed when one side goes away; and the same relay behind TLS termination.
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startNodePipe } from './node-pipe.js';
+import tls from 'node:tls';
+import { startNodePipe, startNodeTlsPipe } from './node-pipe.js';
+import { makeCertificate } from './protocols.js';
 
 function listen(server: net.Server): Promise<number> {
   return new Promise((resolve) =>
@@ -14,7 +19,7 @@ function listen(server: net.Server): Promise<number> {
 }
 
 describe('node-pipe', () => {
-  const servers: net.Server[] = [];
+  const servers: (net.Server | tls.Server)[] = [];
   after(() => {
     for (const s of servers) s.close();
   });
@@ -54,5 +59,25 @@ describe('node-pipe', () => {
     const client = net.connect({ port: (pipe.address() as net.AddressInfo).port, host: '127.0.0.1' });
     client.on('error', () => {});
     await once(client, 'close');
+  });
+
+  it('behind TLS: terminates the handshake and relays the plaintext', async () => {
+    const backend = net.createServer((s) => s.on('data', (d: Buffer) => s.write(d.toString().toUpperCase())));
+    servers.push(backend);
+    const backendPort = await listen(backend);
+    const files = makeCertificate(mkdtempSync(join(tmpdir(), 'weft-node-pipe-')));
+    const pipe = startNodeTlsPipe(0, backendPort, readFileSync(files.cert), readFileSync(files.key));
+    servers.push(pipe);
+    await once(pipe, 'listening');
+    const client = tls.connect({
+      port: (pipe.address() as net.AddressInfo).port,
+      host: '127.0.0.1',
+      ca: readFileSync(files.cert),
+    });
+    await once(client, 'secureConnect');
+    client.write('hello tls');
+    const [reply] = await once(client, 'data');
+    assert.equal(String(reply), 'HELLO TLS');
+    client.destroy();
   });
 });

@@ -4,9 +4,14 @@
 // buffer, a copy per chunk) and `socket.write`, with backpressure, half-close and close.
 // No stats, timers, routing or HTTP: the floor a TCP proxy on Node cannot go below, run
 // in the same bench run as Weft, nginx and haproxy (docs/benchmarks.md).
-//   node dist/bench/node-pipe.js LISTEN_PORT BACKEND_PORT
+//
+// Given a certificate and key it terminates TLS first (node:tls, TLS 1.2+): the floor of an
+// HTTPS proxy on Node, next to the HTTPS row.
+//   node dist/bench/node-pipe.js LISTEN_PORT BACKEND_PORT [CERT_FILE KEY_FILE]
 
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { copyOut, readIntoReusedBuffer, SHARED_READ_BUFFER } from '../src/proxy/network/socket-read.js';
 
@@ -45,11 +50,35 @@ export function startNodePipe(listenPort: number, backendPort: number): net.Serv
   return server;
 }
 
+/** The same relay behind TLS termination: `cert` and `key` are PEM. */
+export function startNodeTlsPipe(
+  listenPort: number,
+  backendPort: number,
+  cert: Buffer | string,
+  key: Buffer | string,
+): tls.Server {
+  const server = tls.createServer({ cert, key, minVersion: 'TLSv1.2', allowHalfOpen: true }, (client) => {
+    client.setNoDelay(true);
+    relay(client, backendPort);
+  });
+  server.listen(listenPort, '127.0.0.1');
+  return server;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [listenPort, backendPort] = process.argv.slice(2).map(Number);
-  if (!Number.isInteger(listenPort) || !Number.isInteger(backendPort)) {
-    process.stderr.write('usage: node dist/bench/node-pipe.js LISTEN_PORT BACKEND_PORT\n');
+  const args = process.argv.slice(2);
+  const [listenPort, backendPort] = args.slice(0, 2).map(Number);
+  if (
+    !Number.isInteger(listenPort) ||
+    !Number.isInteger(backendPort) ||
+    (args.length !== 2 && args.length !== 4)
+  ) {
+    process.stderr.write(
+      'usage: node dist/bench/node-pipe.js LISTEN_PORT BACKEND_PORT [CERT_FILE KEY_FILE]\n',
+    );
     process.exit(2);
   }
-  startNodePipe(listenPort, backendPort);
+  if (args.length === 4)
+    startNodeTlsPipe(listenPort, backendPort, readFileSync(args[2]), readFileSync(args[3]));
+  else startNodePipe(listenPort, backendPort);
 }
