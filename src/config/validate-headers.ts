@@ -20,6 +20,11 @@ const APPEND_ACTION: EnumSpec<AppendAction> = {
 
 /** RFC 9110 §5.1: a field name is a token (§5.6.2). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Whether `name` is a valid header field name (an RFC 9110 token, any case). */
+export function isHeaderName(name: string): boolean {
+  return TOKEN.test(name);
+}
 /** RFC 9110 §5.5: field values must not carry CR, LF or NUL. */
 const BAD_VALUE_CHAR = /[\r\n\0]/;
 

@@ -7,14 +7,12 @@
 import { type FieldReader, readMessage } from './fields.js';
 import { readHttpStatus } from './http-status.js';
 import type { OriginalIpDetection } from './model.js';
+import { isHeaderName } from './validate-headers.js';
 
 export const CUSTOM_HEADER_DETECTION_TYPE_URL =
   'type.googleapis.com/envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig';
 export const XFF_DETECTION_TYPE_URL =
   'type.googleapis.com/envoy.extensions.http.original_ip_detection.xff.v3.XffConfig';
-
-/** RFC 9110 §5.1: a field name is a token. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * Reads `original_ip_detection_extensions` of the HCM `r`; null when absent or empty.
@@ -61,7 +59,7 @@ export function readOriginalIpDetection(
 
 function readCustomHeader(c: FieldReader): OriginalIpDetection {
   const name = c.requiredString('header_name');
-  if (name !== '' && !TOKEN.test(name)) c.issue('header_name', `'${name}' is not a valid header name`);
+  if (name !== '' && !isHeaderName(name)) c.issue('header_name', `'${name}' is not a valid header name`);
   const trusted = c.boolean('allow_extension_to_set_address_as_trusted', false);
   const status = readHttpStatus(c, 'reject_with_status');
   c.done();

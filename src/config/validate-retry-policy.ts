@@ -9,6 +9,7 @@
 
 import { describe, type EnumSpec, type FieldReader, readMessage } from './fields.js';
 import type { RateLimitedRetryBackOff, RetryOn, RetryPolicy } from './model.js';
+import { isHeaderName } from './validate-headers.js';
 import { validateHeaderMatcher } from './validate-matchers.js';
 
 const SUPPORTED_RETRY_ON: readonly RetryOn[] = [
@@ -157,8 +158,6 @@ const RESET_HEADER_FORMAT: EnumSpec<'SECONDS' | 'UNIX_TIMESTAMP'> = {
 };
 /** Envoy's default max_interval for rate-limited back-off. */
 const DEFAULT_RATE_LIMITED_MAX_INTERVAL_MS = 300_000;
-/** RFC 9110 §5.1: a field name is a token. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function readRateLimitedBackOff(r: FieldReader): RateLimitedRetryBackOff | null {
   const b = r.message('rate_limited_retry_back_off');
@@ -168,7 +167,7 @@ function readRateLimitedBackOff(r: FieldReader): RateLimitedRetryBackOff | null 
   const resetHeaders = items.map((raw, i) => {
     const h = readMessage(raw, `${b.at('reset_headers')}[${i}]`, b.issues);
     const name = h.requiredString('name');
-    if (name !== '' && !TOKEN.test(name)) h.issue('name', `'${name}' is not a valid header name`);
+    if (name !== '' && !isHeaderName(name)) h.issue('name', `'${name}' is not a valid header name`);
     const format = h.enumeration('format', 'SECONDS', RESET_HEADER_FORMAT);
     h.done();
     return { name: name.toLowerCase(), format };
