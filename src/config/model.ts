@@ -266,6 +266,8 @@ export interface HttpConnectionManager {
   readonly generateRequestId: boolean;
   /** `preserve_external_request_id`, default false. */
   readonly preserveExternalRequestId: boolean;
+  /** `forward_client_cert_details`: what happens to x-forwarded-client-cert; absent = SANITIZE. */
+  readonly forwardClientCert?: ForwardClientCert;
   /** `server_name`, default "envoy" in Envoy; Weft uses "weft". */
   readonly serverName: string;
   /** `server_header_transformation`. */
@@ -404,6 +406,19 @@ export interface HeaderMatcher {
     | { readonly kind: 'present'; readonly present: boolean }
     /** `range_match`: integer value in [start, end). */
     | { readonly kind: 'range'; readonly start: number; readonly end: number };
+}
+
+/**
+ * `forward_client_cert_details` with `set_current_client_cert_details` (what SANITIZE_SET
+ * and APPEND_FORWARD put in x-forwarded-client-cert besides `By` and `Hash`).
+ */
+export interface ForwardClientCert {
+  readonly mode: 'SANITIZE' | 'FORWARD_ONLY' | 'APPEND_FORWARD' | 'SANITIZE_SET' | 'ALWAYS_FORWARD_ONLY';
+  readonly subject: boolean;
+  readonly cert: boolean;
+  readonly chain: boolean;
+  readonly dns: boolean;
+  readonly uri: boolean;
 }
 
 /** One `original_ip_detection_extensions` entry. */

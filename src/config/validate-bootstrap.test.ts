@@ -531,6 +531,31 @@ describe('fields Envoy has that Weft refuses until their feature lands', () => {
     assert.ok(paths.includes(`${C}[0].load_assignment.endpoints[0].priority`), paths.join('\n'));
   });
 
+  test('forward_client_cert_details and set_current_client_cert_details are read; bad values refused by path', () => {
+    assert.deepEqual(
+      issuesAfter((c) => {
+        hcm(c).forward_client_cert_details = 'SANITIZE_SET';
+        hcm(c).set_current_client_cert_details = {
+          subject: true,
+          uri: true,
+          cert: false,
+          chain: false,
+          dns: true,
+        };
+      }),
+      [],
+    );
+    const paths = issuesAfter((c) => {
+      hcm(c).forward_client_cert_details = 'SOMETIMES';
+      hcm(c).set_current_client_cert_details = { uri: 'yes', spki: true };
+    }).map((i) => i.path);
+    assert.deepEqual(paths.sort(), [
+      `${HCM}.forward_client_cert_details`,
+      `${HCM}.set_current_client_cert_details.spki`,
+      `${HCM}.set_current_client_cert_details.uri`,
+    ]);
+  });
+
   test('original_ip_detection_extensions: both extensions are read; mixing and bad entries are refused by path', () => {
     const CUSTOM =
       'type.googleapis.com/envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig';

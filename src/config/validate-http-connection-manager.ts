@@ -5,7 +5,13 @@
 
 import { type EnumSpec, type FieldReader, readMessage } from './fields.js';
 import { ROUTER_TYPE_URL } from './http-filter-registry.js';
-import type { CidrRange, HttpConnectionManager, HttpFilter, RouteConfiguration } from './model.js';
+import type {
+  CidrRange,
+  ForwardClientCert,
+  HttpConnectionManager,
+  HttpFilter,
+  RouteConfiguration,
+} from './model.js';
 import { validateAccessLog } from './validate-access-log.js';
 import { readAdsConfigSource } from './validate-config-source.js';
 import { FAULT_TYPE_URL } from './validate-fault-filter.js';
@@ -104,6 +110,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   }
   const generateRequestId = r.boolean('generate_request_id', true);
   const preserveExternalRequestId = r.boolean('preserve_external_request_id', false);
+  const forwardClientCert = readForwardClientCert(r);
   const serverName = r.string('server_name') ?? 'weft';
   const serverHeaderTransformation = r.enumeration(
     'server_header_transformation',
@@ -135,6 +142,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     internalAddressRanges,
     generateRequestId,
     preserveExternalRequestId,
+    ...(forwardClientCert === null ? {} : { forwardClientCert }),
     serverName,
     serverHeaderTransformation,
     acceptHttp10,
@@ -209,4 +217,25 @@ export function emptyRouteConfiguration(name: string): RouteConfiguration {
     responseHeadersToAdd: [],
     responseHeadersToRemove: [],
   };
+}
+
+const FORWARD_CLIENT_CERT: EnumSpec<ForwardClientCert['mode']> = {
+  known: ['SANITIZE', 'FORWARD_ONLY', 'APPEND_FORWARD', 'SANITIZE_SET', 'ALWAYS_FORWARD_ONLY'],
+  supported: ['SANITIZE', 'FORWARD_ONLY', 'APPEND_FORWARD', 'SANITIZE_SET', 'ALWAYS_FORWARD_ONLY'],
+};
+
+/** `forward_client_cert_details` and `set_current_client_cert_details`; null when neither is set. */
+function readForwardClientCert(r: FieldReader): ForwardClientCert | null {
+  const given = r.has('forward_client_cert_details') || r.has('set_current_client_cert_details');
+  const mode = r.enumeration('forward_client_cert_details', 'SANITIZE', FORWARD_CLIENT_CERT);
+  const d = r.message('set_current_client_cert_details');
+  const details = {
+    subject: d?.boolean('subject', false) ?? false,
+    cert: d?.boolean('cert', false) ?? false,
+    chain: d?.boolean('chain', false) ?? false,
+    dns: d?.boolean('dns', false) ?? false,
+    uri: d?.boolean('uri', false) ?? false,
+  };
+  d?.done();
+  return given ? { mode, ...details } : null;
 }

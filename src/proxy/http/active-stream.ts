@@ -85,6 +85,7 @@ import {
   restoreForwardingHeaders,
   sanitizeForwardingHeaders,
 } from './client-address.js';
+import { applyClientCertHeader, setsClientCertHeader, XFCC } from './client-cert-header.js';
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
 import { runDecoderFilters } from './filter-chain.js';
 import { grpcLocalReplyHeaders, grpcStatusForLocalReply, isGrpcRequest, routeTimeoutFor } from './grpc.js';
@@ -258,6 +259,7 @@ export class ActiveStream
     this.client = client;
     if (client.fromHeader) info.downstreamRemoteAddress = formatAddress(client.ip, 0);
     sanitizeForwardingHeaders(headers, client);
+    applyClientCertHeader(headers, rt.config.forwardClientCert ?? null, this.conn.tls);
     if (rt.config.generateRequestId) {
       // Envoy: keep a client's x-request-id unless the request is an edge request (from
       // outside, use_remote_address) and preserve_external_request_id is off.
@@ -353,9 +355,14 @@ export class ActiveStream
     // A Connection header may nominate headers the proxy set; they are put back after.
     const requestId =
       nominated && rt.config.generateRequestId ? getHeader(headers, 'x-request-id') : undefined;
+    const clientCert =
+      nominated && setsClientCertHeader(rt.config.forwardClientCert) ? getHeader(headers, XFCC) : undefined;
     stripHopByHop(headers, head.connectionTokens);
     if (this.upgrade !== null) this.upgrade.restoreHeaders(headers);
-    if (nominated) restoreForwardingHeaders(headers, this.client!, requestId);
+    if (nominated) {
+      restoreForwardingHeaders(headers, this.client!, requestId);
+      if (clientCert !== undefined && getHeader(headers, XFCC) === undefined) headers.push(XFCC, clientCert);
+    }
     const hcm = rt.config;
     if (hcm.useRemoteAddress) {
       if (!hcm.skipXffAppend) {
