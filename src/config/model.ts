@@ -713,8 +713,28 @@ export interface Route extends HeaderMutations {
 // Access logs
 
 /** `envoy.config.accesslog.v3.AccessLog` with a stdout/stderr/file logger. */
+/**
+ * `envoy.config.accesslog.v3.AccessLogFilter`: which requests an access log records.
+ * `comparison` is ComparisonFilter (`op` with `value.default_value`; Weft has no runtime).
+ */
+export type AccessLogFilter =
+  | { readonly kind: 'status_code'; readonly op: ComparisonOp; readonly value: number }
+  | { readonly kind: 'duration'; readonly op: ComparisonOp; readonly value: number }
+  | { readonly kind: 'not_health_check' }
+  | { readonly kind: 'runtime'; readonly percent: FractionalPercent; readonly independentRandomness: boolean }
+  | { readonly kind: 'and' | 'or'; readonly filters: readonly AccessLogFilter[] }
+  | { readonly kind: 'header'; readonly header: HeaderMatcher }
+  /** `flags`: short codes (`UH`, `UT`...); empty = any flag set. */
+  | { readonly kind: 'response_flag'; readonly flags: readonly string[] }
+  /** `statuses`: gRPC status codes (numbers). */
+  | { readonly kind: 'grpc_status'; readonly statuses: readonly number[]; readonly exclude: boolean };
+
+export type ComparisonOp = 'EQ' | 'GE' | 'LE' | 'NE';
+
 export interface AccessLog {
   readonly name: string;
+  /** `filter`: absent = every request is logged. */
+  readonly filter?: AccessLogFilter;
   readonly sink:
     | { readonly kind: 'stdout' }
     | { readonly kind: 'stderr' }

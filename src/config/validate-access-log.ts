@@ -5,6 +5,7 @@
 import type { ConfigIssue } from '../core/errors.js';
 import { type FieldReader, isPlainObject, type RawObject, readMessage } from './fields.js';
 import type { AccessLog } from './model.js';
+import { readAccessLogFilter } from './validate-access-log-filter.js';
 
 /**
  * Envoy's default access log format, used when a logger gives no format
@@ -72,8 +73,9 @@ export function validateAccessLog(raw: unknown, path: string, issues: ConfigIssu
     tc.ignoreRest();
     defaultName = typeUrl;
   }
+  const filter = r.has('filter') ? readAccessLogFilter(r.take('filter'), r.at('filter'), issues) : null;
   r.done();
-  return { name: givenName || defaultName, sink, format };
+  return { name: givenName || defaultName, sink, format, ...(filter === null ? {} : { filter }) };
 }
 
 /** `SubstitutionFormatString`: exactly one of text_format, text_format_source, json_format. */

@@ -479,7 +479,9 @@ export class ProxyServer {
       validateAccessLogFormat(c, `${path}.access_log[${i}]`, issues);
     const hostname = this.hostname;
     const openLoggers = (): AccessLogger[] =>
-      accessLogConfigs.map((c, i) => createAccessLogger(c, { hostname }, `${path}.access_log[${i}]`, []));
+      accessLogConfigs.map((c, i) =>
+        createAccessLogger(c, { hostname, random: this.random }, `${path}.access_log[${i}]`, []),
+      );
     const closeLoggers = (loggers: AccessLogger[]) => () => {
       for (const l of loggers) void l.close();
     };

@@ -1,11 +1,12 @@
 // The access logger: one configured access log (`access_log[i]`), i.e. its compiled
-// format joined to its sink. The connection manager / TCP proxy calls `log(info)` once
+// format and filter (filter.ts) joined to its sink. The connection manager / TCP proxy calls `log(info)` once
 // per finished request or connection; formatting straight into the sink's pending buffer
 // is the only per-request work, the sink batches the I/O.
 
 import type { AccessLog } from '../../config/model.js';
 import type { ConfigIssue } from '../../core/errors.js';
 import type { StreamInfo } from '../stream-info.js';
+import { type AccessLogPredicate, compileAccessLogFilter } from './filter.js';
 import { compileAccessLogFormat, type TextFormatter } from './formatter.js';
 import { type AccessLogSink, createAccessLogSink, createDiscardSink, type SinkStreams } from './sinks.js';
 
@@ -22,15 +23,20 @@ export interface AccessLogger {
 export interface AccessLoggerDeps extends SinkStreams {
   /** Value of %HOSTNAME%. */
   readonly hostname: string;
+  /** Uniform in [0, 1), for runtime_filter sampling; default Math.random. */
+  readonly random?: () => number;
 }
 
 class FormattingLogger implements AccessLogger {
   constructor(
     private readonly formatter: TextFormatter,
     readonly sink: AccessLogSink,
+    /** The access log's `filter`; null = every request. */
+    private readonly filter: AccessLogPredicate | null,
   ) {}
 
   log(info: StreamInfo): void {
+    if (this.filter !== null && !this.filter(info)) return;
     const sink = this.sink;
     const w = sink.beginLine();
     if (w !== null) {
@@ -72,5 +78,7 @@ export function createAccessLogger(
     issues.push({ path: `${path}.typed_config.path`, message: `cannot open access log file: ${reason}` });
     sink = createDiscardSink();
   }
-  return new FormattingLogger(formatter, sink);
+  const filter =
+    config.filter === undefined ? null : compileAccessLogFilter(config.filter, deps.random ?? Math.random);
+  return new FormattingLogger(formatter, sink, filter);
 }
