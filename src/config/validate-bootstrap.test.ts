@@ -117,11 +117,11 @@ describe('unsupported and unknown fields', () => {
       "no HTTP filter named 'envoy.filters.http.fault' in the connection manager's http_filters (envoy.filters.http.router)",
     );
   });
-  test('an access log filter', () => {
+  test('an access log filter Weft does not have', () => {
     expectIssue(
-      (c) => (hcm(c).access_log[0].filter = {}),
-      `${HCM}.access_log[0].filter`,
-      'unsupported field',
+      (c) => (hcm(c).access_log[0].filter = { traceable_filter: {} }),
+      `${HCM}.access_log[0].filter.traceable_filter`,
+      'is not supported by Weft',
     );
   });
   test('an unknown network filter @type', () => {

@@ -7,7 +7,8 @@ import type { AccessLogFilter } from '../../config/model.js';
 import { readAccessLogFilter } from '../../config/validate-access-log-filter.js';
 import type { ConfigIssue } from '../../core/errors.js';
 import { createStreamInfo, ResponseFlag, type StreamInfo } from '../stream-info.js';
-import { compileAccessLogFilter, grpcStatusOf } from './filter.js';
+import { compileAccessLogFilter } from './filter.js';
+import { grpcStatusOf } from './operators.js';
 
 function info(patch: Partial<StreamInfo>): StreamInfo {
   return Object.assign(createStreamInfo(), { responseCode: 200, startMonotonic: 0, endMonotonic: 5 }, patch);

@@ -14,9 +14,11 @@
 // - and / or of the above.
 
 import type { AccessLogFilter, ComparisonOp } from '../../config/model.js';
+import { GrpcStatus } from '../http/grpc.js';
 import { getHeader } from '../http/headers.js';
 import { CompiledHeaderMatcher } from '../router/header-matcher.js';
 import { RESPONSE_FLAG_CODES, type StreamInfo } from '../stream-info.js';
+import { grpcStatusOf } from './operators.js';
 
 export type AccessLogPredicate = (info: StreamInfo) => boolean;
 
@@ -31,35 +33,6 @@ function compare(op: ComparisonOp, actual: number, value: number): boolean {
     default:
       return actual !== value;
   }
-}
-
-/** Envoy's HTTP → gRPC status mapping for responses without grpc-status (Grpc::Utility::httpToGrpcStatus). */
-export function grpcStatusOfHttp(status: number): number {
-  switch (status) {
-    case 400:
-      return 13; // INTERNAL
-    case 401:
-      return 16; // UNAUTHENTICATED
-    case 403:
-      return 7; // PERMISSION_DENIED
-    case 404:
-      return 12; // UNIMPLEMENTED
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return 14; // UNAVAILABLE
-    default:
-      return 2; // UNKNOWN
-  }
-}
-
-/** The gRPC status of a finished request, as Envoy's grpc_status_filter reads it. */
-export function grpcStatusOf(info: StreamInfo): number {
-  const raw =
-    getHeader(info.responseTrailers, 'grpc-status') ?? getHeader(info.responseHeaders, 'grpc-status');
-  if (raw !== undefined && /^\d+$/.test(raw.trim())) return Number(raw.trim());
-  return info.responseCode === 0 ? 2 : grpcStatusOfHttp(info.responseCode);
 }
 
 /**
@@ -120,7 +93,8 @@ export function compileAccessLogFilter(filter: AccessLogFilter, random: () => nu
     }
     case 'grpc_status': {
       const { statuses, exclude } = filter;
-      return (info) => statuses.includes(grpcStatusOf(info)) !== exclude;
+      // No status at all (no response) counts as UNKNOWN, as in Envoy.
+      return (info) => statuses.includes(grpcStatusOf(info) ?? GrpcStatus.Unknown) !== exclude;
     }
   }
 }

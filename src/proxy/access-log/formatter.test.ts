@@ -265,6 +265,25 @@ describe('format issues', () => {
     assert.match(issues[2].message, /%DYNAMIC_METADATA% is not supported/);
   });
 
+  it('GRPC_STATUS in its three forms and GRPC_STATUS_NUMBER: trailers, headers, else the HTTP status', () => {
+    const info = filledInfo();
+    const all = '%GRPC_STATUS% %GRPC_STATUS(SNAKE_STRING)% %GRPC_STATUS(NUMBER)% %GRPC_STATUS_NUMBER%';
+    assert.equal(fmt(all, info), 'Ok OK 0 0');
+    info.responseTrailers = ['grpc-status', '4'];
+    assert.equal(fmt(all, info), 'DeadlineExceeded DEADLINE_EXCEEDED 4 4');
+    info.responseTrailers = [];
+    info.responseHeaders = ['grpc-status', '21'];
+    assert.equal(fmt(all, info), '21 21 21 21', 'beyond the standard codes: the number');
+    info.responseHeaders = [];
+    info.responseCode = 503;
+    assert.equal(fmt(all, info), 'Unavailable UNAVAILABLE 14 14');
+    info.responseCode = 0;
+    assert.equal(fmt(all, info), '- - - -');
+    const issues: ConfigIssue[] = [];
+    compileTextFormat('%GRPC_STATUS(LOUD)%', 'p', issues);
+    assert.match(issues[0].message, /CAMEL_STRING, SNAKE_STRING or NUMBER/);
+  });
+
   it('rejects bad syntax and argument mistakes', () => {
     const bad = ['50% off', '%REQ%', '%PROTOCOL(x)%', '%REQ(A?B?C)%', '%REQ(X', '%lower%', 'end %'];
     for (const f of bad) {

@@ -7,6 +7,7 @@
 // formatter can emit them as JSON numbers, as Envoy does.
 
 import type { ConfigIssue } from '../../core/errors.js';
+import { grpcStatusOfHttp } from '../http/grpc.js';
 import { getHeader, type HeaderList } from '../http/headers.js';
 import { formatResponseFlags, RESPONSE_FLAG_CODES, type StreamInfo } from '../stream-info.js';
 import { compileTimeFormat, DEFAULT_START_TIME_FORMAT } from './time-format.js';
@@ -154,6 +155,69 @@ function headerAccessor(source: HeaderSource, name: string): Accessor {
   return (info) => getHeader(info.responseTrailers, name);
 }
 
+/**
+ * The gRPC status of a finished request as Envoy reads it (Grpc::Common::getGrpcStatus):
+ * grpc-status from the trailers, then the headers, else mapped from the HTTP status;
+ * undefined when there was no response at all.
+ */
+export function grpcStatusOf(info: StreamInfo): number | undefined {
+  const raw =
+    getHeader(info.responseTrailers, 'grpc-status') ?? getHeader(info.responseHeaders, 'grpc-status');
+  if (raw !== undefined) {
+    const v = raw.trim();
+    if (/^\d{1,10}$/.test(v)) return Number(v);
+  }
+  return info.responseCode === 0 ? undefined : grpcStatusOfHttp(info.responseCode);
+}
+
+/** gRPC status names by code, CamelCase (Envoy's %GRPC_STATUS(CAMEL_STRING)%). */
+const GRPC_CAMEL = [
+  'Ok',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+];
+
+/** `GrpcStatus` in CamelCase → SNAKE_CASE (`DeadlineExceeded` → `DEADLINE_EXCEEDED`). */
+function snake(camel: string): string {
+  return camel.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+function grpcStatusSpec(): OperatorSpec {
+  return {
+    args: 'optional',
+    build(arg, ctx) {
+      const form = arg === undefined || arg === '' ? 'CAMEL_STRING' : arg;
+      if (form === 'NUMBER') return grpcStatusOf;
+      if (form !== 'CAMEL_STRING' && form !== 'SNAKE_STRING') {
+        ctx.issues.push({
+          path: ctx.path,
+          message: `%GRPC_STATUS(${arg})%: expected CAMEL_STRING, SNAKE_STRING or NUMBER`,
+        });
+      }
+      const names = form === 'SNAKE_STRING' ? GRPC_CAMEL.map(snake) : GRPC_CAMEL;
+      // A status beyond the standard ones prints as its number, as in Envoy.
+      return (info) => {
+        const code = grpcStatusOf(info);
+        return code === undefined ? undefined : (names[code] ?? `${code}`);
+      };
+    },
+  };
+}
+
 function stripQuery(v: OperatorValue): OperatorValue {
   if (typeof v !== 'string') return v;
   const q = v.indexOf('?');
@@ -229,6 +293,8 @@ const OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map<string, OperatorSpe
   ['TRAILER', headerSpec('TRAILER', 'TRAILER')],
   ['PROTOCOL', field((info) => nonEmpty(info.protocol))],
   ['RESPONSE_CODE', field((info) => info.responseCode)],
+  ['GRPC_STATUS', grpcStatusSpec()],
+  ['GRPC_STATUS_NUMBER', field(grpcStatusOf)],
   ['RESPONSE_CODE_DETAILS', field((info) => nonEmpty(info.responseCodeDetails))],
   ['RESPONSE_FLAGS', field((info) => formatResponseFlags(info.responseFlags))],
   ['RESPONSE_FLAGS_LONG', field((info) => formatResponseFlagsLong(info.responseFlags))],
@@ -316,8 +382,6 @@ const UNSUPPORTED = new Set([
   'UPSTREAM_METADATA',
   'FILTER_STATE',
   'UPSTREAM_FILTER_STATE',
-  'GRPC_STATUS',
-  'GRPC_STATUS_NUMBER',
   'START_TIME_LOCAL',
   'EMIT_TIME',
   'VIRTUAL_CLUSTER_NAME',

@@ -36,6 +36,11 @@ const TIMEOUT_FLAGS =
 /** The gRPC status of a local reply with HTTP `status` and Envoy response `flags`. */
 export function grpcStatusForLocalReply(status: number, flags: number): number {
   if ((flags & TIMEOUT_FLAGS) !== 0) return GrpcStatus.DeadlineExceeded;
+  return grpcStatusOfHttp(status);
+}
+
+/** Envoy's HTTP → gRPC status mapping (Grpc::Utility::httpToGrpcStatus). */
+export function grpcStatusOfHttp(status: number): number {
   switch (status) {
     case 400:
       return GrpcStatus.Internal;
