@@ -266,6 +266,19 @@ export interface HttpConnectionManager {
   readonly generateRequestId: boolean;
   /** `preserve_external_request_id`, default false. */
   readonly preserveExternalRequestId: boolean;
+  /**
+   * `normalize_path`, `merge_slashes` and `path_with_escaped_slashes_action`; absent = the
+   * path is routed as it came (Envoy's defaults).
+   */
+  readonly pathNormalization?: {
+    readonly normalizePath: boolean;
+    readonly mergeSlashes: boolean;
+    readonly escapedSlashes:
+      | 'KEEP_UNCHANGED'
+      | 'REJECT_REQUEST'
+      | 'UNESCAPE_AND_REDIRECT'
+      | 'UNESCAPE_AND_FORWARD';
+  };
   /** `forward_client_cert_details`: what happens to x-forwarded-client-cert; absent = SANITIZE. */
   readonly forwardClientCert?: ForwardClientCert;
   /** `server_name`, default "envoy" in Envoy; Weft uses "weft". */

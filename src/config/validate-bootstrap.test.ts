@@ -531,6 +531,22 @@ describe('fields Envoy has that Weft refuses until their feature lands', () => {
     assert.ok(paths.includes(`${C}[0].load_assignment.endpoints[0].priority`), paths.join('\n'));
   });
 
+  test('normalize_path, merge_slashes and path_with_escaped_slashes_action are read; bad values refused', () => {
+    assert.deepEqual(
+      issuesAfter((c) => {
+        hcm(c).normalize_path = true;
+        hcm(c).merge_slashes = true;
+        hcm(c).path_with_escaped_slashes_action = 'UNESCAPE_AND_FORWARD';
+      }),
+      [],
+    );
+    const paths = issuesAfter((c) => {
+      hcm(c).normalize_path = 'yes';
+      hcm(c).path_with_escaped_slashes_action = 'DECODE';
+    }).map((i) => i.path);
+    assert.deepEqual(paths.sort(), [`${HCM}.normalize_path`, `${HCM}.path_with_escaped_slashes_action`]);
+  });
+
   test('forward_client_cert_details and set_current_client_cert_details are read; bad values refused by path', () => {
     assert.deepEqual(
       issuesAfter((c) => {

@@ -111,6 +111,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   const generateRequestId = r.boolean('generate_request_id', true);
   const preserveExternalRequestId = r.boolean('preserve_external_request_id', false);
   const forwardClientCert = readForwardClientCert(r);
+  const pathNormalization = readPathNormalization(r);
   const serverName = r.string('server_name') ?? 'weft';
   const serverHeaderTransformation = r.enumeration(
     'server_header_transformation',
@@ -143,6 +144,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     generateRequestId,
     preserveExternalRequestId,
     ...(forwardClientCert === null ? {} : { forwardClientCert }),
+    ...(pathNormalization === null ? {} : { pathNormalization }),
     serverName,
     serverHeaderTransformation,
     acceptHttp10,
@@ -238,4 +240,34 @@ function readForwardClientCert(r: FieldReader): ForwardClientCert | null {
   };
   d?.done();
   return given ? { mode, ...details } : null;
+}
+
+type EscapedSlashes = NonNullable<HttpConnectionManager['pathNormalization']>['escapedSlashes'];
+const ESCAPED_SLASHES: EnumSpec<EscapedSlashes | 'IMPLEMENTATION_SPECIFIC_DEFAULT'> = {
+  known: [
+    'IMPLEMENTATION_SPECIFIC_DEFAULT',
+    'KEEP_UNCHANGED',
+    'REJECT_REQUEST',
+    'UNESCAPE_AND_REDIRECT',
+    'UNESCAPE_AND_FORWARD',
+  ],
+  supported: [
+    'IMPLEMENTATION_SPECIFIC_DEFAULT',
+    'KEEP_UNCHANGED',
+    'REJECT_REQUEST',
+    'UNESCAPE_AND_REDIRECT',
+    'UNESCAPE_AND_FORWARD',
+  ],
+};
+
+/** `normalize_path`, `merge_slashes`, `path_with_escaped_slashes_action`; null when all are off. */
+function readPathNormalization(r: FieldReader): HttpConnectionManager['pathNormalization'] | null {
+  const normalizePath = r.boolean('normalize_path', false);
+  const mergeSlashes = r.boolean('merge_slashes', false);
+  const action = r.enumeration('path_with_escaped_slashes_action', 'KEEP_UNCHANGED', ESCAPED_SLASHES);
+  // Envoy's IMPLEMENTATION_SPECIFIC_DEFAULT is KEEP_UNCHANGED.
+  const escapedSlashes: EscapedSlashes =
+    action === 'IMPLEMENTATION_SPECIFIC_DEFAULT' ? 'KEEP_UNCHANGED' : action;
+  if (!normalizePath && !mergeSlashes && escapedSlashes === 'KEEP_UNCHANGED') return null;
+  return { normalizePath, mergeSlashes, escapedSlashes };
 }

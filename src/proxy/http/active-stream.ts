@@ -92,6 +92,7 @@ import { grpcLocalReplyHeaders, grpcStatusForLocalReply, isGrpcRequest, routeTim
 import { getHeader, getHeaderJoined, type HeaderList, removeHeader, setHeader } from './headers.js';
 import type { DecoderFilterStream } from './http-filter.js';
 import { LocalReplyText } from './local-reply.js';
+import { normalizeRequestPath, type PathNormalization } from './path-normalize.js';
 import type { RequestShadows } from './request-mirror.js';
 import { RetryDecision, type RetryOwner, RetryState } from './retry-state.js';
 import { takeRouterHeaders } from './router-headers.js';
@@ -236,6 +237,8 @@ export class ActiveStream
     info.requestHeaders = head.headers;
 
     const headers = head.headers;
+    const pathRules = rt.config.pathNormalization;
+    if (pathRules !== undefined && this.normalizePath(pathRules)) return;
     if (head.expectContinue) {
       // Envoy's default: the proxy answers 100-continue itself and does not forward Expect.
       removeHeader(headers, 'expect');
@@ -433,6 +436,25 @@ export class ActiveStream
       return;
     }
     this.firstAttempt(cluster);
+  }
+
+  /**
+   * normalize_path / merge_slashes / path_with_escaped_slashes_action (path-normalize.ts);
+   * true when the request was answered (400, or the 307 to the unescaped path).
+   */
+  private normalizePath(rules: PathNormalization): boolean {
+    const result = normalizeRequestPath(this.path, rules);
+    if (result.action === 'reject') {
+      this.localReply(400, '', 0, 'path_normalization_failed');
+      return true;
+    }
+    this.path = result.path;
+    this.info.path = result.path;
+    if (result.action === 'redirect') {
+      this.localReply(307, '', 0, 'path_normalization_redirect', null, result.path);
+      return true;
+    }
+    return false;
   }
 
   /** The request hash for RING_HASH / MAGLEV (router/hash-policy.ts), from the request as received. */
