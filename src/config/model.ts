@@ -267,6 +267,11 @@ export interface HttpConnectionManager {
   /** `preserve_external_request_id`, default false. */
   readonly preserveExternalRequestId: boolean;
   /**
+   * `common_http_protocol_options.headers_with_underscores_action`: what a request header
+   * whose name has `_` gets; absent = ALLOW.
+   */
+  readonly headersWithUnderscores?: 'REJECT_REQUEST' | 'DROP_HEADER';
+  /**
    * `normalize_path`, `merge_slashes` and `path_with_escaped_slashes_action`; absent = the
    * path is routed as it came (Envoy's defaults).
    */

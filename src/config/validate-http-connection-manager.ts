@@ -77,8 +77,10 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   let maxHeadersCount = DEFAULT_MAX_HEADERS_COUNT;
   let maxConnectionDurationMs: number | null = null;
   let maxStreamDurationMs: number | null = null;
+  let headersWithUnderscores: 'ALLOW' | 'REJECT_REQUEST' | 'DROP_HEADER' = 'ALLOW';
   const common = r.message('common_http_protocol_options');
   if (common !== null) {
+    headersWithUnderscores = common.enumeration('headers_with_underscores_action', 'ALLOW', UNDERSCORES);
     idleTimeoutMs = common.duration('idle_timeout', DEFAULT_IDLE_TIMEOUT_MS, true);
     maxHeadersCount = common.uint32('max_headers_count', DEFAULT_MAX_HEADERS_COUNT, 1);
     // Both: absent or 0 = no limit (Envoy).
@@ -145,6 +147,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     preserveExternalRequestId,
     ...(forwardClientCert === null ? {} : { forwardClientCert }),
     ...(pathNormalization === null ? {} : { pathNormalization }),
+    ...(headersWithUnderscores === 'ALLOW' ? {} : { headersWithUnderscores }),
     serverName,
     serverHeaderTransformation,
     acceptHttp10,
@@ -271,3 +274,8 @@ function readPathNormalization(r: FieldReader): HttpConnectionManager['pathNorma
   if (!normalizePath && !mergeSlashes && escapedSlashes === 'KEEP_UNCHANGED') return null;
   return { normalizePath, mergeSlashes, escapedSlashes };
 }
+
+const UNDERSCORES: EnumSpec<'ALLOW' | 'REJECT_REQUEST' | 'DROP_HEADER'> = {
+  known: ['ALLOW', 'REJECT_REQUEST', 'DROP_HEADER'],
+  supported: ['ALLOW', 'REJECT_REQUEST', 'DROP_HEADER'],
+};

@@ -89,7 +89,14 @@ import { applyClientCertHeader, setsClientCertHeader, XFCC } from './client-cert
 import { FAULT_ABORT_BODY, FAULT_ABORT_DETAILS, type HttpFaultFilter, StreamFault } from './fault.js';
 import { runDecoderFilters } from './filter-chain.js';
 import { grpcLocalReplyHeaders, grpcStatusForLocalReply, isGrpcRequest, routeTimeoutFor } from './grpc.js';
-import { getHeader, getHeaderJoined, type HeaderList, removeHeader, setHeader } from './headers.js';
+import {
+  getHeader,
+  getHeaderJoined,
+  type HeaderList,
+  removeHeader,
+  setHeader,
+  truncateList,
+} from './headers.js';
 import type { DecoderFilterStream } from './http-filter.js';
 import { LocalReplyText } from './local-reply.js';
 import { normalizeRequestPath, type PathNormalization } from './path-normalize.js';
@@ -237,6 +244,8 @@ export class ActiveStream
     info.requestHeaders = head.headers;
 
     const headers = head.headers;
+    const underscores = rt.config.headersWithUnderscores;
+    if (underscores !== undefined && this.checkUnderscoreHeaders(underscores)) return;
     const pathRules = rt.config.pathNormalization;
     if (pathRules !== undefined && this.normalizePath(pathRules)) return;
     if (head.expectContinue) {
@@ -436,6 +445,41 @@ export class ActiveStream
       return;
     }
     this.firstAttempt(cluster);
+  }
+
+  /**
+   * headers_with_underscores_action: drops the request headers whose name has `_`, or
+   * answers 400; true when the request was answered.
+   */
+  private checkUnderscoreHeaders(action: 'REJECT_REQUEST' | 'DROP_HEADER'): boolean {
+    const headers = this.headers;
+    const stats = this.conn.rt.stats;
+    const h2 = this.conn.httpVersion === 2 ? 1 : 0;
+    let w = 0;
+    for (let r = 0; r < headers.length; r += 2) {
+      const name = headers[r];
+      if (name.indexOf('_') >= 0) {
+        if (action === 'REJECT_REQUEST') {
+          stats.rejectedUnderscoreRequests[h2].value++;
+          this.localReply(
+            400,
+            '',
+            0,
+            h2 === 1 ? 'http2.unexpected_underscore' : 'http1.unexpected_underscore',
+          );
+          return true;
+        }
+        stats.droppedUnderscoreHeaders[h2].value++;
+        continue;
+      }
+      if (w !== r) {
+        headers[w] = name;
+        headers[w + 1] = headers[r + 1];
+      }
+      w += 2;
+    }
+    truncateList(headers, w);
+    return false;
   }
 
   /**

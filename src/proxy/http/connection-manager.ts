@@ -30,6 +30,9 @@ import { RequestMirror } from './request-mirror.js';
 
 /** The stats of one connection manager (`http.<stat_prefix>.*`), resolved once. */
 export interface HcmStats {
+  /** [HTTP/1, HTTP/2]: headers dropped / requests refused for `_` in a name (headers_with_underscores_action). */
+  readonly droppedUnderscoreHeaders: readonly [Counter, Counter];
+  readonly rejectedUnderscoreRequests: readonly [Counter, Counter];
   readonly cxTotal: Counter;
   readonly cxActive: Gauge;
   readonly cxDestroy: Counter;
@@ -66,6 +69,15 @@ export function createHcmStats(stats: StatsStore, statPrefix: string): HcmStats 
   const p = `http.${statPrefix}.`;
   const c = (n: string) => stats.counter(p + n);
   return {
+    // Codec-level, named as Envoy's http1./http2. codec stats.
+    droppedUnderscoreHeaders: [
+      stats.counter('http1.dropped_headers_with_underscores'),
+      stats.counter('http2.dropped_headers_with_underscores'),
+    ],
+    rejectedUnderscoreRequests: [
+      stats.counter('http1.requests_rejected_with_underscores_in_headers'),
+      stats.counter('http2.requests_rejected_with_underscores_in_headers'),
+    ],
     cxTotal: c('downstream_cx_total'),
     cxActive: stats.gauge(`${p}downstream_cx_active`),
     cxDestroy: c('downstream_cx_destroy'),
