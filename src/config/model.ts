@@ -400,6 +400,8 @@ export interface VirtualHost extends HeaderMutations {
   readonly perRequestBufferLimitBytes?: number | null;
   /** `typed_per_filter_config` for routes that set none for the same filter. */
   readonly typedPerFilterConfig?: TypedPerFilterConfig;
+  /** `require_tls`: requests not over TLS (all, or external ones) get a 301 to https; absent = NONE. */
+  readonly requireTls?: 'EXTERNAL_ONLY' | 'ALL';
 }
 
 /** `envoy.type.matcher.v3.StringMatcher`. */
@@ -730,7 +732,6 @@ export interface Route extends HeaderMutations {
 // ---------------------------------------------------------------------------------------
 // Access logs
 
-/** `envoy.config.accesslog.v3.AccessLog` with a stdout/stderr/file logger. */
 /**
  * `envoy.config.accesslog.v3.AccessLogFilter`: which requests an access log records.
  * `comparison` is ComparisonFilter (`op` with `value.default_value`; Weft has no runtime).
@@ -749,6 +750,7 @@ export type AccessLogFilter =
 
 export type ComparisonOp = 'EQ' | 'GE' | 'LE' | 'NE';
 
+/** `envoy.config.accesslog.v3.AccessLog` with a stdout/stderr/file logger. */
 export interface AccessLog {
   readonly name: string;
   /** `filter`: absent = every request is logged. */

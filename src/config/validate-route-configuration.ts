@@ -3,7 +3,7 @@
 // only one virtual host of a route configuration).
 
 import type { ConfigIssue } from '../core/errors.js';
-import { readMessage } from './fields.js';
+import { type EnumSpec, readMessage } from './fields.js';
 import type { Route, RouteConfiguration, VirtualHost } from './model.js';
 import { readHeaderMutations } from './validate-headers.js';
 import { readTypedPerFilterConfig } from './validate-per-filter-config.js';
@@ -92,14 +92,21 @@ function validateVirtualHost(
   const perRequestBufferLimitBytes = readPerRequestBufferLimit(r);
   const mutations = readHeaderMutations(r);
   const typedPerFilterConfig = readTypedPerFilterConfig(r, ctx.registry);
+  const requireTls = r.enumeration('require_tls', 'NONE', REQUIRE_TLS);
   r.done();
   // Set only when given, so configs without them keep their exact shape.
   let vh: VirtualHost = { name, domains, routes, ...mutations };
   if (retryPolicy !== null) vh = { ...vh, retryPolicy };
   if (perRequestBufferLimitBytes !== null) vh = { ...vh, perRequestBufferLimitBytes };
   if (typedPerFilterConfig !== null) vh = { ...vh, typedPerFilterConfig };
+  if (requireTls !== 'NONE') vh = { ...vh, requireTls };
   return vh;
 }
+
+const REQUIRE_TLS: EnumSpec<'NONE' | 'EXTERNAL_ONLY' | 'ALL'> = {
+  known: ['NONE', 'EXTERNAL_ONLY', 'ALL'],
+  supported: ['NONE', 'EXTERNAL_ONLY', 'ALL'],
+};
 
 /** Envoy's VirtualHost.domains rules, restricted to the forms the Weft router matches. */
 function checkDomain(domain: string): string | null {

@@ -272,6 +272,14 @@ export class ActiveStream
     if (client.fromHeader) info.downstreamRemoteAddress = formatAddress(client.ip, 0);
     sanitizeForwardingHeaders(headers, client);
     applyClientCertHeader(headers, rt.config.forwardClientCert ?? null, this.conn.tls);
+    // x-forwarded-proto before routing, as Envoy sets it: routes and require_tls see it. A
+    // downstream value is trusted only from trusted hops under use_remote_address.
+    if (rt.config.useRemoteAddress) {
+      if (rt.config.xffNumTrustedHops === 0 || getHeader(headers, 'x-forwarded-proto') === undefined)
+        setHeader(headers, 'x-forwarded-proto', this.scheme);
+    } else if (getHeader(headers, 'x-forwarded-proto') === undefined) {
+      headers.push('x-forwarded-proto', this.scheme);
+    }
     if (rt.config.generateRequestId) {
       // Envoy: keep a client's x-request-id unless the request is an edge request (from
       // outside, use_remote_address) and preserve_external_request_id is off.
@@ -363,18 +371,11 @@ export class ActiveStream
     // Build the upstream request head (RFC 9110 §7.6: hop-by-hop fields are not forwarded).
     const head = this.head!;
     const headers = this.headers;
-    const nominated = head.connectionTokens !== '';
-    // A Connection header may nominate headers the proxy set; they are put back after.
-    const requestId =
-      nominated && rt.config.generateRequestId ? getHeader(headers, 'x-request-id') : undefined;
-    const clientCert =
-      nominated && setsClientCertHeader(rt.config.forwardClientCert) ? getHeader(headers, XFCC) : undefined;
+    // A Connection header may nominate headers the proxy set or vouched for: put back after.
+    const kept = head.connectionTokens === '' ? null : this.proxySetHeaders(headers);
     stripHopByHop(headers, head.connectionTokens);
     if (this.upgrade !== null) this.upgrade.restoreHeaders(headers);
-    if (nominated) {
-      restoreForwardingHeaders(headers, this.client!, requestId);
-      if (clientCert !== undefined && getHeader(headers, XFCC) === undefined) headers.push(XFCC, clientCert);
-    }
+    if (kept !== null) restoreForwardingHeaders(headers, this.client!, kept);
     const hcm = rt.config;
     if (hcm.useRemoteAddress) {
       if (!hcm.skipXffAppend) {
@@ -385,11 +386,6 @@ export class ActiveStream
           xff === undefined ? this.conn.remoteIp : `${xff}, ${this.conn.remoteIp}`,
         );
       }
-      // A downstream x-forwarded-proto is trusted only from trusted hops.
-      if (hcm.xffNumTrustedHops === 0 || getHeader(headers, 'x-forwarded-proto') === undefined)
-        setHeader(headers, 'x-forwarded-proto', this.scheme);
-    } else if (getHeader(headers, 'x-forwarded-proto') === undefined) {
-      headers.push('x-forwarded-proto', this.scheme);
     }
     if (this.clusterRequestMutations !== null)
       applyHeaderMutations(headers, this.clusterRequestMutations, info);
@@ -499,6 +495,24 @@ export class ActiveStream
       return true;
     }
     return false;
+  }
+
+  /**
+   * The request headers whose value the connection manager set or vouched for, as pairs:
+   * x-forwarded-proto, x-request-id (when it generates ids), x-forwarded-client-cert (when
+   * it sets it).
+   */
+  private proxySetHeaders(headers: HeaderList): HeaderList {
+    const config = this.conn.rt.config;
+    const kept: HeaderList = [];
+    const keep = (name: string) => {
+      const value = getHeader(headers, name);
+      if (value !== undefined) kept.push(name, value);
+    };
+    keep('x-forwarded-proto');
+    if (config.generateRequestId) keep('x-request-id');
+    if (setsClientCertHeader(config.forwardClientCert)) keep(XFCC);
+    return kept;
   }
 
   /** The request hash for RING_HASH / MAGLEV (router/hash-policy.ts), from the request as received. */

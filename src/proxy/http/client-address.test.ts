@@ -277,22 +277,20 @@ describe('sanitizeForwardingHeaders', () => {
     restoreForwardingHeaders(
       internal,
       { ip: '10.0.0.1', fromHeader: false, internal: true, edge: false },
-      undefined,
+      [],
     );
     assert.deepEqual(internal, ['accept', '*/*', 'x-envoy-internal', 'true']);
     const edge: string[] = [];
-    restoreForwardingHeaders(
-      edge,
-      { ip: '203.0.113.1', fromHeader: false, internal: false, edge: true },
+    restoreForwardingHeaders(edge, { ip: '203.0.113.1', fromHeader: false, internal: false, edge: true }, [
+      'x-request-id',
       'id-1',
-    );
+    ]);
     assert.deepEqual(edge, ['x-request-id', 'id-1', 'x-envoy-external-address', '203.0.113.1']);
     const kept = ['x-envoy-internal', 'true', 'x-request-id', 'id-2'];
-    restoreForwardingHeaders(
-      kept,
-      { ip: '10.0.0.1', fromHeader: false, internal: true, edge: false },
+    restoreForwardingHeaders(kept, { ip: '10.0.0.1', fromHeader: false, internal: true, edge: false }, [
+      'x-request-id',
       'id-2',
-    );
+    ]);
     assert.deepEqual(kept, ['x-envoy-internal', 'true', 'x-request-id', 'id-2']);
   });
 });

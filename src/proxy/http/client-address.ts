@@ -193,16 +193,13 @@ export function sanitizeForwardingHeaders(headers: HeaderList, client: ClientAdd
 /**
  * Puts back the client-address headers a client's Connection header nominated for
  * removal (hop-by-hop stripping runs after routing, and must not let a client drop what
- * the proxy itself set), and `requestId`, the x-request-id the connection manager set or
- * vouched for (undefined when it does not generate request ids).
+ * the proxy itself set), and the `kept` pairs (other headers the connection manager set
+ * or vouched for, taken before the stripping) that are gone.
  */
-export function restoreForwardingHeaders(
-  headers: HeaderList,
-  client: ClientAddress,
-  requestId: string | undefined,
-): void {
-  if (requestId !== undefined && getHeader(headers, 'x-request-id') === undefined)
-    headers.push('x-request-id', requestId);
+export function restoreForwardingHeaders(headers: HeaderList, client: ClientAddress, kept: HeaderList): void {
+  for (let i = 0; i < kept.length; i += 2) {
+    if (getHeader(headers, kept[i]) === undefined) headers.push(kept[i], kept[i + 1]);
+  }
   if (client.internal) {
     if (getHeader(headers, 'x-envoy-internal') === undefined) headers.push('x-envoy-internal', 'true');
   } else if (client.edge && getHeader(headers, 'x-envoy-external-address') === undefined) {

@@ -17,6 +17,7 @@ import type {
   RouteConfiguration,
   VirtualHost,
 } from '../../config/model.js';
+import { getHeader } from '../http/headers.js';
 import type { StreamInfo } from '../stream-info.js';
 import {
   type CompileHeaderValue,
@@ -158,6 +159,8 @@ class VirtualHostEntry {
   readonly connectRoutes: readonly RouteEntry[];
   /** Some route matches on a regex, so select() must materialize the path part. */
   readonly needsPathOnly: boolean;
+  private readonly requireTls: 'EXTERNAL_ONLY' | 'ALL' | null;
+  private readonly tlsRedirect: RouteEntry | null;
 
   constructor(
     vh: VirtualHost,
@@ -179,7 +182,57 @@ class VirtualHostEntry {
     this.routes = all.filter((r) => !r.match.connect);
     this.connectRoutes = all.filter((r) => r.match.connect);
     this.needsPathOnly = this.routes.some((r) => r.match.needsPathOnly);
+    this.requireTls = vh.requireTls ?? null;
+    this.tlsRedirect =
+      vh.requireTls === undefined
+        ? null
+        : new RouteEntry(
+            tlsRedirectRoute(vh.name),
+            vh.name,
+            m.request,
+            m.response,
+            retry,
+            deps,
+            compileHeaderValue,
+          );
   }
+
+  /**
+   * Envoy's `require_tls`: the https redirect for a request that did not come over TLS
+   * (x-forwarded-proto, which the connection manager set from the connection or kept from
+   * a trusted hop, is not `https`); with EXTERNAL_ONLY, internal requests
+   * (`x-envoy-internal: true`) are let through. Null: the request may go on.
+   */
+  tlsRedirectFor(req: RouteRequest): RouteEntry | null {
+    const requirement = this.requireTls;
+    if (requirement === null) return null;
+    const proto = getHeader(req.headers, 'x-forwarded-proto') ?? req.scheme;
+    if (proto === 'https') return null;
+    if (requirement === 'EXTERNAL_ONLY' && getHeader(req.headers, 'x-envoy-internal') === 'true') return null;
+    return this.tlsRedirect;
+  }
+}
+
+/** The route a require_tls redirect answers with: 301 to the same host and path over https. */
+function tlsRedirectRoute(vhostName: string): Route {
+  return {
+    name: `${vhostName}.require_tls`,
+    requestHeadersToAdd: [],
+    requestHeadersToRemove: [],
+    responseHeadersToAdd: [],
+    responseHeadersToRemove: [],
+    match: { path: { kind: 'prefix', value: '/' }, caseSensitive: true, headers: [], queryParameters: [] },
+    action: {
+      kind: 'redirect',
+      schemeRedirect: 'https',
+      hostRedirect: null,
+      portRedirect: null,
+      pathRedirect: null,
+      prefixRewrite: null,
+      responseCode: 301,
+      stripQuery: false,
+    },
+  };
 }
 
 class CompiledRouteTable implements RouteTable {
@@ -195,6 +248,8 @@ class CompiledRouteTable implements RouteTable {
   select(req: RouteRequest): CompiledRoute | null {
     const vh = this.hosts.find(req.authority);
     if (vh === null) return null;
+    const tls = vh.tlsRedirectFor(req);
+    if (tls !== null) return tls;
     const path = req.path;
     const q = path.indexOf('?');
     const h = path.indexOf('#');
