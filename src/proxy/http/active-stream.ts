@@ -94,8 +94,8 @@ import {
   getHeaderJoined,
   type HeaderList,
   removeHeader,
+  retainHeaders,
   setHeader,
-  truncateList,
 } from './headers.js';
 import type { DecoderFilterStream } from './http-filter.js';
 import { LocalReplyText } from './local-reply.js';
@@ -110,6 +110,11 @@ const FRAMING_NONE: BodyFraming = { kind: 'none' };
 const FRAMING_CHUNKED: BodyFraming = { kind: 'chunked' };
 /** Attempts on a fresh connection when a reused keep-alive connection was closed under us. */
 const MAX_STALE_CONNECTION_RETRIES = 3;
+
+/** headers_with_underscores_action: a header name without `_`. */
+function noUnderscore(name: string): boolean {
+  return name.indexOf('_') < 0;
+}
 
 /** Swallows the rest of a response that is being retried (its connection is destroyed). */
 const DISCARD_RESPONSE: ResponseHandler = {
@@ -448,33 +453,20 @@ export class ActiveStream
    * answers 400; true when the request was answered.
    */
   private checkUnderscoreHeaders(action: 'REJECT_REQUEST' | 'DROP_HEADER'): boolean {
-    const headers = this.headers;
     const stats = this.conn.rt.stats;
     const h2 = this.conn.httpVersion === 2 ? 1 : 0;
-    let w = 0;
-    for (let r = 0; r < headers.length; r += 2) {
-      const name = headers[r];
-      if (name.indexOf('_') >= 0) {
-        if (action === 'REJECT_REQUEST') {
-          stats.rejectedUnderscoreRequests[h2].value++;
-          this.localReply(
-            400,
-            '',
-            0,
-            h2 === 1 ? 'http2.unexpected_underscore' : 'http1.unexpected_underscore',
-          );
-          return true;
-        }
-        stats.droppedUnderscoreHeaders[h2].value++;
-        continue;
-      }
-      if (w !== r) {
-        headers[w] = name;
-        headers[w + 1] = headers[r + 1];
-      }
-      w += 2;
+    if (action === 'DROP_HEADER') {
+      stats.droppedUnderscoreHeaders[h2].value += retainHeaders(this.headers, noUnderscore);
+      return false;
     }
-    truncateList(headers, w);
+    const headers = this.headers;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (!noUnderscore(headers[i])) {
+        stats.rejectedUnderscoreRequests[h2].value++;
+        this.localReply(400, '', 0, h2 === 1 ? 'http2.unexpected_underscore' : 'http1.unexpected_underscore');
+        return true;
+      }
+    }
     return false;
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stripHopByHop } from '../http1/hop-by-hop.js';
-import { getHeaderJoined, removeHeader, setHeader, truncateList } from './headers.js';
+import { getHeaderJoined, removeHeader, retainHeaders, setHeader, truncateList } from './headers.js';
 
 test('truncateList shortens in place and leaves shorter lists alone', () => {
   const list = ['a', '1', 'b', '2', 'c', '3'];
@@ -43,4 +43,17 @@ test('stripHopByHop removes fixed and Connection-listed fields', () => {
   ];
   stripHopByHop(h, 'close, x-hop');
   assert.deepEqual(h, ['accept', '*/*']);
+});
+
+test('retainHeaders keeps the entries whose name passes, in order, and counts the rest', () => {
+  const h = ['a_b', '1', 'accept', '*/*', 'x_y', '2', 'host', 'h'];
+  assert.equal(
+    retainHeaders(h, (n) => !n.includes('_')),
+    2,
+  );
+  assert.deepEqual(h, ['accept', '*/*', 'host', 'h']);
+  assert.equal(
+    retainHeaders(h, () => true),
+    0,
+  );
 });

@@ -50,6 +50,21 @@ export function removeHeader(headers: HeaderList, name: string): void {
   truncateList(headers, w);
 }
 
+/** Keeps, in place, the entries whose name passes `keep`; returns how many were removed. */
+export function retainHeaders(headers: HeaderList, keep: (name: string) => boolean): number {
+  let w = 0;
+  for (let r = 0; r < headers.length; r += 2) {
+    if (keep(headers[r])) {
+      headers[w] = headers[r];
+      headers[w + 1] = headers[r + 1];
+      w += 2;
+    }
+  }
+  const removed = (headers.length - w) / 2;
+  truncateList(headers, w);
+  return removed;
+}
+
 /** Replaces all `name` entries with one (appended at the end when absent). */
 export function setHeader(headers: HeaderList, name: string, value: string): void {
   for (let i = 0; i < headers.length; i += 2) {
