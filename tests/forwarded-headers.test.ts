@@ -80,6 +80,10 @@ describe('x-forwarded-for and the trusted client address', () => {
         }),
         httpListener('sidecar', vhosts, { access_log: accessLog }),
         httpListener('edge-no-append', vhosts, { use_remote_address: true, skip_xff_append: true }),
+        httpListener('edge-internal-only', vhosts, {
+          use_remote_address: true,
+          route_config: { name: 'r', virtual_hosts: vhosts, internal_only_headers: ['X-Internal-Token'] },
+        }),
         // Behind an L4 balancer that puts the client in x-real-ip.
         httpListener('real-ip', vhosts, {
           access_log: accessLog,
@@ -276,5 +280,14 @@ describe('x-forwarded-for and the trusted client address', () => {
     });
     assert.equal(ok.status, 200);
     assert.equal(app.seen.at(-1)!.headers['x-envoy-internal'], undefined, 'not trusted: external');
+  });
+
+  it('internal_only_headers are removed from external requests only', async () => {
+    await request(proxy.port('edge-internal-only'), '/io-outside', {
+      headers: { 'x-forwarded-for': '203.0.113.9', 'x-internal-token': 'forged' },
+    });
+    assert.equal(app.seen.at(-1)!.headers['x-internal-token'], undefined);
+    await request(proxy.port('edge-internal-only'), '/io-inside', { headers: { 'x-internal-token': 'ok' } });
+    assert.equal(internalOnly.seen.at(-1)!.headers['x-internal-token'], 'ok');
   });
 });

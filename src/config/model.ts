@@ -386,6 +386,8 @@ export interface HeaderMutations {
 export interface RouteConfiguration extends HeaderMutations {
   readonly name: string;
   readonly virtualHosts: readonly VirtualHost[];
+  /** `internal_only_headers` (lower-cased): removed from every request that is not internal. */
+  readonly internalOnlyHeaders?: readonly string[];
 }
 
 /** `envoy.config.route.v3.VirtualHost`. */

@@ -5,7 +5,7 @@
 import type { ConfigIssue } from '../core/errors.js';
 import { type EnumSpec, readMessage } from './fields.js';
 import type { Route, RouteConfiguration, VirtualHost } from './model.js';
-import { readHeaderMutations } from './validate-headers.js';
+import { isHeaderName, readHeaderMutations } from './validate-headers.js';
 import { readTypedPerFilterConfig } from './validate-per-filter-config.js';
 import { readPerRequestBufferLimit, readRetryPolicy } from './validate-retry-policy.js';
 import { validateRoute } from './validate-route.js';
@@ -60,9 +60,20 @@ export function validateRouteConfiguration(
     virtualHosts.push(vh);
   }
   const mutations = readHeaderMutations(r);
+  const internalOnly = r.stringList('internal_only_headers');
+  const internalOnlyHeaders: string[] = [];
+  for (let i = 0; i < internalOnly.length; i++) {
+    if (isHeaderName(internalOnly[i])) internalOnlyHeaders.push(internalOnly[i].toLowerCase());
+    else r.issue(`internal_only_headers[${i}]`, `'${internalOnly[i]}' is not a valid header name`);
+  }
   r.done();
   if (validateClusters) for (const ref of refs) ctx.clusterRefs.push(ref);
-  return { name, virtualHosts, ...mutations };
+  return {
+    name,
+    virtualHosts,
+    ...mutations,
+    ...(internalOnlyHeaders.length === 0 ? {} : { internalOnlyHeaders }),
+  };
 }
 
 function validateVirtualHost(

@@ -276,6 +276,9 @@ export class ActiveStream
     this.client = client;
     if (client.fromHeader) info.downstreamRemoteAddress = formatAddress(client.ip, 0);
     sanitizeForwardingHeaders(headers, client);
+    const internalOnly = rt.routeTable.internalOnlyHeaders;
+    if (internalOnly.length > 0 && !client.internal)
+      for (const name of internalOnly) removeHeader(headers, name);
     applyClientCertHeader(headers, rt.config.forwardClientCert ?? null, this.conn.tls);
     // x-forwarded-proto before routing, as Envoy sets it: routes and require_tls see it. A
     // downstream value is trusted only from trusted hops under use_remote_address.

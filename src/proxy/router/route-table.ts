@@ -84,6 +84,8 @@ export function compileRegexRewrite(rewrite: { regex: string; substitution: stri
 
 export interface RouteTable {
   readonly name: string;
+  /** `internal_only_headers`: removed from every request that is not internal. */
+  readonly internalOnlyHeaders: readonly string[];
   /** The route for this request, or null (→ 404, response flag NR). */
   select(req: RouteRequest): CompiledRoute | null;
   /**
@@ -241,6 +243,7 @@ class CompiledRouteTable implements RouteTable {
   constructor(
     readonly name: string,
     hosts: VirtualHostIndex<VirtualHostEntry>,
+    readonly internalOnlyHeaders: readonly string[],
   ) {
     this.hosts = hosts;
   }
@@ -290,5 +293,5 @@ export function compileRouteTable(config: RouteConfiguration, deps: RouteTableDe
     domains: vh.domains,
     value: new VirtualHostEntry(vh, top.request, top.response, deps, compileHeaderValue),
   }));
-  return new CompiledRouteTable(config.name, new VirtualHostIndex(entries));
+  return new CompiledRouteTable(config.name, new VirtualHostIndex(entries), config.internalOnlyHeaders ?? []);
 }

@@ -27,6 +27,10 @@ class RdsRouteTableImpl implements RdsRouteTable {
     this.current = table;
   }
 
+  get internalOnlyHeaders(): readonly string[] {
+    return this.current === null ? [] : this.current.internalOnlyHeaders;
+  }
+
   select(req: RouteRequest): CompiledRoute | null {
     // Not ready: no route (404 NR). Listeners are not bound before their routes arrive, so
     // this only happens when the initial fetch timed out.
