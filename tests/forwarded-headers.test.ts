@@ -80,6 +80,7 @@ describe('x-forwarded-for and the trusted client address', () => {
         }),
         httpListener('sidecar', vhosts, { access_log: accessLog }),
         httpListener('edge-no-append', vhosts, { use_remote_address: true, skip_xff_append: true }),
+        httpListener('via', vhosts, { via: '1.1 weft-edge' }),
         httpListener('edge-internal-only', vhosts, {
           use_remote_address: true,
           route_config: { name: 'r', virtual_hosts: vhosts, internal_only_headers: ['X-Internal-Token'] },
@@ -289,5 +290,11 @@ describe('x-forwarded-for and the trusted client address', () => {
     assert.equal(app.seen.at(-1)!.headers['x-internal-token'], undefined);
     await request(proxy.port('edge-internal-only'), '/io-inside', { headers: { 'x-internal-token': 'ok' } });
     assert.equal(internalOnly.seen.at(-1)!.headers['x-internal-token'], 'ok');
+  });
+
+  it('via is appended to requests and responses', async () => {
+    const res = await request(proxy.port('via'), '/via', { headers: { via: '1.0 corp-proxy' } });
+    assert.equal(app.seen.at(-1)!.headers.via, '1.0 corp-proxy, 1.1 weft-edge');
+    assert.equal(res.headers.via, '1.1 weft-edge');
   });
 });

@@ -284,6 +284,8 @@ export interface HttpConnectionManager {
       | 'UNESCAPE_AND_REDIRECT'
       | 'UNESCAPE_AND_FORWARD';
   };
+  /** `via`: appended to the `via` header of requests and responses; absent = none. */
+  readonly via?: string;
   /** `forward_client_cert_details`: what happens to x-forwarded-client-cert; absent = SANITIZE. */
   readonly forwardClientCert?: ForwardClientCert;
   /** `server_name`, default "envoy" in Envoy; Weft uses "weft". */

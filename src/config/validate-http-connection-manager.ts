@@ -113,6 +113,8 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
   const generateRequestId = r.boolean('generate_request_id', true);
   const preserveExternalRequestId = r.boolean('preserve_external_request_id', false);
   const forwardClientCert = readForwardClientCert(r);
+  const via = r.string('via') ?? '';
+  if (/[\r\n\0]/.test(via)) r.issue('via', 'must not contain CR, LF or NUL');
   const pathNormalization = readPathNormalization(r);
   const serverName = r.string('server_name') ?? 'weft';
   const serverHeaderTransformation = r.enumeration(
@@ -146,6 +148,7 @@ export function readHttpConnectionManager(r: FieldReader, ctx: ValidationContext
     generateRequestId,
     preserveExternalRequestId,
     ...(forwardClientCert === null ? {} : { forwardClientCert }),
+    ...(via === '' ? {} : { via }),
     ...(pathNormalization === null ? {} : { pathNormalization }),
     ...(headersWithUnderscores === 'ALLOW' ? {} : { headersWithUnderscores }),
     serverName,

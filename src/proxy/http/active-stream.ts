@@ -111,6 +111,12 @@ const FRAMING_CHUNKED: BodyFraming = { kind: 'chunked' };
 /** Attempts on a fresh connection when a reused keep-alive connection was closed under us. */
 const MAX_STALE_CONNECTION_RETRIES = 3;
 
+/** Envoy's `via`: appended to a `via` header already there (`, `), else added. */
+function appendVia(headers: HeaderList, via: string): void {
+  const existing = getHeaderJoined(headers, 'via');
+  setHeader(headers, 'via', existing === undefined ? via : `${existing}, ${via}`);
+}
+
 /** headers_with_underscores_action: a header name without `_`. */
 function noUnderscore(name: string): boolean {
   return name.indexOf('_') < 0;
@@ -280,6 +286,7 @@ export class ActiveStream
     if (internalOnly.length > 0 && !client.internal)
       for (const name of internalOnly) removeHeader(headers, name);
     applyClientCertHeader(headers, rt.config.forwardClientCert ?? null, this.conn.tls);
+    if (rt.config.via !== undefined) appendVia(headers, rt.config.via);
     // x-forwarded-proto before routing, as Envoy sets it: routes and require_tls see it. A
     // downstream value is trusted only from trusted hops under use_remote_address.
     if (rt.config.useRemoteAddress) {
@@ -1447,6 +1454,7 @@ export class ActiveStream
     else this.extraResponseHeaders.push(name, value);
   }
 
+  /** The HCM's response header rules: `server` (server_header_transformation) and `via`. */
   private applyServerHeader(headers: HeaderList): void {
     const hcm = this.conn.rt.config;
     switch (hcm.serverHeaderTransformation) {
@@ -1459,6 +1467,7 @@ export class ActiveStream
       case 'PASS_THROUGH':
         break;
     }
+    if (hcm.via !== undefined) appendVia(headers, hcm.via);
   }
 
   /** Drops the upstream side: cancel a pending pool request or destroy the connection. */
