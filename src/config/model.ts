@@ -406,6 +406,10 @@ export interface VirtualHost extends HeaderMutations {
   readonly typedPerFilterConfig?: TypedPerFilterConfig;
   /** `require_tls`: requests not over TLS (all, or external ones) get a 301 to https; absent = NONE. */
   readonly requireTls?: 'EXTERNAL_ONLY' | 'ALL';
+  /** `include_request_attempt_count`: x-envoy-attempt-count upstream on every route (not only retrying ones). */
+  readonly includeRequestAttemptCount?: true;
+  /** `include_attempt_count_in_response`: x-envoy-attempt-count on the response downstream. */
+  readonly includeAttemptCountInResponse?: true;
 }
 
 /** `envoy.type.matcher.v3.StringMatcher`. */

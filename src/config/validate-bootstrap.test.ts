@@ -102,11 +102,7 @@ describe('unsupported and unknown fields', () => {
     );
   });
   test('an unknown camelCase field is reported in snake_case', () => {
-    expectIssue(
-      (c) => (vh(c).includeRequestAttemptCount = true),
-      `${VH}.include_request_attempt_count`,
-      'unsupported field',
-    );
+    expectIssue((c) => (vh(c).hedgePolicy = {}), `${VH}.hedge_policy`, 'unsupported field');
   });
   test('typed_per_filter_config naming a filter the connection manager does not have', () => {
     expectIssue(

@@ -104,6 +104,8 @@ function validateVirtualHost(
   const mutations = readHeaderMutations(r);
   const typedPerFilterConfig = readTypedPerFilterConfig(r, ctx.registry);
   const requireTls = r.enumeration('require_tls', 'NONE', REQUIRE_TLS);
+  const includeRequestAttemptCount = r.boolean('include_request_attempt_count', false);
+  const includeAttemptCountInResponse = r.boolean('include_attempt_count_in_response', false);
   r.done();
   // Set only when given, so configs without them keep their exact shape.
   let vh: VirtualHost = { name, domains, routes, ...mutations };
@@ -111,6 +113,8 @@ function validateVirtualHost(
   if (perRequestBufferLimitBytes !== null) vh = { ...vh, perRequestBufferLimitBytes };
   if (typedPerFilterConfig !== null) vh = { ...vh, typedPerFilterConfig };
   if (requireTls !== 'NONE') vh = { ...vh, requireTls };
+  if (includeRequestAttemptCount) vh = { ...vh, includeRequestAttemptCount };
+  if (includeAttemptCountInResponse) vh = { ...vh, includeAttemptCountInResponse };
   return vh;
 }
 

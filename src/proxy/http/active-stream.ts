@@ -751,12 +751,12 @@ export class ActiveStream
     const now = conn.rt.clock.monotonic();
     this.requestSentAt = now;
     const retry = this.retry;
-    if (retry !== null) {
-      // Envoy's x-envoy-attempt-count: 1 on the first attempt, then 2, 3... on retries.
-      if (!conn.rt.suppressEnvoyHeaders)
-        setHeader(this.headers, 'x-envoy-attempt-count', String(retry.attempt));
-      if (this.requestComplete) retry.startPerTry();
-    }
+    // Envoy's x-envoy-attempt-count: 1 on the first attempt, then 2, 3... on retries. Weft
+    // sends it on routes with retries, and on every route of a virtual host with
+    // include_request_attempt_count.
+    if (!conn.rt.suppressEnvoyHeaders && (retry !== null || this.route?.includeRequestAttemptCount === true))
+      setHeader(this.headers, 'x-envoy-attempt-count', String(retry === null ? 1 : retry.attempt));
+    if (retry !== null && this.requestComplete) retry.startPerTry();
     if (!conn.rt.suppressEnvoyHeaders) {
       // Envoy's x-envoy-expected-rq-timeout-ms: what this attempt has, so the upstream can
       // give up early. The per-try timeout, else what is left of the route timeout.
@@ -1468,6 +1468,14 @@ export class ActiveStream
         break;
     }
     if (hcm.via !== undefined) appendVia(headers, hcm.via);
+    // include_attempt_count_in_response: how many attempts the router made (none: no header).
+    const attempts = this.info.attemptCount;
+    if (
+      attempts > 0 &&
+      this.route?.includeAttemptCountInResponse === true &&
+      !this.conn.rt.suppressEnvoyHeaders
+    )
+      setHeader(headers, 'x-envoy-attempt-count', String(attempts));
   }
 
   /** Drops the upstream side: cancel a pending pool request or destroy the connection. */

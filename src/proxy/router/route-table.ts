@@ -69,6 +69,10 @@ export interface CompiledRoute {
   readonly perFilterConfig: PerFilterConfigs | null;
   /** `regex_rewrite`, compiled (global, JS substitution syntax); null = none. */
   readonly regexRewrite: CompiledRegexRewrite | null;
+  /** The virtual host's include_request_attempt_count. */
+  readonly includeRequestAttemptCount: boolean;
+  /** The virtual host's include_attempt_count_in_response. */
+  readonly includeAttemptCountInResponse: boolean;
 }
 
 export interface CompiledRegexRewrite {
@@ -107,6 +111,8 @@ interface VirtualHostRetry {
   readonly retryPolicy: CompiledRetryPolicy | null;
   readonly perRequestBufferLimitBytes: number | null;
   readonly perFilterConfig: PerFilterConfigs | null;
+  readonly includeRequestAttemptCount: boolean;
+  readonly includeAttemptCountInResponse: boolean;
 }
 
 class RouteEntry implements CompiledRoute {
@@ -119,6 +125,8 @@ class RouteEntry implements CompiledRoute {
   readonly perRequestBufferLimitBytes: number | null;
   readonly perFilterConfig: PerFilterConfigs | null;
   readonly regexRewrite: CompiledRegexRewrite | null;
+  readonly includeRequestAttemptCount: boolean;
+  readonly includeAttemptCountInResponse: boolean;
   /** Internal: the compiled match. */
   readonly match: CompiledRouteMatch;
   /** Internal: null unless the action is `route`. */
@@ -135,6 +143,8 @@ class RouteEntry implements CompiledRoute {
   ) {
     this.name = route.name;
     this.action = route.action;
+    this.includeRequestAttemptCount = vh.includeRequestAttemptCount;
+    this.includeAttemptCountInResponse = vh.includeAttemptCountInResponse;
     // Envoy: a route's retry_policy replaces the virtual host's as a whole (no merging).
     const own = route.action.kind === 'route' ? (route.action.retryPolicy ?? null) : null;
     this.retryPolicy = own !== null ? new CompiledRetryPolicy(own) : vh.retryPolicy;
@@ -177,6 +187,8 @@ class VirtualHostEntry {
       retryPolicy: vh.retryPolicy == null ? null : new CompiledRetryPolicy(vh.retryPolicy),
       perRequestBufferLimitBytes: vh.perRequestBufferLimitBytes ?? null,
       perFilterConfig: mergePerFilterConfigs(null, vh.typedPerFilterConfig),
+      includeRequestAttemptCount: vh.includeRequestAttemptCount === true,
+      includeAttemptCountInResponse: vh.includeAttemptCountInResponse === true,
     };
     const all = vh.routes.map(
       (r) => new RouteEntry(r, vh.name, m.request, m.response, retry, deps, compileHeaderValue),
