@@ -13,7 +13,9 @@ import { createTestCa, type Pem } from '../src/proxy/tls/testing/test-pki.js';
 import {
   type Backend,
   bootstrap,
+  fileAccessLog,
   httpListener,
+  logLinesStartingWith,
   type RunningProxy,
   request,
   startBackend,
@@ -62,6 +64,7 @@ describe('x-forwarded-client-cert', () => {
   let caPem: string;
   let client: Pem;
   let clientCert: X509Certificate;
+  let logFile: string;
 
   before(async () => {
     const ca = await createTestCa('Weft XFCC CA');
@@ -70,6 +73,7 @@ describe('x-forwarded-client-cert', () => {
     client = await ca.issue({ cn: 'web.shop', uri: [CLIENT_ID], dns: ['web.shop.test'] });
     clientCert = new X509Certificate(client.cert);
     const dir = tempDir('weft-xfcc-');
+    logFile = join(dir, 'access.log');
     const file = (name: string, text: string) => {
       const path = join(dir, name);
       writeFileSync(path, text);
@@ -106,6 +110,12 @@ describe('x-forwarded-client-cert', () => {
           mtls('set', {
             forward_client_cert_details: 'SANITIZE_SET',
             set_current_client_cert_details: { subject: true, cert: true, chain: true, uri: true, dns: true },
+          }),
+          mtls('logged', {
+            access_log: fileAccessLog(
+              logFile,
+              '%DOWNSTREAM_PEER_FINGERPRINT_256% %DOWNSTREAM_PEER_SUBJECT% %DOWNSTREAM_LOCAL_SUBJECT% %DOWNSTREAM_PEER_CERT%\n',
+            ),
           }),
           mtls('append', {
             forward_client_cert_details: 'APPEND_FORWARD',
@@ -178,5 +188,15 @@ describe('x-forwarded-client-cert', () => {
   it('a Connection header cannot remove the value the proxy set', async () => {
     await mtlsGet(proxy.port('append'), caPem, client, { connection: 'keep-alive, x-forwarded-client-cert' });
     assert.match(String(seenXfcc()), new RegExp(`^By=${SERVER_ID};Hash=[0-9a-f]{64};URI=`));
+  });
+
+  it('the access log prints the client certificate: fingerprint, subjects, URL-encoded PEM', async () => {
+    assert.equal(await mtlsGet(proxy.port('logged'), caPem, client), 200);
+    const hash = clientCert.fingerprint256.replaceAll(':', '').toLowerCase();
+    const [line] = await logLinesStartingWith(logFile, hash, 1);
+    const [, subject, local, pem] = line.split(' ');
+    assert.equal(subject, 'CN=web.shop');
+    assert.equal(local, 'CN=api.test');
+    assert.equal(decodeURIComponent(pem), clientCert.toString());
   });
 });

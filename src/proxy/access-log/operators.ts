@@ -7,6 +7,7 @@
 // formatter can emit them as JSON numbers, as Envoy does.
 
 import type { ConfigIssue } from '../../core/errors.js';
+import { urlEncodePem } from '../http/client-cert-header.js';
 import { grpcStatusOfHttp } from '../http/grpc.js';
 import { getHeader, type HeaderList } from '../http/headers.js';
 import { formatResponseFlags, RESPONSE_FLAG_CODES, type StreamInfo } from '../stream-info.js';
@@ -218,6 +219,12 @@ function grpcStatusSpec(): OperatorSpec {
   };
 }
 
+/** %DOWNSTREAM_PEER_CERT%: the client certificate, URL-encoded PEM (as in XFCC's Cert). */
+function peerCertPem(info: StreamInfo): string | undefined {
+  const cert = info.downstreamTls?.clientCert();
+  return cert == null ? undefined : urlEncodePem(cert.pem);
+}
+
 function stripQuery(v: OperatorValue): OperatorValue {
   if (typeof v !== 'string') return v;
   const q = v.indexOf('?');
@@ -341,6 +348,10 @@ const OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map<string, OperatorSpe
   ['DOWNSTREAM_REMOTE_ADDRESS', field((info) => nonEmpty(info.downstreamRemoteAddress))],
   ['DOWNSTREAM_TLS_VERSION', field((info) => nonEmpty(info.downstreamTls?.version ?? ''))],
   ['DOWNSTREAM_PEER_URI_SAN', field((info) => nonEmpty(info.downstreamTls?.peerUriSan ?? ''))],
+  ['DOWNSTREAM_PEER_SUBJECT', field((info) => info.downstreamTls?.clientCert()?.subject)],
+  ['DOWNSTREAM_LOCAL_SUBJECT', field((info) => nonEmpty(info.downstreamTls?.localSubject ?? ''))],
+  ['DOWNSTREAM_PEER_FINGERPRINT_256', field((info) => info.downstreamTls?.clientCert()?.hash)],
+  ['DOWNSTREAM_PEER_CERT', field((info) => peerCertPem(info))],
   ['DOWNSTREAM_LOCAL_URI_SAN', field((info) => nonEmpty(info.downstreamTls?.localUriSan ?? ''))],
   ['REQUESTED_SERVER_NAME', field((info) => nonEmpty(info.downstreamTls?.serverName ?? ''))],
   [
@@ -385,12 +396,8 @@ const UNSUPPORTED = new Set([
   'START_TIME_LOCAL',
   'EMIT_TIME',
   'VIRTUAL_CLUSTER_NAME',
-  'DOWNSTREAM_PEER_SUBJECT',
-  'DOWNSTREAM_LOCAL_SUBJECT',
   'DOWNSTREAM_TLS_CIPHER',
   'DOWNSTREAM_TLS_SESSION_ID',
-  'DOWNSTREAM_PEER_FINGERPRINT_256',
-  'DOWNSTREAM_PEER_CERT',
   'DOWNSTREAM_TRANSPORT_FAILURE_REASON',
   'UPSTREAM_PEER_URI_SAN',
   'UPSTREAM_TLS_VERSION',

@@ -23,6 +23,7 @@ function tlsWith(cert: ClientCertFacts | null): DownstreamTlsInfo {
     localUriSan: '',
     serverName: '',
     localUriSans: ['spiffe://t/ns/a/sa/api'],
+    localSubject: 'CN=api',
     clientCert: () => cert,
   };
 }

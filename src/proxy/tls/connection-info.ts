@@ -34,6 +34,8 @@ export interface DownstreamTlsInfo {
   readonly serverName: string;
   /** The server certificate's URI SANs, one by one (x-forwarded-client-cert `By`). */
   readonly localUriSans: readonly string[];
+  /** The server certificate's subject, RFC 2253 (%DOWNSTREAM_LOCAL_SUBJECT%); '' when none. */
+  readonly localSubject: string;
   /** The client certificate's details; null when the client presented none. Read once. */
   clientCert(): ClientCertFacts | null;
 }
@@ -58,6 +60,7 @@ export function downstreamTlsInfo(socket: Socket): DownstreamTlsInfo | null {
     localUriSan: uriSans(local?.subjectAltName),
     serverName: typeof servername === 'string' ? servername : '',
     localUriSans: sansOf(local?.subjectAltName, 'URI'),
+    localSubject: local === undefined ? '' : rfc2253(local.subject),
     clientCert: () => {
       if (facts === undefined) facts = readClientCert(socket);
       return facts;
