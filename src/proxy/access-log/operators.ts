@@ -6,6 +6,7 @@
 // text, null in JSON, '' in custom header values); numbers stay numbers so the JSON
 // formatter can emit them as JSON numbers, as Envoy does.
 
+import { GRPC_STATUS_NAMES } from '../../config/validate-access-log-filter.js';
 import type { ConfigIssue } from '../../core/errors.js';
 import { urlEncodePem } from '../http/client-cert-header.js';
 import { grpcStatusOfHttp } from '../http/grpc.js';
@@ -171,30 +172,9 @@ export function grpcStatusOf(info: StreamInfo): number | undefined {
   return info.responseCode === 0 ? undefined : grpcStatusOfHttp(info.responseCode);
 }
 
-/** gRPC status names by code, CamelCase (Envoy's %GRPC_STATUS(CAMEL_STRING)%). */
-const GRPC_CAMEL = [
-  'Ok',
-  'Canceled',
-  'Unknown',
-  'InvalidArgument',
-  'DeadlineExceeded',
-  'NotFound',
-  'AlreadyExists',
-  'PermissionDenied',
-  'ResourceExhausted',
-  'FailedPrecondition',
-  'Aborted',
-  'OutOfRange',
-  'Unimplemented',
-  'Internal',
-  'Unavailable',
-  'DataLoss',
-  'Unauthenticated',
-];
-
-/** `GrpcStatus` in CamelCase → SNAKE_CASE (`DeadlineExceeded` → `DEADLINE_EXCEEDED`). */
-function snake(camel: string): string {
-  return camel.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+/** `DEADLINE_EXCEEDED` → `DeadlineExceeded` (Envoy's %GRPC_STATUS(CAMEL_STRING)%). */
+function camel(snake: string): string {
+  return snake.toLowerCase().replace(/(^|_)([a-z])/g, (_m, _sep: string, c: string) => c.toUpperCase());
 }
 
 function grpcStatusSpec(): OperatorSpec {
@@ -209,7 +189,7 @@ function grpcStatusSpec(): OperatorSpec {
           message: `%GRPC_STATUS(${arg})%: expected CAMEL_STRING, SNAKE_STRING or NUMBER`,
         });
       }
-      const names = form === 'SNAKE_STRING' ? GRPC_CAMEL.map(snake) : GRPC_CAMEL;
+      const names = form === 'SNAKE_STRING' ? GRPC_STATUS_NAMES : GRPC_STATUS_NAMES.map(camel);
       // A status beyond the standard ones prints as its number, as in Envoy.
       return (info) => {
         const code = grpcStatusOf(info);

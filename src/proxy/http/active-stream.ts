@@ -264,45 +264,7 @@ export class ActiveStream
       removeHeader(headers, 'expect');
       this.conn.write100Continue();
     }
-    // Envoy's trusted client address (x-forwarded-for, use_remote_address,
-    // xff_num_trusted_hops, or original_ip_detection_extensions), and the headers it
-    // decides, before routing sees them.
-    const forwarding = rt.forwarding;
-    const detected =
-      forwarding.detectors === null
-        ? resolveClientAddress(headers, this.conn.remoteIp, forwarding)
-        : detectClientAddress(headers, this.conn.remoteIp, forwarding, forwarding.detectors);
-    if (typeof detected === 'number') {
-      // A detection extension found no client address and refuses the request (Envoy).
-      this.client = { ip: this.conn.remoteIp, fromHeader: false, internal: false, edge: false };
-      this.localReply(detected, null, 0, 'rejecting_because_detection_failed');
-      return;
-    }
-    const client = detected;
-    this.client = client;
-    if (client.fromHeader) info.downstreamRemoteAddress = formatAddress(client.ip, 0);
-    sanitizeForwardingHeaders(headers, client);
-    const internalOnly = rt.routeTable.internalOnlyHeaders;
-    if (internalOnly.length > 0 && !client.internal)
-      for (const name of internalOnly) removeHeader(headers, name);
-    applyClientCertHeader(headers, rt.config.forwardClientCert ?? null, this.conn.tls);
-    if (rt.config.via !== undefined) appendVia(headers, rt.config.via);
-    // x-forwarded-proto before routing, as Envoy sets it: routes and require_tls see it. A
-    // downstream value is trusted only from trusted hops under use_remote_address.
-    if (rt.config.useRemoteAddress) {
-      if (rt.config.xffNumTrustedHops === 0 || getHeader(headers, 'x-forwarded-proto') === undefined)
-        setHeader(headers, 'x-forwarded-proto', this.scheme);
-    } else if (getHeader(headers, 'x-forwarded-proto') === undefined) {
-      headers.push('x-forwarded-proto', this.scheme);
-    }
-    if (rt.config.generateRequestId) {
-      // Envoy: keep a client's x-request-id unless the request is an edge request (from
-      // outside, use_remote_address) and preserve_external_request_id is off.
-      if (getHeader(headers, 'x-request-id') === undefined) headers.push('x-request-id', rt.newRequestId());
-      else if (client.edge && !rt.config.preserveExternalRequestId) {
-        setHeader(headers, 'x-request-id', rt.newRequestId());
-      }
-    }
+    if (this.mutateRequestHeaders(headers)) return;
 
     const route = rt.routeTable.select(this);
     if (head.tunnel && this.acceptUpgrade(route)) return;
@@ -456,6 +418,54 @@ export class ActiveStream
       return;
     }
     this.firstAttempt(cluster);
+  }
+
+  /**
+   * The connection manager's own request headers, before routing sees them (Envoy's
+   * mutateRequestHeaders): the trusted client address (x-forwarded-for,
+   * use_remote_address, xff_num_trusted_hops, or original_ip_detection_extensions) and what
+   * it decides, internal_only_headers, x-forwarded-client-cert, via, x-forwarded-proto and
+   * x-request-id. True when the request was answered (a detection extension refused it).
+   */
+  private mutateRequestHeaders(headers: HeaderList): boolean {
+    const rt = this.conn.rt;
+    const config = rt.config;
+    const forwarding = rt.forwarding;
+    const detected =
+      forwarding.detectors === null
+        ? resolveClientAddress(headers, this.conn.remoteIp, forwarding)
+        : detectClientAddress(headers, this.conn.remoteIp, forwarding, forwarding.detectors);
+    if (typeof detected === 'number') {
+      // A detection extension found no client address and refuses the request (Envoy).
+      this.client = { ip: this.conn.remoteIp, fromHeader: false, internal: false, edge: false };
+      this.localReply(detected, null, 0, 'rejecting_because_detection_failed');
+      return true;
+    }
+    const client = detected;
+    this.client = client;
+    if (client.fromHeader) this.info.downstreamRemoteAddress = formatAddress(client.ip, 0);
+    sanitizeForwardingHeaders(headers, client);
+    const internalOnly = rt.routeTable.internalOnlyHeaders;
+    if (internalOnly.length > 0 && !client.internal)
+      for (const name of internalOnly) removeHeader(headers, name);
+    applyClientCertHeader(headers, config.forwardClientCert ?? null, this.conn.tls);
+    if (config.via !== undefined) appendVia(headers, config.via);
+    // A downstream x-forwarded-proto is trusted only from trusted hops under use_remote_address.
+    if (config.useRemoteAddress) {
+      if (config.xffNumTrustedHops === 0 || getHeader(headers, 'x-forwarded-proto') === undefined)
+        setHeader(headers, 'x-forwarded-proto', this.scheme);
+    } else if (getHeader(headers, 'x-forwarded-proto') === undefined) {
+      headers.push('x-forwarded-proto', this.scheme);
+    }
+    if (config.generateRequestId) {
+      // Envoy: keep a client's x-request-id unless the request is an edge request (from
+      // outside, use_remote_address) and preserve_external_request_id is off.
+      if (getHeader(headers, 'x-request-id') === undefined) headers.push('x-request-id', rt.newRequestId());
+      else if (client.edge && !config.preserveExternalRequestId) {
+        setHeader(headers, 'x-request-id', rt.newRequestId());
+      }
+    }
+    return false;
   }
 
   /**
@@ -874,7 +884,7 @@ export class ActiveStream
         String(Math.round(rt.clock.monotonic() - this.requestSentAt)),
       );
     }
-    this.applyServerHeader(headers);
+    this.applyResponseHeaderRules(headers);
 
     // Framing towards downstream (RFC 9112 §6.3): bodyless responses keep their length headers.
     let framing: BodyFraming;
@@ -1148,7 +1158,7 @@ export class ActiveStream
       applyHeaderMutations(headers, this.clusterResponseMutations, info);
     if (this.route !== null) applyHeaderMutations(headers, this.route.responseHeaderMutations, info);
     if (this.extraResponseHeaders !== null) headers.push(...this.extraResponseHeaders);
-    this.applyServerHeader(headers);
+    this.applyResponseHeaderRules(headers);
     info.responseHeaders = headers;
     info.firstResponseByteMonotonic = rt.clock.monotonic();
     const upgrade = this.upgrade!;
@@ -1398,7 +1408,7 @@ export class ActiveStream
     const length = bytes === null ? 0 : bytes.length;
     if (length > 0) headers.push('content-type', 'text/plain');
     if (mutations !== null) applyHeaderMutations(headers, mutations, info);
-    this.applyServerHeader(headers);
+    this.applyResponseHeaderRules(headers);
     info.responseHeaders = headers;
     if (!this.requestComplete && !this.bodyless) {
       // Unread request body: do not try to find the next request in it.
@@ -1455,7 +1465,7 @@ export class ActiveStream
   }
 
   /** The HCM's response header rules: `server` (server_header_transformation) and `via`. */
-  private applyServerHeader(headers: HeaderList): void {
+  private applyResponseHeaderRules(headers: HeaderList): void {
     const hcm = this.conn.rt.config;
     switch (hcm.serverHeaderTransformation) {
       case 'OVERWRITE':

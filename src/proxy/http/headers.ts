@@ -42,8 +42,11 @@ export function removeHeader(headers: HeaderList, name: string): void {
   let w = 0;
   for (let r = 0; r < headers.length; r += 2) {
     if (headers[r] !== name) {
-      headers[w] = headers[r];
-      headers[w + 1] = headers[r + 1];
+      // Nothing moves (and nothing is written) until the first match.
+      if (w !== r) {
+        headers[w] = headers[r];
+        headers[w + 1] = headers[r + 1];
+      }
       w += 2;
     }
   }
@@ -55,8 +58,10 @@ export function retainHeaders(headers: HeaderList, keep: (name: string) => boole
   let w = 0;
   for (let r = 0; r < headers.length; r += 2) {
     if (keep(headers[r])) {
-      headers[w] = headers[r];
-      headers[w + 1] = headers[r + 1];
+      if (w !== r) {
+        headers[w] = headers[r];
+        headers[w + 1] = headers[r + 1];
+      }
       w += 2;
     }
   }
