@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
+import type { AccessLog } from '../../config/model.js';
 import type { ConfigIssue } from '../../core/errors.js';
-import { createStreamInfo } from '../stream-info.js';
+import { createStreamInfo, type StreamInfo } from '../stream-info.js';
 import { createAccessLogger } from './logger.js';
 import { createAccessLogSink, validateAccessLogSink } from './sinks.js';
 
@@ -166,27 +167,51 @@ describe('validateAccessLogSink', () => {
 });
 
 describe('createAccessLogger', () => {
-  it('formats each StreamInfo and writes it to the sink', async () => {
-    const { stream, chunks } = recorder();
+  function codeLogger(stream: Writable, filter?: AccessLog['filter']) {
     const issues: ConfigIssue[] = [];
     const logger = createAccessLogger(
       {
         name: 'l',
         sink: { kind: 'stdout' },
         format: { kind: 'text', format: '%HOSTNAME% %RESPONSE_CODE%\n' },
+        ...(filter === undefined ? {} : { filter }),
       },
       { hostname: 'node-a', stdout: stream },
       'p',
       issues,
     );
     assert.deepEqual(issues, []);
+    return logger;
+  }
+  function finished(code: number): StreamInfo {
     const info = createStreamInfo();
-    info.responseCode = 201;
-    logger.log(info);
-    info.responseCode = 503;
-    logger.log(info);
+    info.responseCode = code;
+    return info;
+  }
+
+  it('formats each StreamInfo and writes it to the sink', async () => {
+    const { stream, chunks } = recorder();
+    const logger = codeLogger(stream);
+    logger.log(finished(201));
+    logger.log(finished(503));
     await logger.close();
     assert.equal(chunks.join(''), 'node-a 201\nnode-a 503\n');
+  });
+
+  it('filters and formats the entries of one turn together on the next, in order', async () => {
+    const { stream, chunks } = recorder();
+    const logger = codeLogger(stream, { kind: 'status_code', op: 'GE', value: 500 });
+    const infos = [finished(200), finished(503), finished(504)];
+    for (const info of infos) logger.log(info);
+    // Nothing is formatted yet: a line reflects the StreamInfo as it is on the next turn.
+    infos[2].responseCode = 502;
+    await nextTurn();
+    await nextTurn();
+    assert.equal(chunks.join(''), 'node-a 503\nnode-a 502\n');
+    // An entry queued right before close() is still written.
+    logger.log(finished(500));
+    await logger.close();
+    assert.equal(chunks.join(''), 'node-a 503\nnode-a 502\nnode-a 500\n');
   });
 
   it('writes every line intact through a file: across flushes, reused buffers, long and non-ASCII lines', async () => {
@@ -203,9 +228,9 @@ describe('createAccessLogger', () => {
       issues,
     );
     assert.deepEqual(issues, []);
-    const info = createStreamInfo();
     const expected: string[] = [];
     for (let i = 0; i < 3000; i++) {
+      const info = createStreamInfo();
       // Lines of many lengths (so some end right at the buffer's end), some non-ASCII,
       // and two longer than the whole 64 KiB buffer.
       const value =
@@ -236,6 +261,7 @@ describe('createAccessLogger', () => {
     assert.equal(issues.length, 1);
     assert.equal(issues[0].path, 'listeners[0].access_log[0].typed_config.path');
     logger.log(createStreamInfo());
+    await nextTurn();
     assert.equal(logger.sink.stats.writeErrors, 1);
     assert.equal(logger.sink.stats.droppedLines, 1);
     await logger.close();
