@@ -9,7 +9,7 @@ describe('parseOptions', () => {
     assert.deepEqual(parseOptions([]), {
       durationS: 10,
       rounds: 3,
-      only: ['nginx', 'haproxy', 'weft', 'node-pipe'],
+      only: ['nginx', 'haproxy', 'weft', 'node-pipe', 'node-http-relay'],
       write: false,
       install: false,
       quick: false,

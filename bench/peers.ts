@@ -1,6 +1,7 @@
 // The servers the bench runs: the shared nginx backend, the three proxies under test
-// (nginx, haproxy, Weft) and the bare Node relay the TCP table shows as Node's floor
-// (node-pipe.ts). Writes each one's config into its own temp dir, starts it through
+// (nginx, haproxy, Weft) and the two bare Node relays shown as Node's floor: the TCP
+// table's byte relay (node-pipe.ts) and the HTTP/1.1 table's framing relay
+// (node-http-relay.ts). Writes each one's config into its own temp dir, starts it through
 // the Supervisor, waits until its ports accept, and checks one request end to end.
 //
 // Peer configs follow each project's documented keep-alive settings so every proxy reuses
@@ -16,7 +17,7 @@ import { allocateFreePorts } from '../src/up/port-allocator.js';
 import type { Daemon, Supervisor } from './supervisor.js';
 import { logTail } from './supervisor.js';
 
-export const PROXY_NAMES = ['nginx', 'haproxy', 'weft', 'node-pipe'] as const;
+export const PROXY_NAMES = ['nginx', 'haproxy', 'weft', 'node-pipe', 'node-http-relay'] as const;
 export type ProxyName = (typeof PROXY_NAMES)[number];
 
 /** The external programs the bench needs, by absolute path. */
@@ -434,10 +435,27 @@ export async function startNodePipeReference(launch: ProxyLaunch): Promise<Runni
   return { name: 'node-pipe', daemon, httpUrl: null, tcpUrl: url(tcpPort), note: null };
 }
 
+/** The reference HTTP/1.1 relay (node-http-relay.ts): HTTP table only, plain `node`. */
+export async function startNodeHttpRelayReference(launch: ProxyLaunch): Promise<RunningServer> {
+  mkdirSync(launch.dir, { recursive: true });
+  const httpPort = await freePort();
+  const command = {
+    file: process.execPath,
+    args: [
+      join(launch.repoRoot, 'dist/bench/node-http-relay.js'),
+      String(httpPort),
+      String(launch.backendPort),
+    ],
+  };
+  const daemon = await startAndWait(launch.supervisor, 'node-http-relay', command, launch.dir, [httpPort]);
+  return { name: 'node-http-relay', daemon, httpUrl: url(httpPort), tcpUrl: null, note: null };
+}
+
 /** The start function for each proxy under test. */
 export const PROXY_STARTERS: Readonly<Record<ProxyName, (launch: ProxyLaunch) => Promise<RunningServer>>> = {
   nginx: startNginxProxy,
   haproxy: startHaproxy,
   weft: startWeft,
   'node-pipe': startNodePipeReference,
+  'node-http-relay': startNodeHttpRelayReference,
 };

@@ -125,6 +125,17 @@ describe('renderTable', () => {
     assert.match(table, /\| \*node-pipe\/haproxy\* \| 0\.80x \|/);
   });
 
+  it('compares Weft and nginx with the HTTP framing relay in the HTTP/1.1 table', () => {
+    const table = renderTable([
+      row('nginx', { maxRps: 40000 }),
+      row('weft', { maxRps: 16000 }),
+      row('node-http-relay', { maxRps: 32000 }),
+    ]);
+    assert.match(table, /\| \*Weft\/node-http-relay\* \| 0\.50x \|/);
+    assert.match(table, /\| \*node-http-relay\/nginx\* \| 0\.80x \|/);
+    assert.doesNotMatch(table, /node-pipe/);
+  });
+
   it('has no ratio rows without Weft', () => {
     assert.doesNotMatch(renderTable([row('nginx', { maxRps: 1 })]), /Weft\//);
   });

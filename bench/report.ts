@@ -186,12 +186,15 @@ function ratioLine(label: string, a: Row | undefined, b: Row | undefined): strin
 }
 
 /**
- * The ratio rows under a table: Weft against each peer, Weft against the bare Node relay,
- * and that relay against haproxy (how close Node's own sockets get to the L4 target).
+ * The ratio rows under a table: Weft against each peer, Weft against the bare Node relays,
+ * and each relay against the peer its target names (how close Node's own sockets get to
+ * the HTTP/1.1 and the L4 target).
  */
 const RATIO_ROWS: readonly (readonly [string, string, string])[] = [
   ['Weft/nginx', 'weft', 'nginx'],
   ['Weft/haproxy', 'weft', 'haproxy'],
+  ['Weft/node-http-relay', 'weft', 'node-http-relay'],
+  ['node-http-relay/nginx', 'node-http-relay', 'nginx'],
   ['Weft/node-pipe', 'weft', 'node-pipe'],
   ['node-pipe/haproxy', 'node-pipe', 'haproxy'],
 ];
