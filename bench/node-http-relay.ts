@@ -107,7 +107,7 @@ class Client {
     private readonly relay: HttpRelay,
   ) {
     const onData = (chunk: Buffer): void => this.onData(chunk);
-    if (!readIntoReusedBuffer(socket, onData)) socket.on('data', onData);
+    if (!readIntoReusedBuffer(socket, onData, 'immediate')) socket.on('data', onData);
     socket.on('error', () => {});
     socket.on('close', () => this.upstream?.socket.destroy());
   }

@@ -32,7 +32,7 @@ function relay(client: net.Socket, backendPort: number): void {
     onread: { buffer: SHARED_READ_BUFFER, callback: copyOut((chunk) => forward(upstream, client, chunk)) },
   });
   const onClient = (chunk: Buffer): void => forward(client, upstream, chunk);
-  if (!readIntoReusedBuffer(client, onClient)) client.on('data', onClient);
+  if (!readIntoReusedBuffer(client, onClient, 'immediate')) client.on('data', onClient);
   // allowHalfOpen on both sides: a FIN becomes end() on the other side.
   client.on('end', () => upstream.end());
   upstream.on('end', () => client.end());

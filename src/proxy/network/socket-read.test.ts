@@ -1,5 +1,7 @@
-// readIntoReusedBuffer on real accepted sockets: chunks are independent copies, pause()
-// stops delivery, and EOF still arrives as 'end'.
+// readIntoReusedBuffer on real sockets: chunks are independent copies, pause() stops
+// delivery, EOF still arrives as 'end'; and the turn batches: reads wait for the turn's
+// check phase, but never behind the socket's own end, error or close, and a bulk transfer
+// can still be paused between reads.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as net from 'node:net';
@@ -87,6 +89,55 @@ describe('readIntoReusedBuffer', () => {
       readIntoReusedBuffer(new net.Socket(), () => {}),
       false,
     );
+    client.destroy();
+    accepted.destroy();
+    server.close();
+  });
+
+  it("hands a turn's reads over on its check phase, in order, and before the socket's 'end'", async () => {
+    const { server, accepted, client } = await acceptedPair();
+    const events: string[] = [];
+    readIntoReusedBuffer(accepted, (c) => events.push(`data ${c}`));
+    accepted.on('end', () => events.push('end'));
+    // The bytes and the FIN arrive together: the read is queued, the 'end' comes next.
+    client.end('last words');
+    await once(accepted, 'end');
+    assert.deepEqual(events, ['data last words', 'end']);
+    accepted.destroy();
+    server.close();
+  });
+
+  it("hands the reads before a reset over before the socket's 'error' and 'close'", async () => {
+    const { server, accepted, client } = await acceptedPair();
+    const events: string[] = [];
+    // The client side reads in turn batches here (as Weft's upstream connections do).
+    readIntoReusedBuffer(client, (c) => events.push(`data ${c}`));
+    client.on('error', (err: NodeJS.ErrnoException) => events.push(`error ${err.code}`));
+    client.on('close', () => events.push('close'));
+    accepted.write('response', () => accepted.resetAndDestroy());
+    await once(client, 'close');
+    server.close();
+    // Whether the reset surfaces as an 'error' depends on timing; the data comes first either way.
+    assert.equal(events[0], 'data response');
+    assert.equal(events.at(-1), 'close');
+    assert.equal(events.filter((e) => e.startsWith('data')).length, 1);
+  });
+
+  it('hands large reads over at once, so a paused bulk transfer stops between them', async () => {
+    const { server, accepted, client } = await acceptedPair();
+    let received = 0;
+    readIntoReusedBuffer(accepted, (c) => {
+      if (received === 0) accepted.pause();
+      received += c.length;
+    });
+    const total = 4 * 1024 * 1024;
+    client.write(Buffer.alloc(total));
+    while (received === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    // Queued instead, libuv would have read up to 32 more 64 KiB buffers in that turn.
+    assert.ok(received <= 2 * 64 * 1024, `received ${received} bytes while paused`);
+    accepted.resume();
+    while (received < total) await new Promise((r) => setTimeout(r, 5));
     client.destroy();
     accepted.destroy();
     server.close();

@@ -1,16 +1,16 @@
 // Opening upstream TCP connections, shared by the HTTP connection pool and the TCP proxy.
 //
-// With `onData`, reads go into the process's one reused read buffer (Node's `onread`
-// option; network/socket-read.ts says why one buffer serves every socket) and each chunk
-// is handed over as a fresh copy: this skips the Readable-stream machinery and the
-// 64 KiB allocation Node makes per read, which the profile showed on
-// every proxied response (docs/benchmarks.md). The copy (into Node's small-buffer pool)
-// keeps the reused buffer's hazard away from callers: they may keep and queue chunks.
+// With `onData`, reads go into the process's one reused read buffer (the fields Node's
+// `onread` option sets) and are handed over in turn batches; network/socket-read.ts says
+// why one buffer serves every socket and why reads wait for the turn's check phase. This
+// skips the Readable-stream machinery and the 64 KiB allocation Node makes per read,
+// which the profile showed on every proxied response (docs/benchmarks.md). Each chunk is
+// a fresh copy (into Node's small-buffer pool), so callers may keep and queue chunks.
 // Without `onData`, bytes arrive as usual on the socket's 'data' event.
 
 import * as net from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { copyOut, SHARED_READ_BUFFER } from '../network/socket-read.js';
+import { readIntoReusedBuffer } from '../network/socket-read.js';
 
 /** Opens a TCP connection; injectable so tests can supply a socket that never connects. */
 export type ConnectFn = (port: number, address: string, onData?: (chunk: Buffer) => void) => net.Socket;
@@ -21,14 +21,9 @@ export function connectUpstream(
   allowHalfOpen: boolean,
   onData?: (chunk: Buffer) => void,
 ): net.Socket {
-  if (onData === undefined) return net.connect({ port, host: address, noDelay: true, allowHalfOpen });
-  return net.connect({
-    port,
-    host: address,
-    noDelay: true,
-    allowHalfOpen,
-    onread: { buffer: SHARED_READ_BUFFER, callback: copyOut(onData) },
-  });
+  const socket = net.connect({ port, host: address, noDelay: true, allowHalfOpen });
+  if (onData !== undefined && !readIntoReusedBuffer(socket, onData)) socket.on('data', onData);
+  return socket;
 }
 
 /** The event after which an upstream connection is usable: the end of the TLS handshake for TLS. */
