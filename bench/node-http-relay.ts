@@ -4,7 +4,8 @@
 // keep-alive connections to the backend, shared between clients, so the relay has to know
 // where each request and each response ends. And nothing more: no header parsing or
 // validation, no routing, rewriting, stats, timers or logs. Bytes are read through the
-// same path Weft uses (src/proxy/network/socket-read.ts) and written unchanged.
+// same path Weft uses (src/proxy/network/socket-read.ts, turn batches included) and
+// written unchanged.
 //
 // It frames only what the bench sends: GET requests without a body (wrk and hey) and
 // responses with Content-Length (the nginx backend). Anything else closes the client's
@@ -13,7 +14,7 @@
 
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { copyOut, readIntoReusedBuffer, SHARED_READ_BUFFER } from '../src/proxy/network/socket-read.js';
+import { readIntoReusedBuffer } from '../src/proxy/network/socket-read.js';
 
 const CR = 13;
 const LF = 10;
@@ -52,12 +53,9 @@ class Upstream {
     private readonly relay: HttpRelay,
     backendPort: number,
   ) {
-    this.socket = net.connect({
-      host: '127.0.0.1',
-      port: backendPort,
-      noDelay: true,
-      onread: { buffer: SHARED_READ_BUFFER, callback: copyOut((chunk) => this.onData(chunk)) },
-    });
+    this.socket = net.connect({ host: '127.0.0.1', port: backendPort, noDelay: true });
+    const onData = (chunk: Buffer): void => this.onData(chunk);
+    if (!readIntoReusedBuffer(this.socket, onData)) this.socket.on('data', onData);
     this.socket.on('error', () => {});
     this.socket.on('close', () => {
       relay.forget(this);
@@ -107,7 +105,7 @@ class Client {
     private readonly relay: HttpRelay,
   ) {
     const onData = (chunk: Buffer): void => this.onData(chunk);
-    if (!readIntoReusedBuffer(socket, onData, 'immediate')) socket.on('data', onData);
+    if (!readIntoReusedBuffer(socket, onData)) socket.on('data', onData);
     socket.on('error', () => {});
     socket.on('close', () => this.upstream?.socket.destroy());
   }

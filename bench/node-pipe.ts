@@ -1,7 +1,7 @@
 // The bench's reference L4 relay: what Node's sockets cost with no proxy around them. Each
 // accepted connection gets one upstream connection, and bytes go both ways through the
 // same read path Weft uses (src/proxy/network/socket-read.ts: the process's reused read
-// buffer, a copy per chunk) and `socket.write`, with backpressure, half-close and close.
+// buffer, a copy per chunk, reads handed over in turn batches) and `socket.write`, with backpressure, half-close and close.
 // No stats, timers, routing or HTTP: the floor a TCP proxy on Node cannot go below, run
 // in the same bench run as Weft, nginx and haproxy (docs/benchmarks.md).
 //
@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { copyOut, readIntoReusedBuffer, SHARED_READ_BUFFER } from '../src/proxy/network/socket-read.js';
+import { readIntoReusedBuffer } from '../src/proxy/network/socket-read.js';
 
 /** Writes `chunk` to `to`, pausing `from` until `to` drains when `to` is full. */
 function forward(from: net.Socket, to: net.Socket, chunk: Buffer): void {
@@ -24,15 +24,11 @@ function forward(from: net.Socket, to: net.Socket, chunk: Buffer): void {
 }
 
 function relay(client: net.Socket, backendPort: number): void {
-  const upstream = net.connect({
-    host: '127.0.0.1',
-    port: backendPort,
-    noDelay: true,
-    allowHalfOpen: true,
-    onread: { buffer: SHARED_READ_BUFFER, callback: copyOut((chunk) => forward(upstream, client, chunk)) },
-  });
+  const upstream = net.connect({ host: '127.0.0.1', port: backendPort, noDelay: true, allowHalfOpen: true });
+  const onUpstream = (chunk: Buffer): void => forward(upstream, client, chunk);
+  if (!readIntoReusedBuffer(upstream, onUpstream)) upstream.on('data', onUpstream);
   const onClient = (chunk: Buffer): void => forward(client, upstream, chunk);
-  if (!readIntoReusedBuffer(client, onClient, 'immediate')) client.on('data', onClient);
+  if (!readIntoReusedBuffer(client, onClient)) client.on('data', onClient);
   // allowHalfOpen on both sides: a FIN becomes end() on the other side.
   client.on('end', () => upstream.end());
   upstream.on('end', () => client.end());

@@ -1,7 +1,8 @@
-// Reading an accepted (server-side) socket into a reused buffer, the way Node's public
-// `onread` option does for client sockets (see upstream/connect.ts). Node 20 offers no
-// such option for sockets a net.Server accepts, so this sets the same per-socket fields
-// the option would have set, found by their symbol descriptions on the socket itself.
+// Reading a socket into a reused buffer, the way Node's public `onread` option does for
+// client sockets. Node 20 offers no such option for sockets a net.Server accepts (nor a
+// way to set it on a client socket after net.connect), so this sets the same per-socket
+// fields the option would have set, found by their symbol descriptions on the socket
+// itself. Weft reads accepted and upstream sockets, plain and TLS, this way.
 //
 // Why: each read then skips the Readable-stream machinery (push, buffering, 'data'
 // emit). On the bench that halved a bare Node pipe's user CPU per request
@@ -9,7 +10,7 @@
 // EOF still arrives as 'end'. When the fields are not there (another Node version), it
 // returns false and the caller falls back to 'data' events.
 //
-// Like connect.ts, every chunk handed over is a fresh copy (into Node's small-buffer
+// Every chunk handed over is a fresh copy (into Node's small-buffer
 // pool), so callers may keep and queue chunks while the buffer is reused. Because the
 // copy is made inside the read callback, before any other socket can be read, one buffer
 // serves every socket of the process (SHARED_READ_BUFFER): memory does not grow with the
@@ -50,7 +51,7 @@ const READ_BUFFER_BYTES = 64 * 1024;
  * synchronously, which copies the bytes out before returning, so no two reads overlap.
  * It holds no state between reads.
  */
-export const SHARED_READ_BUFFER: Buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+const SHARED_READ_BUFFER: Buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
 
 interface UserBufferHandle {
   useUserBuffer(buffer: Uint8Array): void;
@@ -109,19 +110,12 @@ class ReadBatch {
 
 const READ_BATCH = new ReadBatch();
 
-/** How the reads of a socket reach its consumer. */
-export type ReadDelivery = 'turn-batched' | 'immediate';
-
 /**
  * Delivers the socket's bytes to `onData` through a reused buffer, in turn batches (see the
- * header) unless `delivery` is 'immediate'. Returns false (and changes nothing) when this
- * Node version does not have the fields it needs.
+ * header). Returns false (and changes nothing) when this Node version does not have the
+ * fields it needs.
  */
-export function readIntoReusedBuffer(
-  socket: Socket,
-  onData: (chunk: Buffer) => void,
-  delivery: ReadDelivery = 'turn-batched',
-): boolean {
+export function readIntoReusedBuffer(socket: Socket, onData: (chunk: Buffer) => void): boolean {
   if (socket.readableLength > 0) return false;
   const handle = (socket as unknown as { _handle?: Partial<UserBufferHandle> | null })._handle;
   if (handle === undefined || handle === null || typeof handle.useUserBuffer !== 'function') return false;
@@ -135,13 +129,11 @@ export function readIntoReusedBuffer(
   const fields = socket as unknown as Record<symbol, unknown>;
   if (fields[kBuffer] !== null || fields[kBufferCb] !== null) return false;
   fields[kBuffer] = SHARED_READ_BUFFER;
-  fields[kBufferCb] = delivery === 'immediate' ? copyOut(onData) : copyOutBatched(socket, onData);
+  fields[kBufferCb] = copyOutBatched(socket, onData);
   (handle as UserBufferHandle).useUserBuffer(SHARED_READ_BUFFER);
-  if (delivery !== 'immediate') {
-    socket.prependListener('end', READ_BATCH.flush);
-    socket.prependListener('error', READ_BATCH.flush);
-    socket.prependListener('close', READ_BATCH.flush);
-  }
+  socket.prependListener('end', READ_BATCH.flush);
+  socket.prependListener('error', READ_BATCH.flush);
+  socket.prependListener('close', READ_BATCH.flush);
   return true;
 }
 
@@ -157,22 +149,6 @@ function copyOutBatched(
       READ_BATCH.flush();
       onData(chunk);
     }
-    return true;
-  };
-}
-
-/** Hands over every queued read now (tests; and anything that must see all bytes read so far). */
-export function flushQueuedReads(): void {
-  READ_BATCH.flush();
-}
-
-/**
- * The read callback of a socket reading into SHARED_READ_BUFFER (Node's `onread.callback`
- * shape): hands `onData` a copy of the `n` bytes just read, so the buffer can be reused.
- */
-export function copyOut(onData: (chunk: Buffer) => void): (n: number, buf: Uint8Array) => boolean {
-  return (n, buf) => {
-    onData(Buffer.from(buf.subarray(0, n)));
     return true;
   };
 }
