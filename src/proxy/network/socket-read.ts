@@ -25,10 +25,10 @@
 // Reads in turn batches (the default): the copy is made in the read callback, but the
 // consumer gets it from ReadBatch, which hands over every small read of one event-loop
 // turn in arrival order on the same turn's check phase (an Immediate), before any timer
-// or the next poll. On the bench this cut Weft's CPU per request by about a quarter
-// (docs/benchmarks.md, "The tenth round"): the same parse/route/forward work, run for all
-// the sockets that were ready at once instead of between their socket events, runs with
-// warm caches. Order and meaning are kept:
+// or the next poll. On the bench this cut Weft's CPU per request by a sixth to a quarter
+// (docs/benchmarks.md, "The tenth round"): the same parse/route/forward work costs less
+// run for all the sockets that were ready at once than between their socket events.
+// Order and meaning are kept:
 // - A socket's 'end', 'error' and 'close' listeners run after its queued reads: the batch
 //   is flushed first (a listener prepended to each). So a response followed by a reset is
 //   still seen whole, as when each read was handed over at once.
