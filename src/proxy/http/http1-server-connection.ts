@@ -17,7 +17,7 @@ import type { Timer } from '../../core/clock.js';
 import { type HttpParseError, type RequestHead, RequestParser } from '../http1/request-parser.js';
 import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHead } from '../http1/serialize.js';
 import { DRAIN_IDLE_GRACE_MS, type Drainable } from '../listener/drain.js';
-import { readIntoReusedBuffer } from '../network/socket-read.js';
+import { holdWritesForTurn, readIntoReusedBuffer } from '../network/socket-read.js';
 import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
 import { ActiveStream } from './active-stream.js';
 import type { HcmRuntime } from './connection-manager.js';
@@ -275,6 +275,7 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     const n = batch.length;
     if (n === 0) return true;
     const socket = this.socket;
+    holdWritesForTurn(socket);
     let ok: boolean;
     if (n === 1) {
       const piece = batch[0];
@@ -308,6 +309,7 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
       this.batchBytes += piece.length;
       return true;
     }
+    holdWritesForTurn(this.socket);
     return typeof piece === 'string' ? this.socket.write(piece, 'latin1') : this.socket.write(piece);
   }
 

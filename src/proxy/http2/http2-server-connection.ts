@@ -31,7 +31,7 @@ import type { Timer } from '../../core/clock.js';
 import type { HcmRuntime } from '../http/connection-manager.js';
 import type { HeaderList } from '../http/headers.js';
 import type { Drainable } from '../listener/drain.js';
-import { readIntoReusedBuffer } from '../network/socket-read.js';
+import { holdWritesForTurn, readIntoReusedBuffer } from '../network/socket-read.js';
 import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
 import { ENHANCE_YOUR_CALM, NO_ERROR } from './frames.js';
 import { Http2ServerStream } from './http2-server-stream.js';
@@ -119,6 +119,7 @@ export class Http2ServerConnection implements Drainable, SessionHandler {
   private readonly write = (data: Buffer): boolean => {
     if (this.closed) return true;
     this.rt.stats.cxTxBytes.value += data.length;
+    holdWritesForTurn(this.socket);
     if (this.socket.write(data)) return true;
     this.socketBlocked = true;
     return false;

@@ -13,6 +13,9 @@
 //   writes are flushed (Envoy's FlushWrite close); a close with an error destroys the other
 //   side at once. The observer hears once when both sides are closed.
 
+import { Writable } from 'node:stream';
+import { holdWritesForTurn } from './socket-read.js';
+
 /** One side of the pump: a net.Socket fits, or an adapter over an HTTP connection. */
 export interface PumpEndpoint {
   write(chunk: Buffer): boolean;
@@ -56,6 +59,7 @@ export class BytePump {
   fromDownstream(chunk: Buffer): void {
     if (this.upstreamClosed) return;
     this.observer.onDownstreamBytes(chunk.length);
+    if (this.upstream instanceof Writable) holdWritesForTurn(this.upstream);
     if (!this.upstream.write(chunk) && !this.downstreamPaused) {
       this.downstreamPaused = true;
       this.downstream.pause();
@@ -66,6 +70,7 @@ export class BytePump {
   fromUpstream(chunk: Buffer): void {
     if (this.downstreamClosed) return;
     this.observer.onUpstreamBytes(chunk.length);
+    if (this.downstream instanceof Writable) holdWritesForTurn(this.downstream);
     if (!this.downstream.write(chunk) && !this.upstreamPaused) {
       this.upstreamPaused = true;
       this.upstream.pause();

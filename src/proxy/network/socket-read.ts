@@ -39,8 +39,17 @@
 //   one read per ready socket.
 // - A read queued for a socket the proxy itself destroyed since (destroyed without an
 //   error) is dropped, as it would not have been read.
+//
+// Writes made while a batch is handed over can wait for its end too: the hot write paths
+// (HTTP/1 and HTTP/2 connections both ways, the byte pump) call holdWritesForTurn(socket)
+// before writing, which corks the socket until the batch is done. The turn's JavaScript
+// then runs in one stretch and its syscalls in another (another ~13% less CPU per request
+// on the bench, "The tenth round"). A held socket's writes still go out in order, and
+// end() flushes them at once; only a socket destroyed (reset) within the batch loses its
+// held writes, which a reset discards anyway.
 
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 
 /** Bytes read per read call into the reused buffer. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -70,6 +79,15 @@ class ReadBatch {
   /** Index of the next entry to hand over while flushing; -1 when not flushing. */
   private next = -1;
   private scheduled = false;
+  /** Streams corked by hold() until the running flush ends. */
+  private readonly held = new Set<Writable>();
+
+  /** Corks `stream` until the running flush ends; nothing when no flush is running. */
+  hold(stream: Writable): void {
+    if (this.next < 0 || this.held.has(stream)) return;
+    stream.cork();
+    this.held.add(stream);
+  }
 
   queue(socket: Socket, onData: (chunk: Buffer) => void, chunk: Buffer): void {
     this.entries.push(socket, onData, chunk);
@@ -99,6 +117,8 @@ class ReadBatch {
       }
     } finally {
       entries.splice(0, this.next);
+      for (const stream of this.held) if (!stream.destroyed) stream.uncork();
+      this.held.clear();
       this.next = -1;
       if (entries.length > 0 && !this.scheduled) {
         this.scheduled = true;
@@ -109,6 +129,14 @@ class ReadBatch {
 }
 
 const READ_BATCH = new ReadBatch();
+
+/**
+ * Called before writing to `stream` on a hot path: while a turn's reads are being handed
+ * over, its writes wait (corked) until they all have been; otherwise nothing happens.
+ */
+export function holdWritesForTurn(stream: Writable): void {
+  READ_BATCH.hold(stream);
+}
 
 /**
  * Delivers the socket's bytes to `onData` through a reused buffer, in turn batches (see the

@@ -44,6 +44,7 @@ import type { HeaderList } from '../http/headers.js';
 import type { UpstreamRequestEncoder } from '../http/stream-codec.js';
 import type { ResponseParser } from '../http1/response-parser.js';
 import { type BodyFraming, lastChunkWithTrailers, requestHead } from '../http1/serialize.js';
+import { holdWritesForTurn } from '../network/socket-read.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream, whenReady } from './connect.js';
@@ -227,6 +228,7 @@ class PooledConnection implements UpstreamConnection {
     const headString = requestHead(method, path, authority, headers, framing);
     this.stats.upstream_cx_tx_bytes_total.value += headString.length;
     const socket = this.socket;
+    holdWritesForTurn(socket);
     if (body === null) {
       // The common case: the whole request is its head, one write.
       if (end && chunked) {
@@ -248,6 +250,7 @@ class PooledConnection implements UpstreamConnection {
 
   sendBody(chunk: Buffer): boolean {
     const socket = this.socket;
+    holdWritesForTurn(socket);
     this.stats.upstream_cx_tx_bytes_total.value += chunk.length;
     if (this.chunkedRequest) {
       if (chunk.length === 0) return true;
@@ -259,7 +262,9 @@ class PooledConnection implements UpstreamConnection {
   }
 
   sendEnd(): void {
-    if (this.chunkedRequest) this.socket.write(CHUNK_END, 'latin1');
+    if (!this.chunkedRequest) return;
+    holdWritesForTurn(this.socket);
+    this.socket.write(CHUNK_END, 'latin1');
   }
 
   sendTrailers(trailers: HeaderList): void {

@@ -33,7 +33,7 @@ import { ClientSession, type ClientSessionHandler } from '../http2/client-sessio
 import { CONNECTION_SPECIFIC, lowerCaseName } from '../http2/field-rules.js';
 import { CANCEL, NO_ERROR, REFUSED_STREAM } from '../http2/frames.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../http2/session.js';
-import { readIntoReusedBuffer } from '../network/socket-read.js';
+import { holdWritesForTurn, readIntoReusedBuffer } from '../network/socket-read.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream } from './connect.js';
@@ -143,6 +143,7 @@ class Session implements ClientSessionHandler {
   private readonly write = (data: Buffer): boolean => {
     if (this.closed) return true;
     this.pool.stats.upstream_cx_tx_bytes_total.value += data.length;
+    holdWritesForTurn(this.socket);
     if (this.socket.write(data)) return true;
     this.socketBlocked = true;
     return false;
