@@ -98,6 +98,23 @@ describe('node-http-relay', () => {
     assert.equal(received, okResponse(body) + okResponse(body));
   });
 
+  it('puts a backend connection back in the pool reading, even if a slow client had paused it', async () => {
+    // A client that is slow (or gone: a write after its end fails the same way) pauses the
+    // backend connection; once the response is complete that connection is released, and a
+    // paused idle connection would leave the next request on it unanswered.
+    const backend = rawBackend((path, s) => s.write(okResponse(`body of ${path}`)));
+    const port = await relayTo(backend.server);
+    const relay = relays[relays.length - 1];
+    const upstream = relay.acquire();
+    await once(upstream.socket, 'connect');
+    upstream.socket.pause();
+    relay.release(upstream);
+    assert.equal(upstream.socket.isPaused(), false);
+    const received = await exchange(port, get('/next'), (r) => r.endsWith('of /next'));
+    assert.equal(received, okResponse('body of /next'));
+    assert.equal(backend.connections(), 1, 'the released connection served the request');
+  });
+
   it('closes the client on what it does not frame: a request body, a response without Content-Length', async () => {
     const backend = rawBackend((path, s) =>
       s.write(

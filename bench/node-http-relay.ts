@@ -168,7 +168,9 @@ export class HttpRelay {
     return this.idle.pop() ?? new Upstream(this, this.backendPort);
   }
 
+  /** Back to the pool, reading again if a slow client had paused it (that client may never drain). */
   release(upstream: Upstream): void {
+    if (upstream.socket.isPaused()) upstream.socket.resume();
     this.idle.push(upstream);
   }
 
