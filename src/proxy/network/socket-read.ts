@@ -22,7 +22,7 @@
 // with unshift, or plaintext arrived with the end of the handshake): the reused buffer
 // would skip those bytes.
 //
-// Reads in turn batches (the default): the copy is made in the read callback, but the
+// Reads in turn batches: the copy is made in the read callback, but the
 // consumer gets it from ReadBatch, which hands over every small read of one event-loop
 // turn in arrival order on the same turn's check phase (an Immediate), before any timer
 // or the next poll. On the bench this cut Weft's CPU per request by a sixth to a quarter
@@ -43,7 +43,7 @@
 // Writes made while a batch is handed over can wait for its end too: the hot write paths
 // (HTTP/1 and HTTP/2 connections both ways, the byte pump) call holdWritesForTurn(socket)
 // before writing, which corks the socket until the batch is done. The turn's JavaScript
-// then runs in one stretch and its syscalls in another (another ~13% less CPU per request
+// then runs in one stretch and its syscalls in another (another ~8% less CPU per request
 // on the bench, "The tenth round"). A held socket's writes still go out in order, and
 // end() flushes them at once; only a socket destroyed (reset) within the batch loses its
 // held writes, which a reset discards anyway.
@@ -55,8 +55,8 @@ import type { Writable } from 'node:stream';
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /**
- * The one read buffer of every socket read through `onread` (accepted ones here, upstream
- * ones in upstream/connect.ts). libuv fills it and Node calls the socket's read callback
+ * The one read buffer of every socket read through readIntoReusedBuffer (accepted and
+ * upstream ones alike). libuv fills it and Node calls the socket's read callback
  * synchronously, which copies the bytes out before returning, so no two reads overlap.
  * It holds no state between reads.
  */
@@ -67,7 +67,7 @@ interface UserBufferHandle {
 }
 
 /** Reads this large or larger are handed over at once (see the header). */
-export const BATCH_MAX_READ_BYTES = 16 * 1024;
+const BATCH_MAX_READ_BYTES = 16 * 1024;
 
 /**
  * The process's queue of reads waiting for this turn's check phase. Like

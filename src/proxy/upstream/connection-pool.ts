@@ -268,7 +268,9 @@ class PooledConnection implements UpstreamConnection {
   }
 
   sendTrailers(trailers: HeaderList): void {
-    if (this.chunkedRequest) this.socket.write(lastChunkWithTrailers(trailers), 'latin1');
+    if (!this.chunkedRequest) return;
+    holdWritesForTurn(this.socket);
+    this.socket.write(lastChunkWithTrailers(trailers), 'latin1');
   }
 
   pauseResponse(): void {
