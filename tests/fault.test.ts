@@ -4,10 +4,12 @@
 // values each test sets. Also: config validation names the path of each refused field.
 
 import assert from 'node:assert/strict';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDefaultHttpFilterRegistry } from '../src/config/http-filter-registry.js';
 import { validateBootstrap } from '../src/config/validate-bootstrap.js';
+import { systemClock } from '../src/core/clock.js';
 import { createMemoryLogger } from '../src/core/logger.js';
 import { ProxyServer } from '../src/proxy/proxy-server.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
@@ -382,5 +384,50 @@ describe('fault filter validation', () => {
     assert.deepEqual(issuesFor({}, [f, f, ROUTER_FILTER]), [
       `${HCM}.http_filters[1].typed_config.@type: only one fault filter (envoy.filters.http.fault) is supported per connection manager`,
     ]);
+  });
+});
+
+describe('fault filter with the real random()', () => {
+  // What users rely on, sampled as in production: a 10% abort fails about 10% of requests.
+  const REQUESTS = 2000;
+  let a: Backend;
+  let proxy: ProxyServer;
+
+  before(async () => {
+    a = await startBackend('a');
+    const log = join(tempDir(), 'ten.log');
+    const listener = faultListener(
+      'ten',
+      { abort: { http_status: 503, percentage: { numerator: 10 } } },
+      log,
+    );
+    proxy = await ProxyServer.start(
+      {
+        bootstrap: bootstrap([listener], [staticCluster('a', [a.port]), staticCluster('b', [a.port])]),
+        drainTimeMs: 100,
+      },
+      { clock: systemClock, logger: createMemoryLogger() },
+    );
+  });
+  after(async () => {
+    await proxy.shutdown();
+    await a.close();
+  });
+
+  it(`a 10% abort fails about 10% of ${REQUESTS} requests; the others reach the backend`, async () => {
+    const port = proxy.listeners.get('ten')!.address.port;
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const counts = new Map<number, number>();
+    for (let sent = 0; sent < REQUESTS; sent += 50) {
+      const batch = await Promise.all(Array.from({ length: 50 }, () => request(port, '/x', { agent })));
+      for (const r of batch) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    }
+    agent.destroy();
+    const aborted = counts.get(503) ?? 0;
+    assert.equal(aborted + (counts.get(200) ?? 0), REQUESTS, `only 200 and 503: ${[...counts]}`);
+    // Binomial(2000, 0.1): mean 200, sd 13.4; 140..260 is beyond 4.4 sd either way.
+    assert.ok(aborted >= 140 && aborted <= 260, `aborted ${aborted} of ${REQUESTS}`);
+    assert.equal(proxy.stats.counter('http.ten.fault.aborts_injected').value, aborted);
+    assert.equal(proxy.stats.counter('cluster.a.upstream_rq_total').value, REQUESTS - aborted);
   });
 });
