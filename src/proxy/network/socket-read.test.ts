@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { describe, it } from 'node:test';
-import { readIntoReusedBuffer } from './socket-read.js';
+import { READ_LANE_DOWNSTREAM, READ_LANE_UPSTREAM, readIntoReusedBuffer } from './socket-read.js';
 
 async function acceptedPair(): Promise<{ server: net.Server; accepted: net.Socket; client: net.Socket }> {
   const server = net.createServer();
@@ -35,7 +35,7 @@ describe('readIntoReusedBuffer', () => {
     const { server, accepted, client } = await acceptedPair();
     const chunks: Buffer[] = [];
     assert.equal(
-      readIntoReusedBuffer(accepted, (c) => chunks.push(c)),
+      readIntoReusedBuffer(accepted, READ_LANE_DOWNSTREAM, (c) => chunks.push(c)),
       true,
     );
     let ended = false;
@@ -59,7 +59,7 @@ describe('readIntoReusedBuffer', () => {
   it('pause() stops delivery and resume() restarts it', async () => {
     const { server, accepted, client } = await acceptedPair();
     const chunks: Buffer[] = [];
-    readIntoReusedBuffer(accepted, (c) => chunks.push(c));
+    readIntoReusedBuffer(accepted, READ_LANE_DOWNSTREAM, (c) => chunks.push(c));
     accepted.pause();
     client.write('held');
     // A round trip on the other direction proves the bytes had time to arrive.
@@ -78,15 +78,15 @@ describe('readIntoReusedBuffer', () => {
   it('refuses a socket that is already set up with a read buffer', async () => {
     const { server, accepted, client } = await acceptedPair();
     assert.equal(
-      readIntoReusedBuffer(accepted, () => {}),
+      readIntoReusedBuffer(accepted, READ_LANE_DOWNSTREAM, () => {}),
       true,
     );
     assert.equal(
-      readIntoReusedBuffer(accepted, () => {}),
+      readIntoReusedBuffer(accepted, READ_LANE_DOWNSTREAM, () => {}),
       false,
     );
     assert.equal(
-      readIntoReusedBuffer(new net.Socket(), () => {}),
+      readIntoReusedBuffer(new net.Socket(), READ_LANE_UPSTREAM, () => {}),
       false,
     );
     client.destroy();
@@ -97,7 +97,7 @@ describe('readIntoReusedBuffer', () => {
   it("hands a turn's reads over on its check phase, in order, and before the socket's 'end'", async () => {
     const { server, accepted, client } = await acceptedPair();
     const events: string[] = [];
-    readIntoReusedBuffer(accepted, (c) => events.push(`data ${c}`));
+    readIntoReusedBuffer(accepted, READ_LANE_DOWNSTREAM, (c) => events.push(`data ${c}`));
     accepted.on('end', () => events.push('end'));
     // The bytes and the FIN arrive together: the read is queued, the 'end' comes next.
     client.end('last words');
@@ -107,11 +107,33 @@ describe('readIntoReusedBuffer', () => {
     server.close();
   });
 
+  it("hands a turn's upstream reads over before its downstream ones, each socket's in order", async () => {
+    const down = await acceptedPair();
+    const up = await acceptedPair();
+    const events: string[] = [];
+    readIntoReusedBuffer(down.accepted, READ_LANE_DOWNSTREAM, (c) => events.push(`down ${c}`));
+    readIntoReusedBuffer(up.client, READ_LANE_UPSTREAM, (c) => events.push(`up ${c}`));
+    // Both writes land before the next poll (loopback writes are synchronous), the
+    // downstream one first: one turn reads both.
+    down.client.write('request');
+    up.accepted.write('response');
+    try {
+      while (events.length < 2) await new Promise((r) => setImmediate(r));
+      assert.deepEqual(events, ['up response', 'down request']);
+    } finally {
+      for (const pair of [down, up]) {
+        pair.client.destroy();
+        pair.accepted.destroy();
+        pair.server.close();
+      }
+    }
+  });
+
   it("hands the reads before a reset over before the socket's 'error' and 'close'", async () => {
     const { server, accepted, client } = await acceptedPair();
     const events: string[] = [];
     // The client side reads in turn batches here (as Weft's upstream connections do).
-    readIntoReusedBuffer(client, (c) => events.push(`data ${c}`));
+    readIntoReusedBuffer(client, READ_LANE_UPSTREAM, (c) => events.push(`data ${c}`));
     client.on('error', (err: NodeJS.ErrnoException) => events.push(`error ${err.code}`));
     client.on('close', () => events.push('close'));
     accepted.write('response', () => accepted.resetAndDestroy());
@@ -126,7 +148,7 @@ describe('readIntoReusedBuffer', () => {
   it('hands large reads over at once, so a paused bulk transfer stops between them', async () => {
     const { server, accepted, client } = await acceptedPair();
     let received = 0;
-    readIntoReusedBuffer(accepted, (c) => {
+    readIntoReusedBuffer(accepted, READ_LANE_DOWNSTREAM, (c) => {
       if (received === 0) accepted.pause();
       received += c.length;
     });

@@ -23,7 +23,7 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import type { UpstreamTlsContext } from '../../config/model.js';
-import { readIntoReusedBuffer } from '../network/socket-read.js';
+import { READ_LANE_UPSTREAM, readIntoReusedBuffer } from '../network/socket-read.js';
 import type { StatsStore } from '../stats/store.js';
 import { connectUpstream } from '../upstream/connect.js';
 import { SanMatchers, subjectAltNames } from './san-matcher.js';
@@ -133,7 +133,7 @@ class TlsTransportSocketFactory implements UpstreamTransportSocketFactory {
     const socket = tlsConnect(tlsOptions);
     socket.setNoDelay(true);
     // Falls back to 'data' events (which the caller also listens to) when it cannot.
-    if (options.onData !== undefined) readIntoReusedBuffer(socket, options.onData);
+    if (options.onData !== undefined) readIntoReusedBuffer(socket, READ_LANE_UPSTREAM, options.onData);
     // Per connection, not per request: which failure ended the handshake.
     let secured = false;
     socket.once('secureConnect', () => {
