@@ -4,6 +4,7 @@
 // haproxy, one node), found by walking parent pids from the process we spawned. Linux
 // only; see proc(5) for the field layouts parsed here.
 
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** The fields of /proc/<pid>/stat the bench uses. */
@@ -130,3 +131,10 @@ export function createRssSampler(pids: readonly number[], intervalMs: number): R
 
 /** CPU clock ticks per second (`getconf CLK_TCK`); 100 on every mainstream Linux build. */
 export const DEFAULT_CLOCK_TICKS = 100;
+
+/** The kernel's clock ticks per second (`getconf CLK_TCK`), DEFAULT_CLOCK_TICKS if unknown. */
+export function clockTicksPerSecond(): number {
+  const res = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 5000 });
+  const n = Number((res.stdout ?? '').trim());
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_CLOCK_TICKS;
+}

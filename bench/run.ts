@@ -24,7 +24,7 @@ import {
   startBackend,
   type Tools,
 } from './peers.js';
-import { cpuTicks, createRssSampler, DEFAULT_CLOCK_TICKS, processTree } from './proc.js';
+import { clockTicksPerSecond, cpuTicks, createRssSampler, processTree } from './proc.js';
 import { runProtocolBench } from './protocols.js';
 import {
   emptyRound,
@@ -74,11 +74,6 @@ function headline(text: string): string {
 function capture(file: string, args: string[]): string {
   const res = spawnSync(file, args, { encoding: 'utf8', timeout: 5000 });
   return `${res.stdout ?? ''}${res.stderr ?? ''}`.trim();
-}
-
-function clockTicks(): number {
-  const n = Number(capture('getconf', ['CLK_TCK']));
-  return Number.isInteger(n) && n > 0 ? n : DEFAULT_CLOCK_TICKS;
 }
 
 function machineInfo(tools: Tools): MachineInfo {
@@ -257,7 +252,7 @@ async function bench(
     if (p.tcpUrl) targets.push({ label: p.name, table: 'tcp', url: p.tcpUrl, server: p, rounds: [] });
   }
 
-  const ticksPerSec = clockTicks();
+  const ticksPerSec = clockTicksPerSecond();
   for (let r = 0; r < options.rounds; r++) {
     log(`round ${r + 1}/${options.rounds}`);
     for (const t of targets) t.rounds.push(emptyRound());

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type AbWindow, pairOrder, parseAbOptions, renderAbReport } from './ab.js';
+
+describe('bench:ab options', () => {
+  it('takes the two builds and defaults the rest', () => {
+    assert.deepEqual(parseAbOptions(['--a', '/x', '--b', '/y']), {
+      a: '/x',
+      b: '/y',
+      pairs: 10,
+      windowS: 3,
+      load: 'max',
+      table: 'http',
+    });
+    const o = parseAbOptions([
+      '--b',
+      '/y',
+      '--a',
+      '/x',
+      '--pairs',
+      '4',
+      '--window',
+      '5',
+      '--load',
+      'fixed',
+      '--table',
+      'tcp',
+    ]);
+    assert.equal(o.pairs, 4);
+    assert.equal(o.windowS, 5);
+    assert.equal(o.load, 'fixed');
+    assert.equal(o.table, 'tcp');
+  });
+
+  it('names what is wrong', () => {
+    assert.throws(() => parseAbOptions(['--a', '/x']), /--a DIR and --b DIR are required/);
+    assert.throws(
+      () => parseAbOptions(['--a', '/x', '--b', '/y', '--pairs', '0']),
+      /--pairs must be a whole number from 1 to 100, not '0'/,
+    );
+    assert.throws(
+      () => parseAbOptions(['--a', '/x', '--b', '/y', '--window', '2.5']),
+      /--window must be a whole number/,
+    );
+    assert.throws(
+      () => parseAbOptions(['--a', '/x', '--b', '/y', '--load', 'slow']),
+      /--load must be max or fixed, not 'slow'/,
+    );
+    assert.throws(
+      () => parseAbOptions(['--a', '/x', '--b', '/y', '--table', 'udp']),
+      /--table must be http or tcp/,
+    );
+    assert.throws(() => parseAbOptions(['--c', '/z']), /unknown argument '--c'/);
+    assert.throws(() => parseAbOptions(['--a', '--b', '/y']), /--a needs a value/);
+  });
+});
+
+describe('bench:ab windows and report', () => {
+  it('alternates which side goes first', () => {
+    assert.deepEqual([0, 1, 2, 3].map(pairOrder), [
+      ['A', 'B'],
+      ['B', 'A'],
+      ['A', 'B'],
+      ['B', 'A'],
+    ]);
+  });
+
+  it('reports each side’s windows, their medians and B against A', () => {
+    const w = (side: 'A' | 'B', requestsPerSec: number, cpuUsPerRequest: number): AbWindow => ({
+      side,
+      requestsPerSec,
+      cpuUsPerRequest,
+      p50Ms: null,
+    });
+    const options = parseAbOptions(['--a', '/before', '--b', '/after', '--pairs', '3']);
+    const report = renderAbReport(options, [
+      w('A', 10_000, 60),
+      w('B', 12_000, 50),
+      w('B', 11_000, 55),
+      w('A', 9_000, 70),
+      w('A', 11_000, 58),
+      w('B', 13_000, 45),
+    ]);
+    assert.match(report, /^A requests\/s: 10000 9000 11000$/m);
+    assert.match(report, /^B CPU µs\/request: 50\.0 55\.0 45\.0$/m);
+    assert.match(
+      report,
+      /^medians: A 10000 requests\/s, 60\.0 µs\/request; B 12000 requests\/s, 50\.0 µs\/request$/m,
+    );
+    assert.match(report, /^B\/A: requests\/s 1\.20x, CPU per request 0\.83x$/m);
+    assert.doesNotMatch(report, /p50/);
+  });
+});
