@@ -16,7 +16,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { runBench } from './bench-main.js';
-import { runHey, runWrk } from './load.js';
+import { FIXED_RPS, HEY_CONNECTIONS, runHey, runWrk, WRK_CONNECTIONS } from './load.js';
 import { findTools, freePort, INSTALL_COMMAND, startBackend, startWeft, type Tools } from './peers.js';
 import { clockTicksPerSecond, cpuTicks, processTree } from './proc.js';
 import { median } from './report.js';
@@ -82,7 +82,7 @@ export function renderAbReport(options: AbOptions, windows: readonly AbWindow[])
   const lines = [
     `A: ${options.a}`,
     `B: ${options.b}`,
-    `${options.pairs} pairs of ${options.windowS} s windows, ${options.load === 'max' ? 'wrk -t1 -c50' : 'hey -c 16 at 1000 rps'}, ${options.table} listener`,
+    `${options.pairs} pairs of ${options.windowS} s windows, ${options.load === 'max' ? `wrk -t1 -c${WRK_CONNECTIONS}` : `hey -c ${HEY_CONNECTIONS} at ${FIXED_RPS} rps`}, ${options.table} listener`,
     '',
   ];
   const med: Record<string, { rps: number; cpu: number; p50: number | null }> = {};
@@ -129,7 +129,8 @@ async function abRun(
     if (url === null) throw new Error(`side ${side} has no ${options.table} listener`);
     sides.set(side, { url, pids: () => processTree(server.daemon.pid) });
   }
-  for (const side of sides.values()) await runWrk(supervisor, tools.wrk, side.url, 50, WARM_UP_S);
+  for (const side of sides.values())
+    await runWrk(supervisor, tools.wrk, side.url, WRK_CONNECTIONS, WARM_UP_S);
   const ticksPerSec = clockTicksPerSecond();
   const windows: AbWindow[] = [];
   for (let i = 0; i < options.pairs; i++) {
@@ -141,11 +142,11 @@ async function abRun(
       let requestsPerSec: number;
       let p50Ms: number | null = null;
       if (options.load === 'max') {
-        const r = await runWrk(supervisor, tools.wrk, side.url, 50, options.windowS);
+        const r = await runWrk(supervisor, tools.wrk, side.url, WRK_CONNECTIONS, options.windowS);
         requests = r.requests;
         requestsPerSec = r.requestsPerSec;
       } else {
-        const r = await runHey(supervisor, tools.hey, side.url, 16, 1000, options.windowS);
+        const r = await runHey(supervisor, tools.hey, side.url, HEY_CONNECTIONS, FIXED_RPS, options.windowS);
         requests = r.responses;
         requestsPerSec = r.requestsPerSec;
         p50Ms = r.p50Ms;

@@ -6,6 +6,12 @@
 import type { Command, Supervisor } from './supervisor.js';
 
 /** What one wrk run reports. */
+/** wrk connections for the max-throughput runs (`wrk -t1 -c50`). */
+export const WRK_CONNECTIONS = 50;
+/** hey workers (= connections) and total rate for the fixed-load runs. */
+export const HEY_CONNECTIONS = 16;
+export const FIXED_RPS = 1000;
+
 export interface WrkResult {
   readonly requests: number;
   readonly requestsPerSec: number;

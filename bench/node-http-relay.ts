@@ -14,11 +14,7 @@
 
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import {
-  READ_LANE_DOWNSTREAM,
-  READ_LANE_UPSTREAM,
-  readIntoReusedBuffer,
-} from '../src/proxy/network/socket-read.js';
+import { READ_LANE_DOWNSTREAM, READ_LANE_UPSTREAM, readSocket } from '../src/proxy/network/socket-read.js';
 
 const CR = 13;
 const LF = 10;
@@ -59,7 +55,7 @@ class Upstream {
   ) {
     this.socket = net.connect({ host: '127.0.0.1', port: backendPort, noDelay: true });
     const onData = (chunk: Buffer): void => this.onData(chunk);
-    if (!readIntoReusedBuffer(this.socket, READ_LANE_UPSTREAM, onData)) this.socket.on('data', onData);
+    readSocket(this.socket, READ_LANE_UPSTREAM, onData);
     this.socket.on('error', () => {});
     this.socket.on('close', () => {
       relay.forget(this);
@@ -109,7 +105,7 @@ class Client {
     private readonly relay: HttpRelay,
   ) {
     const onData = (chunk: Buffer): void => this.onData(chunk);
-    if (!readIntoReusedBuffer(socket, READ_LANE_DOWNSTREAM, onData)) socket.on('data', onData);
+    readSocket(socket, READ_LANE_DOWNSTREAM, onData);
     socket.on('error', () => {});
     socket.on('close', () => this.upstream?.socket.destroy());
   }

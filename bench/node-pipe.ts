@@ -13,11 +13,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import {
-  READ_LANE_DOWNSTREAM,
-  READ_LANE_UPSTREAM,
-  readIntoReusedBuffer,
-} from '../src/proxy/network/socket-read.js';
+import { READ_LANE_DOWNSTREAM, READ_LANE_UPSTREAM, readSocket } from '../src/proxy/network/socket-read.js';
 
 /** Writes `chunk` to `to`, pausing `from` until `to` drains when `to` is full. */
 function forward(from: net.Socket, to: net.Socket, chunk: Buffer): void {
@@ -30,9 +26,9 @@ function forward(from: net.Socket, to: net.Socket, chunk: Buffer): void {
 function relay(client: net.Socket, backendPort: number): void {
   const upstream = net.connect({ host: '127.0.0.1', port: backendPort, noDelay: true, allowHalfOpen: true });
   const onUpstream = (chunk: Buffer): void => forward(upstream, client, chunk);
-  if (!readIntoReusedBuffer(upstream, READ_LANE_UPSTREAM, onUpstream)) upstream.on('data', onUpstream);
+  readSocket(upstream, READ_LANE_UPSTREAM, onUpstream);
   const onClient = (chunk: Buffer): void => forward(client, upstream, chunk);
-  if (!readIntoReusedBuffer(client, READ_LANE_DOWNSTREAM, onClient)) client.on('data', onClient);
+  readSocket(client, READ_LANE_DOWNSTREAM, onClient);
   // allowHalfOpen on both sides: a FIN becomes end() on the other side.
   client.on('end', () => upstream.end());
   upstream.on('end', () => client.end());

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
 import { grpcFrame } from './grpc-backend.js';
-import { runWrk } from './load.js';
+import { runWrk, WRK_CONNECTIONS } from './load.js';
 import { freePort, nginxPreamble, nginxTempPaths, startAndWait } from './peers.js';
 import { cpuTicks, DEFAULT_CLOCK_TICKS } from './proc.js';
 import { median } from './report.js';
@@ -29,7 +29,6 @@ export const H2LOAD_INSTALL = 'apt-get install -y nghttp2-client';
 /** h2load clients and concurrent streams per client (h2c and gRPC runs). */
 const H2_CLIENTS = 16;
 const H2_STREAMS = 8;
-const WRK_CONNECTIONS = 50;
 
 export interface H2loadResult {
   readonly requestsPerSec: number;

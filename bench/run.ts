@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { runBench } from './bench-main.js';
-import { runHey, runWrk } from './load.js';
+import { FIXED_RPS, HEY_CONNECTIONS, runHey, runWrk, WRK_CONNECTIONS } from './load.js';
 import { type BenchOptions, parseOptions, USAGE } from './options.js';
 import {
   backendBody,
@@ -36,11 +36,6 @@ import {
 } from './report.js';
 import type { Supervisor } from './supervisor.js';
 
-/** wrk connections for the max-throughput runs. */
-const WRK_CONNECTIONS = 50;
-/** hey workers (= connections) and total rate for the fixed-load runs. */
-const HEY_CONNECTIONS = 16;
-const FIXED_RPS = 1000;
 const RSS_SAMPLE_MS = 100;
 
 /** One URL the bench loads, with the server whose processes are measured (null = direct). */

@@ -17,7 +17,7 @@ import type { Timer } from '../../core/clock.js';
 import { type HttpParseError, type RequestHead, RequestParser } from '../http1/request-parser.js';
 import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHead } from '../http1/serialize.js';
 import { DRAIN_IDLE_GRACE_MS, type Drainable } from '../listener/drain.js';
-import { holdWritesForTurn, READ_LANE_DOWNSTREAM, readIntoReusedBuffer } from '../network/socket-read.js';
+import { holdWritesForTurn, READ_LANE_DOWNSTREAM, readSocket } from '../network/socket-read.js';
 import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
 import { ActiveStream } from './active-stream.js';
 import type { HcmRuntime } from './connection-manager.js';
@@ -86,7 +86,7 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
 
     socket.setNoDelay(true);
     const onData = (d: Buffer): void => this.onData(d);
-    if (!readIntoReusedBuffer(socket, READ_LANE_DOWNSTREAM, onData)) socket.on('data', onData);
+    readSocket(socket, READ_LANE_DOWNSTREAM, onData);
     socket.on('end', () => this.onEnd());
     socket.on('close', (hadError: boolean) => this.onClose(hadError));
     socket.on('error', () => {}); // 'close' follows; the stream learns of it there

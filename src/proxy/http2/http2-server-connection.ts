@@ -31,7 +31,7 @@ import type { Timer } from '../../core/clock.js';
 import type { HcmRuntime } from '../http/connection-manager.js';
 import type { HeaderList } from '../http/headers.js';
 import type { Drainable } from '../listener/drain.js';
-import { holdWritesForTurn, READ_LANE_DOWNSTREAM, readIntoReusedBuffer } from '../network/socket-read.js';
+import { holdWritesForTurn, READ_LANE_DOWNSTREAM, readSocket } from '../network/socket-read.js';
 import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
 import { ENHANCE_YOUR_CALM, NO_ERROR } from './frames.js';
 import { Http2ServerStream } from './http2-server-stream.js';
@@ -99,8 +99,7 @@ export class Http2ServerConnection implements Drainable, SessionHandler {
     s.cxHttp2Total.value++;
     socket.setNoDelay(true);
     this.session = new ServerSession(this.write, this, settings);
-    if (!readIntoReusedBuffer(socket, READ_LANE_DOWNSTREAM, this.onSocketData))
-      socket.on('data', this.onSocketData);
+    readSocket(socket, READ_LANE_DOWNSTREAM, this.onSocketData);
     socket.on('drain', this.onSocketDrain);
     socket.on('end', this.onSocketEnd);
     socket.on('error', ignoreError); // 'close' follows

@@ -13,9 +13,6 @@
 //   writes are flushed (Envoy's FlushWrite close); a close with an error destroys the other
 //   side at once. The observer hears once when both sides are closed.
 
-import { Writable } from 'node:stream';
-import { holdWritesForTurn } from './socket-read.js';
-
 /** One side of the pump: a net.Socket fits, or an adapter over an HTTP connection. */
 export interface PumpEndpoint {
   write(chunk: Buffer): boolean;
@@ -59,7 +56,6 @@ export class BytePump {
   fromDownstream(chunk: Buffer): void {
     if (this.upstreamClosed) return;
     this.observer.onDownstreamBytes(chunk.length);
-    if (this.upstream instanceof Writable) holdWritesForTurn(this.upstream);
     if (!this.upstream.write(chunk) && !this.downstreamPaused) {
       this.downstreamPaused = true;
       this.downstream.pause();
@@ -70,7 +66,6 @@ export class BytePump {
   fromUpstream(chunk: Buffer): void {
     if (this.downstreamClosed) return;
     this.observer.onUpstreamBytes(chunk.length);
-    if (this.downstream instanceof Writable) holdWritesForTurn(this.downstream);
     if (!this.downstream.write(chunk) && !this.upstreamPaused) {
       this.upstreamPaused = true;
       this.upstream.pause();

@@ -46,7 +46,7 @@
 //   error) is dropped, as it would not have been read.
 //
 // Writes made while a batch is handed over can wait for its end too: the hot write paths
-// (HTTP/1 and HTTP/2 connections both ways, the byte pump) call holdWritesForTurn(socket)
+// (HTTP/1 and HTTP/2 connections both ways) call holdWritesForTurn(socket)
 // before writing, which corks the socket until the batch is done. The turn's JavaScript
 // then runs in one stretch and its syscalls in another (another ~8% less CPU per request
 // on the bench, "The tenth round"). A held socket's writes still go out in order, and
@@ -196,6 +196,14 @@ export function readIntoReusedBuffer(
   socket.prependListener('error', READ_BATCH.flush);
   socket.prependListener('close', READ_BATCH.flush);
   return true;
+}
+
+/**
+ * Reads the socket through readIntoReusedBuffer, or through its 'data' events when this
+ * Node version (or a socket with bytes already buffered) does not allow it.
+ */
+export function readSocket(socket: Socket, lane: ReadLane, onData: (chunk: Buffer) => void): void {
+  if (!readIntoReusedBuffer(socket, lane, onData)) socket.on('data', onData);
 }
 
 /** The read callback of a turn-batched socket: queues a copy, or hands a large read over at once. */

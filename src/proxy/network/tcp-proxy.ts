@@ -26,7 +26,7 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { type ConnectFn, connectUpstream, readyEvent } from '../upstream/connect.js';
 import type { Host } from '../upstream/host.js';
 import { BytePump, type BytePumpObserver } from './byte-pump.js';
-import { READ_LANE_DOWNSTREAM, readIntoReusedBuffer } from './socket-read.js';
+import { READ_LANE_DOWNSTREAM, readSocket } from './socket-read.js';
 
 export interface TcpProxyDeps {
   readonly clusters: ClusterManager;
@@ -229,8 +229,7 @@ class TcpProxySession implements BytePumpObserver {
     // Bytes read while connecting first, then the rest through a reused buffer when possible.
     for (let early = downstream.read() as Buffer | null; early !== null; early = downstream.read())
       this.onDownstreamData(early);
-    if (!readIntoReusedBuffer(downstream, READ_LANE_DOWNSTREAM, this.onDownstreamData))
-      downstream.on('data', this.onDownstreamData);
+    readSocket(downstream, READ_LANE_DOWNSTREAM, this.onDownstreamData);
     downstream.on('end', this.onDownstreamEnd);
     downstream.on('drain', this.onDownstreamDrain);
     downstream.on('finish', this.onDownstreamFinish);

@@ -10,7 +10,7 @@
 
 import * as net from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { READ_LANE_UPSTREAM, readIntoReusedBuffer } from '../network/socket-read.js';
+import { READ_LANE_UPSTREAM, readSocket } from '../network/socket-read.js';
 
 /** Opens a TCP connection; injectable so tests can supply a socket that never connects. */
 export type ConnectFn = (port: number, address: string, onData?: (chunk: Buffer) => void) => net.Socket;
@@ -22,8 +22,7 @@ export function connectUpstream(
   onData?: (chunk: Buffer) => void,
 ): net.Socket {
   const socket = net.connect({ port, host: address, noDelay: true, allowHalfOpen });
-  if (onData !== undefined && !readIntoReusedBuffer(socket, READ_LANE_UPSTREAM, onData))
-    socket.on('data', onData);
+  if (onData !== undefined) readSocket(socket, READ_LANE_UPSTREAM, onData);
   return socket;
 }
 

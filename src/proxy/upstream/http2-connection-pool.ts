@@ -33,7 +33,7 @@ import { ClientSession, type ClientSessionHandler } from '../http2/client-sessio
 import { CONNECTION_SPECIFIC, lowerCaseName } from '../http2/field-rules.js';
 import { CANCEL, NO_ERROR, REFUSED_STREAM } from '../http2/frames.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../http2/session.js';
-import { holdWritesForTurn, READ_LANE_UPSTREAM, readIntoReusedBuffer } from '../network/socket-read.js';
+import { holdWritesForTurn, READ_LANE_UPSTREAM, readSocket } from '../network/socket-read.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
 import { type ConnectFn, connectUpstream } from './connect.js';
@@ -109,8 +109,7 @@ class Session implements ClientSessionHandler {
     this.session = new ClientSession(this.write, this, settings);
     // Reads through the process's reused buffer (network/socket-read.ts), like the HTTP/1
     // pool; a socket with bytes already buffered (an ALPN probe's) keeps 'data' events.
-    if (!readIntoReusedBuffer(socket, READ_LANE_UPSTREAM, this.onSocketData))
-      socket.on('data', this.onSocketData);
+    readSocket(socket, READ_LANE_UPSTREAM, this.onSocketData);
     socket.on('drain', this.onSocketDrain);
     socket.on('error', (err: Error) => {
       if (this.lastError === '') this.lastError = err.message;
