@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import { formatAddress, plainIp } from '../../core/address.js';
 import type { Timer } from '../../core/clock.js';
 import { type HttpParseError, type RequestHead, RequestParser } from '../http1/request-parser.js';
-import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHead } from '../http1/serialize.js';
+import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHeadBytes } from '../http1/serialize.js';
 import { DRAIN_IDLE_GRACE_MS, type Drainable } from '../listener/drain.js';
 import { holdWritesForTurn, READ_LANE_DOWNSTREAM, readSocket } from '../network/socket-read.js';
 import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
@@ -234,7 +234,7 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
       this.closeAfterResponse = true;
     }
     if (this.closeAfterResponse) headers.push('connection', 'close');
-    const head = responseHead(status, headers, framing, 1);
+    const head = responseHeadBytes(status, headers, framing, 1);
     this.rt.stats.cxTxBytes.value += head.length;
     this.out(head);
   }
@@ -357,7 +357,7 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
    * from now on. The connection closes when the stream finishes.
    */
   startTunnel(sink: TunnelSink, status: number, headers: HeaderList): TunnelDownstream {
-    const head = responseHead(status, headers, FRAMING_NONE, 1);
+    const head = responseHeadBytes(status, headers, FRAMING_NONE, 1);
     this.rt.stats.cxTxBytes.value += head.length;
     this.out(head);
     this.closeAfterResponse = true;

@@ -4,7 +4,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createResponseParser, parseRequests } from './parse-recorder.js';
-import { CHUNK_END, CRLF, chunkHeader, reasonPhrase, requestHead, responseHead } from './serialize.js';
+import {
+  CHUNK_END,
+  CRLF,
+  chunkHeader,
+  reasonPhrase,
+  requestHead,
+  requestHeadBytes,
+  responseHead,
+  responseHeadBytes,
+} from './serialize.js';
 
 describe('serialize', () => {
   it('writes a request head with host first and the framing header last', () => {
@@ -32,6 +41,43 @@ describe('serialize', () => {
     assert.equal(reasonPhrase(431), 'Request Header Fields Too Large');
     assert.equal(reasonPhrase(426), 'Upgrade Required');
     assert.equal(reasonPhrase(299), 'Unknown');
+  });
+
+  it('writes the bytes of the text head, each character as its low byte, short and long fields alike', () => {
+    // Fields below and above the length where the writer switches to Buffer#write, a
+    // latin1 character, and one outside latin1 (written as its low byte, as a latin1
+    // socket write would).
+    const long = `v${'0123456789'.repeat(12)}`;
+    const headers = ['x-short', 'a', 'x-long', long, `x-${'n'.repeat(70)}`, 'caf\xe9', 'x-wide', 'a\u2014b'];
+    const text = (fields: string[]) => fields.map((f, i) => (i % 2 === 0 ? `${f}: ` : `${f}\r\n`)).join('');
+    const framings = [
+      { kind: 'none' } as const,
+      { kind: 'chunked' } as const,
+      { kind: 'length', length: 1234567 } as const,
+    ];
+    for (const framing of framings) {
+      const fl =
+        framing.kind === 'length'
+          ? `content-length: ${framing.length}\r\n`
+          : framing.kind === 'chunked'
+            ? 'transfer-encoding: chunked\r\n'
+            : '';
+      assert.deepEqual(
+        requestHeadBytes('DELETE', `/p?${long}`, 'svc.example:8443', headers, framing),
+        Buffer.from(
+          `DELETE /p?${long} HTTP/1.1\r\nhost: svc.example:8443\r\n${text(headers)}${fl}\r\n`,
+          'latin1',
+        ),
+      );
+      assert.deepEqual(
+        responseHeadBytes(502, headers, framing, 0),
+        Buffer.from(`HTTP/1.0 502 Bad Gateway\r\n${text(headers)}${fl}\r\n`, 'latin1'),
+      );
+    }
+    assert.deepEqual(
+      responseHeadBytes(299, [], { kind: 'none' }),
+      Buffer.from('HTTP/1.1 299 Unknown\r\n\r\n'),
+    );
   });
 
   it('writes chunk framing', () => {

@@ -43,7 +43,7 @@ import type { Clock, Timer } from '../../core/clock.js';
 import type { HeaderList } from '../http/headers.js';
 import type { UpstreamRequestEncoder } from '../http/stream-codec.js';
 import type { ResponseParser } from '../http1/response-parser.js';
-import { type BodyFraming, lastChunkWithTrailers, requestHead } from '../http1/serialize.js';
+import { type BodyFraming, lastChunkWithTrailers, requestHeadBytes } from '../http1/serialize.js';
 import { holdWritesForTurn } from '../network/socket-read.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
@@ -225,23 +225,23 @@ class PooledConnection implements UpstreamConnection {
   ): boolean {
     const chunked = framing.kind === 'chunked';
     this.chunkedRequest = chunked;
-    const headString = requestHead(method, path, authority, headers, framing);
-    this.stats.upstream_cx_tx_bytes_total.value += headString.length;
+    const head = requestHeadBytes(method, path, authority, headers, framing);
+    this.stats.upstream_cx_tx_bytes_total.value += head.length;
     const socket = this.socket;
     holdWritesForTurn(socket);
     if (body === null) {
       // The common case: the whole request is its head, one write.
       if (end && chunked) {
         socket.cork();
-        socket.write(headString, 'latin1');
+        socket.write(head);
         const ok = socket.write(CHUNK_END, 'latin1');
         socket.uncork();
         return ok;
       }
-      return socket.write(headString, 'latin1');
+      return socket.write(head);
     }
     socket.cork();
-    let ok = socket.write(headString, 'latin1');
+    let ok = socket.write(head);
     for (let i = 0; i < body.length; i++) ok = this.sendBody(body[i]);
     if (end && chunked) ok = socket.write(CHUNK_END, 'latin1');
     socket.uncork();
