@@ -22,8 +22,10 @@ import {
 } from './support/grpc-streams.js';
 import {
   bootstrap,
+  fileAccessLog,
   httpListener,
   listenerPort,
+  logLinesStartingWith,
   type SpawnedProxy,
   spawnProxy,
   staticCluster,
@@ -51,8 +53,10 @@ describe('gRPC through weft proxy', () => {
   let proxy: SpawnedProxy;
   let port: number;
   let client: Client;
+  let accessLog: string;
 
   before(async () => {
+    accessLog = join(tempDir(), 'access.log');
     backend = await startStreamsServer('srv');
     const vhosts = [
       {
@@ -75,7 +79,14 @@ describe('gRPC through weft proxy', () => {
       },
     ];
     const config = bootstrap(
-      [httpListener('grpc', vhosts)],
+      [
+        httpListener('grpc', vhosts, {
+          access_log: fileAccessLog(
+            accessLog,
+            '%REQ(:PATH)% %GRPC_STATUS% %TRAILER(GRPC-STATUS)% %RESPONSE_TRAILERS_BYTES%\n',
+          ),
+        }),
+      ],
       [
         staticCluster('grpc', [backend.port], H2_UPSTREAM),
         staticCluster('dead', [await deadPort()], H2_UPSTREAM),
@@ -96,6 +107,15 @@ describe('gRPC through weft proxy', () => {
 
   it('unary', async () => {
     assert.equal(await unary(client, 'Say', 'hi'), 'srv hi');
+  });
+
+  it("the access log sees the upstream's trailers (grpc-status)", async () => {
+    assert.equal(await unary(client, 'Say', 'logged'), 'srv logged');
+    const [line] = await logLinesStartingWith(accessLog, '/weft.test.Streams/Say ', 1);
+    const [, grpcStatus, trailer, trailerBytes] = line.split(' ');
+    assert.equal(grpcStatus, 'Ok'); // Envoy's default CAMEL_STRING form
+    assert.equal(trailer, '0');
+    assert.ok(Number(trailerBytes) >= 'grpc-status'.length + 1, `trailer bytes ${trailerBytes}`);
   });
 
   it('client streaming', async () => {

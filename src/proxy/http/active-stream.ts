@@ -929,6 +929,8 @@ export class ActiveStream
   }
 
   onResponseTrailers(trailers: HeaderList): void {
+    // For the access log (%TRAILER(...)%, %GRPC_STATUS%, %RESPONSE_TRAILERS_BYTES%).
+    this.info.responseTrailers = trailers;
     // HTTP/1 downstream drops them (as Envoy does by default); HTTP/2 sends them (gRPC status).
     if (!this.responseBodyless) this.conn.writeResponseTrailers(trailers);
   }
