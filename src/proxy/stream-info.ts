@@ -131,6 +131,13 @@ export interface StreamInfo {
   connectionTerminationDetails: string;
 }
 
+/**
+ * The header lists of a stream that has none (yet): shared, so a stream does not allocate
+ * three empty arrays, and frozen, as a stream's lists are only ever replaced, never
+ * appended to (a push would throw rather than leak into every stream).
+ */
+const NO_FIELDS = Object.freeze([]) as unknown as HeaderList;
+
 export function createStreamInfo(): StreamInfo {
   return {
     startTime: 0,
@@ -144,9 +151,9 @@ export function createStreamInfo(): StreamInfo {
     originalPath: '',
     authority: '',
     scheme: 'http',
-    requestHeaders: [],
-    responseHeaders: [],
-    responseTrailers: [],
+    requestHeaders: NO_FIELDS,
+    responseHeaders: NO_FIELDS,
+    responseTrailers: NO_FIELDS,
     responseCode: 0,
     responseCodeDetails: '',
     responseFlags: 0,

@@ -83,29 +83,47 @@ export const READ_LANE_UPSTREAM = 0;
 export const READ_LANE_DOWNSTREAM = 1;
 const LANES = 2;
 
+/** Marks a stream hold() corked in the running flush (a field, not a Set: no lookup, no garbage). */
+const HELD_MARK = Symbol('weft.heldForTurn');
+type HeldStream = Writable & { [HELD_MARK]?: boolean };
+
 /**
  * The process's queue of reads waiting for this turn's check phase. Like
  * SHARED_READ_BUFFER it is process-wide by nature: it belongs to the one event loop.
  */
 class ReadBatch {
-  /** Per lane, flat triples: socket, consumer, chunk. */
+  /**
+   * Per lane, flat triples: socket, consumer, chunk. The arrays keep their capacity from
+   * turn to turn (entries are counted in `size`, not by length), so queueing allocates
+   * nothing once they have grown; handed-over entries are cleared so no chunk is retained.
+   */
   private readonly lanes: unknown[][] = [[], []];
+  /** Per lane, the number of queued entries (3 per read). */
+  private readonly size: number[] = [0, 0];
   /** Per lane, the index of the next entry to hand over while flushing. */
   private readonly next: number[] = [0, 0];
   private flushing = false;
   private scheduled = false;
-  /** Streams corked by hold() until the running flush ends. */
-  private readonly held = new Set<Writable>();
+  /** Streams corked by hold() until the running flush ends (the first `heldCount`); each carries HELD_MARK. */
+  private readonly held: HeldStream[] = [];
+  private heldCount = 0;
 
   /** Corks `stream` until the running flush ends; nothing when no flush is running. */
   hold(stream: Writable): void {
-    if (!this.flushing || this.held.has(stream)) return;
+    const marked = stream as HeldStream;
+    if (!this.flushing || marked[HELD_MARK] === true) return;
     stream.cork();
-    this.held.add(stream);
+    marked[HELD_MARK] = true;
+    this.held[this.heldCount++] = marked;
   }
 
   queue(socket: Socket, onData: (chunk: Buffer) => void, chunk: Buffer, lane: ReadLane): void {
-    this.lanes[lane].push(socket, onData, chunk);
+    const entries = this.lanes[lane];
+    const n = this.size[lane];
+    entries[n] = socket;
+    entries[n + 1] = onData;
+    entries[n + 2] = chunk;
+    this.size[lane] = n + 3;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flush);
@@ -123,31 +141,48 @@ class ReadBatch {
     if (this.flushing) return;
     this.flushing = true;
     const lanes = this.lanes;
+    const size = this.size;
     const next = this.next;
     try {
       for (let lane = 0; lane < LANES; ) {
         const entries = lanes[lane];
         const i = next[lane];
-        if (i >= entries.length) {
+        if (i >= size[lane]) {
           lane++;
           continue;
         }
         next[lane] = i + 3;
         const socket = entries[i] as Socket;
-        if (!socket.destroyed || socket.errored)
-          (entries[i + 1] as (chunk: Buffer) => void)(entries[i + 2] as Buffer);
+        const onData = entries[i + 1] as (chunk: Buffer) => void;
+        const chunk = entries[i + 2] as Buffer;
+        entries[i] = entries[i + 1] = entries[i + 2] = undefined;
+        if (!socket.destroyed || socket.errored) onData(chunk);
         // A read queued on an earlier lane meanwhile (rare: reads arrive in the poll phase) goes next.
-        for (let l = 0; l < lane; l++) if (next[l] < lanes[l].length) lane = l;
+        for (let l = 0; l < lane; l++) if (next[l] < size[l]) lane = l;
       }
     } finally {
       let left = 0;
       for (let lane = 0; lane < LANES; lane++) {
-        lanes[lane].splice(0, next[lane]);
+        const done = next[lane];
+        const n = size[lane];
+        if (done < n) {
+          // A consumer threw: the rest moves to the front for the next flush.
+          const entries = lanes[lane];
+          entries.copyWithin(0, done, n);
+          entries.fill(undefined, n - done, n);
+        }
+        size[lane] = n - done;
         next[lane] = 0;
-        left += lanes[lane].length;
+        left += n - done;
       }
-      for (const stream of this.held) if (!stream.destroyed) stream.uncork();
-      this.held.clear();
+      const held = this.held;
+      for (let i = 0; i < this.heldCount; i++) {
+        const stream = held[i];
+        held[i] = undefined as unknown as HeldStream;
+        stream[HELD_MARK] = false;
+        if (!stream.destroyed) stream.uncork();
+      }
+      this.heldCount = 0;
       this.flushing = false;
       if (left > 0 && !this.scheduled) {
         this.scheduled = true;
