@@ -26,7 +26,9 @@ import { createTestCa, type Pem, type TestCa } from '../src/proxy/tls/testing/te
 import {
   type Backend,
   bootstrap,
+  fileAccessLog,
   HCM_TYPE,
+  logLinesStartingWith,
   ROUTER_FILTER,
   type RunningProxy,
   request,
@@ -214,6 +216,7 @@ describe('TLS', () => {
   let proxy: RunningProxy;
   let rotateFiles: Files;
   let accessLogPath: string;
+  let rotateLogPath: string;
 
   const ls = (name: string) => `listener.127.0.0.1_${proxy.port(name)}`;
 
@@ -243,7 +246,12 @@ describe('TLS', () => {
     otherCaClient = await otherCa.issue({ cn: 'client', uri: [CLIENT_ID] });
     accessLogPath = join(dir, 'access.log');
     const rotateDir = tempDir('weft-tls-rotate-');
-    rotateFiles = writePem(rotateDir, 'rotate', await ca.issue({ cn: 'rotate.test', dns: ['rotate.test'] }));
+    rotateLogPath = join(rotateDir, 'access.log');
+    rotateFiles = writePem(
+      rotateDir,
+      'rotate',
+      await ca.issue({ cn: 'rotate.test', dns: ['rotate.test'], uri: ['spiffe://rotate.test/v1'] }),
+    );
 
     backend = await startBackend('app');
     // An HTTPS backend that requires a client certificate from the test CA and echoes its URI SAN.
@@ -397,7 +405,17 @@ describe('TLS', () => {
             },
           ]),
           listener('rotate', [
-            { filters: [hcm('rotate', answer('rotated'))], transport_socket: downstreamTls(rotateFiles) },
+            {
+              filters: [
+                hcm('rotate', answer('rotated'), {
+                  access_log: fileAccessLog(
+                    rotateLogPath,
+                    '%DOWNSTREAM_LOCAL_URI_SAN% %DOWNSTREAM_LOCAL_SUBJECT%\n',
+                  ),
+                }),
+              ],
+              transport_socket: downstreamTls(rotateFiles),
+            },
           ]),
         ],
         [
@@ -668,7 +686,11 @@ describe('TLS', () => {
     const oldSerial = old.getPeerX509Certificate()?.serialNumber;
     assert.match(await getOver(old, 'rotate.test'), /rotated$/);
 
-    const next = await ca.issue({ cn: 'rotate.test', dns: ['rotate.test'] });
+    const next = await ca.issue({
+      cn: 'rotate.test',
+      dns: ['rotate.test'],
+      uri: ['spiffe://rotate.test/v2'],
+    });
     // Replaced the way a secret manager does: new files renamed over the old ones.
     writeFileSync(`${rotateFiles.cert}.new`, next.cert);
     writeFileSync(`${rotateFiles.key}.new`, next.key);
@@ -684,6 +706,14 @@ describe('TLS', () => {
     // The connection made before the rotation still works.
     assert.match(await getOver(old, 'rotate.test'), /rotated$/);
     assert.equal(old.destroyed, false, 'old connection still open');
+    // The access log names the certificate each connection was served: the old one before
+    // and on the connection made before the rotation, the new one on the fresh connection.
+    const lines = await logLinesStartingWith(rotateLogPath, '', 3);
+    assert.deepEqual(lines, [
+      'spiffe://rotate.test/v1 CN=rotate.test',
+      'spiffe://rotate.test/v2 CN=rotate.test',
+      'spiffe://rotate.test/v1 CN=rotate.test',
+    ]);
     old.destroy();
     fresh.destroy();
   });

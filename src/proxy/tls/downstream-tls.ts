@@ -12,12 +12,14 @@
 // whose SANs match no match_typed_subject_alt_names entry with ssl.fail_verify_san. Node
 // verifies the chain during the handshake; the verdict is read when it completes.
 
+import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import type { DownstreamTlsContext } from '../../config/model.js';
 import type { Counter } from '../stats/store.js';
+import { type LocalCertFacts, localCertFacts, setLocalCertFacts } from './connection-info.js';
 import { SanMatchers, subjectAltNames } from './san-matcher.js';
-import type { SecretSource } from './secret-source.js';
+import type { SecretSource, TlsMaterial } from './secret-source.js';
 import { buildSecureContext } from './secure-context.js';
 
 /** `listener.<address>.ssl.*` counters (Envoy's names). */
@@ -42,6 +44,8 @@ interface VerifyHandle {
 
 export class DownstreamTlsFactory {
   private context: SecureContext;
+  /** The served certificate's facts for the access log, when there is one certificate (else read per connection). */
+  private localFacts: LocalCertFacts | null;
   private readonly requestCert: boolean;
   private readonly requireCert: boolean;
   private readonly verifyChain: boolean;
@@ -55,7 +59,9 @@ export class DownstreamTlsFactory {
     private readonly onContextUpdate: (error: Error | null) => void,
   ) {
     const common = config.commonTlsContext;
-    this.context = buildSecureContext(common, source.current(), 'server');
+    const material = source.current();
+    this.context = buildSecureContext(common, material, 'server');
+    this.localFacts = singleCertFacts(material);
     this.requestCert = common.validationContext !== null;
     this.requireCert = config.requireClientCertificate;
     this.verifyChain = common.validationContext?.trustedCa != null;
@@ -66,7 +72,11 @@ export class DownstreamTlsFactory {
 
   private rebuild(): void {
     try {
-      this.context = buildSecureContext(this.config.commonTlsContext, this.source.current(), 'server');
+      const material = this.source.current();
+      const context = buildSecureContext(this.config.commonTlsContext, material, 'server');
+      const facts = singleCertFacts(material);
+      this.context = context;
+      this.localFacts = facts;
       this.onContextUpdate(null);
     } catch (err) {
       this.onContextUpdate(err as Error);
@@ -83,6 +93,7 @@ export class DownstreamTlsFactory {
       rejectUnauthorized: false,
       ALPNProtocols: this.alpn,
     });
+    if (this.localFacts !== null) setLocalCertFacts(tls, this.localFacts);
     // Per connection (not per request): the handshake's outcome handlers.
     let settled = false;
     const fail = (counter: Counter | null): void => {
@@ -134,4 +145,10 @@ export class DownstreamTlsFactory {
       return stats.failVerifySan;
     return null;
   }
+}
+
+/** The facts of the one certificate `material` serves; null when it has several (the handshake picks one). */
+function singleCertFacts(material: TlsMaterial): LocalCertFacts | null {
+  if (material.certificates.length !== 1) return null;
+  return localCertFacts(new X509Certificate(material.certificates[0].certificateChain));
 }
