@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createMemoryLogger } from '../../core/logger.js';
 import { createManualClock } from '../../proxy/upstream/testing/manual-clock.js';
@@ -195,5 +195,66 @@ describe('control plane REST API', () => {
     const old = await call('GET', '/v1/watch?fromRevision=0');
     assert.equal(old.status, 410);
     assert.equal(old.body.error.code, 'WEFT_REVISION_COMPACTED');
+  });
+});
+
+describe('control plane REST API: close()', () => {
+  it('finishes while a client keeps polling over the keep-alive connection of a request in flight', async () => {
+    const clock = createManualClock();
+    const logger = createMemoryLogger();
+    const kinds = meshKinds();
+    const store = createMemoryStore({ kinds, clock, logger, historyLimit: 50 });
+    const leases = await createWorkloadLeases({ store, clock, logger });
+    const api = createApiServer({ store, kinds, clock, logger, leases });
+    const { port } = await api.listen(0, '127.0.0.1');
+    // One keep-alive connection, as a `weft run` heartbeat client has.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const results: string[] = [];
+    const get = (): void => {
+      request({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
+        res.resume();
+        res.on('end', () => results.push(`${res.statusCode}`));
+      })
+        .on('error', (err: NodeJS.ErrnoException) => results.push(err.code ?? 'error'))
+        .end();
+    };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // A PUT whose body is still arriving when close() is called.
+      const body = JSON.stringify({ spec: serviceDoc('web').spec });
+      const put = request({
+        host: '127.0.0.1',
+        port,
+        method: 'PUT',
+        path: `${NS}/shop/services/web`,
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      const putDone = new Promise<number>((resolve, reject) => {
+        put.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        put.on('error', reject);
+      });
+      put.write(body.slice(0, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      const closed = api.close();
+      put.end(body.slice(10));
+      assert.equal(await putDone, 201);
+      // The client goes on polling every 100 ms on the same agent. Before the fix the PUT's
+      // connection stayed open for these, and close() never finished.
+      get();
+      timer = setInterval(get, 100);
+      await closed;
+      const seen = results.length;
+      while (results.length === seen) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(results.at(-1), 'ECONNREFUSED', `the API is gone: ${results.join(' ')}`);
+    } finally {
+      clearInterval(timer);
+      agent.destroy();
+      leases.close();
+      await store.close();
+    }
   });
 });

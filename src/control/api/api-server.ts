@@ -30,6 +30,9 @@ import { readJsonBody } from './read-body.js';
 import { handleResourcePath } from './resource-routes.js';
 import { startWatchStream } from './watch-stream.js';
 
+/** How long close() lets a response already under way finish before closing its connection. */
+const CLOSE_GRACE_MS = 1000;
+
 export const DEFAULT_API_HOST = '127.0.0.1';
 export const DEFAULT_API_PORT = 15000;
 
@@ -65,7 +68,13 @@ export interface ApiServer {
 export function createApiServer(deps: ApiServerDeps): ApiServer {
   const maxBodyBytes = deps.maxBodyBytes ?? 4 * 1024 * 1024;
   const watches = new Set<() => void>();
+  /** Responses not yet closed, and whether close() has begun (see close()). */
+  const inFlight = new Set<ServerResponse>();
+  let closing = false;
   const server: Server = createServer((req, res) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    if (closing) res.setHeader('connection', 'close');
     handle(req, res).catch((err: unknown) => {
       // A refused body is not read to its end: close the connection rather than drain it.
       if (err instanceof ControlError && err.status === 413) res.setHeader('connection', 'close');
@@ -192,9 +201,19 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       });
     },
     close() {
+      closing = true;
       for (const stop of [...watches]) stop();
+      // A client that polls over a keep-alive connection (a `weft run` heartbeat every
+      // second) would otherwise keep it open, and server.close() waiting, for good: every
+      // response from now on closes its connection, and what is still open after a grace
+      // (a response already under way) is closed.
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
       return new Promise((resolve) => {
-        server.close(() => resolve());
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
         server.closeIdleConnections();
       });
     },
