@@ -396,7 +396,7 @@ describe('a mesh across three network-namespace hosts', { skip: skip ?? false },
     console.log(`# control plane down: ${replies.length} requests, all answered by h2/echo-a`);
   });
 
-  it('fails no request while the control plane restarts and resyncs', { timeout: 30_000 }, async () => {
+  it('fails no request while the control plane restarts and resyncs', { timeout: 60_000 }, async () => {
     const loop = hammer(h1, `${upstream}/restart`);
     control = await startControl();
     // Both sidecars back on ADS and acked, and both weft runs heartbeating again.
@@ -414,7 +414,10 @@ describe('a mesh across three network-namespace hosts', { skip: skip ?? false },
         );
       return synced('sidecar~default~echo-a') && synced('sidecar~default~front-h1') ? true : undefined;
     };
-    await until('both sidecars resynced', 15_000, proxiesSynced, 100);
+    // A sidecar retries ADS with Envoy's full-jitter back-off (500 ms doubling up to 30 s,
+    // src/proxy/xds/backoff.ts): after seconds without a control plane its next attempt
+    // can be 8-16 s away, and in the worst case up to 30 s.
+    await until('both sidecars resynced', 35_000, proxiesSynced, 100);
     const front = procs.find((p) => p.label === 'weft run front-h1')!;
     await waitFor(echoA, /control plane reachable again/, 5000);
     await waitFor(front, /control plane reachable again/, 5000);
