@@ -9,7 +9,7 @@ import { createRequestIdGenerator } from '../src/proxy/http/request-id.js';
 import { stripHopByHop } from '../src/proxy/http1/hop-by-hop.js';
 import { DEFAULT_PARSER_LIMITS, type RequestHead, RequestParser } from '../src/proxy/http1/request-parser.js';
 import { type ResponseHead, ResponseParser } from '../src/proxy/http1/response-parser.js';
-import { requestHead, responseHead } from '../src/proxy/http1/serialize.js';
+import { requestHeadBytes, responseHeadBytes } from '../src/proxy/http1/serialize.js';
 import { compileRouteTable } from '../src/proxy/router/route-table.js';
 import { createStreamInfo } from '../src/proxy/stream-info.js';
 
@@ -104,15 +104,16 @@ function main(): void {
     if (route === null) throw new Error('no route');
     stripHopByHop(h.headers, h.connectionTokens);
     h.headers.push('x-request-id', newRequestId(), 'x-forwarded-proto', 'http');
-    sink += requestHead(h.method, h.target, h.authority, h.headers, { kind: 'none' }).length;
+    sink += requestHeadBytes(h.method, h.target, h.authority, h.headers, { kind: 'none' }).length;
     responses.expect('GET');
     responses.execute(RESPONSE);
     const r = rhead as unknown as ResponseHead;
     stripHopByHop(r.headers, r.connectionTokens);
     r.headers.push('x-envoy-upstream-service-time', '1', 'server', 'weft');
-    const out = responseHead(200, r.headers, { kind: 'length', length: 1024 }, 1);
+    // As the downstream connection does: the head and the body coalesced into one buffer.
+    const out = responseHeadBytes(200, r.headers, { kind: 'length', length: 1024 }, 1);
     const buf = Buffer.allocUnsafe(out.length + 1024);
-    buf.write(out, 0, 'latin1');
+    out.copy(buf, 0);
     sink += buf.length;
   };
   for (let i = 0; i < iterations / 2; i++) one(); // warm up the JIT

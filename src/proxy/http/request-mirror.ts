@@ -22,7 +22,7 @@ import type { FractionalPercent, RequestMirrorPolicy } from '../../config/model.
 import type { Clock, Timer } from '../../core/clock.js';
 import type { ParserLimits } from '../http1/request-parser.js';
 import { type ResponseHandler, type ResponseHead, ResponseParser } from '../http1/response-parser.js';
-import { type BodyFraming, requestHead } from '../http1/serialize.js';
+import { type BodyFraming, requestHeadBytes } from '../http1/serialize.js';
 import type { StatsStore } from '../stats/store.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
@@ -139,7 +139,7 @@ class ShadowRequest implements PoolWaiter, UpstreamConnectionUser, ResponseHandl
   private readonly host: Host;
   private readonly deps: RequestMirrorDeps;
   private readonly method: string;
-  private readonly head: string;
+  private readonly head: Buffer;
   private readonly chunked: boolean;
   private readonly timeoutMs: number | null;
   private body: Buffer[] | null;
@@ -164,7 +164,7 @@ class ShadowRequest implements PoolWaiter, UpstreamConnectionUser, ResponseHandl
     this.deps = deps;
     this.method = req.method;
     // The headers are serialized now: the primary may still change its own list.
-    this.head = requestHead(req.method, req.path, authority, req.headers, req.framing);
+    this.head = requestHeadBytes(req.method, req.path, authority, req.headers, req.framing);
     this.chunked = req.framing.kind === 'chunked';
     this.body = req.body === null ? null : req.body.slice();
     for (const c of this.body ?? []) this.bodyBytes += c.length;
@@ -231,7 +231,7 @@ class ShadowRequest implements PoolWaiter, UpstreamConnectionUser, ResponseHandl
     const socket = conn.socket;
     this.cluster.stats.upstream_cx_tx_bytes_total.value += this.head.length;
     socket.cork();
-    socket.write(this.head, 'latin1');
+    socket.write(this.head);
     const body = this.body;
     this.body = null;
     if (body !== null) for (let i = 0; i < body.length; i++) this.writeBody(conn, body[i]);

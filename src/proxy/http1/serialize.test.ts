@@ -9,11 +9,14 @@ import {
   CRLF,
   chunkHeader,
   reasonPhrase,
-  requestHead,
   requestHeadBytes,
-  responseHead,
   responseHeadBytes,
 } from './serialize.js';
+
+/** The heads as text (latin1), to compare with string literals. */
+const requestHead = (...a: Parameters<typeof requestHeadBytes>) => requestHeadBytes(...a).toString('latin1');
+const responseHead = (...a: Parameters<typeof responseHeadBytes>) =>
+  responseHeadBytes(...a).toString('latin1');
 
 describe('serialize', () => {
   it('writes a request head with host first and the framing header last', () => {

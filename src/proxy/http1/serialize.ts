@@ -1,5 +1,5 @@
-// Serializes HTTP/1.1 heads into buffers (and, for callers that want text, latin1 strings):
-// request heads towards upstreams and response heads towards downstreams, plus chunk framing.
+// Serializes HTTP/1.1 heads into buffers: request heads towards upstreams and response
+// heads towards downstreams, plus chunk framing.
 // The serializer owns message framing: it writes Content-Length / Transfer-Encoding from
 // a BodyFraming, so callers pass header lists already stripped of them (stripHopByHop).
 // Values are written as given: header values produced by the parsers are validated, and
@@ -32,34 +32,13 @@ export function chunkHeader(size: number): string {
   return `${size.toString(16)}\r\n`;
 }
 
-/** Request head; the Host header is written first, from `authority` (RFC 9112 §3.2). */
-export function requestHead(
-  method: string,
-  target: string,
-  authority: string,
-  headers: HeaderList,
-  framing: BodyFraming,
-): string {
-  return requestHeadBytes(method, target, authority, headers, framing).toString('latin1');
-}
-
-/** Response head with the standard reason phrase (RFC 9110 §15). */
-export function responseHead(
-  status: number,
-  headers: HeaderList,
-  framing: BodyFraming,
-  versionMinor: 0 | 1 = 1,
-): string {
-  return responseHeadBytes(status, headers, framing, versionMinor).toString('latin1');
-}
-
 // The heads are written byte by byte into one buffer of their exact length, not built as
 // strings: string concatenation leaves ~4 short-lived strings per field, and the socket
 // write then flattens the result into one more copy (~1.3 KB of young garbage per proxied
 // request, docs/benchmarks.md "The twelfth round"). Each character is written as its low
 // byte, as a latin1 string write would.
 
-/** `requestHead` as bytes. */
+/** Request head; the Host header is written first, from `authority` (RFC 9112 §3.2). */
 export function requestHeadBytes(
   method: string,
   target: string,
@@ -88,7 +67,7 @@ export function requestHeadBytes(
   return buf;
 }
 
-/** `responseHead` as bytes. */
+/** Response head with the standard reason phrase (RFC 9110 §15). */
 export function responseHeadBytes(
   status: number,
   headers: HeaderList,

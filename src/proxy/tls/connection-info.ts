@@ -65,6 +65,7 @@ export function localCertFacts(cert: X509Certificate | undefined): LocalCertFact
 }
 
 const LOCAL_CERT_FACTS = Symbol('weft.localCertFacts');
+type WithLocalCertFacts = TLSSocket & { [LOCAL_CERT_FACTS]?: LocalCertFacts };
 
 /**
  * Tells downstreamTlsInfo the facts of the certificate `socket` serves, when its owner
@@ -73,7 +74,7 @@ const LOCAL_CERT_FACTS = Symbol('weft.localCertFacts');
  * connection (DownstreamTlsFactory reads it once per certificate load).
  */
 export function setLocalCertFacts(socket: TLSSocket, facts: LocalCertFacts): void {
-  (socket as TLSSocket & { [LOCAL_CERT_FACTS]?: LocalCertFacts })[LOCAL_CERT_FACTS] = facts;
+  (socket as WithLocalCertFacts)[LOCAL_CERT_FACTS] = facts;
 }
 
 /** The TLS facts of a downstream socket; null for plain TCP. */
@@ -81,8 +82,7 @@ export function downstreamTlsInfo(socket: Socket): DownstreamTlsInfo | null {
   if (!(socket instanceof TLSSocket)) return null;
   const servername = (socket as TLSSocket & { servername?: string | false }).servername;
   const local =
-    (socket as TLSSocket & { [LOCAL_CERT_FACTS]?: LocalCertFacts })[LOCAL_CERT_FACTS] ??
-    localCertFacts(socket.getX509Certificate());
+    (socket as WithLocalCertFacts)[LOCAL_CERT_FACTS] ?? localCertFacts(socket.getX509Certificate());
   let facts: ClientCertFacts | null | undefined;
   return {
     version: socket.getProtocol() ?? '',
