@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type AbWindow, pairOrder, parseAbOptions, renderAbReport } from './ab.js';
+import { type AbWindow, pairOrder, pairRatios, parseAbOptions, renderAbReport, sidePeer } from './ab.js';
 
 describe('bench:ab options', () => {
   it('takes the two builds and defaults the rest', () => {
@@ -33,7 +33,11 @@ describe('bench:ab options', () => {
   });
 
   it('names what is wrong', () => {
-    assert.throws(() => parseAbOptions(['--a', '/x']), /--a DIR and --b DIR are required/);
+    assert.throws(() => parseAbOptions(['--a', '/x']), /--a and --b are required/);
+    assert.throws(
+      () => parseAbOptions(['--a', 'nginx', '--b', 'haproxy']),
+      /--a nginx and --b haproxy are both peers: one side must be a Weft DIR/,
+    );
     assert.throws(
       () => parseAbOptions(['--a', '/x', '--b', '/y', '--pairs', '0']),
       /--pairs must be a whole number from 1 to 100, not '0'/,
@@ -52,6 +56,18 @@ describe('bench:ab options', () => {
     );
     assert.throws(() => parseAbOptions(['--c', '/z']), /unknown argument '--c'/);
     assert.throws(() => parseAbOptions(['--a', '--b', '/y']), /--a needs a value/);
+  });
+});
+
+describe('bench:ab sides', () => {
+  it('takes a peer by its name and anything else as a Weft checkout', () => {
+    assert.equal(sidePeer('nginx'), 'nginx');
+    assert.equal(sidePeer('node-pipe'), 'node-pipe');
+    assert.equal(sidePeer('haproxy'), 'haproxy');
+    assert.equal(sidePeer('weft'), null);
+    assert.equal(sidePeer('./nginx'), null);
+    assert.equal(sidePeer('/tmp/before'), null);
+    assert.deepEqual(parseAbOptions(['--a', '.', '--b', 'nginx']).b, 'nginx');
   });
 });
 
@@ -88,6 +104,25 @@ describe('bench:ab windows and report', () => {
       /^medians: A 10000 requests\/s, 60\.0 µs\/request; B 12000 requests\/s, 50\.0 µs\/request$/m,
     );
     assert.match(report, /^B\/A: requests\/s 1\.20x, CPU per request 0\.83x$/m);
+    // Pairs: 12000/10000, 11000/9000, 13000/11000.
+    assert.match(report, /^B\/A requests\/s per pair: median 1\.20x, from 1\.18x to 1\.22x$/m);
+    // CPU: 50/60, 55/70, 45/58.
+    assert.match(report, /^B\/A CPU per request per pair: median 0\.79x, from 0\.78x to 0\.83x$/m);
     assert.doesNotMatch(report, /p50/);
+  });
+
+  it('takes each pair’s ratio in run order, whichever side went first', () => {
+    const w = (side: 'A' | 'B', requestsPerSec: number): AbWindow => ({
+      side,
+      requestsPerSec,
+      cpuUsPerRequest: 1,
+      p50Ms: null,
+    });
+    const rate = (x: AbWindow) => x.requestsPerSec;
+    assert.deepEqual(
+      pairRatios([w('A', 100), w('B', 50), w('B', 300), w('A', 200), w('A', 10)], rate),
+      [0.5, 1.5],
+    );
+    assert.deepEqual(pairRatios([], rate), []);
   });
 });

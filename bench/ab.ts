@@ -7,8 +7,12 @@
 // DIR is a built Weft checkout (a clone or `git worktree add`, then `npm ci` or `npm run
 // build`; a worktree may symlink node_modules). Each side runs as `DIR/bin/weft.js proxy`
 // (the command's own V8 flags) on the bench's generated config, both forwarding to one
-// nginx backend. For each window: the side's rate, and its CPU per request (user + system
-// of its processes, from /proc). Prints every window and the medians.
+// nginx backend. A side can instead be one of the bench's peers by name (nginx, haproxy,
+// node-pipe, node-http-relay; a directory with such a name is given as ./NAME): then the
+// windows measure Weft against that peer the same way, which settles a target's ratio
+// better than one full run does. For each window: the side's rate, and its CPU per
+// request (user + system of its processes, from /proc). Prints every window, the
+// medians, and the median of the pairs' own B/A ratios.
 //   --load max     wrk -t1 -c50 (saturated; default)
 //   --load fixed   hey -c 16 at 1000 requests/s (the bench's latency and vCPU load)
 //   --table http|tcp    the HTTP listener (default) or the tcp_proxy one
@@ -17,12 +21,30 @@
 import { fileURLToPath } from 'node:url';
 import { runBench } from './bench-main.js';
 import { FIXED_RPS, HEY_CONNECTIONS, runHey, runWrk, WRK_CONNECTIONS } from './load.js';
-import { findTools, freePort, INSTALL_COMMAND, startBackend, startWeft, type Tools } from './peers.js';
+import {
+  findTools,
+  freePort,
+  INSTALL_COMMAND,
+  PROXY_NAMES,
+  PROXY_STARTERS,
+  type ProxyName,
+  type RunningServer,
+  startBackend,
+  startWeft,
+  type Tools,
+} from './peers.js';
 import { clockTicksPerSecond, cpuTicks, processTree } from './proc.js';
 import { median } from './report.js';
 import type { Supervisor } from './supervisor.js';
 
-export const AB_USAGE = `usage: npm run bench:ab -- --a DIR --b DIR [--pairs N] [--window S] [--load max|fixed] [--table http|tcp]`;
+export const AB_USAGE = `usage: npm run bench:ab -- --a DIR|PEER --b DIR|PEER [--pairs N] [--window S] [--load max|fixed] [--table http|tcp]
+  PEER: ${PROXY_NAMES.filter((n) => n !== 'weft').join(', ')} (a directory with such a name: ./NAME)`;
+
+/** The bench peer a side names, or null when the side is a Weft checkout directory. */
+export function sidePeer(side: string): Exclude<ProxyName, 'weft'> | null {
+  const name = PROXY_NAMES.find((n) => n !== 'weft' && n === side);
+  return name === undefined ? null : (name as Exclude<ProxyName, 'weft'>);
+}
 
 export interface AbOptions {
   readonly a: string;
@@ -46,7 +68,9 @@ export function parseAbOptions(argv: readonly string[]): AbOptions {
   }
   const a = values.get('--a');
   const b = values.get('--b');
-  if (a === undefined || b === undefined) throw new Error('--a DIR and --b DIR are required');
+  if (a === undefined || b === undefined) throw new Error('--a and --b are required (a Weft DIR or a peer)');
+  if (sidePeer(a) !== null && sidePeer(b) !== null)
+    throw new Error(`--a ${a} and --b ${b} are both peers: one side must be a Weft DIR`);
   const count = (flag: string, fallback: number, max: number): number => {
     const text = values.get(flag);
     if (text === undefined) return fallback;
@@ -104,12 +128,48 @@ export function renderAbReport(options: AbOptions, windows: readonly AbWindow[])
   lines.push(
     `B/A: requests/s ${ratio(med.B.rps, med.A.rps)}, CPU per request ${ratio(med.B.cpu, med.A.cpu)}`,
   );
+  // Each pair's own B/A: adjacent windows share the machine's state of the moment.
+  for (const [what, of] of [
+    ['requests/s', (w: AbWindow) => w.requestsPerSec],
+    ['CPU per request', (w: AbWindow) => w.cpuUsPerRequest],
+  ] as const) {
+    const pairs = pairRatios(windows, of);
+    if (pairs.length === 0) continue;
+    const sorted = [...pairs].sort((x, y) => x - y);
+    lines.push(
+      `B/A ${what} per pair: median ${(median(pairs) ?? 0).toFixed(2)}x, from ${sorted[0].toFixed(2)}x to ${sorted[sorted.length - 1].toFixed(2)}x`,
+    );
+  }
   if (med.A.p50 !== null && med.B.p50 !== null)
     lines.push(`p50: A ${med.A.p50.toFixed(2)} ms, B ${med.B.p50.toFixed(2)} ms`);
   return `${lines.join('\n')}\n`;
 }
 
+/** B's value over A's in each pair of adjacent windows (windows come in pairs, in run order). */
+export function pairRatios(windows: readonly AbWindow[], of: (w: AbWindow) => number): number[] {
+  const ratios: number[] = [];
+  for (let i = 0; i + 1 < windows.length; i += 2) {
+    const [x, y] = [windows[i], windows[i + 1]];
+    if (x.side === y.side) continue;
+    const a = of(x.side === 'A' ? x : y);
+    const b = of(x.side === 'A' ? y : x);
+    if (a > 0) ratios.push(b / a);
+  }
+  return ratios;
+}
+
 const WARM_UP_S = 2;
+
+/** Starts one side: a Weft checkout's `bin/weft.js`, or the named bench peer. */
+function startSide(
+  value: string,
+  launch: { supervisor: Supervisor; tools: Tools; dir: string; backendPort: number },
+): Promise<RunningServer> {
+  const peer = sidePeer(value);
+  if (peer === null) return startWeft({ ...launch, repoRoot: value });
+  // The reference relays run from this checkout's build.
+  return PROXY_STARTERS[peer]({ ...launch, repoRoot: process.cwd() });
+}
 
 async function abRun(
   options: AbOptions,
@@ -124,9 +184,12 @@ async function abRun(
     ['A', options.a],
     ['B', options.b],
   ] as const) {
-    const server = await startWeft({ supervisor, tools, dir: `${root}/${side}`, backendPort, repoRoot });
+    const server = await startSide(repoRoot, { supervisor, tools, dir: `${root}/${side}`, backendPort });
     const url = options.table === 'http' ? server.httpUrl : server.tcpUrl;
-    if (url === null) throw new Error(`side ${side} has no ${options.table} listener`);
+    if (url === null)
+      throw new Error(
+        `side ${side} (${server.name}) has no ${options.table} listener${server.note ? `: ${server.note}` : ''}`,
+      );
     sides.set(side, { url, pids: () => processTree(server.daemon.pid) });
   }
   for (const side of sides.values())
