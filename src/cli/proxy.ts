@@ -16,6 +16,7 @@ import { systemClock } from '../core/clock.js';
 import { WeftError } from '../core/errors.js';
 import { createLogger, type LogLevel } from '../core/logger.js';
 import { watchConfigFile } from '../proxy/config-watcher.js';
+import { loadNativeRelay } from '../proxy/network/native-relay.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
 import {
   buildXdsBootstrap,
@@ -164,6 +165,9 @@ export async function runProxyCommand(args: string[]): Promise<number> {
       },
     );
   };
+  // tcp_proxy's native byte path (docs/native-core.md); JavaScript when it is not built.
+  const native = loadNativeRelay();
+  if (native.relay === null) logger.info(`tcp_proxy relays in JavaScript: ${native.reason}`);
   proxy = await ProxyServer.start(
     {
       configPath,
@@ -176,6 +180,7 @@ export async function runProxyCommand(args: string[]): Promise<number> {
       clock: systemClock,
       logger,
       onExitRequested: () => exit('quitquitquit'),
+      nativeRelay: native.relay,
       // Loaded only for a bootstrap with dynamic_resources (protobufjs and the Envoy protos).
       xds: { protos: async () => (await import('../xds/protos.js')).createProtoLoader().get() },
     },

@@ -44,6 +44,7 @@ import {
   terminalFilter,
   withConnectionRateLimits,
 } from './network/local-ratelimit.js';
+import type { NativeRelay } from './network/native-relay.js';
 import { createTcpProxyFactory } from './network/tcp-proxy.js';
 import type { RouteTable } from './router/route-table.js';
 import { compileRouteTable } from './router/route-table.js';
@@ -72,6 +73,8 @@ export interface ProxyDeps {
   readonly onExitRequested?: () => void;
   /** The xDS client's dependencies (used when the bootstrap has dynamic_resources). */
   readonly xds?: XdsDeps;
+  /** tcp_proxy's native byte path (native-relay.ts); absent or null: JavaScript. */
+  readonly nativeRelay?: NativeRelay | null;
 }
 
 export interface XdsDeps {
@@ -501,6 +504,7 @@ export class ProxyServer {
           },
           idGen: nextConnectionId,
           random: this.random,
+          nativeRelay: this.deps.nativeRelay ?? null,
         });
         return {
           managesDrain: false,

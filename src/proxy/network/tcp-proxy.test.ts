@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import type { Cluster } from '../../config/model.js';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { StatsStore } from '../stats/store.js';
 import { ResponseFlag, type StreamInfo } from '../stream-info.js';
 import { type ClusterManager, createClusterManager } from '../upstream/cluster-manager.js';
@@ -11,7 +13,14 @@ import type { ConnectFn } from '../upstream/connection-pool.js';
 import { DEFAULT_LB_CONFIG } from '../upstream/lb/policy.js';
 import { clusterConfig, createFakeResolver, endpoint } from '../upstream/testing/fixtures.js';
 import { createManualClock, type ManualClock } from '../upstream/testing/manual-clock.js';
+import { loadNativeRelay, type NativeRelay } from './native-relay.js';
 import { createTcpProxyFactory } from './tcp-proxy.js';
+
+/** The native byte path, when built (scripts/build-native.mjs); its tests skip without it. */
+const native = loadNativeRelay();
+const NATIVE_SKIP = native.relay === null ? `native relay not built: ${native.reason}` : false;
+/** Is there a C compiler here? Then `npm ci` must have built the native relay. */
+const HAS_CC = spawnSync(process.env.CC || 'cc', ['--version']).status === 0;
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -55,6 +64,7 @@ async function closedPort(): Promise<number> {
 interface Proxy {
   port: number;
   stats: StatsStore;
+  /** The proxy's clock, unless it runs on the system clock (`realClock`). */
   clock: ManualClock;
   clusters: ClusterManager;
   /** The proxy's downstream sockets, as the listener handed them over. */
@@ -65,10 +75,18 @@ interface Proxy {
 
 async function startProxy(
   cluster: Cluster | null,
-  opts: { idleTimeoutMs?: number | null; clusterName?: string; connect?: ConnectFn } = {},
+  opts: {
+    idleTimeoutMs?: number | null;
+    clusterName?: string;
+    connect?: ConnectFn;
+    nativeRelay?: NativeRelay | null;
+    /** The system clock instead of a manual one (the native relay measures idle time itself). */
+    realClock?: boolean;
+  } = {},
 ): Promise<Proxy> {
   const stats = new StatsStore();
-  const clock = createManualClock();
+  const manual = createManualClock();
+  const clock: Clock = opts.realClock === true ? systemClock : manual;
   const clusters = createClusterManager({ stats, clock, resolver: createFakeResolver(), random: () => 0 });
   clusters.update(cluster === null ? [] : [cluster]);
   cleanups.push(() => clusters.close());
@@ -88,6 +106,7 @@ async function startProxy(
       clock,
       idGen: () => ++ids,
       connect: opts.connect,
+      nativeRelay: opts.nativeRelay ?? null,
       log(info) {
         logs.push(info);
         logWaiters.shift()?.(info);
@@ -106,7 +125,7 @@ async function startProxy(
   return {
     port,
     stats,
-    clock,
+    clock: manual,
     clusters,
     downstreams,
     logs,
@@ -151,6 +170,62 @@ function hungUp(s: net.Socket): Promise<unknown> {
 
 function counter(stats: StatsStore, name: string): number {
   return stats.counter(name).value;
+}
+
+/** The upstream sends a banner and shuts its write side; the client can still send after. */
+async function checkHalfCloseFromUpstream(start: (cluster: Cluster) => Promise<Proxy>): Promise<void> {
+  let serverGot: Promise<string> = Promise.resolve('');
+  const up = await upstreamServer((s) => {
+    serverGot = readAll(s);
+    s.end('banner');
+  });
+  const proxy = await start(clusterConfig('c', [endpoint('127.0.0.1', up.port)]));
+  const c = client(proxy.port);
+  assert.equal(await readAll(c), 'banner');
+  c.end('late');
+  assert.equal(await serverGot, 'late');
+  const info = await proxy.nextLog();
+  assert.equal(info.bytesReceived, 4);
+  assert.equal(info.bytesSent, 6);
+}
+
+/**
+ * An upstream that reads nothing until `resume()`, and a 20 MiB payload to send it;
+ * `received` is everything it read, once the sender ended.
+ */
+async function stalledUpstream(): Promise<{
+  port: number;
+  payload: Buffer;
+  resume(): void;
+  received: Promise<Buffer>;
+}> {
+  const size = 20 * 1024 * 1024;
+  const payload = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 4096) payload.writeUInt32LE((i * 2654435761) >>> 0, i);
+  let upstreamSide: net.Socket | null = null;
+  let done!: (b: Buffer) => void;
+  const received = new Promise<Buffer>((r) => {
+    done = r;
+  });
+  const up = await upstreamServer((s) => {
+    upstreamSide = s;
+    s.pause(); // the slow reader: reads nothing until the test says so
+    const parts: Buffer[] = [];
+    s.on('data', (d: Buffer) => parts.push(d));
+    s.on('end', () => {
+      done(Buffer.concat(parts));
+      s.end();
+    });
+  });
+  return { port: up.port, payload, resume: () => upstreamSide?.resume(), received };
+}
+
+function assertSameBytes(got: Buffer, want: Buffer): void {
+  assert.equal(got.length, want.length);
+  assert.equal(
+    createHash('sha256').update(got).digest('hex'),
+    createHash('sha256').update(want).digest('hex'),
+  );
 }
 
 describe('tcp_proxy', () => {
@@ -211,40 +286,13 @@ describe('tcp_proxy', () => {
   });
 
   it('half-close from upstream: the client can still send after the server shut its write side', async () => {
-    let serverGot: Promise<string> = Promise.resolve('');
-    const up = await upstreamServer((s) => {
-      serverGot = readAll(s);
-      s.end('banner');
-    });
-    const proxy = await startProxy(clusterConfig('c', [endpoint('127.0.0.1', up.port)]));
-    const c = client(proxy.port);
-    assert.equal(await readAll(c), 'banner');
-    c.end('late');
-    assert.equal(await serverGot, 'late');
-    const info = await proxy.nextLog();
-    assert.equal(info.bytesReceived, 4);
-    assert.equal(info.bytesSent, 6);
+    await checkHalfCloseFromUpstream((cluster) => startProxy(cluster));
   });
 
   it('applies backpressure: 20 MiB to a stalled reader is not buffered in the proxy, then arrives intact', async () => {
-    const size = 20 * 1024 * 1024;
-    const payload = Buffer.alloc(size);
-    for (let i = 0; i < size; i += 4096) payload.writeUInt32LE((i * 2654435761) >>> 0, i);
-    let upstreamSide!: net.Socket;
-    let received!: (b: Buffer) => void;
-    const serverReceived = new Promise<Buffer>((r) => {
-      received = r;
-    });
-    const up = await upstreamServer((s) => {
-      upstreamSide = s;
-      s.pause(); // the slow reader: reads nothing until the test says so
-      const parts: Buffer[] = [];
-      s.on('data', (d: Buffer) => parts.push(d));
-      s.on('end', () => {
-        received(Buffer.concat(parts));
-        s.end();
-      });
-    });
+    const up = await stalledUpstream();
+    const { payload } = up;
+    const size = payload.length;
     let proxyUpstream!: net.Socket;
     const proxy = await startProxy(clusterConfig('big', [endpoint('127.0.0.1', up.port)]), {
       connect: (port, address) => {
@@ -273,13 +321,8 @@ describe('tcp_proxy', () => {
     );
     assert.equal(proxy.downstreams[0].isPaused(), true, 'downstream reading is paused');
     assert.ok(counter(proxy.stats, 'tcp.tcp_in.downstream_flow_control_paused_reading_total') > 0);
-    upstreamSide.resume();
-    const got = await serverReceived;
-    assert.equal(got.length, size);
-    assert.equal(
-      createHash('sha256').update(got).digest('hex'),
-      createHash('sha256').update(payload).digest('hex'),
-    );
+    up.resume();
+    assertSameBytes(await up.received, payload);
     const info = await proxy.nextLog();
     assert.equal(info.bytesReceived, size);
   });
@@ -377,5 +420,156 @@ describe('tcp_proxy', () => {
     const info2 = await proxy2.nextLog();
     assert.equal(info2.responseFlags, ResponseFlag.NoClusterFound);
     assert.equal(counter(proxy2.stats, 'tcp.tcp_in.downstream_cx_no_route'), 1);
+  });
+});
+
+describe('tcp_proxy on the native byte path', () => {
+  const relay = native.relay;
+  const nativeProxy = (cluster: Cluster, opts: { idleTimeoutMs?: number; connect?: ConnectFn } = {}) =>
+    startProxy(cluster, { ...opts, nativeRelay: relay, realClock: true });
+
+  it('is built wherever a C compiler is (npm ci runs scripts/build-native.mjs)', {
+    skip: !HAS_CC && 'no C compiler',
+  }, () => {
+    assert.notEqual(relay, null, NATIVE_SKIP || '');
+  });
+
+  it('relays an echo exchange, both half-closes, and logs and counts the bytes', {
+    skip: NATIVE_SKIP,
+  }, async () => {
+    const up = await upstreamServer((s) => {
+      s.on('data', (d) => s.write(d));
+      s.on('end', () => s.end('bye'));
+    });
+    const proxy = await nativeProxy(clusterConfig('echo', [endpoint('127.0.0.1', up.port)]));
+    const c = client(proxy.port);
+    c.write('hello');
+    assert.equal(await readExactly(c, 5), 'hello');
+    c.end('!!'); // FIN from the client: the upstream still answers, then ends too
+    assert.equal(await readAll(c), '!!bye');
+    const info = await proxy.nextLog();
+    assert.equal(info.bytesReceived, 7);
+    assert.equal(info.bytesSent, 10);
+    assert.equal(info.responseFlags, 0);
+    assert.ok(info.firstResponseByteMonotonic >= info.startMonotonic);
+    assert.ok(info.lastRequestByteMonotonic >= info.firstResponseByteMonotonic);
+    assert.equal(counter(proxy.stats, 'tcp.tcp_in.downstream_cx_rx_bytes_total'), 7);
+    assert.equal(counter(proxy.stats, 'tcp.tcp_in.downstream_cx_tx_bytes_total'), 10);
+    assert.equal(counter(proxy.stats, 'cluster.echo.upstream_cx_rx_bytes_total'), 10);
+    assert.equal(proxy.stats.gauge('cluster.echo.upstream_cx_active').value, 0);
+  });
+
+  it('half-close from upstream: the client can still send after the server shut its write side', {
+    skip: NATIVE_SKIP,
+  }, async () => {
+    await checkHalfCloseFromUpstream((cluster) => nativeProxy(cluster));
+  });
+
+  it('sends the bytes the client wrote while the upstream was still connecting first', {
+    skip: NATIVE_SKIP,
+  }, async () => {
+    const up = await upstreamServer((s) => s.on('data', (d) => s.write(d)));
+    const proxy = await nativeProxy(clusterConfig('c', [endpoint('127.0.0.1', up.port)]), {
+      // The upstream connects 50 ms late, so the client's bytes arrive first.
+      connect: (port, address) => {
+        const s = new net.Socket({ allowHalfOpen: true });
+        setTimeout(() => s.connect({ port, host: address, noDelay: true }), 50);
+        return s;
+      },
+    });
+    const c = client(proxy.port);
+    c.write('early ');
+    c.write('bytes');
+    assert.equal(await readExactly(c, 11), 'early bytes');
+    c.write('+later');
+    assert.equal(await readExactly(c, 6), '+later');
+  });
+
+  it('applies backpressure: 20 MiB to a stalled reader arrives intact, reading paused meanwhile', {
+    skip: NATIVE_SKIP,
+  }, async () => {
+    const up = await stalledUpstream();
+    const { payload } = up;
+    const size = payload.length;
+    const proxy = await nativeProxy(clusterConfig('big', [endpoint('127.0.0.1', up.port)]));
+    const c = client(proxy.port);
+    let flushed = false;
+    c.end(payload, () => {
+      flushed = true;
+    });
+    // The reader is stalled: the client cannot finish writing 20 MiB (the relay holds at
+    // most one 64 KiB read, the kernel's socket buffers the rest of what is in flight).
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(flushed, false, 'the client could write everything while the reader was stalled');
+    up.resume();
+    assertSameBytes(await up.received, payload);
+    const info = await proxy.nextLog();
+    assert.equal(info.bytesReceived, size);
+    assert.ok(counter(proxy.stats, 'tcp.tcp_in.downstream_flow_control_paused_reading_total') > 0);
+    assert.ok(counter(proxy.stats, 'tcp.tcp_in.downstream_flow_control_resumed_reading_total') > 0);
+  });
+
+  it('closes both sides after idle_timeout without traffic, and not before', {
+    skip: NATIVE_SKIP,
+  }, async () => {
+    let upstreamEnded = false;
+    const up = await upstreamServer((s) => {
+      s.on('data', (d) => s.write(d));
+      s.on('end', () => {
+        upstreamEnded = true;
+      });
+    });
+    const proxy = await nativeProxy(clusterConfig('c', [endpoint('127.0.0.1', up.port)]), {
+      idleTimeoutMs: 300,
+    });
+    const c = client(proxy.port);
+    let lastTraffic = 0;
+    for (let i = 0; i < 4; i++) {
+      // Traffic every 150 ms keeps it open past the 300 ms timeout.
+      if (i > 0) await new Promise((r) => setTimeout(r, 150));
+      c.write('x');
+      await readExactly(c, 1);
+      lastTraffic = Date.now();
+      assert.equal(proxy.downstreams[0].destroyed, false);
+    }
+    await hungUp(c);
+    const info = await proxy.nextLog();
+    // The relay's clock counts whole milliseconds: allow for one.
+    assert.ok(Date.now() - lastTraffic >= 299, 'closed only after 300 ms without traffic');
+    assert.equal(counter(proxy.stats, 'tcp.tcp_in.idle_timeout'), 1);
+    assert.equal(info.bytesSent, 4);
+    while (!upstreamEnded) await new Promise((r) => setTimeout(r, 10)); // the upstream got its FIN
+  });
+
+  it('closes the client when the upstream resets, with the reason in the log', {
+    skip: NATIVE_SKIP,
+  }, async () => {
+    const up = await upstreamServer((s) => s.on('data', () => s.resetAndDestroy()));
+    const proxy = await nativeProxy(clusterConfig('c', [endpoint('127.0.0.1', up.port)]));
+    const c = client(proxy.port);
+    c.write('boom');
+    await hungUp(c);
+    const info = await proxy.nextLog();
+    assert.match(info.upstreamTransportFailureReason, /^relay ECONNRESET$/);
+    assert.equal(proxy.stats.gauge('cluster.c.upstream_cx_active').value, 0);
+  });
+
+  it('ends the relay when the proxy destroys the downstream socket itself', {
+    skip: NATIVE_SKIP,
+  }, async () => {
+    let upstreamEnded: Promise<unknown> = Promise.resolve(); // its FIN reaches the server
+    const up = await upstreamServer((s) => {
+      upstreamEnded = once(s, 'end');
+      s.on('data', (d) => s.write(d));
+    });
+    const proxy = await nativeProxy(clusterConfig('c', [endpoint('127.0.0.1', up.port)]));
+    const c = client(proxy.port);
+    c.write('hi');
+    assert.equal(await readExactly(c, 2), 'hi');
+    proxy.downstreams[0].destroy(); // as a listener shutdown would
+    await hungUp(c);
+    await upstreamEnded;
+    const info = await proxy.nextLog();
+    assert.equal(info.bytesSent, 2);
   });
 });

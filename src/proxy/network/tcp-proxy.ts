@@ -13,8 +13,14 @@
 //   connect error or connect_timeout → UF. The downstream is closed in each case.
 // - StreamInfo is filled as the connection runs and logged exactly once, after both
 //   sockets closed. Socket errors are recorded, never thrown.
+// - Native byte path (native-relay.ts, docs/native-core.md): when the addon is loaded and
+//   both sides are plain TCP, the bytes move in C once the upstream is connected; the
+//   relay reports the first upstream byte, the downstream's FIN and its end, and byte and
+//   flow-control counters are read from it when it ends (and by the idle check). The rest
+//   (host choice, connect, timeouts, the log) is the same for both paths.
 
 import type * as net from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import type { TcpProxy } from '../../config/model.js';
 import { formatAddress, plainIp } from '../../core/address.js';
 import type { Clock, Timer } from '../../core/clock.js';
@@ -26,6 +32,16 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { type ConnectFn, connectUpstream, readyEvent } from '../upstream/connect.js';
 import type { Host } from '../upstream/host.js';
 import { BytePump, type BytePumpObserver } from './byte-pump.js';
+import {
+  type NativeRelay,
+  RELAY_COUNTERS,
+  RelayCounter,
+  RelayDone,
+  RelayEvent,
+  type RelayHandle,
+  socketFd,
+  stopNodeReading,
+} from './native-relay.js';
 import { READ_LANE_DOWNSTREAM, readSocket } from './socket-read.js';
 
 export interface TcpProxyDeps {
@@ -38,6 +54,8 @@ export interface TcpProxyDeps {
   readonly connect?: ConnectFn;
   /** Uniform in [0, 1): picks among `weighted_clusters`. Default Math.random. */
   readonly random?: () => number;
+  /** The native byte path (native-relay.ts); absent or null: bytes move in JavaScript. */
+  readonly nativeRelay?: NativeRelay | null;
 }
 
 export interface TcpProxyFactory {
@@ -119,6 +137,10 @@ class TcpProxySession implements BytePumpObserver {
   private idleTimer: Timer | null = null;
   private readonly trackActivity: boolean;
   private lastActivity = 0;
+  /** The native relay moving this connection's bytes, while it runs. */
+  private relay: RelayHandle | null = null;
+  /** The bytes went (or go) through the native relay. */
+  private relayed = false;
 
   constructor(
     private readonly factory: TcpProxyFactoryImpl,
@@ -221,6 +243,8 @@ class TcpProxySession implements BytePumpObserver {
       upstream.destroy();
       return;
     }
+    const native = this.factory.deps.nativeRelay;
+    if (native != null && this.startRelay(native)) return;
     this.pump = new BytePump(downstream, upstream, this);
     upstream.on('data', this.onUpstreamData);
     upstream.on('end', this.onUpstreamEnd);
@@ -240,6 +264,65 @@ class TcpProxySession implements BytePumpObserver {
       this.idleTimer = this.clock.setTimer(idle, this.onIdleCheck);
     }
   };
+
+  /**
+   * Hands the bytes to the native relay when both sides are plain TCP sockets; false (and
+   * nothing changed) otherwise. Bytes Node read from the downstream while connecting are
+   * sent first, by the relay.
+   */
+  private startRelay(native: NativeRelay): boolean {
+    const downstream = this.downstream;
+    const upstream = this.upstream!;
+    if ((downstream as { encrypted?: boolean }).encrypted === true) return false;
+    if (this.cluster!.transportSocket?.kind === 'tls') return false;
+    const fdDown = socketFd(downstream);
+    const fdUp = socketFd(upstream);
+    if (fdDown < 0 || fdUp < 0) return false;
+    // Paused first, so Node does not start reading the upstream after its 'connect'.
+    upstream.pause();
+    const early: Buffer[] = [];
+    for (let b = downstream.read() as Buffer | null; b !== null; b = downstream.read()) early.push(b);
+    if (!stopNodeReading(downstream) || !stopNodeReading(upstream)) return false;
+    const first = early.length === 0 ? null : early.length === 1 ? early[0] : Buffer.concat(early);
+    this.relayed = true;
+    try {
+      this.relay = native.start(fdDown, fdUp, first, this.onRelayEvent);
+    } catch (err) {
+      this.info.upstreamTransportFailureReason = err instanceof Error ? err.message : String(err);
+      downstream.destroy();
+      upstream.destroy();
+      return true;
+    }
+    const idle = this.factory.config.idleTimeoutMs;
+    if (idle !== null) this.idleTimer = this.clock.setTimer(idle, this.onIdleCheck);
+    return true;
+  }
+
+  private readonly onRelayEvent = (kind: number, value: number): void => {
+    if (kind === RelayEvent.FirstUpstreamByte) this.info.firstResponseByteMonotonic = this.clock.monotonic();
+    else if (kind === RelayEvent.DownstreamEof) this.info.lastRequestByteMonotonic = this.clock.monotonic();
+    else if (kind === RelayEvent.Done) this.onRelayDone(value);
+  };
+
+  /** The relay ended: its counters go to the stats and the log, then both sockets close. */
+  private onRelayDone(value: number): void {
+    const relay = this.relay;
+    this.relay = null;
+    if (relay !== null) {
+      const c = new Float64Array(RELAY_COUNTERS);
+      this.factory.deps.nativeRelay!.counters(relay, c);
+      this.onDownstreamBytes(c[RelayCounter.DownstreamBytes]);
+      this.onUpstreamBytes(c[RelayCounter.UpstreamBytes]);
+      this.factory.stats.downstreamFlowControlPausedReadingTotal.value += c[RelayCounter.DownstreamPaused];
+      this.factory.stats.downstreamFlowControlResumedReadingTotal.value += c[RelayCounter.DownstreamResumed];
+    }
+    const reason = value & 0xff;
+    const errno = value >> 8;
+    if (reason === RelayDone.UpstreamError && this.info.upstreamTransportFailureReason === '')
+      this.info.upstreamTransportFailureReason = errnoText(errno);
+    this.downstream.destroy();
+    this.upstream?.destroy();
+  }
 
   private readonly onConnectTimeout = (): void => {
     this.connectTimer = null;
@@ -315,7 +398,11 @@ class TcpProxySession implements BytePumpObserver {
   private readonly onDownstreamClose = (hadError: boolean): void => {
     this.downstreamClosed = true;
     const upstream = this.upstream;
-    if (this.pump !== null) this.pump.downstreamClosedEvent(hadError);
+    if (this.relayed) {
+      // Destroyed by someone else while the relay runs: the relay's duplicate goes too.
+      if (this.relay !== null) this.factory.deps.nativeRelay!.close(this.relay);
+      else if (upstream !== null && !this.upstreamClosed) upstream.destroy();
+    } else if (this.pump !== null) this.pump.downstreamClosedEvent(hadError);
     else if (upstream !== null && !this.upstreamClosed) {
       // Still connecting: the attempt is abandoned, not an upstream failure.
       this.abandoned = true;
@@ -342,7 +429,8 @@ class TcpProxySession implements BytePumpObserver {
       if (!this.downstreamClosed) downstream.destroy();
     } else {
       cluster.stats.upstream_cx_destroy.value++;
-      if (this.pump !== null) this.pump.upstreamClosedEvent(hadError);
+      if (this.relay !== null) this.factory.deps.nativeRelay!.close(this.relay);
+      else if (this.pump !== null) this.pump.upstreamClosedEvent(hadError);
       else if (!this.downstreamClosed) downstream.destroy();
     }
     this.maybeFinish();
@@ -352,12 +440,22 @@ class TcpProxySession implements BytePumpObserver {
     this.idleTimer = null;
     if (this.downstreamClosed && this.upstreamClosed) return;
     const timeout = this.factory.config.idleTimeoutMs!;
-    const idleFor = this.clock.monotonic() - this.lastActivity;
+    const relay = this.relay;
+    let idleFor: number;
+    if (relay !== null) {
+      const c = new Float64Array(RELAY_COUNTERS);
+      this.factory.deps.nativeRelay!.counters(relay, c);
+      idleFor = c[RelayCounter.IdleMs];
+    } else idleFor = this.clock.monotonic() - this.lastActivity;
     if (idleFor < timeout) {
       this.idleTimer = this.clock.setTimer(timeout - idleFor, this.onIdleCheck);
       return;
     }
     this.factory.stats.idleTimeout.value++;
+    if (relay !== null) {
+      this.factory.deps.nativeRelay!.close(relay);
+      return;
+    }
     this.downstream.destroy();
     this.upstream?.destroy();
   };
@@ -374,6 +472,16 @@ class TcpProxySession implements BytePumpObserver {
     } catch {
       // An access-log failure must not take the proxy down.
     }
+  }
+}
+
+/** The relay's errno as a transport failure reason: `relay ECONNRESET`. */
+function errnoText(errno: number): string {
+  if (errno <= 0) return 'relay error';
+  try {
+    return `relay ${getSystemErrorName(-errno)}`;
+  } catch {
+    return `relay errno ${errno}`;
   }
 }
 
