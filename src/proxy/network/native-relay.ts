@@ -76,14 +76,23 @@ export function socketFd(socket: object): number {
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }
 
+/** The part of a net.Socket's handle that stops Node reading it. */
+export interface ReadingHandle {
+  readStop(): number;
+  reading?: boolean;
+}
+
+/** The socket's handle when Node's reading of it can be stopped; null otherwise. */
+export function readingHandle(socket: object): ReadingHandle | null {
+  const handle = (socket as { _handle?: Partial<ReadingHandle> | null })._handle;
+  return handle != null && typeof handle.readStop === 'function' ? (handle as ReadingHandle) : null;
+}
+
 /**
- * Stops Node reading the socket (the relay reads its duplicate from now on). Node's own
- * `reading` flag is cleared too, as readStop() from Node itself would.
+ * Stops Node reading through `handle` (the relay reads its duplicate from then on). Node's
+ * own `reading` flag is cleared too, as a readStop() from Node itself would.
  */
-export function stopNodeReading(socket: object): boolean {
-  const handle = (socket as { _handle?: { readStop?: () => number; reading?: boolean } | null })._handle;
-  if (handle == null || typeof handle.readStop !== 'function') return false;
+export function stopNodeReading(handle: ReadingHandle): void {
   handle.readStop();
   handle.reading = false;
-  return true;
 }

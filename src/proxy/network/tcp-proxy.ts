@@ -39,6 +39,7 @@ import {
   RelayDone,
   RelayEvent,
   type RelayHandle,
+  readingHandle,
   socketFd,
   stopNodeReading,
 } from './native-relay.js';
@@ -277,12 +278,15 @@ class TcpProxySession implements BytePumpObserver {
     if (this.cluster!.transportSocket?.kind === 'tls') return false;
     const fdDown = socketFd(downstream);
     const fdUp = socketFd(upstream);
-    if (fdDown < 0 || fdUp < 0) return false;
+    const downHandle = readingHandle(downstream);
+    const upHandle = readingHandle(upstream);
+    if (fdDown < 0 || fdUp < 0 || downHandle === null || upHandle === null) return false;
     // Paused first, so Node does not start reading the upstream after its 'connect'.
     upstream.pause();
     const early: Buffer[] = [];
     for (let b = downstream.read() as Buffer | null; b !== null; b = downstream.read()) early.push(b);
-    if (!stopNodeReading(downstream) || !stopNodeReading(upstream)) return false;
+    stopNodeReading(downHandle);
+    stopNodeReading(upHandle);
     const first = early.length === 0 ? null : early.length === 1 ? early[0] : Buffer.concat(early);
     this.relayed = true;
     try {
