@@ -509,7 +509,10 @@ export class ProxyServer {
         return {
           managesDrain: false,
           handle: (socket) => factory.handle(socket),
-          close: closeLoggers(loggers),
+          close: () => {
+            factory.close();
+            closeLoggers(loggers)();
+          },
         };
       };
     }

@@ -445,6 +445,11 @@ describe('tcp_proxy on the native byte path', () => {
     const c = client(proxy.port);
     c.write('hello');
     assert.equal(await readExactly(c, 5), 'hello');
+    // While the connection runs, reading all stats (as /stats does) collects its counters.
+    assert.equal(counter(proxy.stats, 'tcp.tcp_in.downstream_cx_rx_bytes_total'), 0);
+    proxy.stats.allCounters();
+    assert.equal(counter(proxy.stats, 'tcp.tcp_in.downstream_cx_rx_bytes_total'), 5);
+    assert.equal(counter(proxy.stats, 'tcp.tcp_in.downstream_cx_tx_bytes_total'), 5);
     c.end('!!'); // FIN from the client: the upstream still answers, then ends too
     assert.equal(await readAll(c), '!!bye');
     const info = await proxy.nextLog();

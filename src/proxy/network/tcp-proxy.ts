@@ -61,6 +61,8 @@ export interface TcpProxyDeps {
 
 export interface TcpProxyFactory {
   handle(downstream: net.Socket): void;
+  /** The factory's config is retired: it stops collecting its relays' counters. */
+  close(): void;
 }
 
 const defaultTcpConnect: ConnectFn = (port, address, onData) => connectUpstream(port, address, true, onData);
@@ -78,6 +80,9 @@ interface TcpProxyStats {
 class TcpProxyFactoryImpl implements TcpProxyFactory {
   readonly stats: TcpProxyStats;
   readonly connect: ConnectFn;
+  /** Sessions whose bytes the native relay moves: their counters are collected on stats reads. */
+  readonly relayed = new Set<TcpProxySession>();
+  private readonly removeCollector: () => void;
 
   constructor(
     readonly config: TcpProxy,
@@ -95,6 +100,12 @@ class TcpProxyFactoryImpl implements TcpProxyFactory {
       idleTimeout: c('idle_timeout'),
     };
     this.connect = deps.connect ?? defaultTcpConnect;
+    this.removeCollector =
+      deps.nativeRelay != null
+        ? deps.stats.addCollector(() => {
+            for (const session of this.relayed) session.collectRelayCounters();
+          })
+        : () => {};
     const weighted = config.weightedClusters;
     if (weighted !== undefined && weighted.length > 0) {
       const total = weighted.reduce((sum, c) => sum + c.weight, 0);
@@ -117,6 +128,10 @@ class TcpProxyFactoryImpl implements TcpProxyFactory {
 
   handle(downstream: net.Socket): void {
     new TcpProxySession(this, downstream).start();
+  }
+
+  close(): void {
+    this.removeCollector();
   }
 }
 
@@ -142,6 +157,8 @@ class TcpProxySession implements BytePumpObserver {
   private relay: RelayHandle | null = null;
   /** The bytes went (or go) through the native relay. */
   private relayed = false;
+  /** The relay's counters as last read, already added to the stats and the log. */
+  private readonly relayCounted = new Float64Array(RELAY_COUNTERS);
 
   constructor(
     private readonly factory: TcpProxyFactoryImpl,
@@ -297,9 +314,27 @@ class TcpProxySession implements BytePumpObserver {
       upstream.destroy();
       return true;
     }
+    this.factory.relayed.add(this);
     const idle = this.factory.config.idleTimeoutMs;
     if (idle !== null) this.idleTimer = this.clock.setTimer(idle, this.onIdleCheck);
     return true;
+  }
+
+  /** Adds what the relay moved since the last read to the stats and the log. */
+  collectRelayCounters(): void {
+    const relay = this.relay;
+    if (relay === null) return;
+    const c = new Float64Array(RELAY_COUNTERS);
+    this.factory.deps.nativeRelay!.counters(relay, c);
+    const was = this.relayCounted;
+    this.onDownstreamBytes(c[RelayCounter.DownstreamBytes] - was[RelayCounter.DownstreamBytes]);
+    this.onUpstreamBytes(c[RelayCounter.UpstreamBytes] - was[RelayCounter.UpstreamBytes]);
+    const stats = this.factory.stats;
+    stats.downstreamFlowControlPausedReadingTotal.value +=
+      c[RelayCounter.DownstreamPaused] - was[RelayCounter.DownstreamPaused];
+    stats.downstreamFlowControlResumedReadingTotal.value +=
+      c[RelayCounter.DownstreamResumed] - was[RelayCounter.DownstreamResumed];
+    was.set(c);
   }
 
   private readonly onRelayEvent = (kind: number, value: number): void => {
@@ -308,18 +343,11 @@ class TcpProxySession implements BytePumpObserver {
     else if (kind === RelayEvent.Done) this.onRelayDone(value);
   };
 
-  /** The relay ended: its counters go to the stats and the log, then both sockets close. */
+  /** The relay ended: the rest of its counters go to the stats and the log, then both sockets close. */
   private onRelayDone(value: number): void {
-    const relay = this.relay;
+    this.collectRelayCounters();
     this.relay = null;
-    if (relay !== null) {
-      const c = new Float64Array(RELAY_COUNTERS);
-      this.factory.deps.nativeRelay!.counters(relay, c);
-      this.onDownstreamBytes(c[RelayCounter.DownstreamBytes]);
-      this.onUpstreamBytes(c[RelayCounter.UpstreamBytes]);
-      this.factory.stats.downstreamFlowControlPausedReadingTotal.value += c[RelayCounter.DownstreamPaused];
-      this.factory.stats.downstreamFlowControlResumedReadingTotal.value += c[RelayCounter.DownstreamResumed];
-    }
+    this.factory.relayed.delete(this);
     const reason = value & 0xff;
     const errno = value >> 8;
     if (reason === RelayDone.UpstreamError && this.info.upstreamTransportFailureReason === '')

@@ -4,6 +4,8 @@
 // the objects; the request path only does `counter.value++`. Names are Envoy's dotted
 // names (`http.ingress_http.downstream_rq_total`, `cluster.backend.upstream_rq_total`).
 // Stats outlive config reloads: asking again for the same name returns the same object.
+// A component that counts outside JavaScript (the native tcp_proxy relay) registers a
+// collector, which brings its counters up to date whenever all stats are read.
 
 export interface Counter {
   readonly name: string;
@@ -18,6 +20,13 @@ export interface Gauge {
 export class StatsStore {
   private readonly counters = new Map<string, Counter>();
   private readonly gauges = new Map<string, Gauge>();
+  private readonly collectors = new Set<() => void>();
+
+  /** Runs `collect` before all stats are read; returns its removal. */
+  addCollector(collect: () => void): () => void {
+    this.collectors.add(collect);
+    return () => this.collectors.delete(collect);
+  }
 
   counter(name: string): Counter {
     let c = this.counters.get(name);
@@ -39,11 +48,17 @@ export class StatsStore {
 
   /** All counters, sorted by name. */
   allCounters(): Counter[] {
+    this.collect();
     return [...this.counters.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** All gauges, sorted by name. */
   allGauges(): Gauge[] {
+    this.collect();
     return [...this.gauges.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  private collect(): void {
+    for (const collect of this.collectors) collect();
   }
 }
