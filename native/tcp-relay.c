@@ -118,6 +118,11 @@ static void finish(relay_t *r, int reason, int err) {
   }
 }
 
+// Ends the relay after an error on side `side` (errno `err`).
+static void fail(relay_t *r, int side, int err) {
+  finish(r, side == DOWN ? DONE_DOWNSTREAM_ERROR : DONE_UPSTREAM_ERROR, err);
+}
+
 static void watch(relay_t *r, int i) {
   side_t *s = &r->s[i];
   int events = 0;
@@ -198,13 +203,13 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
     int err = 0;
     socklen_t len = sizeof err;
     if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0) err = -status;
-    finish(r, i == DOWN ? DONE_DOWNSTREAM_ERROR : DONE_UPSTREAM_ERROR, err);
+    fail(r, i, err);
     return;
   }
   if (events & UV_WRITABLE) {
     int rc = flush_pending(s);
     if (rc < 0) {
-      finish(r, i == DOWN ? DONE_DOWNSTREAM_ERROR : DONE_UPSTREAM_ERROR, -rc);
+      fail(r, i, -rc);
       return;
     }
     if (s->poff == s->plen) {
@@ -231,7 +236,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
       }
       int rc = send_to(r, o, read_buffer, (size_t)n);
       if (rc < 0) {
-        finish(r, o == DOWN ? DONE_DOWNSTREAM_ERROR : DONE_UPSTREAM_ERROR, -rc);
+        fail(r, o, -rc);
         return;
       }
       if (r->s[o].poff < r->s[o].plen) {
@@ -246,7 +251,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
       if (r->done) return;
       pass_eof(r, i);
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      finish(r, i == DOWN ? DONE_DOWNSTREAM_ERROR : DONE_UPSTREAM_ERROR, errno);
+      fail(r, i, errno);
     }
   }
 }
@@ -322,7 +327,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
       r->bytes[DOWN] += (double)n;
       int rc = send_to(r, UP, early, n);
       if (rc < 0) {
-        finish(r, DONE_UPSTREAM_ERROR, -rc);
+        fail(r, UP, -rc);
         return result;
       }
       if (r->s[UP].poff < r->s[UP].plen) pause_reading(r, DOWN);

@@ -65,6 +65,9 @@ export interface TcpProxyFactory {
   close(): void;
 }
 
+/** Where relay counters are read into: reads are synchronous, so one array serves all sessions. */
+const RELAY_SCRATCH = new Float64Array(RELAY_COUNTERS);
+
 const defaultTcpConnect: ConnectFn = (port, address, onData) => connectUpstream(port, address, true, onData);
 
 interface TcpProxyStats {
@@ -320,12 +323,17 @@ class TcpProxySession implements BytePumpObserver {
     return true;
   }
 
+  /** The running relay's counters, in a scratch array valid until the next read. */
+  private readRelay(relay: RelayHandle): Float64Array {
+    this.factory.deps.nativeRelay!.counters(relay, RELAY_SCRATCH);
+    return RELAY_SCRATCH;
+  }
+
   /** Adds what the relay moved since the last read to the stats and the log. */
   collectRelayCounters(): void {
     const relay = this.relay;
     if (relay === null) return;
-    const c = new Float64Array(RELAY_COUNTERS);
-    this.factory.deps.nativeRelay!.counters(relay, c);
+    const c = this.readRelay(relay);
     const was = this.relayCounted;
     this.onDownstreamBytes(c[RelayCounter.DownstreamBytes] - was[RelayCounter.DownstreamBytes]);
     this.onUpstreamBytes(c[RelayCounter.UpstreamBytes] - was[RelayCounter.UpstreamBytes]);
@@ -432,8 +440,8 @@ class TcpProxySession implements BytePumpObserver {
     const upstream = this.upstream;
     if (this.relayed) {
       // Destroyed by someone else while the relay runs: the relay's duplicate goes too.
+      // (Once it has ended, it destroyed the upstream itself.)
       if (this.relay !== null) this.factory.deps.nativeRelay!.close(this.relay);
-      else if (upstream !== null && !this.upstreamClosed) upstream.destroy();
     } else if (this.pump !== null) this.pump.downstreamClosedEvent(hadError);
     else if (upstream !== null && !this.upstreamClosed) {
       // Still connecting: the attempt is abandoned, not an upstream failure.
@@ -474,11 +482,8 @@ class TcpProxySession implements BytePumpObserver {
     const timeout = this.factory.config.idleTimeoutMs!;
     const relay = this.relay;
     let idleFor: number;
-    if (relay !== null) {
-      const c = new Float64Array(RELAY_COUNTERS);
-      this.factory.deps.nativeRelay!.counters(relay, c);
-      idleFor = c[RelayCounter.IdleMs];
-    } else idleFor = this.clock.monotonic() - this.lastActivity;
+    if (relay !== null) idleFor = this.readRelay(relay)[RelayCounter.IdleMs];
+    else idleFor = this.clock.monotonic() - this.lastActivity;
     if (idleFor < timeout) {
       this.idleTimer = this.clock.setTimer(timeout - idleFor, this.onIdleCheck);
       return;
