@@ -1,35 +1,39 @@
-// Builds Weft's optional native addon (native/tcp-relay.c, docs/native-core.md) into
-// dist/native/tcp-relay.node, with the C compiler and the headers of the Node that runs
-// this script. Run by `npm run build` and `npm ci` (prepare). Without a compiler or
-// headers it says so and succeeds: Weft then relays tcp_proxy bytes in JavaScript.
+// Builds Weft's optional native addons (docs/native-core.md) into dist/native/, with the C
+// compiler and the headers of the Node that runs this script: native/tcp-relay.c (the
+// tcp_proxy byte path) and native/socket-io.c (HTTP/1.1 socket I/O). Run by `npm run
+// build` and `npm ci` (prepare). Without a compiler or headers it says so and succeeds:
+// Weft then moves those bytes in JavaScript.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'native/tcp-relay.c');
-const out = join(root, 'dist/native/tcp-relay.node');
+// Each addon: its source, and what Weft does without it.
+const ADDONS = [
+  { name: 'tcp-relay', without: 'tcp_proxy relays in JavaScript' },
+  { name: 'socket-io', without: 'HTTP/1.1 sockets are read and written in JavaScript' },
+];
 // Where a Node install keeps its headers: PREFIX/include/node next to PREFIX/bin/node.
 const headers = join(dirname(dirname(process.execPath)), 'include/node');
 const compiler = process.env.CC || 'cc';
 
-function skip(reason) {
-  process.stderr.write(`weft: native tcp relay not built (${reason}); tcp_proxy relays in JavaScript\n`);
-}
-
-if (!existsSync(join(headers, 'node_api.h'))) {
-  skip(`no Node headers in ${headers}`);
-} else {
+for (const { name, without } of ADDONS) {
+  const skip = (reason) => process.stderr.write(`weft: native ${name} not built (${reason}); ${without}\n`);
+  const out = join(root, `dist/native/${name}.node`);
+  if (!existsSync(join(headers, 'node_api.h'))) {
+    skip(`no Node headers in ${headers}`);
+    continue;
+  }
   mkdirSync(dirname(out), { recursive: true });
   const args = [
     '-O2',
     '-shared',
     '-fPIC',
     '-Wall',
-    '-DNODE_GYP_MODULE_NAME=tcp_relay',
+    `-DNODE_GYP_MODULE_NAME=${name.replace('-', '_')}`,
     `-I${headers}`,
-    source,
+    join(root, `native/${name}.c`),
     '-o',
     out,
   ];

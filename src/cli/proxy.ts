@@ -17,6 +17,7 @@ import { WeftError } from '../core/errors.js';
 import { createLogger, type LogLevel } from '../core/logger.js';
 import { watchConfigFile } from '../proxy/config-watcher.js';
 import { loadNativeRelay } from '../proxy/network/native-relay.js';
+import { loadNativeSocketIo } from '../proxy/network/native-socket.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
 import {
   buildXdsBootstrap,
@@ -168,6 +169,10 @@ export async function runProxyCommand(args: string[]): Promise<number> {
   // tcp_proxy's native byte path (docs/native-core.md); JavaScript when it is not built.
   const native = loadNativeRelay();
   if (native.relay === null) logger.info(`tcp_proxy relays in JavaScript: ${native.reason}`);
+  // HTTP/1.1 socket I/O in C (docs/native-core.md, stage 2); Node's sockets when not built.
+  const nativeIo = loadNativeSocketIo();
+  if (nativeIo.io === null)
+    logger.info(`HTTP/1.1 sockets read and written in JavaScript: ${nativeIo.reason}`);
   proxy = await ProxyServer.start(
     {
       configPath,
@@ -181,6 +186,7 @@ export async function runProxyCommand(args: string[]): Promise<number> {
       logger,
       onExitRequested: () => exit('quitquitquit'),
       nativeRelay: native.relay,
+      nativeIo: nativeIo.io,
       // Loaded only for a bootstrap with dynamic_resources (protobufjs and the Envoy protos).
       xds: { protos: async () => (await import('../xds/protos.js')).createProtoLoader().get() },
     },

@@ -45,6 +45,7 @@ import {
   withConnectionRateLimits,
 } from './network/local-ratelimit.js';
 import type { NativeRelay } from './network/native-relay.js';
+import { type NativeSocketIo, nativeHttp1Connect } from './network/native-socket.js';
 import { createTcpProxyFactory } from './network/tcp-proxy.js';
 import type { RouteTable } from './router/route-table.js';
 import { compileRouteTable } from './router/route-table.js';
@@ -75,6 +76,8 @@ export interface ProxyDeps {
   readonly xds?: XdsDeps;
   /** tcp_proxy's native byte path (native-relay.ts); absent or null: JavaScript. */
   readonly nativeRelay?: NativeRelay | null;
+  /** Plain HTTP/1.1 sockets' I/O in C, both sides (native-socket.ts); absent or null: Node's. */
+  readonly nativeIo?: NativeSocketIo | null;
 }
 
 export interface XdsDeps {
@@ -175,6 +178,7 @@ export class ProxyServer {
       random: this.random,
       localLocality: () => this.localLocality,
       log: (message) => deps.logger.warn(message),
+      connectHttp1: deps.nativeIo != null ? nativeHttp1Connect(deps.nativeIo) : undefined,
     });
     this.listeners = new ListenerManager({ clock: deps.clock, logger: deps.logger });
     this.reloadsOk = this.stats.counter('server.config_reload_success');
@@ -537,6 +541,7 @@ export class ProxyServer {
         random: this.random,
         nextConnectionId,
         newRequestId: this.newRequestId,
+        nativeIo: this.deps.nativeIo ?? null,
       });
       return {
         managesDrain: true,

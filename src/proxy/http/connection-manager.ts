@@ -18,6 +18,7 @@ import { http2SessionSettings } from '../http2/http2-server-connection.js';
 import type { SessionSettings } from '../http2/server-session.js';
 import type { DrainSignal } from '../listener/drain.js';
 import type { NetworkFilterInstance } from '../listener/listener-manager.js';
+import type { NativeSocketIo } from '../network/native-socket.js';
 import type { RouteTable } from '../router/route-table.js';
 import type { Counter, Gauge, StatsStore } from '../stats/store.js';
 import type { StreamInfo } from '../stream-info.js';
@@ -145,6 +146,8 @@ export interface HcmRuntime {
   log(info: StreamInfo): void;
   /** How the trusted client address is found (client-address.ts). */
   readonly forwarding: ForwardingConfig;
+  /** Native socket I/O for plain HTTP/1.1 connections; null = Node's sockets. */
+  readonly nativeIo: NativeSocketIo | null;
 }
 
 export interface HcmDeps {
@@ -157,6 +160,8 @@ export interface HcmDeps {
   readonly bufferLimitBytes: number;
   /** Uniform in [0, 1) for the filters' sampling; default Math.random. */
   readonly random?: () => number;
+  /** Native socket I/O for plain HTTP/1.1 connections; absent or null = Node's sockets. */
+  readonly nativeIo?: NativeSocketIo | null;
   nextConnectionId(): number;
   newRequestId(): string;
 }
@@ -216,6 +221,7 @@ export function createHttpConnectionManager(
       detectors: config.originalIpDetection ?? null,
       isInternal: internalAddressMatcher(config.internalAddressRanges),
     },
+    nativeIo: deps.nativeIo ?? null,
     nextConnectionId: deps.nextConnectionId,
     newRequestId: deps.newRequestId,
     log:

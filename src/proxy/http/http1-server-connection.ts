@@ -17,6 +17,7 @@ import type { Timer } from '../../core/clock.js';
 import { type HttpParseError, type RequestHead, RequestParser } from '../http1/request-parser.js';
 import { type BodyFraming, CHUNK_END, CRLF, chunkHeader, responseHeadBytes } from '../http1/serialize.js';
 import { DRAIN_IDLE_GRACE_MS, type Drainable } from '../listener/drain.js';
+import type { NativeSocket, StreamSocket } from '../network/native-socket.js';
 import { holdWritesForTurn, READ_LANE_DOWNSTREAM, readSocket } from '../network/socket-read.js';
 import { type DownstreamTlsInfo, downstreamTlsInfo } from '../tls/connection-info.js';
 import { ActiveStream } from './active-stream.js';
@@ -32,7 +33,8 @@ const MAX_COALESCE_BYTES = 16 * 1024;
 
 export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
   readonly httpVersion = 1;
-  readonly socket: Socket;
+  /** A net.Socket, or a NativeSocket when the addon does its I/O (plain TCP). */
+  readonly socket: StreamSocket;
   readonly rt: HcmRuntime;
   readonly id: number;
   readonly remoteAddress: string;
@@ -68,7 +70,7 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
   private tunnel: TunnelSink | null = null;
 
   /** `initial`: bytes already read from the socket (while sniffing for the HTTP/2 preface). */
-  constructor(socket: Socket, rt: HcmRuntime, initial: Buffer | null = null) {
+  constructor(socket: Socket | NativeSocket, rt: HcmRuntime, initial: Buffer | null = null) {
     this.socket = socket;
     this.rt = rt;
     this.id = rt.nextConnectionId();

@@ -10,6 +10,8 @@ import type { Timer } from '../../core/clock.js';
 import type { HcmRuntime } from '../http/connection-manager.js';
 import { Http1ServerConnection } from '../http/http1-server-connection.js';
 import { DRAIN_IDLE_GRACE_MS, type Drainable } from '../listener/drain.js';
+import type { NativeSocket } from '../network/native-socket.js';
+import { READ_LANE_DOWNSTREAM } from '../network/socket-read.js';
 import { Http2ServerConnection } from './http2-server-connection.js';
 import type { SessionSettings } from './server-session.js';
 
@@ -26,7 +28,7 @@ export function sniffPreface(data: Buffer): 0 | 1 | 2 {
 export function serveHttpConnection(socket: Socket, rt: HcmRuntime, h2Options: () => SessionSettings): void {
   const codec = rt.config.codecType;
   if (codec === 'HTTP1') {
-    new Http1ServerConnection(socket, rt);
+    new Http1ServerConnection(nativeIfPlain(socket, rt), rt);
     return;
   }
   if (codec === 'HTTP2') {
@@ -39,6 +41,11 @@ export function serveHttpConnection(socket: Socket, rt: HcmRuntime, h2Options: (
     return;
   }
   new PrefaceSniffer(socket, rt, h2Options);
+}
+
+/** An HTTP/1.1 connection's socket: native I/O when the addon is there and the socket plain TCP. */
+function nativeIfPlain(socket: Socket, rt: HcmRuntime): Socket | NativeSocket {
+  return rt.nativeIo?.adopt(socket, READ_LANE_DOWNSTREAM, true) ?? socket;
 }
 
 /**
@@ -80,7 +87,7 @@ class PrefaceSniffer implements Drainable {
       new Http2ServerConnection(socket, this.rt, this.h2Options(), data);
       return;
     }
-    const conn = new Http1ServerConnection(socket, this.rt, data);
+    const conn = new Http1ServerConnection(nativeIfPlain(socket, this.rt), this.rt, data);
     conn.resumeReading();
   };
 

@@ -54,7 +54,8 @@
 // held writes, which a reset discards anyway.
 
 import type { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
+import { NativeSocket } from './native-socket.js';
+import type { ReadLane } from './read-lane.js';
 
 /** Bytes read per read call into the reused buffer. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -74,18 +75,19 @@ interface UserBufferHandle {
 /** Reads this large or larger are handed over at once (see the header). */
 const BATCH_MAX_READ_BYTES = 16 * 1024;
 
-/**
- * Which side a socket faces. A turn's reads are handed over lane by lane: upstream ones
- * (responses) first, then downstream ones (requests). See the header for why.
- */
-export type ReadLane = typeof READ_LANE_UPSTREAM | typeof READ_LANE_DOWNSTREAM;
-export const READ_LANE_UPSTREAM = 0;
-export const READ_LANE_DOWNSTREAM = 1;
+export { READ_LANE_DOWNSTREAM, READ_LANE_UPSTREAM, type ReadLane } from './read-lane.js';
+
 const LANES = 2;
 
 /** Marks a stream hold() corked in the running flush (a field, not a Set: no lookup, no garbage). */
 const HELD_MARK = Symbol('weft.heldForTurn');
-type HeldStream = Writable & { [HELD_MARK]?: boolean };
+/** What holding a stream's writes needs of it (a net.Socket, a NativeSocket, a Writable). */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+  readonly destroyed: boolean;
+}
+type HeldStream = Corkable & { [HELD_MARK]?: boolean };
 
 /**
  * The process's queue of reads waiting for this turn's check phase. Like
@@ -109,7 +111,7 @@ class ReadBatch {
   private heldCount = 0;
 
   /** Corks `stream` until the running flush ends; nothing when no flush is running. */
-  hold(stream: Writable): void {
+  hold(stream: Corkable): void {
     const marked = stream as HeldStream;
     if (!this.flushing || marked[HELD_MARK] === true) return;
     stream.cork();
@@ -198,7 +200,7 @@ const READ_BATCH = new ReadBatch();
  * Called before writing to `stream` on a hot path: while a turn's reads are being handed
  * over, its writes wait (corked) until they all have been; otherwise nothing happens.
  */
-export function holdWritesForTurn(stream: Writable): void {
+export function holdWritesForTurn(stream: Corkable): void {
   READ_BATCH.hold(stream);
 }
 
@@ -234,11 +236,17 @@ export function readIntoReusedBuffer(
 }
 
 /**
- * Reads the socket through readIntoReusedBuffer, or through its 'data' events when this
- * Node version (or a socket with bytes already buffered) does not allow it.
+ * Reads the socket: a NativeSocket through its addon (which batches by turn and lane the
+ * same way), a net.Socket through readIntoReusedBuffer, or through its 'data' events when
+ * this Node version (or a socket with bytes already buffered) does not allow it.
  */
-export function readSocket(socket: Socket, lane: ReadLane, onData: (chunk: Buffer) => void): void {
-  if (!readIntoReusedBuffer(socket, lane, onData)) socket.on('data', onData);
+export function readSocket(
+  socket: Socket | NativeSocket,
+  lane: ReadLane,
+  onData: (chunk: Buffer) => void,
+): void {
+  if (socket instanceof NativeSocket) socket.startReading(onData);
+  else if (!readIntoReusedBuffer(socket, lane, onData)) socket.on('data', onData);
 }
 
 /** The read callback of a turn-batched socket: queues a copy, or hands a large read over at once. */

@@ -5,7 +5,6 @@
 // once per connection.
 
 import { X509Certificate } from 'node:crypto';
-import type { Socket } from 'node:net';
 import { type DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { subjectAltNames } from './san-matcher.js';
 
@@ -78,7 +77,7 @@ export function setLocalCertFacts(socket: TLSSocket, facts: LocalCertFacts): voi
 }
 
 /** The TLS facts of a downstream socket; null for plain TCP. */
-export function downstreamTlsInfo(socket: Socket): DownstreamTlsInfo | null {
+export function downstreamTlsInfo(socket: object): DownstreamTlsInfo | null {
   if (!(socket instanceof TLSSocket)) return null;
   const servername = (socket as TLSSocket & { servername?: string | false }).servername;
   const local =

@@ -14,7 +14,7 @@ import type { Cluster, ClusterLoadAssignment, Locality } from '../../config/mode
 import type { Clock } from '../../core/clock.js';
 import type { StatsStore } from '../stats/store.js';
 import { createUpstreamCluster, type UpstreamCluster } from './cluster.js';
-import type { ConnectFn } from './connection-pool.js';
+import type { ConnectFn, Http1ConnectFn } from './connection-pool.js';
 import type { DnsResolver } from './dns.js';
 
 export type { DnsResolver } from './dns.js';
@@ -27,6 +27,8 @@ export interface ClusterManagerDeps {
   random(): number;
   /** Opens upstream connections for the pools; default net.connect with noDelay. */
   readonly connect?: ConnectFn;
+  /** Opens plain-TCP HTTP/1.1 pool connections (native socket I/O); default `connect`. */
+  readonly connectHttp1?: Http1ConnectFn;
   /** The proxy's own `node.locality` (zone-aware routing); fixed for the proxy's life. */
   localLocality?(): Locality | null;
   /** Health-check failure lines (the proxy's logger); default: dropped. */

@@ -20,7 +20,12 @@ import type { StatsStore } from '../stats/store.js';
 import { createClusterTransportSocket, type UpstreamTransportSocketFactory } from '../tls/upstream-tls.js';
 import { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import { type ClusterStats, createClusterStats } from './cluster-stats.js';
-import { type ConnectFn, type ConnectionPool, createConnectionPool } from './connection-pool.js';
+import {
+  type ConnectFn,
+  type ConnectionPool,
+  createConnectionPool,
+  type Http1ConnectFn,
+} from './connection-pool.js';
 import { type EdsDiscovery, startEdsDiscovery } from './discovery/eds-discovery.js';
 import { type Discovery, endpointHostInit, type HostSetTarget } from './discovery.js';
 import type { DnsResolver } from './dns.js';
@@ -80,6 +85,8 @@ export interface UpstreamClusterDeps {
   random(): number;
   /** Opens upstream TCP connections; tests inject one. Default net.connect with noDelay. */
   readonly connect?: ConnectFn;
+  /** Opens plain-TCP HTTP/1.1 pool connections (native socket I/O); default `connect`. */
+  readonly connectHttp1?: Http1ConnectFn;
   /** EDS clusters: the latest assignment known for a service name (the cluster starts from it). */
   loadAssignmentFor?(serviceName: string): ClusterLoadAssignment | null;
   /** The proxy's own `node.locality` (zone-aware routing). */
@@ -138,7 +145,7 @@ class ClusterImpl implements UpstreamCluster, HostSetTarget {
     const poolDeps = {
       clock: deps.clock,
       stats: this.stats,
-      connect: tlsConnect(undefined),
+      connect: tls === null ? (deps.connectHttp1 ?? deps.connect) : tlsConnect(undefined),
       circuitBreakers: this.circuitBreakers,
     };
     const h2PoolDeps = { ...poolDeps, connect: tlsConnect(ALPN_H2) };

@@ -10,10 +10,18 @@
 
 import * as net from 'node:net';
 import { TLSSocket } from 'node:tls';
+import type { NativeSocket } from '../network/native-socket.js';
 import { READ_LANE_UPSTREAM, readSocket } from '../network/socket-read.js';
 
 /** Opens a TCP connection; injectable so tests can supply a socket that never connects. */
 export type ConnectFn = (port: number, address: string, onData?: (chunk: Buffer) => void) => net.Socket;
+
+/** Opens an HTTP/1.1 pool's connection: a NativeSocket when the addon does its I/O. */
+export type Http1ConnectFn = (
+  port: number,
+  address: string,
+  onData?: (chunk: Buffer) => void,
+) => net.Socket | NativeSocket;
 
 export function connectUpstream(
   port: number,
@@ -27,7 +35,7 @@ export function connectUpstream(
 }
 
 /** The event after which an upstream connection is usable: the end of the TLS handshake for TLS. */
-export function readyEvent(socket: net.Socket): 'connect' | 'secureConnect' {
+export function readyEvent(socket: object): 'connect' | 'secureConnect' {
   return socket instanceof TLSSocket ? 'secureConnect' : 'connect';
 }
 
@@ -37,7 +45,7 @@ export function readyEvent(socket: net.Socket): 'connect' | 'secureConnect' {
  * before a pool adopted it; node sets `alpnProtocol` from null to the protocol or false
  * when the handshake ends).
  */
-export function whenReady(socket: net.Socket, onReady: () => void): void {
+export function whenReady(socket: net.Socket | NativeSocket, onReady: () => void): void {
   if (socket instanceof TLSSocket) {
     if (socket.alpnProtocol !== null && !socket.destroyed) process.nextTick(onReady);
     else socket.once('secureConnect', onReady);

@@ -108,7 +108,7 @@ async function roundTrip(conn: UpstreamConnection, text: string): Promise<string
     onUpstreamEnd() {},
     onUpstreamClose() {},
   };
-  conn.socket.write(text);
+  conn.socket.write(Buffer.from(text));
   while (got.length < text.length) {
     await new Promise<void>((resolve) => {
       wake = resolve;

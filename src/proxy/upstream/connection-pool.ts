@@ -44,10 +44,11 @@ import type { HeaderList } from '../http/headers.js';
 import type { UpstreamRequestEncoder } from '../http/stream-codec.js';
 import type { ResponseParser } from '../http1/response-parser.js';
 import { type BodyFraming, lastChunkWithTrailers, requestHeadBytes } from '../http1/serialize.js';
+import type { NativeSocket, StreamSocket } from '../network/native-socket.js';
 import { holdWritesForTurn } from '../network/socket-read.js';
 import type { ClusterCircuitBreakers } from './cluster-circuit-breakers.js';
 import type { ClusterStats } from './cluster-stats.js';
-import { type ConnectFn, connectUpstream, whenReady } from './connect.js';
+import { type ConnectFn, connectUpstream, type Http1ConnectFn, whenReady } from './connect.js';
 import { OutlierResult } from './health/outlier-detector.js';
 import type { Host } from './host.js';
 import { PendingQueue } from './pending-queue.js';
@@ -79,7 +80,8 @@ export interface UpstreamConnectionUser {
 export interface UpstreamConnection extends UpstreamRequestEncoder {
   /** 1: HTTP/1.1 (responses arrive as bytes through onUpstreamData); 2: HTTP/2 (parsed). */
   readonly httpVersion: 1 | 2;
-  readonly socket: net.Socket;
+  /** A net.Socket, or a NativeSocket when the addon does the pool's I/O (plain HTTP/1.1). */
+  readonly socket: StreamSocket;
   readonly host: Host;
   /** Requests handed out on this connection so far (including the current one). */
   requestCount: number;
@@ -120,7 +122,7 @@ export interface ConnectionPool {
   close(): void;
 }
 
-export type { ConnectFn } from './connect.js';
+export type { ConnectFn, Http1ConnectFn } from './connect.js';
 
 /** HTTP/1.1 pooled connections: half-close is not used. */
 export const defaultConnect: ConnectFn = (port, address, onData) =>
@@ -139,7 +141,7 @@ export interface ConnectionPoolOptions {
 export interface ConnectionPoolDeps {
   readonly clock: Clock;
   readonly stats: ClusterStats;
-  readonly connect?: ConnectFn;
+  readonly connect?: Http1ConnectFn;
   /** The cluster's circuit breakers; absent = no limits (unit tests of the pool alone). */
   readonly circuitBreakers?: ClusterCircuitBreakers;
 }
@@ -153,7 +155,7 @@ const CHUNK_END = '0\r\n\r\n';
 
 class PooledConnection implements UpstreamConnection {
   readonly httpVersion = 1;
-  readonly socket: net.Socket;
+  readonly socket: net.Socket | NativeSocket;
   readonly host: Host;
   private readonly stats: ClusterStats;
   /** The current request's body is sent with chunked framing. */
@@ -185,7 +187,7 @@ class PooledConnection implements UpstreamConnection {
   readonly onConnectTimeout: () => void;
   readonly onMaxDuration: () => void;
 
-  constructor(pool: Pool, socket: net.Socket, host: Host, stats: ClusterStats) {
+  constructor(pool: Pool, socket: net.Socket | NativeSocket, host: Host, stats: ClusterStats) {
     this.socket = socket;
     this.host = host;
     this.stats = stats;
@@ -290,7 +292,7 @@ class Pool implements ConnectionPool {
   private busy = 0;
   private draining = false;
   private idleTimer: Timer | null = null;
-  private readonly connect: ConnectFn;
+  private readonly connect: Http1ConnectFn;
   private readonly cb: ClusterCircuitBreakers | null;
   private readonly onIdleSweep = () => this.sweepIdle();
 
@@ -449,7 +451,7 @@ class Pool implements ConnectionPool {
     stats.upstream_cx_active.value++;
     host.stats.cxTotal++;
     host.stats.cxActive++;
-    let socket: net.Socket;
+    let socket: net.Socket | NativeSocket;
     let target: PooledConnection | null = null;
     try {
       socket = this.connect(host.port, host.address, (chunk) => target?.onData(chunk));
