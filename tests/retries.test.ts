@@ -19,6 +19,7 @@ import {
   logLinesStartingWith,
   type RunningProxy,
   request,
+  SOCKET_PATHS,
   startBackend,
   startProxy,
   startProxyOnClock,
@@ -44,199 +45,204 @@ function route(prefix: string, cluster: string, retryPolicy?: unknown, extra: Re
   };
 }
 
-describe('retries', () => {
-  let flaky: Backend;
-  let live: Backend;
-  let proxy: RunningProxy;
-  let logFile: string;
-  /** Per path: how many requests still fail before the backend answers 200. */
-  const failuresLeft = new Map<string, number>();
+for (const sockets of SOCKET_PATHS) {
+  describe(`retries (${sockets} sockets)`, () => {
+    let flaky: Backend;
+    let live: Backend;
+    let proxy: RunningProxy;
+    let logFile: string;
+    /** Per path: how many requests still fail before the backend answers 200. */
+    const failuresLeft = new Map<string, number>();
 
-  before(async () => {
-    flaky = await startBackend('flaky', (req, res, body) => {
-      const path = (req.url ?? '').split('?')[0];
-      const statusFor: Record<string, number> = { '/codes': 418, '/not-listed': 500, '/ratelimited': 429 };
-      const left = failuresLeft.get(path) ?? Number.POSITIVE_INFINITY;
-      if (left > 0) {
-        failuresLeft.set(path, left - 1);
-        if (path === '/reset') {
-          req.socket.destroy();
+    before(async () => {
+      flaky = await startBackend('flaky', (req, res, body) => {
+        const path = (req.url ?? '').split('?')[0];
+        const statusFor: Record<string, number> = { '/codes': 418, '/not-listed': 500, '/ratelimited': 429 };
+        const left = failuresLeft.get(path) ?? Number.POSITIVE_INFINITY;
+        if (left > 0) {
+          failuresLeft.set(path, left - 1);
+          if (path === '/reset') {
+            req.socket.destroy();
+            return;
+          }
+          if (path === '/ratelimited') res.setHeader('x-envoy-ratelimited', 'true');
+          res.writeHead(statusFor[path] ?? 503, { 'content-type': 'text/plain' });
+          res.end(`fail ${req.headers['x-envoy-attempt-count']}\n`);
           return;
         }
-        if (path === '/ratelimited') res.setHeader('x-envoy-ratelimited', 'true');
-        res.writeHead(statusFor[path] ?? 503, { 'content-type': 'text/plain' });
-        res.end(`fail ${req.headers['x-envoy-attempt-count']}\n`);
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end(`ok ${req.headers['x-envoy-attempt-count']} ${body}\n`);
-    });
-    live = await startBackend('live');
-    const dead = await deadPort();
-    logFile = join(tempDir(), 'access.log');
-    const vhost = {
-      name: 'v',
-      domains: ['*'],
-      // The virtual host's policy applies to routes without their own.
-      retry_policy: { retry_on: 'gateway-error', num_retries: 1 },
-      routes: [
-        route('/flaky', 'flaky', { retry_on: '5xx', num_retries: 3 }),
-        route('/exhausted', 'flaky', { retry_on: '5xx', num_retries: 2 }),
-        route('/codes', 'flaky', { retry_on: 'retriable-status-codes', retriable_status_codes: [418] }),
-        route('/not-listed', 'flaky', { retry_on: 'retriable-status-codes', retriable_status_codes: [418] }),
-        route('/big', 'flaky', { retry_on: '5xx', num_retries: 1 }, { per_request_buffer_limit_bytes: 10 }),
-        route('/vhost', 'flaky'),
-        route('/ratelimited', 'flaky', { retry_on: 'envoy-ratelimited' }),
-        route('/reset', 'flaky', { retry_on: 'reset-before-request' }),
-        route('/before-request', 'two', { retry_on: 'reset-before-request', num_retries: 2 }),
-        route('/idempotent', 'flaky', {
-          retry_on: '5xx',
-          retriable_request_headers: [{ name: ':method', string_match: { exact: 'GET' } }],
-        }),
-        route('/hosts', 'two', {
-          retry_on: 'connect-failure',
-          num_retries: 2,
-          retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts' }],
-          host_selection_retry_max_attempts: 3,
-        }),
-      ],
-    };
-    proxy = await startProxy(
-      bootstrap(
-        [
-          httpListener('in', [vhost], {
-            access_log: fileAccessLog(
-              logFile,
-              '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_REQUEST_ATTEMPT_COUNT%\n',
-            ),
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(`ok ${req.headers['x-envoy-attempt-count']} ${body}\n`);
+      });
+      live = await startBackend('live');
+      const dead = await deadPort();
+      logFile = join(tempDir(), 'access.log');
+      const vhost = {
+        name: 'v',
+        domains: ['*'],
+        // The virtual host's policy applies to routes without their own.
+        retry_policy: { retry_on: 'gateway-error', num_retries: 1 },
+        routes: [
+          route('/flaky', 'flaky', { retry_on: '5xx', num_retries: 3 }),
+          route('/exhausted', 'flaky', { retry_on: '5xx', num_retries: 2 }),
+          route('/codes', 'flaky', { retry_on: 'retriable-status-codes', retriable_status_codes: [418] }),
+          route('/not-listed', 'flaky', {
+            retry_on: 'retriable-status-codes',
+            retriable_status_codes: [418],
+          }),
+          route('/big', 'flaky', { retry_on: '5xx', num_retries: 1 }, { per_request_buffer_limit_bytes: 10 }),
+          route('/vhost', 'flaky'),
+          route('/ratelimited', 'flaky', { retry_on: 'envoy-ratelimited' }),
+          route('/reset', 'flaky', { retry_on: 'reset-before-request' }),
+          route('/before-request', 'two', { retry_on: 'reset-before-request', num_retries: 2 }),
+          route('/idempotent', 'flaky', {
+            retry_on: '5xx',
+            retriable_request_headers: [{ name: ':method', string_match: { exact: 'GET' } }],
+          }),
+          route('/hosts', 'two', {
+            retry_on: 'connect-failure',
+            num_retries: 2,
+            retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts' }],
+            host_selection_retry_max_attempts: 3,
           }),
         ],
-        [staticCluster('flaky', [flaky.port]), staticCluster('two', [dead, live.port])],
-      ),
-      { random: () => 0 },
-    );
+      };
+      proxy = await startProxy(
+        bootstrap(
+          [
+            httpListener('in', [vhost], {
+              access_log: fileAccessLog(
+                logFile,
+                '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_REQUEST_ATTEMPT_COUNT%\n',
+              ),
+            }),
+          ],
+          [staticCluster('flaky', [flaky.port]), staticCluster('two', [dead, live.port])],
+        ),
+        { random: () => 0, sockets },
+      );
+    });
+    after(async () => {
+      await proxy.close();
+      await flaky.close();
+      await live.close();
+    });
+
+    const counter = (name: string) => proxy.proxy.stats.counter(`cluster.${name}`).value;
+
+    it('retries a 503 until the backend succeeds, replaying the body, with x-envoy-attempt-count', async () => {
+      failuresLeft.set('/flaky', 2);
+      const before = flaky.seen.length;
+      const retried = counter('flaky.upstream_rq_retry');
+      const res = await request(proxy.port('in'), '/flaky', { method: 'POST', body: 'hello' });
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'ok 3 hello\n');
+      const seen = flaky.seen.slice(before);
+      assert.deepEqual(
+        seen.map((s) => s.headers['x-envoy-attempt-count']),
+        ['1', '2', '3'],
+      );
+      assert.deepEqual(
+        seen.map((s) => s.body),
+        ['hello', 'hello', 'hello'],
+      );
+      assert.equal(counter('flaky.upstream_rq_retry') - retried, 2);
+      assert.equal(counter('flaky.upstream_rq_retry_success'), 1);
+      assert.equal(counter('flaky.upstream_rq_503'), 2);
+      assert.deepEqual(await logLinesStartingWith(logFile, '/flaky ', 1), ['/flaky 200 - 3']);
+    });
+
+    it('answers the last upstream response with URX when retries are used up', async () => {
+      failuresLeft.set('/exhausted', 100);
+      const before = flaky.seen.length;
+      const res = await request(proxy.port('in'), '/exhausted');
+      assert.equal(res.status, 503);
+      assert.equal(res.body, 'fail 3\n', 'the upstream body of the last attempt');
+      assert.equal(flaky.seen.length - before, 3);
+      assert.equal(counter('flaky.upstream_rq_retry_limit_exceeded'), 1);
+      assert.deepEqual(await logLinesStartingWith(logFile, '/exhausted ', 1), ['/exhausted 503 URX 3']);
+    });
+
+    it('retries retriable_status_codes only', async () => {
+      failuresLeft.set('/codes', 1);
+      const res = await request(proxy.port('in'), '/codes');
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'ok 2 \n');
+
+      failuresLeft.set('/not-listed', 1);
+      const before = flaky.seen.length;
+      const res2 = await request(proxy.port('in'), '/not-listed');
+      assert.equal(res2.status, 500, 'a 500 is not in retriable_status_codes');
+      assert.equal(flaky.seen.length - before, 1);
+    });
+
+    it('does not retry a request whose body passed per_request_buffer_limit_bytes', async () => {
+      failuresLeft.set('/big', 1);
+      let before = flaky.seen.length;
+      const small = await request(proxy.port('in'), '/big', { method: 'POST', body: '0123456789' });
+      assert.equal(small.status, 200, 'a 10-byte body fits the limit and is replayed');
+      assert.equal(flaky.seen.length - before, 2);
+
+      failuresLeft.set('/big', 1);
+      before = flaky.seen.length;
+      const big = await request(proxy.port('in'), '/big', { method: 'POST', body: 'x'.repeat(11) });
+      assert.equal(big.status, 503, 'an 11-byte body is not kept, so not retried');
+      assert.equal(flaky.seen.length - before, 1);
+    });
+
+    it("uses the virtual host's retry_policy for a route without one", async () => {
+      failuresLeft.set('/vhost', 1);
+      const res = await request(proxy.port('in'), '/vhost');
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'ok 2 \n');
+    });
+
+    it('retries a connect failure on another host (previous_hosts)', async () => {
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push(await request(proxy.port('in'), '/hosts'));
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [200, 200, 200, 200],
+      );
+      assert.ok(counter('two.upstream_cx_connect_fail') >= 1, 'the dead host was tried');
+      assert.equal(counter('two.upstream_rq_retry'), counter('two.upstream_cx_connect_fail'));
+      assert.equal(live.seen.length, 4);
+    });
+
+    it('envoy-ratelimited retries a response carrying x-envoy-ratelimited', async () => {
+      failuresLeft.set('/ratelimited', 1);
+      const res = await request(proxy.port('in'), '/ratelimited');
+      assert.equal(res.status, 200);
+      assert.deepEqual(await logLinesStartingWith(logFile, '/ratelimited ', 1), ['/ratelimited 200 - 2']);
+    });
+
+    it('reset-before-request retries a request that never left, not one the upstream reset', async () => {
+      // Every connection is reset, so Weft's retry of a stale keep-alive connection cannot hide it.
+      failuresLeft.set('/reset', 10);
+      const reset = await request(proxy.port('in'), '/reset');
+      assert.equal(reset.status, 502, 'the request was sent before the reset: not retried');
+      assert.deepEqual(await logLinesStartingWith(logFile, '/reset ', 1), ['/reset 502 UC 1']);
+      const failsBefore = counter('two.upstream_cx_connect_fail');
+      const retriesBefore = counter('two.upstream_rq_retry');
+      for (let i = 0; i < 2; i++)
+        assert.equal((await request(proxy.port('in'), '/before-request')).status, 200);
+      const fails = counter('two.upstream_cx_connect_fail') - failsBefore;
+      assert.ok(fails >= 1, 'the dead host was tried');
+      assert.equal(
+        counter('two.upstream_rq_retry') - retriesBefore,
+        fails,
+        'every connect failure was retried',
+      );
+    });
+
+    it('retriable_request_headers: only matching requests are retried', async () => {
+      failuresLeft.set('/idempotent', 1);
+      assert.equal((await request(proxy.port('in'), '/idempotent')).status, 200, 'GET matches');
+      failuresLeft.set('/idempotent', 1);
+      const post = await request(proxy.port('in'), '/idempotent', { method: 'POST', body: 'x' });
+      assert.equal(post.status, 503, 'POST does not');
+    });
   });
-  after(async () => {
-    await proxy.close();
-    await flaky.close();
-    await live.close();
-  });
-
-  const counter = (name: string) => proxy.proxy.stats.counter(`cluster.${name}`).value;
-
-  it('retries a 503 until the backend succeeds, replaying the body, with x-envoy-attempt-count', async () => {
-    failuresLeft.set('/flaky', 2);
-    const before = flaky.seen.length;
-    const retried = counter('flaky.upstream_rq_retry');
-    const res = await request(proxy.port('in'), '/flaky', { method: 'POST', body: 'hello' });
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'ok 3 hello\n');
-    const seen = flaky.seen.slice(before);
-    assert.deepEqual(
-      seen.map((s) => s.headers['x-envoy-attempt-count']),
-      ['1', '2', '3'],
-    );
-    assert.deepEqual(
-      seen.map((s) => s.body),
-      ['hello', 'hello', 'hello'],
-    );
-    assert.equal(counter('flaky.upstream_rq_retry') - retried, 2);
-    assert.equal(counter('flaky.upstream_rq_retry_success'), 1);
-    assert.equal(counter('flaky.upstream_rq_503'), 2);
-    assert.deepEqual(await logLinesStartingWith(logFile, '/flaky ', 1), ['/flaky 200 - 3']);
-  });
-
-  it('answers the last upstream response with URX when retries are used up', async () => {
-    failuresLeft.set('/exhausted', 100);
-    const before = flaky.seen.length;
-    const res = await request(proxy.port('in'), '/exhausted');
-    assert.equal(res.status, 503);
-    assert.equal(res.body, 'fail 3\n', 'the upstream body of the last attempt');
-    assert.equal(flaky.seen.length - before, 3);
-    assert.equal(counter('flaky.upstream_rq_retry_limit_exceeded'), 1);
-    assert.deepEqual(await logLinesStartingWith(logFile, '/exhausted ', 1), ['/exhausted 503 URX 3']);
-  });
-
-  it('retries retriable_status_codes only', async () => {
-    failuresLeft.set('/codes', 1);
-    const res = await request(proxy.port('in'), '/codes');
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'ok 2 \n');
-
-    failuresLeft.set('/not-listed', 1);
-    const before = flaky.seen.length;
-    const res2 = await request(proxy.port('in'), '/not-listed');
-    assert.equal(res2.status, 500, 'a 500 is not in retriable_status_codes');
-    assert.equal(flaky.seen.length - before, 1);
-  });
-
-  it('does not retry a request whose body passed per_request_buffer_limit_bytes', async () => {
-    failuresLeft.set('/big', 1);
-    let before = flaky.seen.length;
-    const small = await request(proxy.port('in'), '/big', { method: 'POST', body: '0123456789' });
-    assert.equal(small.status, 200, 'a 10-byte body fits the limit and is replayed');
-    assert.equal(flaky.seen.length - before, 2);
-
-    failuresLeft.set('/big', 1);
-    before = flaky.seen.length;
-    const big = await request(proxy.port('in'), '/big', { method: 'POST', body: 'x'.repeat(11) });
-    assert.equal(big.status, 503, 'an 11-byte body is not kept, so not retried');
-    assert.equal(flaky.seen.length - before, 1);
-  });
-
-  it("uses the virtual host's retry_policy for a route without one", async () => {
-    failuresLeft.set('/vhost', 1);
-    const res = await request(proxy.port('in'), '/vhost');
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'ok 2 \n');
-  });
-
-  it('retries a connect failure on another host (previous_hosts)', async () => {
-    const results = [];
-    for (let i = 0; i < 4; i++) results.push(await request(proxy.port('in'), '/hosts'));
-    assert.deepEqual(
-      results.map((r) => r.status),
-      [200, 200, 200, 200],
-    );
-    assert.ok(counter('two.upstream_cx_connect_fail') >= 1, 'the dead host was tried');
-    assert.equal(counter('two.upstream_rq_retry'), counter('two.upstream_cx_connect_fail'));
-    assert.equal(live.seen.length, 4);
-  });
-
-  it('envoy-ratelimited retries a response carrying x-envoy-ratelimited', async () => {
-    failuresLeft.set('/ratelimited', 1);
-    const res = await request(proxy.port('in'), '/ratelimited');
-    assert.equal(res.status, 200);
-    assert.deepEqual(await logLinesStartingWith(logFile, '/ratelimited ', 1), ['/ratelimited 200 - 2']);
-  });
-
-  it('reset-before-request retries a request that never left, not one the upstream reset', async () => {
-    // Every connection is reset, so Weft's retry of a stale keep-alive connection cannot hide it.
-    failuresLeft.set('/reset', 10);
-    const reset = await request(proxy.port('in'), '/reset');
-    assert.equal(reset.status, 502, 'the request was sent before the reset: not retried');
-    assert.deepEqual(await logLinesStartingWith(logFile, '/reset ', 1), ['/reset 502 UC 1']);
-    const failsBefore = counter('two.upstream_cx_connect_fail');
-    const retriesBefore = counter('two.upstream_rq_retry');
-    for (let i = 0; i < 2; i++)
-      assert.equal((await request(proxy.port('in'), '/before-request')).status, 200);
-    const fails = counter('two.upstream_cx_connect_fail') - failsBefore;
-    assert.ok(fails >= 1, 'the dead host was tried');
-    assert.equal(
-      counter('two.upstream_rq_retry') - retriesBefore,
-      fails,
-      'every connect failure was retried',
-    );
-  });
-
-  it('retriable_request_headers: only matching requests are retried', async () => {
-    failuresLeft.set('/idempotent', 1);
-    assert.equal((await request(proxy.port('in'), '/idempotent')).status, 200, 'GET matches');
-    failuresLeft.set('/idempotent', 1);
-    const post = await request(proxy.port('in'), '/idempotent', { method: 'POST', body: 'x' });
-    assert.equal(post.status, 503, 'POST does not');
-  });
-});
+}
 
 describe('per_try_timeout (manual clock)', () => {
   const clock = createManualClock();

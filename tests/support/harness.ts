@@ -19,6 +19,7 @@ import YAML from 'yaml';
 import { type Clock, systemClock } from '../../src/core/clock.js';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { seededRandom } from '../../src/core/seeded-random.js';
+import { loadNativeSocketIo } from '../../src/proxy/network/native-socket.js';
 import { ProxyServer } from '../../src/proxy/proxy-server.js';
 
 export const ROUTER_FILTER = {
@@ -122,9 +123,25 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
+/**
+ * Whose socket I/O an in-process proxy's plain HTTP/1.1 connections use: the C addon's
+ * (what `weft proxy` uses when it is built, and so the default here) or Node's.
+ */
+export type SocketPath = 'native' | 'node';
+
+/** The addon, loaded once per test process (it keeps one dispatcher per thread). */
+const NATIVE_IO = loadNativeSocketIo().io;
+
+/** The socket paths this machine can run: suites that test HTTP/1.1 I/O run each. */
+export const SOCKET_PATHS: readonly SocketPath[] = NATIVE_IO !== null ? ['native', 'node'] : ['node'];
+
+function nativeIoFor(sockets: SocketPath | undefined) {
+  return sockets === 'node' ? null : NATIVE_IO;
+}
+
 export async function startProxy(
   config: unknown,
-  opts: { random?: () => number; drainTimeMs?: number } = {},
+  opts: { random?: () => number; drainTimeMs?: number; sockets?: SocketPath } = {},
 ): Promise<RunningProxy> {
   const dir = tempDir();
   const configPath = join(dir, 'envoy.yaml');
@@ -132,7 +149,13 @@ export async function startProxy(
   const logger = createMemoryLogger();
   const proxy = await ProxyServer.start(
     { configPath, drainTimeMs: opts.drainTimeMs ?? 2000 },
-    { clock: systemClock, logger, random: opts.random, hostname: 'test-host' },
+    {
+      clock: systemClock,
+      logger,
+      random: opts.random,
+      hostname: 'test-host',
+      nativeIo: nativeIoFor(opts.sockets),
+    },
   );
   return {
     proxy,
@@ -160,10 +183,21 @@ export async function startProxy(
  * A ProxyServer on `config` (an in-memory bootstrap) driven by `clock` (a manual clock in
  * timeout tests), with random() = 0 so sampled decisions are fixed.
  */
-export function startProxyOnClock(config: unknown, clock: Clock, drainTimeMs = 100): Promise<ProxyServer> {
+export function startProxyOnClock(
+  config: unknown,
+  clock: Clock,
+  drainTimeMs = 100,
+  sockets?: SocketPath,
+): Promise<ProxyServer> {
   return ProxyServer.start(
     { bootstrap: config, drainTimeMs },
-    { clock, logger: createMemoryLogger(), random: () => 0, hostname: 'test-host' },
+    {
+      clock,
+      logger: createMemoryLogger(),
+      random: () => 0,
+      hostname: 'test-host',
+      nativeIo: nativeIoFor(sockets),
+    },
   );
 }
 
