@@ -6,9 +6,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, it } from 'node:test';
-import { loadNativeSocketIo, type NativeSocket, type NativeSocketIo, nativeHttp1Connect } from './native-socket.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  loadNativeSocketIo,
+  type NativeSocket,
+  type NativeSocketIo,
+  nativeHttp1Connect,
+} from './native-socket.js';
 import { READ_LANE_DOWNSTREAM, READ_LANE_UPSTREAM } from './read-lane.js';
 import { readSocket } from './socket-read.js';
 
@@ -40,7 +45,10 @@ async function server(onSocket: (s: net.Socket) => void): Promise<number> {
 }
 
 /** A connected pair: `native` (our side, adopted, reading into `chunks`) and `peer` (plain Node). */
-async function pair(io: NativeSocketIo, allowHalfOpen = true): Promise<{
+async function pair(
+  io: NativeSocketIo,
+  allowHalfOpen = true,
+): Promise<{
   native: NativeSocket;
   peer: net.Socket;
   chunks: Buffer[];
@@ -102,7 +110,9 @@ describe('NativeSocket (HTTP/1.1 socket I/O in C)', () => {
     assert.notEqual(loaded.io, null, SKIP || '');
   });
 
-  it('reads in order, writes both encodings, and ends: FIN both ways, finish, end, close', { skip: SKIP }, async () => {
+  it('reads in order, writes both encodings, and ends: FIN both ways, finish, end, close', {
+    skip: SKIP,
+  }, async () => {
     const { native, peer, chunks } = await pair(io);
     peer.write('one ');
     await until(() => chunks.length > 0, 'the first read');
@@ -133,7 +143,9 @@ describe('NativeSocket (HTTP/1.1 socket I/O in C)', () => {
     assert.equal(io.openCount, 0);
   });
 
-  it("without allowHalfOpen, the peer's FIN ends our side and the socket closes", { skip: SKIP }, async () => {
+  it("without allowHalfOpen, the peer's FIN ends our side and the socket closes", {
+    skip: SKIP,
+  }, async () => {
     const { native, peer } = await pair(io, false);
     peer.end();
     await once(peer, 'end');
