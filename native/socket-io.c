@@ -35,6 +35,8 @@
 
 #define READ_BYTES 65536
 #define HIGH_WATER_MARK 16384
+// The read arena grows to hold one turn's reads; past this size it is freed after the turn.
+#define ARENA_KEEP_BYTES (1 << 20)
 #define LANES 2
 
 enum { EVENT_DATA = 1, EVENT_EOF = 2, EVENT_DRAIN = 3, EVENT_FINISH = 4, EVENT_ERROR = 5 };
@@ -290,6 +292,11 @@ static void on_check(uv_check_t *handle) {
   if (io->used > 0) napi_create_buffer_copy(env, io->used, io->arena, NULL, &turn);
   else napi_get_null(env, &turn);
   io->used = 0;
+  if (io->cap > ARENA_KEEP_BYTES) {  // a burst of many large reads is over: give it back
+    free(io->arena);
+    io->arena = NULL;
+    io->cap = 0;
+  }
   argv[4] = turn;
   napi_callback_scope cbs;
   napi_value resource;

@@ -107,6 +107,20 @@ export function nativeHttp1Connect(
   };
 }
 
+/** Reads this large that share the turn's buffer with others get their own copy. */
+const OWN_COPY_BYTES = 16 * 1024;
+
+/**
+ * A read's bytes in the turn's buffer: a view, so a turn of small reads costs one buffer.
+ * A large read shared with others is copied, so that a consumer keeping it (a request body
+ * waiting for its upstream) does not keep the whole turn's reads alive with it.
+ */
+function chunkOf(turn: Buffer, a: number, b: number): Buffer {
+  if (b - a === turn.length) return turn;
+  const view = turn.subarray(a, b);
+  return b - a >= OWN_COPY_BYTES ? Buffer.from(view) : view;
+}
+
 /** The process's native socket I/O: adopts sockets and routes the addon's events to them. */
 export class NativeSocketIo {
   /** Adopted sockets by id (the addon's events name them by id); freed ids are reused. */
@@ -151,7 +165,7 @@ export class NativeSocketIo {
   private readonly dispatch = (kind: number, id: number, a: number, b: number, turn: Buffer | null): void => {
     const socket = this.sockets[id];
     if (socket === undefined) return;
-    if (kind === EVENT_DATA) socket.onNativeData(turn!.subarray(a, b));
+    if (kind === EVENT_DATA) socket.onNativeData(chunkOf(turn!, a, b));
     else if (kind === EVENT_EOF) socket.onNativeEof();
     else if (kind === EVENT_DRAIN) socket.onNativeDrain();
     else if (kind === EVENT_FINISH) socket.onNativeFinish();
