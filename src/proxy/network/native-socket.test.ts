@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { closedPort } from '../upstream/testing/fixtures.js';
 import {
   loadNativeSocketIo,
   type NativeSocket,
@@ -280,13 +281,7 @@ describe('NativeSocket (HTTP/1.1 socket I/O in C)', () => {
   });
 
   it('fails a refused connect with Node’s own error and close', { skip: SKIP }, async () => {
-    const probe = net.createServer();
-    probe.listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const port = (probe.address() as net.AddressInfo).port;
-    probe.close();
-    await once(probe, 'close');
-    const socket = io.connect(port, '127.0.0.1', READ_LANE_UPSTREAM, false);
+    const socket = io.connect(await closedPort(), '127.0.0.1', READ_LANE_UPSTREAM, false);
     const closed = new Promise<boolean>((resolve) => socket.once('close', resolve));
     const [err] = (await once(socket, 'error')) as [NodeJS.ErrnoException];
     assert.equal(err.code, 'ECONNREFUSED');

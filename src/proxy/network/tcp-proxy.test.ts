@@ -11,7 +11,7 @@ import { ResponseFlag, type StreamInfo } from '../stream-info.js';
 import { type ClusterManager, createClusterManager } from '../upstream/cluster-manager.js';
 import type { ConnectFn } from '../upstream/connection-pool.js';
 import { DEFAULT_LB_CONFIG } from '../upstream/lb/policy.js';
-import { clusterConfig, createFakeResolver, endpoint } from '../upstream/testing/fixtures.js';
+import { closedPort, clusterConfig, createFakeResolver, endpoint } from '../upstream/testing/fixtures.js';
 import { createManualClock, type ManualClock } from '../upstream/testing/manual-clock.js';
 import { loadNativeRelay, type NativeRelay } from './native-relay.js';
 import { createTcpProxyFactory } from './tcp-proxy.js';
@@ -49,16 +49,6 @@ async function upstreamServer(
     for (const s of sockets) s.destroy();
   });
   return { port, sockets };
-}
-
-async function closedPort(): Promise<number> {
-  const probe = net.createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as net.AddressInfo).port;
-  probe.close();
-  await once(probe, 'close');
-  return port;
 }
 
 interface Proxy {

@@ -14,6 +14,7 @@ import {
   type UpstreamConnection,
 } from './connection-pool.js';
 import { createHost, type Host } from './host.js';
+import { closedPort } from './testing/fixtures.js';
 import { createManualClock, type ManualClock } from './testing/manual-clock.js';
 
 class TestWaiter implements PoolWaiter {
@@ -188,15 +189,8 @@ describe('connection pool', () => {
   });
 
   it('fails with connect_failure and the error text on a closed port', async () => {
-    const probe = net.createServer();
-    probe.listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const closedPort = (probe.address() as net.AddressInfo).port;
-    probe.close();
-    await once(probe, 'close');
-    const f = await setup({}, (_port, address) =>
-      net.connect({ port: closedPort, host: address, noDelay: true }),
-    );
+    const port = await closedPort();
+    const f = await setup({}, (_port, address) => net.connect({ port, host: address, noDelay: true }));
     const w = new TestWaiter();
     f.pool.acquire(w);
     await w.done;

@@ -1,6 +1,8 @@
 // Test fixtures for the upstream package: cluster configs with Envoy's defaults, hosts
 // with an inert pool (for load-balancer tests), and a fake DNS resolver driven by the test.
 
+import { once } from 'node:events';
+import * as net from 'node:net';
 import type { Cluster, LbEndpoint } from '../../../config/model.js';
 import type { ConnectionPool } from '../connection-pool.js';
 import type { DnsResolver } from '../dns.js';
@@ -99,4 +101,15 @@ export function createFakeResolver(): FakeResolver {
 /** Lets pending promise callbacks (fake DNS answers) run. */
 export function flushMicrotasks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A loopback port nothing listens on (it was bound a moment ago, then closed). */
+export async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as net.AddressInfo).port;
+  probe.close();
+  await once(probe, 'close');
+  return port;
 }
