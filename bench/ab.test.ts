@@ -30,6 +30,7 @@ describe('bench:ab options', () => {
     assert.equal(o.windowS, 5);
     assert.equal(o.load, 'fixed');
     assert.equal(o.table, 'tcp');
+    assert.equal(parseAbOptions(['--a', '.', '--b', 'nginx', '--table', 'https']).table, 'https');
   });
 
   it('names what is wrong', () => {
@@ -52,7 +53,7 @@ describe('bench:ab options', () => {
     );
     assert.throws(
       () => parseAbOptions(['--a', '/x', '--b', '/y', '--table', 'udp']),
-      /--table must be http or tcp/,
+      /--table must be http, tcp or https/,
     );
     assert.throws(() => parseAbOptions(['--c', '/z']), /unknown argument '--c'/);
     assert.throws(() => parseAbOptions(['--a', '--b', '/y']), /--a needs a value/);

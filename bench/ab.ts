@@ -15,7 +15,8 @@
 // medians, and the median of the pairs' own B/A ratios.
 //   --load max     wrk -t1 -c50 (saturated; default)
 //   --load fixed   hey -c 16 at 1000 requests/s (the bench's latency and vCPU load)
-//   --table http|tcp    the HTTP listener (default) or the tcp_proxy one
+//   --table http|tcp|https   the HTTP listener (default), the tcp_proxy one, or an HTTPS
+//                            one (nginx and Weft, self-signed certificates)
 //   --pairs N (default 10), --window S seconds (default 3)
 
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,7 @@ import { clockTicksPerSecond, cpuTicks, processTree } from './proc.js';
 import { median } from './report.js';
 import type { Supervisor } from './supervisor.js';
 
-export const AB_USAGE = `usage: npm run bench:ab -- --a DIR|PEER --b DIR|PEER [--pairs N] [--window S] [--load max|fixed] [--table http|tcp]
+export const AB_USAGE = `usage: npm run bench:ab -- --a DIR|PEER --b DIR|PEER [--pairs N] [--window S] [--load max|fixed] [--table http|tcp|https]
   PEER: ${PROXY_NAMES.filter((n) => n !== 'weft').join(', ')} (a directory with such a name: ./NAME)`;
 
 /** The bench peer a side names, or null when the side is a Weft checkout directory. */
@@ -52,7 +53,7 @@ export interface AbOptions {
   readonly pairs: number;
   readonly windowS: number;
   readonly load: 'max' | 'fixed';
-  readonly table: 'http' | 'tcp';
+  readonly table: 'http' | 'tcp' | 'https';
 }
 
 /** Parses the command line; throws an Error naming the bad or missing argument. */
@@ -82,7 +83,8 @@ export function parseAbOptions(argv: readonly string[]): AbOptions {
   const load = values.get('--load') ?? 'max';
   if (load !== 'max' && load !== 'fixed') throw new Error(`--load must be max or fixed, not '${load}'`);
   const table = values.get('--table') ?? 'http';
-  if (table !== 'http' && table !== 'tcp') throw new Error(`--table must be http or tcp, not '${table}'`);
+  if (table !== 'http' && table !== 'tcp' && table !== 'https')
+    throw new Error(`--table must be http, tcp or https, not '${table}'`);
   return { a, b, pairs: count('--pairs', 10, 100), windowS: count('--window', 3, 60), load, table };
 }
 
@@ -163,7 +165,7 @@ const WARM_UP_S = 2;
 /** Starts one side: a Weft checkout's `bin/weft.js`, or the named bench peer. */
 function startSide(
   value: string,
-  launch: { supervisor: Supervisor; tools: Tools; dir: string; backendPort: number },
+  launch: { supervisor: Supervisor; tools: Tools; dir: string; backendPort: number; https: boolean },
 ): Promise<RunningServer> {
   const peer = sidePeer(value);
   if (peer === null) return startWeft({ ...launch, repoRoot: value });
@@ -184,8 +186,14 @@ async function abRun(
     ['A', options.a],
     ['B', options.b],
   ] as const) {
-    const server = await startSide(repoRoot, { supervisor, tools, dir: `${root}/${side}`, backendPort });
-    const url = options.table === 'http' ? server.httpUrl : server.tcpUrl;
+    const server = await startSide(repoRoot, {
+      supervisor,
+      tools,
+      dir: `${root}/${side}`,
+      backendPort,
+      https: options.table === 'https',
+    });
+    const url = { http: server.httpUrl, tcp: server.tcpUrl, https: server.httpsUrl }[options.table];
     if (url === null)
       throw new Error(
         `side ${side} (${server.name}) has no ${options.table} listener${server.note ? `: ${server.note}` : ''}`,

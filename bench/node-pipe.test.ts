@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import tls from 'node:tls';
+import { makeCertificate } from './certificate.js';
 import { startNodePipe, startNodeTlsPipe } from './node-pipe.js';
-import { makeCertificate } from './protocols.js';
 
 function listen(server: net.Server): Promise<number> {
   return new Promise((resolve) =>

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { createDefaultHttpFilterRegistry } from '../src/config/http-filter-registry.js';
+import { parseBootstrap } from '../src/config/load-bootstrap.js';
+import { makeCertificate } from './certificate.js';
 import {
   backendBody,
   findTools,
@@ -45,6 +48,16 @@ describe('nginxProxyConfig', () => {
     }
   });
 
+  it('adds an HTTPS server to the same upstream pool only when asked', () => {
+    assert.doesNotMatch(nginxProxyConfig('/tmp/x', ports, null), /ssl/);
+    const conf = nginxProxyConfig('/tmp/x', ports, null, { port: 1005, cert: '/c.pem', key: '/k.pem' });
+    assert.match(
+      conf,
+      /server \{\n {4}listen 127\.0\.0\.1:1005 ssl;\n {4}ssl_certificate \/c\.pem;\n {4}ssl_certificate_key \/k\.pem;/,
+    );
+    assert.equal(conf.match(/proxy_pass http:\/\/backend;/g)?.length, 2);
+  });
+
   it('adds an L4 stream server only when the module is available', () => {
     assert.doesNotMatch(nginxProxyConfig('/tmp/x', ports, null), /^stream \{|load_module|1002/m);
     const conf = nginxProxyConfig('/tmp/x', ports, '/m/ngx_stream_module.so');
@@ -64,6 +77,26 @@ describe('haproxyConfig', () => {
 });
 
 describe('weftBootstrap', () => {
+  it("adds an HTTPS listener with the HTTP listener's routes that Weft's own validator accepts", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-bench-peers-'));
+    try {
+      const https = { port: 1005, ...makeCertificate(dir) };
+      const doc = weftBootstrap({ ...ports, adminPort: 1004 }, https);
+      const file = join(dir, 'weft.json');
+      const parsed = parseBootstrap(JSON.stringify(doc), file, createDefaultHttpFilterRegistry());
+      const names = parsed.staticResources.listeners.map((l) => l.name);
+      assert.deepEqual(names, ['bench_http', 'bench_https', 'bench_tcp']);
+      const [http, tls] = parse(JSON.stringify(doc)).static_resources.listeners;
+      assert.deepEqual(tls.filter_chains[0].filters, http.filter_chains[0].filters);
+      assert.equal(tls.address.socket_address.port_value, 1005);
+      assert.equal(tls.filter_chains[0].transport_socket.name, 'envoy.transport_sockets.tls');
+      const plain = parse(JSON.stringify(weftBootstrap({ ...ports, adminPort: 1004 })));
+      assert.equal(plain.static_resources.listeners.length, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('is an Envoy v3 bootstrap with an HTTP listener, a TCP listener and a STATIC cluster', () => {
     // Round-trip through YAML as the proxy will read it.
     const boot = parse(JSON.stringify(weftBootstrap({ ...ports, adminPort: 1004 })));

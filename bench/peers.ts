@@ -14,6 +14,7 @@ import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
 import { allocateFreePorts } from '../src/up/port-allocator.js';
+import { downstreamTlsSocket, makeCertificate } from './certificate.js';
 import type { Daemon, Supervisor } from './supervisor.js';
 import { logTail } from './supervisor.js';
 
@@ -91,8 +92,23 @@ export interface ProxyPorts {
   readonly backendPort: number;
 }
 
-/** nginx as an HTTP reverse proxy with pooled upstream connections, and optionally as L4. */
-export function nginxProxyConfig(dir: string, ports: ProxyPorts, streamModule: string | null): string {
+/** An HTTPS listener to add (`bench:ab --table https`): its port and certificate files. */
+export interface HttpsListener {
+  readonly port: number;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/**
+ * nginx as an HTTP reverse proxy with pooled upstream connections, optionally as L4, and
+ * optionally as an HTTPS one to the same pool.
+ */
+export function nginxProxyConfig(
+  dir: string,
+  ports: ProxyPorts,
+  streamModule: string | null,
+  https: HttpsListener | null = null,
+): string {
   const load = ports.tcpPort !== null && streamModule ? `load_module ${streamModule};\n` : '';
   const stream =
     ports.tcpPort !== null && streamModule
@@ -118,15 +134,28 @@ ${nginxTempPaths(dir)}
   }
   server {
     listen 127.0.0.1:${ports.httpPort};
-    location / {
+${NGINX_PROXY_LOCATION}
+  }
+${
+  https === null
+    ? ''
+    : `  server {
+    listen 127.0.0.1:${https.port} ssl;
+    ssl_certificate ${https.cert};
+    ssl_certificate_key ${https.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+${NGINX_PROXY_LOCATION}
+  }
+`
+}}
+${stream}`;
+}
+
+const NGINX_PROXY_LOCATION = `    location / {
       proxy_pass http://backend;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-    }
-  }
-}
-${stream}`;
-}
+    }`;
 
 /** haproxy with one thread: an HTTP frontend with connection reuse and a TCP frontend. */
 export function haproxyConfig(ports: ProxyPorts): string {
@@ -163,48 +192,60 @@ backend http_backend
 ${tcp}`;
 }
 
-/** The Envoy v3 bootstrap Weft runs: an HTTP listener, a TCP listener, one STATIC cluster. */
-export function weftBootstrap(ports: ProxyPorts & { readonly adminPort: number }): Record<string, unknown> {
+/**
+ * The Envoy v3 bootstrap Weft runs: an HTTP listener, a TCP listener, one STATIC cluster;
+ * with `https`, an HTTPS listener too, with the HTTP listener's routes.
+ */
+export function weftBootstrap(
+  ports: ProxyPorts & { readonly adminPort: number },
+  https: HttpsListener | null = null,
+): Record<string, unknown> {
   const socket = (port: number) => ({ socket_address: { address: '127.0.0.1', port_value: port } });
-  const listeners: unknown[] = [
-    {
-      name: 'bench_http',
-      address: socket(ports.httpPort),
-      filter_chains: [
-        {
-          filters: [
-            {
-              name: 'envoy.filters.network.http_connection_manager',
-              typed_config: {
-                '@type':
-                  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                stat_prefix: 'bench',
-                codec_type: 'AUTO',
-                route_config: {
-                  name: 'bench_routes',
-                  virtual_hosts: [
-                    {
-                      name: 'all',
-                      domains: ['*'],
-                      routes: [{ match: { prefix: '/' }, route: { cluster: 'backend' } }],
-                    },
-                  ],
-                },
-                http_filters: [
+  const http = {
+    name: 'bench_http',
+    address: socket(ports.httpPort),
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type':
+                'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+              stat_prefix: 'bench',
+              codec_type: 'AUTO',
+              route_config: {
+                name: 'bench_routes',
+                virtual_hosts: [
                   {
-                    name: 'envoy.filters.http.router',
-                    typed_config: {
-                      '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                    },
+                    name: 'all',
+                    domains: ['*'],
+                    routes: [{ match: { prefix: '/' }, route: { cluster: 'backend' } }],
                   },
                 ],
               },
+              http_filters: [
+                {
+                  name: 'envoy.filters.http.router',
+                  typed_config: {
+                    '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                  },
+                },
+              ],
             },
-          ],
-        },
-      ],
-    },
-  ];
+          },
+        ],
+      },
+    ],
+  };
+  const listeners: unknown[] = [http];
+  if (https !== null) {
+    listeners.push({
+      name: 'bench_https',
+      address: socket(https.port),
+      filter_chains: [{ ...http.filter_chains[0], transport_socket: downstreamTlsSocket(https) }],
+    });
+  }
   if (ports.tcpPort !== null) {
     listeners.push({
       name: 'bench_tcp',
@@ -310,6 +351,8 @@ export interface RunningServer {
   readonly httpUrl: string | null;
   /** HTTP through this server's L4 (TCP) proxy, or null if it has none here. */
   readonly tcpUrl: string | null;
+  /** HTTPS through this server's L7 proxy (launched with `https`), else null. */
+  readonly httpsUrl: string | null;
   /** Why a table is missing this server, if it is. */
   readonly note: string | null;
 }
@@ -350,7 +393,7 @@ export async function startBackend(
   writeFileSync(conf, nginxBackendConfig(dir, port, backendBody()));
   const command = { file: tools.nginx, args: ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')] };
   const daemon = await startAndWait(supervisor, 'backend', command, dir, [port]);
-  return { name: 'backend', daemon, httpUrl: url(port), tcpUrl: null, note: null };
+  return { name: 'backend', daemon, httpUrl: url(port), tcpUrl: null, httpsUrl: null, note: null };
 }
 
 /** Everything needed to start one proxy under test. */
@@ -362,6 +405,18 @@ export interface ProxyLaunch {
   readonly backendPort: number;
   /** The repository root (where bin/weft.js lives). */
   readonly repoRoot: string;
+  /** Also serve HTTPS, with a self-signed certificate made in `dir` (nginx and Weft). */
+  readonly https?: boolean;
+}
+
+/** The HTTPS listener of a proxy launched with `https`: a free port and a fresh certificate. */
+async function httpsListener(launch: ProxyLaunch): Promise<HttpsListener | null> {
+  if (launch.https !== true) return null;
+  return { port: await freePort(), ...makeCertificate(launch.dir) };
+}
+
+function httpsUrl(https: HttpsListener | null): string | null {
+  return https === null ? null : `https://127.0.0.1:${https.port}/`;
 }
 
 export async function startNginxProxy(launch: ProxyLaunch): Promise<RunningServer> {
@@ -369,22 +424,24 @@ export async function startNginxProxy(launch: ProxyLaunch): Promise<RunningServe
   const streamModule = existsSync(NGINX_STREAM_MODULE) ? NGINX_STREAM_MODULE : null;
   const httpPort = await freePort();
   const tcpPort = streamModule ? await freePort() : null;
+  const https = await httpsListener(launch);
   const conf = join(launch.dir, 'nginx.conf');
   writeFileSync(
     conf,
-    nginxProxyConfig(launch.dir, { httpPort, tcpPort, backendPort: launch.backendPort }, streamModule),
+    nginxProxyConfig(launch.dir, { httpPort, tcpPort, backendPort: launch.backendPort }, streamModule, https),
   );
   const command = {
     file: launch.tools.nginx,
     args: ['-p', launch.dir, '-c', conf, '-e', join(launch.dir, 'error.log')],
   };
-  const ports = tcpPort === null ? [httpPort] : [httpPort, tcpPort];
+  const ports = [httpPort, tcpPort, https?.port ?? null].filter((p): p is number => p !== null);
   const daemon = await startAndWait(launch.supervisor, 'nginx', command, launch.dir, ports);
   return {
     name: 'nginx',
     daemon,
     httpUrl: url(httpPort),
     tcpUrl: tcpPort === null ? null : url(tcpPort),
+    httpsUrl: httpsUrl(https),
     note:
       tcpPort === null
         ? `nginx has no stream module here (${NGINX_STREAM_MODULE} missing; nginx-light lacks it, libnginx-mod-stream adds it)`
@@ -401,7 +458,14 @@ export async function startHaproxy(launch: ProxyLaunch): Promise<RunningServer> 
   // -db: stay in the foreground, so the pid we hold is the proxy itself.
   const command = { file: launch.tools.haproxy, args: ['-db', '-f', conf] };
   const daemon = await startAndWait(launch.supervisor, 'haproxy', command, launch.dir, [httpPort, tcpPort]);
-  return { name: 'haproxy', daemon, httpUrl: url(httpPort), tcpUrl: url(tcpPort), note: null };
+  return {
+    name: 'haproxy',
+    daemon,
+    httpUrl: url(httpPort),
+    tcpUrl: url(tcpPort),
+    httpsUrl: null,
+    note: null,
+  };
 }
 
 export async function startWeft(launch: ProxyLaunch): Promise<RunningServer> {
@@ -409,18 +473,27 @@ export async function startWeft(launch: ProxyLaunch): Promise<RunningServer> {
   const httpPort = await freePort();
   const tcpPort = await freePort();
   const adminPort = await freePort();
+  const https = await httpsListener(launch);
   const conf = join(launch.dir, 'envoy.yaml');
   writeFileSync(
     conf,
-    stringify(weftBootstrap({ httpPort, tcpPort, adminPort, backendPort: launch.backendPort })),
+    stringify(weftBootstrap({ httpPort, tcpPort, adminPort, backendPort: launch.backendPort }, https)),
   );
   const command = {
     // Run the command as users do (`npx weft`): its shebang carries Weft's V8 defaults.
     file: join(launch.repoRoot, 'bin/weft.js'),
     args: ['proxy', '-c', conf],
   };
-  const daemon = await startAndWait(launch.supervisor, 'weft', command, launch.dir, [httpPort, tcpPort]);
-  return { name: 'weft', daemon, httpUrl: url(httpPort), tcpUrl: url(tcpPort), note: null };
+  const ports = https === null ? [httpPort, tcpPort] : [httpPort, tcpPort, https.port];
+  const daemon = await startAndWait(launch.supervisor, 'weft', command, launch.dir, ports);
+  return {
+    name: 'weft',
+    daemon,
+    httpUrl: url(httpPort),
+    tcpUrl: url(tcpPort),
+    httpsUrl: httpsUrl(https),
+    note: null,
+  };
 }
 
 /** The reference relay (node-pipe.ts): TCP table only, run with plain `node` (no Weft flags). */
@@ -432,7 +505,7 @@ export async function startNodePipeReference(launch: ProxyLaunch): Promise<Runni
     args: [join(launch.repoRoot, 'dist/bench/node-pipe.js'), String(tcpPort), String(launch.backendPort)],
   };
   const daemon = await startAndWait(launch.supervisor, 'node-pipe', command, launch.dir, [tcpPort]);
-  return { name: 'node-pipe', daemon, httpUrl: null, tcpUrl: url(tcpPort), note: null };
+  return { name: 'node-pipe', daemon, httpUrl: null, tcpUrl: url(tcpPort), httpsUrl: null, note: null };
 }
 
 /** The reference HTTP/1.1 relay (node-http-relay.ts): HTTP table only, plain `node`. */
@@ -448,7 +521,14 @@ export async function startNodeHttpRelayReference(launch: ProxyLaunch): Promise<
     ],
   };
   const daemon = await startAndWait(launch.supervisor, 'node-http-relay', command, launch.dir, [httpPort]);
-  return { name: 'node-http-relay', daemon, httpUrl: url(httpPort), tcpUrl: null, note: null };
+  return {
+    name: 'node-http-relay',
+    daemon,
+    httpUrl: url(httpPort),
+    tcpUrl: null,
+    httpsUrl: null,
+    note: null,
+  };
 }
 
 /** The start function for each proxy under test. */

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createDefaultHttpFilterRegistry } from '../src/config/http-filter-registry.js';
 import { parseBootstrap } from '../src/config/load-bootstrap.js';
+import { makeCertificate } from './certificate.js';
 import { grpcFrame } from './grpc-backend.js';
-import { makeCertificate, parseH2loadOutput, weftProtocolBootstrap } from './protocols.js';
+import { parseH2loadOutput, weftProtocolBootstrap } from './protocols.js';
 
 const H2LOAD = `finished in 2.00s, 11136.50 req/s, 11.61MB/s
 requests: 22273 total, 22289 started, 22273 done, 22270 succeeded, 2 failed, 1 errored, 0 timeout

@@ -14,10 +14,10 @@
 // Each measurement kind runs as a pair once per round, peer first in odd rounds (1, 3, ...)
 // and Weft first in even ones; each row's ratio is the median of the per-round ratios.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
+import { downstreamTlsSocket, makeCertificate } from './certificate.js';
 import { grpcFrame } from './grpc-backend.js';
 import { runWrk, WRK_CONNECTIONS } from './load.js';
 import { freePort, nginxPreamble, nginxTempPaths, startAndWait } from './peers.js';
@@ -57,37 +57,6 @@ export function findH2load(pathEnv: string): string | null {
     if (existsSync(join(dir, 'h2load'))) return join(dir, 'h2load');
   }
   return null;
-}
-
-/** A self-signed certificate for 127.0.0.1 / localhost (EC P-256), written into `dir`. */
-export function makeCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  const res = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (res.status !== 0) throw new Error(`openssl req failed: ${res.stderr || res.error?.message}`);
-  return { cert, key };
 }
 
 export interface ProtocolPorts {
@@ -205,16 +174,7 @@ export function weftProtocolBootstrap(
   tls: { cert: string; key: string },
   accessLogPath: string,
 ): Record<string, unknown> {
-  const downstreamTls = {
-    name: 'envoy.transport_sockets.tls',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
-      common_tls_context: {
-        tls_certificates: [{ certificate_chain: { filename: tls.cert }, private_key: { filename: tls.key } }],
-        alpn_protocols: ['http/1.1'],
-      },
-    },
-  };
+  const downstreamTls = downstreamTlsSocket(tls);
   const localRateLimit = {
     name: 'envoy.filters.http.local_ratelimit',
     typed_config: {
