@@ -13,6 +13,7 @@ import {
   bootstrap,
   count,
   httpListener,
+  nativeSocketsOpen,
   type RunningProxy,
   rawExchange,
   request,
@@ -151,6 +152,8 @@ for (const sockets of SOCKET_PATHS) {
     after(async () => {
       await proxy.close();
       for (const b of [a, b1, b2, slow, rude]) await b.close();
+      // Every socket the addon adopted (both sides, every test above) was closed and let go.
+      await waitFor(() => nativeSocketsOpen() === 0, 'no native socket left open');
     });
 
     function accessLog(): Array<{ code: number; flags: string; path: string; upstream: string }> {

@@ -135,6 +135,11 @@ const NATIVE_IO = loadNativeSocketIo().io;
 /** The socket paths this machine can run: suites that test HTTP/1.1 I/O run each. */
 export const SOCKET_PATHS: readonly SocketPath[] = NATIVE_IO !== null ? ['native', 'node'] : ['node'];
 
+/** Sockets the addon holds open in this test process (0 once every proxy closed them all). */
+export function nativeSocketsOpen(): number {
+  return NATIVE_IO?.openCount ?? 0;
+}
+
 function nativeIoFor(sockets: SocketPath | undefined) {
   return sockets === 'node' ? null : NATIVE_IO;
 }
