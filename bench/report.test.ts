@@ -13,6 +13,7 @@ import {
   renderReport,
   renderTable,
   replaceResults,
+  rpsRatio,
   summarize,
 } from './report.js';
 
@@ -41,6 +42,28 @@ describe('median', () => {
     assert.equal(median([4, 1, 3, 2]), 2.5);
     assert.equal(median([null, 5, null]), 5);
     assert.equal(median([null]), null);
+  });
+});
+
+describe('rpsRatio', () => {
+  it('takes the median of the same-round ratios, not the ratio of the medians', () => {
+    // Round 3 ran on a fast machine for nginx only: the medians would compare rounds 2 and 3.
+    const weft = summarize(
+      'weft',
+      [round({ maxRps: 27 }), round({ maxRps: 36 }), round({ maxRps: 28 })],
+      null,
+    );
+    const nginx = summarize(
+      'nginx',
+      [round({ maxRps: 30 }), round({ maxRps: 40 }), round({ maxRps: 44 })],
+      null,
+    );
+    assert.equal(rpsRatio(weft, nginx), 0.9);
+    assert.equal((weft.maxRps ?? 0) / (nginx.maxRps ?? 1), 0.7);
+    // A round missing on either side is left out; rows without rounds fall back to the medians.
+    const gap = summarize('weft', [round({ maxRps: 27 }), round({}), round({ maxRps: 28 })], null);
+    assert.equal(rpsRatio(gap, nginx), median([27 / 30, 28 / 44]));
+    assert.equal(rpsRatio(row('weft', { maxRps: 20 }), row('nginx', { maxRps: 40 })), 0.5);
   });
 });
 

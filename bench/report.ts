@@ -42,6 +42,8 @@ export interface Row {
   readonly peakRssMb: number | null;
   /** Total errors over all rounds. */
   readonly errors: number;
+  /** Max rps of each round, in round order (for same-round ratios); absent = unknown. */
+  readonly maxRpsByRound?: readonly (number | null)[];
 }
 
 export function median(values: readonly (number | null)[]): number | null {
@@ -74,6 +76,7 @@ export function summarize(
     vcpuPer1000Rps: median(rounds.map((r) => r.vcpuPer1000Rps)),
     peakRssMb: median(rounds.map((r) => r.peakRssMb)),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    maxRpsByRound: rounds.map((r) => r.maxRps),
   };
 }
 
@@ -100,17 +103,33 @@ function ratio(a: number | null | undefined, b: number | null | undefined): numb
   return a == null || b == null || b <= 0 ? null : a / b;
 }
 
+/**
+ * A's max rps against B's: the median over rounds of the same round's ratio. The two ran
+ * seconds apart within a round, while the machine's speed drifts between rounds (nginx on
+ * this kind of VM switches between two speeds); a ratio of the two medians would compare
+ * different rounds. Falls back to the ratio of the medians without per-round values.
+ */
+export function rpsRatio(a: Row | undefined, b: Row | undefined): number | null {
+  const ra = a?.maxRpsByRound;
+  const rb = b?.maxRpsByRound;
+  if (ra !== undefined && rb !== undefined && ra.length === rb.length) {
+    const sameRound = median(ra.map((x, i) => ratio(x, rb[i])));
+    if (sameRound !== null) return sameRound;
+  }
+  return ratio(a?.maxRps, b?.maxRps);
+}
+
 /** The targets, checked against the weft, nginx and haproxy rows. */
 export function checkTargets(http: readonly Row[], tcp: readonly Row[]): TargetCheck[] {
   const weft = find(http, 'weft');
   const nginx = find(http, 'nginx');
-  const rps = ratio(weft?.maxRps, nginx?.maxRps);
+  const rps = rpsRatio(weft, nginx);
   const cpu = ratio(weft?.vcpuPer1000Rps, nginx?.vcpuPer1000Rps);
   const weftAdded = weft?.addedP99Ms ?? null;
   const nginxAdded = nginx?.addedP99Ms ?? null;
   const addedLimit = nginxAdded === null ? null : 1.5 * Math.max(nginxAdded, LATENCY_RESOLUTION_MS);
   const rss = weft?.peakRssMb ?? null;
-  const tcpRatio = ratio(find(tcp, 'weft')?.maxRps, find(tcp, 'haproxy')?.maxRps);
+  const tcpRatio = rpsRatio(find(tcp, 'weft'), find(tcp, 'haproxy'));
   return [
     {
       target: 'HTTP/1.1 max rps >= 0.8x nginx',
@@ -174,7 +193,7 @@ function rowLine(r: Row): string {
 
 function ratioLine(label: string, a: Row | undefined, b: Row | undefined): string {
   const cols = [
-    ratio(a?.maxRps, b?.maxRps),
+    rpsRatio(a, b),
     ratio(a?.p50Ms, b?.p50Ms),
     ratio(a?.p99Ms, b?.p99Ms),
     ratio(a?.addedP50Ms, b?.addedP50Ms),

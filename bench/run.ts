@@ -300,7 +300,8 @@ async function bench(
     method:
       `${options.rounds} interleaved round(s), ${options.durationS} s per run, medians over rounds. ` +
       `max rps: wrk -t1 -c${WRK_CONNECTIONS}; latency/CPU/RSS: hey -c ${HEY_CONNECTIONS} at ${FIXED_RPS} rps total; ` +
-      'added = proxy minus direct in the same round; the direct row is the same measurement in both tables.',
+      'added = proxy minus direct in the same round; the direct row is the same measurement in both tables; ' +
+      'the max rps ratios are the median over rounds of the same round ratio (the other ratios: of the medians).',
     http: rowsFor('http'),
     tcp: rowsFor('tcp'),
     notes,

@@ -33,6 +33,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "napi-args.h"
+
 #define READ_BYTES 65536
 #define HIGH_WATER_MARK 16384
 // The read arena grows to hold one turn's reads; past this size it is freed after the turn.
@@ -339,28 +341,26 @@ static io_t *get_io(napi_env env) {
   return data;
 }
 
-static napi_value throw_error(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
 static void on_handle_closed(uv_handle_t *handle) {
   stream_t *s = (stream_t *)handle;
   s->handle_closed = 1;
   release_if_done(s);
 }
 
+// Stops the stream for good: no more polling or events; unsent bytes are dropped.
+static void stop_stream(stream_t *s) {
+  if (s->closed) return;
+  s->closed = 1;
+  uv_poll_stop(&s->poll);
+  uv_close((uv_handle_t *)&s->poll, on_handle_closed);
+  close(s->fd);
+}
+
 static void finalize_stream(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   stream_t *s = data;
-  if (!s->closed) {
-    // JavaScript let go without close(): stop and free it all the same.
-    s->closed = 1;
-    uv_poll_stop(&s->poll);
-    uv_close((uv_handle_t *)&s->poll, on_handle_closed);
-    close(s->fd);
-  }
+  stop_stream(s);  // JavaScript let go without close(): stop it all the same
   s->finalized = 1;
   release_if_done(s);
 }
@@ -403,17 +403,9 @@ static napi_value init_io(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static stream_t *unwrap(napi_env env, napi_value value) {
-  void *data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
-  return data;
-}
-
 // The stream in a call's first argument (of `want`), the arguments in argv; NULL if missing.
 static stream_t *stream_arg(napi_env env, napi_callback_info info, napi_value *argv, size_t want) {
-  size_t argc = want;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  return argc == want ? unwrap(env, argv[0]) : NULL;
+  return external_arg(env, info, argv, want);
 }
 
 static napi_value open_stream(napi_env env, napi_callback_info info) {
@@ -553,11 +545,7 @@ static napi_value close_stream(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   stream_t *s = stream_arg(env, info, argv, 1);
   if (s == NULL) return throw_error(env, "close(stream)");
-  if (s->closed) return NULL;
-  s->closed = 1;
-  uv_poll_stop(&s->poll);
-  uv_close((uv_handle_t *)&s->poll, on_handle_closed);
-  close(s->fd);
+  stop_stream(s);
   return NULL;
 }
 

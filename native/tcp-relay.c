@@ -31,6 +31,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "napi-args.h"
+
 #define READ_BYTES 65536
 #define DOWN 0
 #define UP 1
@@ -264,16 +266,6 @@ static void finalize_relay(napi_env env, void *data, void *hint) {
   if (r->closed_handles == 2) release(r);
 }
 
-static napi_value throw_error(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
-static relay_t *unwrap(napi_env env, napi_value value) {
-  void *data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
-  return data;
-}
 
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -340,9 +332,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
 
 // The relay in a call's first argument (of `want`), the arguments in argv; NULL if missing.
 static relay_t *relay_arg(napi_env env, napi_callback_info info, napi_value *argv, size_t want) {
-  size_t argc = want;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  return argc == want ? unwrap(env, argv[0]) : NULL;
+  return external_arg(env, info, argv, want);
 }
 
 static napi_value counters(napi_env env, napi_callback_info info) {
