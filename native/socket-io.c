@@ -33,7 +33,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "napi-args.h"
+#include "addon-common.h"
 
 #define READ_BYTES 65536
 #define HIGH_WATER_MARK 16384
@@ -238,11 +238,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   io_t *io = s->io;
   if (s->closed || s->failed) return;
   if (status < 0) {
-    // libuv reports a socket error (POLLERR) as UV_EBADF: the socket knows the real one.
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0) err = -status;
-    fail(s, err, SYSCALL_READ);
+    fail(s, poll_error(s->fd, status), SYSCALL_READ);
     return;
   }
   if (events & UV_WRITABLE) {

@@ -31,7 +31,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "napi-args.h"
+#include "addon-common.h"
 
 #define READ_BYTES 65536
 #define DOWN 0
@@ -201,11 +201,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   int i = s->idx, o = 1 - i;
   if (r->done) return;
   if (status < 0) {
-    // libuv reports a socket error (POLLERR) as UV_EBADF: the socket knows the real one.
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0) err = -status;
-    fail(r, i, err);
+    fail(r, i, poll_error(s->fd, status));
     return;
   }
   if (events & UV_WRITABLE) {
