@@ -122,6 +122,17 @@ stream {
 }
 `
       : '';
+  const httpsServer =
+    https === null
+      ? ''
+      : `  server {
+    listen 127.0.0.1:${https.port} ssl;
+    ssl_certificate ${https.cert};
+    ssl_certificate_key ${https.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+${NGINX_PROXY_LOCATION}
+  }
+`;
   return `${load}${nginxPreamble(dir)}
 http {
   access_log off;
@@ -136,18 +147,7 @@ ${nginxTempPaths(dir)}
     listen 127.0.0.1:${ports.httpPort};
 ${NGINX_PROXY_LOCATION}
   }
-${
-  https === null
-    ? ''
-    : `  server {
-    listen 127.0.0.1:${https.port} ssl;
-    ssl_certificate ${https.cert};
-    ssl_certificate_key ${https.key};
-    ssl_protocols TLSv1.2 TLSv1.3;
-${NGINX_PROXY_LOCATION}
-  }
-`
-}}
+${httpsServer}}
 ${stream}`;
 }
 

@@ -45,7 +45,7 @@ import {
   withConnectionRateLimits,
 } from './network/local-ratelimit.js';
 import type { NativeRelay } from './network/native-relay.js';
-import { type NativeSocketIo, nativeHttp1Connect } from './network/native-socket.js';
+import type { NativeSocketIo } from './network/native-socket.js';
 import { createTcpProxyFactory } from './network/tcp-proxy.js';
 import type { RouteTable } from './router/route-table.js';
 import { compileRouteTable } from './router/route-table.js';
@@ -59,6 +59,7 @@ import {
   createClusterManager,
   type DnsResolver,
 } from './upstream/cluster-manager.js';
+import { nativeHttp1Connect } from './upstream/connect.js';
 import { createSystemResolver } from './upstream/dns.js';
 import { type DynamicConfig, EMPTY_DYNAMIC_CONFIG, listenerRdsNames } from './xds/dynamic-config.js';
 import { createRdsRouteTable, type RdsRouteTable } from './xds/rds-route-table.js';

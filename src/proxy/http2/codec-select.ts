@@ -45,7 +45,7 @@ export function serveHttpConnection(socket: Socket, rt: HcmRuntime, h2Options: (
 
 /** An HTTP/1.1 connection's socket: native I/O when the addon is there and the socket plain TCP. */
 function nativeIfPlain(socket: Socket, rt: HcmRuntime): Socket | NativeSocket {
-  return rt.nativeIo?.adopt(socket, READ_LANE_DOWNSTREAM, true) ?? socket;
+  return rt.nativeIo?.adopt(socket, READ_LANE_DOWNSTREAM) ?? socket;
 }
 
 /**

@@ -8,14 +8,10 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nativeHttp1Connect } from '../upstream/connect.js';
 import { closedPort } from '../upstream/testing/fixtures.js';
-import {
-  loadNativeSocketIo,
-  type NativeSocket,
-  type NativeSocketIo,
-  nativeHttp1Connect,
-} from './native-socket.js';
-import { READ_LANE_DOWNSTREAM, READ_LANE_UPSTREAM } from './read-lane.js';
+import { loadNativeSocketIo, type NativeSocket, type NativeSocketIo } from './native-socket.js';
+import { READ_LANE_DOWNSTREAM } from './read-lane.js';
 import { readSocket } from './socket-read.js';
 
 const loaded = loadNativeSocketIo();
@@ -66,7 +62,8 @@ async function pair(
   let peerSocket!: net.Socket;
   await got;
   await once(peerSocket, 'connect').catch(() => {});
-  const native = io.adopt(accepted, READ_LANE_DOWNSTREAM, allowHalfOpen)!;
+  accepted.allowHalfOpen = allowHalfOpen;
+  const native = io.adopt(accepted, READ_LANE_DOWNSTREAM)!;
   assert.ok(native, 'a plain accepted socket is adopted');
   const chunks: Buffer[] = [];
   readSocket(native, READ_LANE_DOWNSTREAM, (c) => chunks.push(c));
@@ -177,7 +174,7 @@ describe('NativeSocket (HTTP/1.1 socket I/O in C)', () => {
     peer.write('early ');
     // Node reads it into the socket's buffer (no one consumes it yet).
     await until(() => accepted.readableLength > 0, "Node's buffered read");
-    const native = io.adopt(accepted, READ_LANE_DOWNSTREAM, true)!;
+    const native = io.adopt(accepted, READ_LANE_DOWNSTREAM)!;
     cleanups.push(() => native.destroy());
     const chunks: Buffer[] = [];
     readSocket(native, READ_LANE_DOWNSTREAM, (c) => chunks.push(c));
@@ -281,7 +278,7 @@ describe('NativeSocket (HTTP/1.1 socket I/O in C)', () => {
   });
 
   it('fails a refused connect with Node’s own error and close', { skip: SKIP }, async () => {
-    const socket = io.connect(await closedPort(), '127.0.0.1', READ_LANE_UPSTREAM, false);
+    const socket = nativeHttp1Connect(io)(await closedPort(), '127.0.0.1');
     const closed = new Promise<boolean>((resolve) => socket.once('close', resolve));
     const [err] = (await once(socket, 'error')) as [NodeJS.ErrnoException];
     assert.equal(err.code, 'ECONNREFUSED');
@@ -291,7 +288,7 @@ describe('NativeSocket (HTTP/1.1 socket I/O in C)', () => {
 
   it('leaves TLS sockets to Node', { skip: SKIP }, () => {
     const fake = Object.assign(new net.Socket(), { encrypted: true });
-    assert.equal(io.adopt(fake, READ_LANE_DOWNSTREAM, true), null);
+    assert.equal(io.adopt(fake, READ_LANE_DOWNSTREAM), null);
     fake.destroy();
   });
 });

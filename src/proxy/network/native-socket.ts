@@ -13,17 +13,17 @@
 // - errors: a failed read or write destroys the socket with a Node-shaped error
 //   (`read ECONNRESET`, code, errno, syscall); 'error' and 'close' are Node's own.
 //
-// Which sockets go native is the caller's choice (codec-select.ts downstream, the
-// cluster's connect function upstream): plain TCP only. TLS stays on Node's TLSWrap.
+// Which sockets go native is the caller's choice (codec-select.ts downstream,
+// upstream/connect.ts's nativeHttp1Connect for the HTTP/1.1 pools): plain TCP only. TLS stays on Node's TLSWrap.
 
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
 import { readingHandle, socketFd, stopNodeReading } from './native-relay.js';
-import { READ_LANE_UPSTREAM, type ReadLane } from './read-lane.js';
+import type { ReadLane } from './read-lane.js';
 
 /**
  * The part of net.Socket Weft's HTTP/1.1 connections and the upstream pool use. A
@@ -93,20 +93,6 @@ export function loadNativeSocketIo(): { io: NativeSocketIo } | { io: null; reaso
   }
 }
 
-/**
- * An HTTP/1.1 pool's connect function (upstream/connect.ts's Http1ConnectFn) whose
- * connections' I/O is native: no half-close, reads on the upstream lane.
- */
-export function nativeHttp1Connect(
-  io: NativeSocketIo,
-): (port: number, address: string, onData?: (chunk: Buffer) => void) => NativeSocket {
-  return (port, address, onData) => {
-    const socket = io.connect(port, address, READ_LANE_UPSTREAM, false);
-    if (onData !== undefined) socket.startReading(onData);
-    return socket;
-  };
-}
-
 /** Reads this large that share the turn's buffer with others get their own copy. */
 const OWN_COPY_BYTES = 16 * 1024;
 
@@ -137,23 +123,17 @@ export class NativeSocketIo {
   }
 
   /**
-   * Moves a plain socket's I/O here: at once when connected, else on 'connect'. Returns
-   * null (and leaves the socket alone) for a socket the addon cannot take: a TLS socket,
-   * one without a file descriptor.
+   * Moves a plain socket's I/O here: at once when connected, else on 'connect'. The socket's
+   * own allowHalfOpen carries over. Returns null (and leaves the socket alone) for a socket
+   * the addon cannot take: a TLS socket, one without a file descriptor.
    */
-  adopt(socket: net.Socket, lane: ReadLane, allowHalfOpen: boolean): NativeSocket | null {
+  adopt(socket: net.Socket, lane: ReadLane): NativeSocket | null {
     if ((socket as { encrypted?: boolean }).encrypted === true) return null;
     if (!socket.connecting && (socketFd(socket) < 0 || readingHandle(socket) === null)) return null;
     const id = this.freeIds.pop() ?? this.sockets.length;
-    const native = new NativeSocket(this, socket, id, lane, allowHalfOpen);
+    const native = new NativeSocket(this, socket, id, lane);
     this.sockets[id] = native;
     return native;
-  }
-
-  /** Opens a plain TCP connection whose I/O is native from its connect on. */
-  connect(port: number, address: string, lane: ReadLane, allowHalfOpen: boolean): NativeSocket {
-    const socket = net.connect({ port, host: address, noDelay: true, allowHalfOpen });
-    return this.adopt(socket, lane, allowHalfOpen)!;
   }
 
   /** Called by a socket once its stream is closed: its id may be reused. */
@@ -188,15 +168,17 @@ export class NativeSocket extends EventEmitter implements StreamSocket {
   private finished = false;
   private needDrain = false;
   private released = false;
+  /** Whether the peer's FIN leaves our side open; the adopted socket's setting to start with. */
+  allowHalfOpen: boolean;
 
   constructor(
     private readonly io: NativeSocketIo,
     readonly net: net.Socket,
     private readonly id: number,
     private readonly lane: ReadLane,
-    public allowHalfOpen: boolean,
   ) {
     super();
+    this.allowHalfOpen = net.allowHalfOpen;
     // Node must not start reading on connect (it does unless the socket is paused).
     net.pause();
     if (net.connecting) net.once('connect', this.open);
@@ -360,16 +342,18 @@ export class NativeSocket extends EventEmitter implements StreamSocket {
       return;
     }
     this.stream = stream;
+    const addon = this.io.addon;
+    // The corks and writes made while connecting, in order: the writes leave in one send
+    // (or wait for the caller's own uncork).
+    for (; this.corks > 0; this.corks--) addon.cork(stream);
     const queued = this.beforeOpen;
     this.beforeOpen = null;
     if (queued !== null) {
-      const addon = this.io.addon;
       addon.cork(stream);
       for (const piece of queued) if (!addon.write(stream, piece)) this.needDrain = true;
       addon.uncork(stream);
     }
-    for (; this.corks > 0; this.corks--) this.io.addon.cork(stream);
-    if (this.endCalled) this.io.addon.end(stream);
+    if (this.endCalled) addon.end(stream);
     if (this.early !== null && this.reader !== null) process.nextTick(this.deliverEarly);
     this.updateReading();
   };

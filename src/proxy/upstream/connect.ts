@@ -10,7 +10,7 @@
 
 import * as net from 'node:net';
 import { TLSSocket } from 'node:tls';
-import type { NativeSocket } from '../network/native-socket.js';
+import type { NativeSocket, NativeSocketIo } from '../network/native-socket.js';
 import { READ_LANE_UPSTREAM, readSocket } from '../network/socket-read.js';
 
 /** Opens a TCP connection; injectable so tests can supply a socket that never connects. */
@@ -22,6 +22,18 @@ export type Http1ConnectFn = (
   address: string,
   onData?: (chunk: Buffer) => void,
 ) => net.Socket | NativeSocket;
+
+/**
+ * An HTTP/1.1 pool's connect function whose connections' I/O is native (network/
+ * native-socket.ts): opened as connectUpstream opens them (no half-close), then adopted.
+ */
+export function nativeHttp1Connect(io: NativeSocketIo): Http1ConnectFn {
+  return (port, address, onData) => {
+    const socket = io.adopt(connectUpstream(port, address, false), READ_LANE_UPSTREAM)!;
+    if (onData !== undefined) readSocket(socket, READ_LANE_UPSTREAM, onData);
+    return socket;
+  };
+}
 
 export function connectUpstream(
   port: number,
