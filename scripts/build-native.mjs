@@ -1,6 +1,7 @@
 // Builds Weft's optional native addons (docs/native-core.md) into dist/native/, with the C
 // compiler and the headers of the Node that runs this script: native/tcp-relay.c (the
-// tcp_proxy byte path) and native/socket-io.c (HTTP/1.1 socket I/O). Run by `npm run
+// tcp_proxy byte path), native/socket-io.c (HTTP/1.1 socket I/O) and native/resident-pages.c
+// (giving back the node binary's start-up pages). Run by `npm run
 // build` and `npm ci` (prepare). Without a compiler or headers it says so and succeeds:
 // Weft then moves those bytes in JavaScript.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ADDONS = [
   { name: 'tcp-relay', without: 'tcp_proxy relays in JavaScript' },
   { name: 'socket-io', without: 'HTTP/1.1 sockets are read and written in JavaScript' },
+  { name: 'resident-pages', without: "the node binary's start-up pages stay resident" },
 ];
 // Where a Node install keeps its headers: PREFIX/include/node next to PREFIX/bin/node.
 const headers = join(dirname(dirname(process.execPath)), 'include/node');

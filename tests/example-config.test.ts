@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadResidentPages } from '../src/core/resident-pages.js';
 import {
   REPO_ROOT,
   request,
@@ -35,6 +36,16 @@ describe('examples/envoy.yaml (the README main job)', () => {
     proxy.child.kill('SIGTERM');
     assert.equal(await proxy.exited, 0);
     backends.kill('SIGTERM');
+  });
+
+  it("gives back the node binary's start-up pages once it runs", {
+    skip: loadResidentPages().release === null && 'native/resident-pages.c not built',
+  }, async () => {
+    await waitFor(() => proxy.output.stderr.includes('weft proxy running'), 'the running line');
+    await waitFor(
+      () => /released [\d.]+ MiB of the node binary's start-up pages/.test(proxy.output.stderr),
+      'the release line',
+    );
   });
 
   it('answers /healthz itself', async () => {

@@ -109,7 +109,9 @@ export class ChunkedDecoder {
         pos++;
         this.state = ST_SIZE_START;
       } else if (st === ST_TRAILERS) {
-        return this.readTrailers(data, pos);
+        pos = this.readTrailers(data, pos);
+        this.reader.release();
+        return pos;
       } else if (st === ST_DONE) {
         return pos;
       } else {

@@ -79,7 +79,7 @@ export class LineReader {
   /**
    * Decodes data[pos..] up to the first empty line at once, when no partial line is
    * pending and the section fits in `max` bytes. Lines inside it get their strings by
-   * slicing. Must be closed with closeWindow() before `data` may change.
+   * slicing. Must be closed with release() before `data` may change.
    */
   openWindow(data: Buffer, pos: number, max: number): void {
     if (this.pendingLen !== 0) return;
@@ -91,11 +91,18 @@ export class LineReader {
     this.winStr = latin1(data, pos, e + 4);
   }
 
-  closeWindow(): void {
+  /**
+   * Ends a read of `data`: drops the decoded window and the current line's reference to
+   * `data`. Input buffers are views of a whole read (or of a whole loop turn's reads, on
+   * native sockets), so a parser left holding one between messages would keep that
+   * memory alive as long as its connection idles.
+   */
+  release(): void {
     if (this.winStr !== '') {
       this.winBuf = EMPTY;
       this.winStr = '';
     }
+    if (this.buf !== this.pending) this.buf = EMPTY;
   }
 
   /** The current line's bytes buf[start..end) as a latin1 string. */
@@ -109,8 +116,7 @@ export class LineReader {
   /** Drops any partial line (parser reset). */
   clear(): void {
     this.pendingLen = 0;
-    this.buf = EMPTY;
-    this.closeWindow();
+    this.release();
     if (this.pending.length > 4096) this.pending = EMPTY;
   }
 

@@ -217,7 +217,7 @@ export abstract class MessageParser<H extends BodySink> {
     const max = this.limits.maxHeaderBytes;
     reader.openWindow(data, pos, max - this.headBytes);
     pos = this.readHeadLines(data, pos);
-    reader.closeWindow();
+    reader.release();
     return pos;
   }
 

@@ -6,9 +6,7 @@
 // Which connections go native is tcp-proxy.ts's choice: plain TCP on both sides (Node's
 // TLS runs in its own C++ stream, which the addon does not touch).
 
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../../core/native-addon.js';
 
 /** Where the relay's events come from (the values native/tcp-relay.c sends). */
 export const RelayEvent = {
@@ -57,16 +55,10 @@ export interface NativeRelay {
   close(relay: RelayHandle): void;
 }
 
-const ADDON_PATH = fileURLToPath(new URL('../../../native/tcp-relay.node', import.meta.url));
-
 /** The addon, or why it is not there. */
 export function loadNativeRelay(): { relay: NativeRelay } | { relay: null; reason: string } {
-  if (!existsSync(ADDON_PATH)) return { relay: null, reason: `${ADDON_PATH} is not built` };
-  try {
-    return { relay: createRequire(import.meta.url)(ADDON_PATH) as NativeRelay };
-  } catch (err) {
-    return { relay: null, reason: err instanceof Error ? err.message : String(err) };
-  }
+  const load = loadAddon<NativeRelay>('tcp-relay');
+  return load.addon === null ? { relay: null, reason: load.reason } : { relay: load.addon };
 }
 
 /** The fd under a net.Socket's handle, or -1 (a TLS socket, a pipe, a closed socket). */

@@ -3,11 +3,11 @@
 // The HTTP/1.1 suites (tests/http-proxy.test.ts and others) run through it as well.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HAS_CC } from '../../core/testing/c-compiler.js';
 import { nativeHttp1Connect } from '../upstream/connect.js';
 import { closedPort } from '../upstream/testing/fixtures.js';
 import { loadNativeSocketIo, type NativeSocket, type NativeSocketIo } from './native-socket.js';
@@ -17,7 +17,6 @@ import { readSocket } from './socket-read.js';
 const loaded = loadNativeSocketIo();
 const SKIP = loaded.io === null ? `native socket I/O not built: ${loaded.reason}` : false;
 /** Is there a C compiler here? Then `npm ci` must have built the addon. */
-const HAS_CC = spawnSync(process.env.CC || 'cc', ['--version']).status === 0;
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

@@ -17,11 +17,9 @@
 // upstream/connect.ts's nativeHttp1Connect for the HTTP/1.1 pools): plain TCP only. TLS stays on Node's TLSWrap.
 
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type * as net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
+import { loadAddon } from '../../core/native-addon.js';
 import { readingHandle, socketFd, stopNodeReading } from './native-relay.js';
 import type { ReadLane } from './read-lane.js';
 
@@ -77,20 +75,13 @@ const EVENT_ERROR = 5;
 /** EVENT_ERROR's b: which call failed. */
 const SYSCALLS = ['', 'read', 'write'];
 
-const ADDON_PATH = fileURLToPath(new URL('../../../native/socket-io.node', import.meta.url));
-
 /**
  * The addon, ready to adopt sockets, or why it is not there. Once per process (the addon
  * keeps one dispatcher per thread): the composition root calls it and passes the result on.
  */
 export function loadNativeSocketIo(): { io: NativeSocketIo } | { io: null; reason: string } {
-  if (!existsSync(ADDON_PATH)) return { io: null, reason: `${ADDON_PATH} is not built` };
-  try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as SocketIoAddon;
-    return { io: new NativeSocketIo(addon) };
-  } catch (err) {
-    return { io: null, reason: err instanceof Error ? err.message : String(err) };
-  }
+  const load = loadAddon<SocketIoAddon>('socket-io');
+  return load.addon === null ? { io: null, reason: load.reason } : { io: new NativeSocketIo(load.addon) };
 }
 
 /** Reads this large that share the turn's buffer with others get their own copy. */

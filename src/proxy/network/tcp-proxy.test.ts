@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import type { Cluster } from '../../config/model.js';
 import { type Clock, systemClock } from '../../core/clock.js';
+import { HAS_CC } from '../../core/testing/c-compiler.js';
 import { StatsStore } from '../stats/store.js';
 import { ResponseFlag, type StreamInfo } from '../stream-info.js';
 import { type ClusterManager, createClusterManager } from '../upstream/cluster-manager.js';
@@ -20,7 +20,6 @@ import { createTcpProxyFactory } from './tcp-proxy.js';
 const native = loadNativeRelay();
 const NATIVE_SKIP = native.relay === null ? `native relay not built: ${native.reason}` : false;
 /** Is there a C compiler here? Then `npm ci` must have built the native relay. */
-const HAS_CC = spawnSync(process.env.CC || 'cc', ['--version']).status === 0;
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
