@@ -88,6 +88,7 @@ describe('bench:ab windows and report', () => {
       requestsPerSec,
       cpuUsPerRequest,
       p50Ms: null,
+      p99Ms: null,
     });
     const options = parseAbOptions(['--a', '/before', '--b', '/after', '--pairs', '3']);
     const report = renderAbReport(options, [
@@ -109,7 +110,24 @@ describe('bench:ab windows and report', () => {
     assert.match(report, /^B\/A requests\/s per pair: median 1\.20x, from 1\.18x to 1\.22x$/m);
     // CPU: 50/60, 55/70, 45/58.
     assert.match(report, /^B\/A CPU per request per pair: median 0\.79x, from 0\.78x to 0\.83x$/m);
-    assert.doesNotMatch(report, /p50/);
+    assert.doesNotMatch(report, /p50|p99/);
+  });
+
+  it('reports latency for the fixed load: p50 and p99 per window, medians, and p99 per pair', () => {
+    const w = (side: 'A' | 'B', p50Ms: number, p99Ms: number): AbWindow => ({
+      side,
+      requestsPerSec: 1000,
+      cpuUsPerRequest: 90,
+      p50Ms,
+      p99Ms,
+    });
+    const options = parseAbOptions(['--a', '/before', '--b', 'nginx', '--load', 'fixed', '--pairs', '2']);
+    const report = renderAbReport(options, [w('A', 1.5, 4), w('B', 1, 2), w('B', 1.2, 3), w('A', 1.4, 3)]);
+    assert.match(report, /^A p99 ms: 4\.00 3\.00$/m);
+    assert.match(report, /^B p50 ms: 1\.00 1\.20$/m);
+    // Pairs: 2/4, 3/3.
+    assert.match(report, /^B\/A p99 per pair: median 0\.75x, from 0\.50x to 1\.00x$/m);
+    assert.match(report, /^p99: A 3\.50 ms, B 2\.50 ms$/m);
   });
 
   it('takes each pair’s ratio in run order, whichever side went first', () => {
@@ -118,6 +136,7 @@ describe('bench:ab windows and report', () => {
       requestsPerSec,
       cpuUsPerRequest: 1,
       p50Ms: null,
+      p99Ms: null,
     });
     const rate = (x: AbWindow) => x.requestsPerSec;
     assert.deepEqual(

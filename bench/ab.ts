@@ -96,6 +96,8 @@ export interface AbWindow {
   readonly cpuUsPerRequest: number;
   /** Median latency for the fixed load, ms; null for max. */
   readonly p50Ms: number | null;
+  /** 99th percentile latency for the fixed load, ms; null for max. */
+  readonly p99Ms: number | null;
 }
 
 /** The order of the two sides in window pair `i`: A first in even pairs, B first in odd ones. */
@@ -111,16 +113,18 @@ export function renderAbReport(options: AbOptions, windows: readonly AbWindow[])
     `${options.pairs} pairs of ${options.windowS} s windows, ${options.load === 'max' ? `wrk -t1 -c${WRK_CONNECTIONS}` : `hey -c ${HEY_CONNECTIONS} at ${FIXED_RPS} rps`}, ${options.table} listener`,
     '',
   ];
-  const med: Record<string, { rps: number; cpu: number; p50: number | null }> = {};
+  const med: Record<string, { rps: number; cpu: number; p50: number | null; p99: number | null }> = {};
   for (const side of ['A', 'B'] as const) {
     const mine = windows.filter((w) => w.side === side);
     const rps = median(mine.map((w) => w.requestsPerSec)) ?? 0;
     const cpu = median(mine.map((w) => w.cpuUsPerRequest)) ?? 0;
     const p50 = options.load === 'fixed' ? median(mine.map((w) => w.p50Ms)) : null;
-    med[side] = { rps, cpu, p50 };
+    const p99 = options.load === 'fixed' ? median(mine.map((w) => w.p99Ms)) : null;
+    med[side] = { rps, cpu, p50, p99 };
     lines.push(`${side} requests/s: ${mine.map((w) => Math.round(w.requestsPerSec)).join(' ')}`);
     lines.push(`${side} CPU µs/request: ${mine.map((w) => w.cpuUsPerRequest.toFixed(1)).join(' ')}`);
     if (p50 !== null) lines.push(`${side} p50 ms: ${mine.map((w) => w.p50Ms?.toFixed(2)).join(' ')}`);
+    if (p99 !== null) lines.push(`${side} p99 ms: ${mine.map((w) => w.p99Ms?.toFixed(2)).join(' ')}`);
   }
   lines.push('');
   const ratio = (b: number, a: number) => (a > 0 ? `${(b / a).toFixed(2)}x` : '-');
@@ -134,6 +138,7 @@ export function renderAbReport(options: AbOptions, windows: readonly AbWindow[])
   for (const [what, of] of [
     ['requests/s', (w: AbWindow) => w.requestsPerSec],
     ['CPU per request', (w: AbWindow) => w.cpuUsPerRequest],
+    ['p99', (w: AbWindow) => w.p99Ms ?? 0],
   ] as const) {
     const pairs = pairRatios(windows, of);
     if (pairs.length === 0) continue;
@@ -144,6 +149,8 @@ export function renderAbReport(options: AbOptions, windows: readonly AbWindow[])
   }
   if (med.A.p50 !== null && med.B.p50 !== null)
     lines.push(`p50: A ${med.A.p50.toFixed(2)} ms, B ${med.B.p50.toFixed(2)} ms`);
+  if (med.A.p99 !== null && med.B.p99 !== null)
+    lines.push(`p99: A ${med.A.p99.toFixed(2)} ms, B ${med.B.p99.toFixed(2)} ms`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -212,6 +219,7 @@ async function abRun(
       let requests: number;
       let requestsPerSec: number;
       let p50Ms: number | null = null;
+      let p99Ms: number | null = null;
       if (options.load === 'max') {
         const r = await runWrk(supervisor, tools.wrk, side.url, WRK_CONNECTIONS, options.windowS);
         requests = r.requests;
@@ -221,10 +229,11 @@ async function abRun(
         requests = r.responses;
         requestsPerSec = r.requestsPerSec;
         p50Ms = r.p50Ms;
+        p99Ms = r.p99Ms;
       }
       const ticks = cpuTicks(pids) - before;
       const cpuUsPerRequest = requests > 0 ? (ticks * 1e6) / ticksPerSec / requests : 0;
-      windows.push({ side: name, requestsPerSec, cpuUsPerRequest, p50Ms });
+      windows.push({ side: name, requestsPerSec, cpuUsPerRequest, p50Ms, p99Ms });
       process.stderr.write(
         `[ab] pair ${i + 1}/${options.pairs} ${name}: ${Math.round(requestsPerSec)} requests/s, ${cpuUsPerRequest.toFixed(1)} µs/request\n`,
       );
