@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { loadResidentPages } from '../src/core/resident-pages.js';
 import { allocateFreePorts } from '../src/up/port-allocator.js';
 import { groupMembers, signalGroup } from '../src/up/process-group.js';
 import { type Control, eventually, startControl, WEFT_MAIN } from './support/control-harness.js';
@@ -147,6 +148,8 @@ async function get(port: number, path: string): Promise<{ status: number; text: 
   return { status: res.status, text: await res.text() };
 }
 
+const RESIDENT_PAGES_BUILT = loadResidentPages().release !== null;
+
 describe('weft run -- COMMAND', () => {
   it('registers the Workload, serves through the sidecar, propagates the exit status and deregisters', async () => {
     const [appPort] = await allocateFreePorts(1);
@@ -167,6 +170,13 @@ describe('weft run -- COMMAND', () => {
     ]);
     const { name, workload, inbound } = await healthyWorkload(run);
     assert.match(name, /^echo-/);
+    // weft run stays alive next to the app: it gives back the node binary's start-up pages.
+    assert.match(
+      run.output(),
+      RESIDENT_PAGES_BUILT
+        ? /weft run: released [\d.]+ MiB of the node binary's start-up pages/
+        : /weft run: the node binary's start-up pages stay resident/,
+    );
     assert.deepEqual(workload.metadata.labels, {
       app: 'echo',
       version: 'v1',

@@ -15,6 +15,7 @@ import { ControlError } from '../control/store/control-error.js';
 import { systemClock } from '../core/clock.js';
 import { WeftError } from '../core/errors.js';
 import { createLogger, type LogLevel } from '../core/logger.js';
+import { releaseStartupPages } from '../core/resident-pages.js';
 import { parseCommandLine } from './command-line.js';
 
 const HELP = `Usage: weft control [--state-dir DIR] [--api-address HOST:PORT] [--xds-address HOST:PORT] [-l LEVEL]
@@ -73,6 +74,7 @@ export async function runControlCommand(args: string[]): Promise<number> {
     `weft control: xDS listening on ${xds.host.includes(':') ? `[${xds.host}]` : xds.host}:${xds.port}\n`,
   );
   process.stdout.write(`weft control: state in ${stateDir} at revision ${plane.store.revision()}\n`);
+  logger.info(releaseStartupPages());
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -14,8 +14,8 @@ import {
 } from '../config/load-bootstrap.js';
 import { systemClock } from '../core/clock.js';
 import { WeftError } from '../core/errors.js';
-import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
-import { loadResidentPages } from '../core/resident-pages.js';
+import { createLogger, type LogLevel } from '../core/logger.js';
+import { releaseStartupPages } from '../core/resident-pages.js';
 import { watchConfigFile } from '../proxy/config-watcher.js';
 import { loadNativeRelay } from '../proxy/network/native-relay.js';
 import { loadNativeSocketIo } from '../proxy/network/native-socket.js';
@@ -207,26 +207,10 @@ export async function runProxyCommand(args: string[]): Promise<number> {
   logger.info(
     `weft proxy running (${configPath === undefined ? `xDS ${server}` : `config ${configPath}`}, pid ${process.pid})`,
   );
-  releaseStartupPages(logger);
+  logger.info(releaseStartupPages());
   // Keep running until a signal: the listeners keep the event loop alive.
   await new Promise<never>(() => {});
   return 0;
-}
-
-/**
- * Gives back the node binary's pages that only start-up touched (docs/native-core.md,
- * "Resident memory"): the proxy then keeps resident only what serving runs.
- */
-function releaseStartupPages(logger: Logger): void {
-  const pages = loadResidentPages();
-  if (pages.release === null) {
-    logger.info(`the node binary's start-up pages stay resident: ${pages.reason}`);
-    return;
-  }
-  const { mappings, residentBytes } = pages.release();
-  logger.info(
-    `released ${(residentBytes / 1048576).toFixed(1)} MiB of the node binary's start-up pages (${mappings} mappings)`,
-  );
 }
 
 /** `--node-metadata K=V` pairs; undefined when none were given. */

@@ -15,6 +15,7 @@ import { ApiError, type ControlClient, createControlClient } from '../cli/contro
 import type { Resource } from '../control/resource.js';
 import { type Clock, systemClock, type Timer } from '../core/clock.js';
 import { ConfigError, WeftError } from '../core/errors.js';
+import { releaseStartupPages } from '../core/resident-pages.js';
 import { WEFT_NODE_FLAGS } from '../core/runtime-flags.js';
 import { keepAlive } from '../up/keep-alive.js';
 import { localityArgs } from '../up/launcher.js';
@@ -181,6 +182,7 @@ async function run(argv: string[], deps: RunDeps): Promise<number> {
     ready.catch(() => {});
     if ((await Promise.race([ready.then(() => 'ready' as const), stopped])) !== 'ready')
       return stoppedStatus();
+    say(releaseStartupPages());
 
     const markHealthy = () => {
       registration?.update(workloadResource(options, workload, true));

@@ -12,6 +12,7 @@ import { readResourceFiles, type SourceDocument } from '../cli/resource-files.js
 import type { Resource } from '../control/resource.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ConfigError, WeftError } from '../core/errors.js';
+import { releaseStartupPages } from '../core/resident-pages.js';
 import { keepAlive } from './keep-alive.js';
 import {
   controlApiUrl,
@@ -188,6 +189,7 @@ async function up(argv: string[], deps: UpDeps): Promise<number> {
       out.write(
         `\n${formatSummary(thePlan, { apiUrl, xdsAddress, stateFile: shortPath(join(stateDir, 'up.json')) })}\n`,
       );
+      err.write(`weft up: ${releaseStartupPages()}\n`);
       deps.onReady?.(thePlan);
       await stopped;
     }
