@@ -1,5 +1,5 @@
 // The admin API (/ready, /stats, /stats/prometheus, /config_dump, /clusters,
-// /listeners, /drain_listeners) and a tcp_proxy listener configured from the bootstrap,
+// /listeners, /memory, /drain_listeners) and a tcp_proxy listener configured from the bootstrap,
 // through real sockets.
 
 import assert from 'node:assert/strict';
@@ -132,6 +132,29 @@ describe('admin API and TCP proxy', () => {
     const listeners = (await get(proxy, '/listeners')).body;
     assert.match(listeners, new RegExp(`^web::127\\.0\\.0\\.1:${proxy.port('web')}$`, 'm'));
     assert.equal((await get(proxy, '/nope')).status, 404);
+  });
+
+  it("reports memory as Envoy's admin.v3.Memory, the resident set included", async () => {
+    const res = await get(proxy, '/memory');
+    assert.equal(res.status, 200);
+    const memory = JSON.parse(res.body) as Record<string, string>;
+    assert.deepEqual(Object.keys(memory).sort(), [
+      'allocated',
+      'heap_size',
+      'pageheap_free',
+      'pageheap_unmapped',
+      'total_physical_bytes',
+      'total_thread_cache',
+    ]);
+    for (const [k, v] of Object.entries(memory)) assert.match(v, /^\d+$/, `${k}: uint64 as a decimal string`);
+    const n = (k: string) => Number(memory[k]);
+    assert.ok(n('allocated') > 1 << 20 && n('allocated') <= n('heap_size'), JSON.stringify(memory));
+    // This proxy runs in the test process: its resident set is the process's.
+    const rss = process.memoryUsage.rss();
+    assert.ok(
+      Math.abs(n('total_physical_bytes') - rss) < rss * 0.25,
+      `${n('total_physical_bytes')} vs rss ${rss}`,
+    );
   });
 
   it('drains listeners on POST /drain_listeners and reports DRAINING', async () => {

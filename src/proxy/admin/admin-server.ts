@@ -1,6 +1,6 @@
 // The admin server (Envoy's admin API, the subset operators use most): readiness,
 // stats (text, JSON and Prometheus), the active config, clusters with their hosts,
-// listeners, draining and quitting. Bound to the bootstrap's `admin.address`
+// listeners, memory, draining and quitting. Bound to the bootstrap's `admin.address`
 // (localhost in every example). Not on the hot path, so it uses node:http.
 //
 // /config_dump follows Envoy's admin.v3 dump messages: resources from xDS appear in
@@ -20,6 +20,7 @@ import { renderPrometheus, renderStatsText } from '../stats/render.js';
 import type { UpstreamCluster } from '../upstream/cluster.js';
 import { formatHealthFlags, HealthFlag } from '../upstream/health/health-flags.js';
 import type { Host } from '../upstream/host.js';
+import { memoryReport } from './memory.js';
 
 type Handler = (req: IncomingMessage, url: URL, res: ServerResponse) => void | Promise<void>;
 
@@ -282,6 +283,11 @@ function createEndpoints(proxy: ProxyServer): Map<string, Endpoint> {
     }
     send(res, 200, 'text/plain', lines.length === 0 ? '' : `${lines.join('\n')}\n`);
   });
+  add(
+    '/memory',
+    "memory use as Envoy's admin.v3.Memory (JSON); total_physical_bytes is the resident set",
+    (_req, _url, res) => sendJson(res, memoryReport()),
+  );
   add('/listeners', 'listener names and bound addresses; ?format=json', (_req, url, res) => {
     const ls = proxy.listeners.all();
     if (url.searchParams.get('format') === 'json') {
