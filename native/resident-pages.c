@@ -7,13 +7,15 @@
 // cache ("fault-around"). A proxy idling after start-up has ~43 MB of the binary resident,
 // while its steady state runs in about half of that.
 //
-// releaseExecutablePages() tells the kernel that these mappings are read at random
+// releaseFilePages() tells the kernel that these mappings are read at random
 // (MADV_RANDOM: no fault-around, no readahead), then drops them from this process's page
 // tables (MADV_DONTNEED). The pages stay in the page cache; the next access maps that one
-// page back (a minor fault). Only mappings of the executable that are not writable and
-// hold no private (copy-on-write) pages qualify: for them MADV_DONTNEED cannot lose data,
-// since every page is the file's own. RELRO (relocated, then made read-only) has private
-// pages and is left alone, as are .data and .bss.
+// page back (a minor fault). It takes every read-only mapping of a regular file: the
+// executable's code and read-only data, and the same of the shared libraries (libc, and
+// libnode where Node is built as one). Only mappings that are not writable and hold no
+// private (copy-on-write) pages qualify: for them MADV_DONTNEED cannot lose data, since
+// every page is the file's own. RELRO (relocated, then made read-only) has private pages
+// and is left alone, as are .data and .bss.
 //
 // Linux only (/proc/self/smaps); elsewhere it releases nothing.
 
@@ -22,21 +24,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "addon-common.h"
 
-#define MAX_RANGES 64
+#define MAX_RANGES 512
 
 typedef struct {
   unsigned long start, end;
   unsigned long rss_kb, anonymous_kb;
-  int candidate;  // the executable's, and not writable
 } mapping_t;
 
-// Reads this process's mappings of `exe` from /proc/self/smaps into `out`; returns how many
-// (at most MAX_RANGES), or -1 when smaps cannot be read.
-static int read_mappings(const char *exe, mapping_t *out) {
+// Whether a mapping qualifies by its header: a regular file's (not a device, not a deleted
+// file, not [heap]/[stack]/[vdso] or an anonymous mapping), and not writable.
+static int is_candidate(const char *perms, const char *path) {
+  if (perms[1] == 'w' || path[0] != '/' || strncmp(path, "/dev/", 5) == 0) return 0;
+  return strstr(path, " (deleted)") == NULL;
+}
+
+// Reads this process's read-only file mappings from /proc/self/smaps into `out`; returns
+// how many (at most MAX_RANGES), or -1 when smaps cannot be read.
+static int read_mappings(mapping_t *out) {
   FILE *f = fopen("/proc/self/smaps", "r");
   if (f == NULL) return -1;
   char line[4096];
@@ -51,13 +58,12 @@ static int read_mappings(const char *exe, mapping_t *out) {
       cur = NULL;
       char *path = line + path_at;
       path[strcspn(path, "\n")] = '\0';
-      if (strcmp(path, exe) != 0 || n == MAX_RANGES) continue;
+      if (!is_candidate(perms, path) || n == MAX_RANGES) continue;
       cur = &out[n++];
       cur->start = start;
       cur->end = end;
       cur->rss_kb = 0;
       cur->anonymous_kb = 0;
-      cur->candidate = perms[1] != 'w';
     } else if (cur != NULL && sscanf(line, "Rss: %lu kB", &kb) == 1) {
       cur->rss_kb = kb;
     } else if (cur != NULL && sscanf(line, "Anonymous: %lu kB", &kb) == 1) {
@@ -68,26 +74,21 @@ static int read_mappings(const char *exe, mapping_t *out) {
   return n;
 }
 
-// releaseExecutablePages() -> { mappings, residentBytes }: how many mappings were released
+// releaseFilePages() -> { mappings, residentBytes }: how many mappings were released
 // and how many of their bytes were resident before.
-static napi_value release_executable_pages(napi_env env, napi_callback_info info) {
+static napi_value release_file_pages(napi_env env, napi_callback_info info) {
   (void)info;
-  char exe[4096];
-  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
   unsigned long mappings = 0, resident_kb = 0;
-  if (len > 0) {
-    exe[len] = '\0';
-    mapping_t ranges[MAX_RANGES];
-    int n = read_mappings(exe, ranges);
-    for (int i = 0; i < n; i++) {
-      mapping_t *m = &ranges[i];
-      if (!m->candidate || m->anonymous_kb != 0) continue;
-      void *addr = (void *)m->start;
-      size_t size = m->end - m->start;
-      if (madvise(addr, size, MADV_RANDOM) != 0 || madvise(addr, size, MADV_DONTNEED) != 0) continue;
-      mappings++;
-      resident_kb += m->rss_kb;
-    }
+  static mapping_t ranges[MAX_RANGES];
+  int n = read_mappings(ranges);
+  for (int i = 0; i < n; i++) {
+    mapping_t *m = &ranges[i];
+    if (m->anonymous_kb != 0) continue;  // copy-on-write pages: dropping them would lose data
+    void *addr = (void *)m->start;
+    size_t size = m->end - m->start;
+    if (madvise(addr, size, MADV_RANDOM) != 0 || madvise(addr, size, MADV_DONTNEED) != 0) continue;
+    mappings++;
+    resident_kb += m->rss_kb;
   }
   napi_value result, v;
   napi_create_object(env, &result);
@@ -100,9 +101,9 @@ static napi_value release_executable_pages(napi_env env, napi_callback_info info
 
 NAPI_MODULE_INIT() {
   napi_value fn;
-  if (napi_create_function(env, "releaseExecutablePages", NAPI_AUTO_LENGTH, release_executable_pages, NULL,
+  if (napi_create_function(env, "releaseFilePages", NAPI_AUTO_LENGTH, release_file_pages, NULL,
                            &fn) != napi_ok)
-    return throw_error(env, "resident-pages: cannot create releaseExecutablePages");
-  napi_set_named_property(env, exports, "releaseExecutablePages", fn);
+    return throw_error(env, "resident-pages: cannot create releaseFilePages");
+  napi_set_named_property(env, exports, "releaseFilePages", fn);
   return exports;
 }

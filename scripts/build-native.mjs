@@ -14,7 +14,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ADDONS = [
   { name: 'tcp-relay', without: 'tcp_proxy relays in JavaScript' },
   { name: 'socket-io', without: 'HTTP/1.1 sockets are read and written in JavaScript' },
-  { name: 'resident-pages', without: "the node binary's start-up pages stay resident" },
+  { name: 'resident-pages', without: 'start-up pages of the node binary stay resident' },
 ];
 // Where a Node install keeps its headers: PREFIX/include/node next to PREFIX/bin/node.
 const headers = join(dirname(dirname(process.execPath)), 'include/node');

@@ -43,7 +43,7 @@ describe('examples/envoy.yaml (the README main job)', () => {
   }, async () => {
     await waitFor(() => proxy.output.stderr.includes('weft proxy running'), 'the running line');
     await waitFor(
-      () => /released [\d.]+ MiB of the node binary's start-up pages/.test(proxy.output.stderr),
+      () => /released [\d.]+ MiB of start-up pages of the node binary/.test(proxy.output.stderr),
       'the release line',
     );
   });

@@ -174,8 +174,8 @@ describe('weft run -- COMMAND', () => {
     assert.match(
       run.output(),
       RESIDENT_PAGES_BUILT
-        ? /weft run: released [\d.]+ MiB of the node binary's start-up pages/
-        : /weft run: the node binary's start-up pages stay resident/,
+        ? /weft run: released [\d.]+ MiB of start-up pages of the node binary/
+        : /weft run: start-up pages of the node binary stay resident/,
     );
     assert.deepEqual(workload.metadata.labels, {
       app: 'echo',

@@ -1,4 +1,4 @@
-// releaseExecutablePages() on a real process: a child node process loads the addon, gives
+// releaseFilePages() on a real process: a child node process loads the addon, gives
 // back its binary's pages, and must then still run code from every part of the binary
 // (crypto, zlib, TLS, Intl, JSON) with the right results: only read-only file pages are
 // dropped, and they come back on use.

@@ -9,14 +9,14 @@ import { loadAddon } from './native-addon.js';
 
 /** What a release gave back. */
 export interface ReleasedPages {
-  /** Mappings of the executable released (its read-only code and data). */
+  /** Read-only file mappings released (the executable's and its libraries' code and data). */
   readonly mappings: number;
   /** Bytes of them that were resident just before. */
   readonly residentBytes: number;
 }
 
 interface ResidentPagesAddon {
-  releaseExecutablePages(): ReleasedPages;
+  releaseFilePages(): ReleasedPages;
 }
 
 /** A release function, or why there is none (the addon is not built; not Linux). */
@@ -24,7 +24,7 @@ export function loadResidentPages(): { release: () => ReleasedPages } | { releas
   const load = loadAddon<ResidentPagesAddon>('resident-pages');
   if (load.addon === null) return { release: null, reason: load.reason };
   const addon = load.addon;
-  return { release: () => addon.releaseExecutablePages() };
+  return { release: () => addon.releaseFilePages() };
 }
 
 /**
@@ -33,7 +33,7 @@ export function loadResidentPages(): { release: () => ReleasedPages } | { releas
  */
 export function releaseStartupPages(): string {
   const pages = loadResidentPages();
-  if (pages.release === null) return `the node binary's start-up pages stay resident: ${pages.reason}`;
+  if (pages.release === null) return `start-up pages of the node binary stay resident: ${pages.reason}`;
   const { mappings, residentBytes } = pages.release();
-  return `released ${(residentBytes / 1048576).toFixed(1)} MiB of the node binary's start-up pages (${mappings} mappings)`;
+  return `released ${(residentBytes / 1048576).toFixed(1)} MiB of start-up pages of the node binary and its libraries (${mappings} mappings)`;
 }
