@@ -25,8 +25,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "addon-common.h"
-
 #define MAX_RANGES 512
 
 typedef struct {
@@ -99,11 +97,12 @@ static napi_value release_file_pages(napi_env env, napi_callback_info info) {
   return result;
 }
 
-NAPI_MODULE_INIT() {
-  napi_value fn;
-  if (napi_create_function(env, "releaseFilePages", NAPI_AUTO_LENGTH, release_file_pages, NULL,
-                           &fn) != napi_ok)
-    return throw_error(env, "resident-pages: cannot create releaseFilePages");
-  napi_set_named_property(env, exports, "releaseFilePages", fn);
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"releaseFilePages", NULL, release_file_pages, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
 }
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

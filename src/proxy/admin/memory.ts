@@ -1,10 +1,8 @@
 // The admin API's /memory: Envoy's admin.v3.Memory message, filled from what a Node
 // process can report. Envoy takes these numbers from tcmalloc; here the heap is V8's
 // (plus the off-heap Buffers it accounts for), and total_physical_bytes is the whole
-// process's resident set, as `/proc/self/status` VmRSS reports it: what a memory limit or
-// `ps` sees. Values are decimal strings, as proto3 JSON writes uint64.
+// process's resident set (Node's rss, VmRSS on Linux): what a memory limit or `ps` sees. Values are decimal strings, as proto3 JSON writes uint64.
 
-import { readFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 
 /** Envoy's admin.v3.Memory, in its JSON form. */
@@ -32,17 +30,6 @@ export function memoryReport(): MemoryReport {
     pageheap_unmapped: String(Math.max(0, heap.total_heap_size - heap.total_physical_size)),
     pageheap_free: String(Math.max(0, heap.total_physical_size - heap.used_heap_size)),
     total_thread_cache: '0',
-    total_physical_bytes: String(residentBytes()),
+    total_physical_bytes: String(process.memoryUsage.rss()),
   };
-}
-
-/** VmRSS from /proc/self/status, or Node's own figure where there is no /proc. */
-function residentBytes(): number {
-  try {
-    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'latin1'));
-    if (kb !== null) return Number(kb[1]) * 1024;
-  } catch {
-    // not Linux
-  }
-  return process.memoryUsage.rss();
 }

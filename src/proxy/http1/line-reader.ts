@@ -102,7 +102,7 @@ export class LineReader {
       this.winBuf = EMPTY;
       this.winStr = '';
     }
-    if (this.buf !== this.pending) this.buf = EMPTY;
+    this.buf = EMPTY;
   }
 
   /** The current line's bytes buf[start..end) as a latin1 string. */
