@@ -52,7 +52,10 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
   private closed = false;
   private peerEnded = false;
   private lastActivity: number;
-  private idleTimerArmed = false;
+  /** The connection idle timer (HCM idle_timeout), re-armed from onIdleCheck; null = none. */
+  private idleTimer: Timer | null = null;
+  /** After close(): destroys a socket whose peer never reads; cancelled once it has closed. */
+  private closeTimer: Timer | null = null;
   /** Monotonic ms when the current stream's route timeout expires; 0 = none. */
   private streamDeadline = 0;
   /** The deadline timer, armed lazily: it fires at `deadlineTimerAt` and re-checks. */
@@ -215,6 +218,12 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     if (this.tunnel !== null) this.tunnel.downstreamClosed(hadError);
     if (this.streamIdleTimer !== null) this.streamIdleTimer.cancel();
     if (this.maxDurationTimer !== null) this.maxDurationTimer.cancel();
+    // Pending timers hold the connection (and its socket and parser) until they fire: the
+    // idle timeout's is an hour by default.
+    if (this.idleTimer !== null) this.idleTimer.cancel();
+    if (this.closeTimer !== null) this.closeTimer.cancel();
+    this.idleTimer = null;
+    this.closeTimer = null;
     const stream = this.stream;
     if (stream !== null) stream.onDownstreamReset();
     this.stream = null;
@@ -465,8 +474,13 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     this.pendingInput = null;
     this.socket.resume();
     // A peer that never reads must not hold the socket forever.
-    this.rt.clock.setTimer(this.rt.config.drainTimeoutMs, () => this.socket.destroy());
+    this.closeTimer = this.rt.clock.setTimer(this.rt.config.drainTimeoutMs, this.onCloseTimer);
   }
+
+  private readonly onCloseTimer = (): void => {
+    this.closeTimer = null;
+    this.socket.destroy();
+  };
 
   /** Aborts the connection now (a response cannot be completed). */
   reset(): void {
@@ -493,22 +507,25 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
   /** One timer per connection for the idle timeout, re-armed lazily (no per-request timers). */
   private armIdleTimer(): void {
     const timeout = this.rt.config.idleTimeoutMs;
-    if (timeout === null || this.idleTimerArmed) return;
-    this.idleTimerArmed = true;
-    const check = (): void => {
-      this.idleTimerArmed = false;
-      if (this.closed) return;
-      const idleFor = this.rt.clock.monotonic() - this.lastActivity;
-      if (this.stream === null && idleFor >= timeout) {
-        this.rt.stats.cxIdleTimeout.value++;
-        this.close();
-        return;
-      }
-      this.idleTimerArmed = true;
-      this.rt.clock.setTimer(Math.max(1, timeout - (this.stream === null ? idleFor : 0)), check);
-    };
-    this.rt.clock.setTimer(timeout, check);
+    if (timeout !== null) this.idleTimer = this.rt.clock.setTimer(timeout, this.onIdleCheck);
   }
+
+  /** Closes a connection idle for idle_timeout; otherwise checks again when it could be. */
+  private readonly onIdleCheck = (): void => {
+    this.idleTimer = null;
+    const timeout = this.rt.config.idleTimeoutMs;
+    if (this.closed || timeout === null) return;
+    const idleFor = this.rt.clock.monotonic() - this.lastActivity;
+    if (this.stream === null && idleFor >= timeout) {
+      this.rt.stats.cxIdleTimeout.value++;
+      this.close();
+      return;
+    }
+    this.idleTimer = this.rt.clock.setTimer(
+      Math.max(1, timeout - (this.stream === null ? idleFor : 0)),
+      this.onIdleCheck,
+    );
+  };
 
   private armDrainIdleTimer(): void {
     this.rt.clock.setTimer(DRAIN_IDLE_GRACE_MS, () => {
