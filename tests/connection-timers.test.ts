@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { connect as h2Connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { connect, createServer, type Server } from 'node:net';
@@ -33,6 +34,28 @@ const DOWNSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.t
 const TLS_INSPECTOR = 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
 
 const CONNECTIONS = 12;
+
+/** Every connection and stream timeout the HCM has, so that each arms its timer. */
+const EVERY_HCM_TIMEOUT = {
+  request_timeout: '10s',
+  request_headers_timeout: '5s',
+  stream_idle_timeout: '10s',
+  drain_timeout: '2s',
+  common_http_protocol_options: {
+    idle_timeout: '30s',
+    max_connection_duration: '60s',
+    max_stream_duration: '30s',
+  },
+};
+
+/** A route with its own timeouts, a retry policy with per-try timers, and a mirror. */
+const EVERY_ROUTE_TIMEOUT = {
+  cluster: 'app',
+  timeout: '10s',
+  idle_timeout: '10s',
+  retry_policy: { retry_on: '5xx', num_retries: 1, per_try_timeout: '5s', per_try_idle_timeout: '5s' },
+  request_mirror_policies: [{ cluster: 'app' }],
+};
 
 function echoServer(): Promise<Server> {
   const server = createServer((s) => s.pipe(s));
@@ -160,9 +183,18 @@ for (const sockets of SOCKET_PATHS) {
       const vhosts = [
         { name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }] },
       ];
-      // Every timeout at its default: the HCM's and tcp_proxy's idle_timeout are an hour.
+      const timedVhosts = [
+        { name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: EVERY_ROUTE_TIMEOUT }] },
+      ];
+      // Every timeout at its default on the first three listeners (the HCM's and tcp_proxy's
+      // idle_timeout are an hour); the fourth sets them all.
       const config = bootstrap(
-        [httpListener('http', vhosts), await httpsListener(vhosts), tcpListener('tcp', 'echo')],
+        [
+          httpListener('http', vhosts),
+          await httpsListener(vhosts),
+          tcpListener('tcp', 'echo'),
+          httpListener('timed', timedVhosts, EVERY_HCM_TIMEOUT),
+        ],
         [staticCluster('app', [backend.port]), staticCluster('echo', [echoPort])],
       );
       proxy = await startProxyOnClock(config, clock, 100, sockets);
@@ -180,10 +212,20 @@ for (const sockets of SOCKET_PATHS) {
     async function timersLeftBy(one: () => Promise<void>, active: string): Promise<number> {
       await one(); // the first one may open upstream connections, which keep their own timers
       await waitFor(() => gauge(active) === 0, `${active} back to 0`);
+      await settled();
       const before = clock.pendingTimers;
       for (let i = 0; i < CONNECTIONS; i++) await one();
       await waitFor(() => gauge(active) === 0, `${active} back to 0`);
+      await settled();
       return clock.pendingTimers - before;
+    }
+
+    /** Until no request is in flight anywhere, mirrors included (they finish after the response). */
+    async function settled(): Promise<void> {
+      await waitFor(
+        () => proxy.stats.gauge('cluster.app.upstream_rq_active').value === 0,
+        'upstream requests done',
+      );
     }
 
     it('HTTP/1.1: a connection closed after its response (Connection: close)', async () => {
@@ -200,6 +242,23 @@ for (const sockets of SOCKET_PATHS) {
         assert.equal(await keepAliveThenClose(port('http')), 'HTTP/1.1 200 OK');
       }, 'http.http.downstream_cx_active');
       assert.equal(left, 0, `${left} timers left by ${CONNECTIONS} closed keep-alive connections`);
+    });
+
+    it('HTTP/1.1 with every timeout, retry timer and a mirror: new connections', async () => {
+      const left = await timersLeftBy(async () => {
+        assert.equal((await request(port('timed'), '/five')).status, 200);
+      }, 'http.timed.downstream_cx_active');
+      assert.equal(left, 0, `${left} timers left by ${CONNECTIONS} requests with every timeout`);
+    });
+
+    it('HTTP/1.1 with every timeout: requests on one keep-alive connection, then its close', async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const left = await timersLeftBy(async () => {
+        for (let i = 0; i < 4; i++)
+          assert.equal((await request(port('timed'), '/six', { agent })).status, 200);
+        agent.destroy();
+      }, 'http.timed.downstream_cx_active');
+      assert.equal(left, 0, `${left} timers left by ${CONNECTIONS} keep-alive connections of 4 requests`);
     });
 
     it('HTTP/2 (h2c): a connection the client closes after its request', async () => {
