@@ -108,7 +108,10 @@ import { decideUpgrade, StreamUpgrade, type UpgradeOwner, upgradeTypeOf } from '
 
 const FRAMING_NONE: BodyFraming = { kind: 'none' };
 const FRAMING_CHUNKED: BodyFraming = { kind: 'chunked' };
-/** Attempts on a fresh connection when a reused keep-alive connection was closed under us. */
+/**
+ * Attempts on a fresh connection when a reused keep-alive connection was closed under us,
+ * or an HTTP/2 upstream's GOAWAY left the stream unprocessed.
+ */
 const MAX_STALE_CONNECTION_RETRIES = 3;
 
 /** Envoy's `via`: appended to a `via` header already there (`, `), else added. */
@@ -986,9 +989,11 @@ export class ActiveStream
     this.detachUpstream(upstream);
     upstream.host.pool.release(upstream, false);
     if (!this.responseStarted) {
-      // A reused keep-alive connection the server closed as we sent: try a fresh one
-      // when nothing unreplayable was sent.
-      if (upstream.requestCount > 1 && this.staleRetries < MAX_STALE_CONNECTION_RETRIES && this.canReplay()) {
+      // A reused keep-alive connection the server closed as we sent, or an HTTP/2 stream the
+      // server's GOAWAY left unprocessed: try a fresh connection when nothing unreplayable
+      // was sent.
+      const raced = upstream.requestCount > 1 || upstream.unprocessed === true;
+      if (raced && this.staleRetries < MAX_STALE_CONNECTION_RETRIES && this.canReplay()) {
         this.staleRetries++;
         this.acquire();
         return;

@@ -31,6 +31,11 @@ export interface ClientSessionHandler extends Http2SessionHandler {
   onResponse(stream: number, headers: HeaderList, endStream: boolean): void;
   /** The server's SETTINGS changed peerMaxConcurrentStreams. */
   onRemoteSettings?(): void;
+  /**
+   * The server's GOAWAY names a last stream below this one: the server never processed it
+   * (RFC 9113 §6.8), and the request may go again on another connection. onReset follows.
+   */
+  onUnprocessed?(stream: number): void;
 }
 
 /** declaredLength of a HEAD request's stream until its head: the response has no body. */
@@ -114,7 +119,11 @@ export class ClientSession extends Http2Session<ClientSessionHandler> {
 
   protected override onPeerGoaway(lastStream: number): void {
     // Streams above the server's last one were not processed: refused, safe to retry.
-    for (const s of [...this.streams.values()]) if (s.id > lastStream) this.close(s, REFUSED_STREAM);
+    for (const s of [...this.streams.values()]) {
+      if (s.id <= lastStream) continue;
+      this.handler.onUnprocessed?.(s.id);
+      this.close(s, REFUSED_STREAM);
+    }
   }
 
   protected override onSettingsApplied(): void {

@@ -608,9 +608,12 @@ export abstract class Http2Session<H extends Http2SessionHandler = Http2SessionH
     if (stream !== 0) throw new SessionError(PROTOCOL_ERROR, 'GOAWAY on a stream');
     if (end - start < 8) throw new SessionError(FRAME_SIZE_ERROR, 'GOAWAY payload shorter than 8 bytes');
     const code = payload.readUInt32BE(start + 4);
-    this.onPeerGoaway(payload.readUInt32BE(start) & 0x7fffffff);
-    if (this.closed) return;
+    // No new streams from here on, before the streams left out hear of it: a client that
+    // sends one of them again at once must not be handed this session.
+    const wasClosed = this.closed;
     this.closed = true;
+    this.onPeerGoaway(payload.readUInt32BE(start) & 0x7fffffff);
+    if (wasClosed) return;
     this.handler.onClose(code, payload.toString('utf8', start + 8, end), true);
   }
 

@@ -93,6 +93,14 @@ export interface UpstreamConnection extends UpstreamRequestEncoder {
   readonly lastError: string;
   /** HTTP/2: the server refused the stream (REFUSED_STREAM, or GOAWAY below its id). */
   readonly refused?: boolean;
+  /**
+   * HTTP/2: the stream raced the server's GOAWAY (opened above the GOAWAY's last stream, or
+   * after it arrived). The server guarantees it never processed it (RFC 9113 §6.8), so the
+   * router sends the request again on a fresh connection, as for an HTTP/1.1 keep-alive
+   * connection closed under a request. A REFUSED_STREAM reset is not this: retry_on
+   * `refused-stream` decides that one, as in Envoy.
+   */
+  readonly unprocessed?: boolean;
   /** "ip:port" of our side of the connection, '' until connected. */
   readonly localAddress: string;
 }

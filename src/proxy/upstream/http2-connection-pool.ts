@@ -210,6 +210,9 @@ class Session implements ClientSessionHandler {
   onTrailers(stream: number, trailers: HeaderList): void {
     this.streams.get(stream)?.onTrailers(trailers);
   }
+  onUnprocessed(stream: number): void {
+    this.streams.get(stream)?.markUnprocessed();
+  }
   onReset(stream: number, code: number): void {
     const refused = code === REFUSED_STREAM;
     this.streams
@@ -242,8 +245,8 @@ export class Http2UpstreamStream implements UpstreamConnection {
   readonly host: Host;
   /**
    * Always 1: each stream is a request of its own. (HTTP/1.1 counts requests per
-   * connection to replay a request that raced a keep-alive close; a reset HTTP/2 stream
-   * is not that race.)
+   * connection to replay a request that raced a keep-alive close; the HTTP/2 form of that
+   * race is a stream a GOAWAY left out, which `unprocessed` says.)
    */
   readonly requestCount = 1;
   user: UpstreamConnectionUser | null = null;
@@ -252,6 +255,8 @@ export class Http2UpstreamStream implements UpstreamConnection {
   released = false;
   /** The server refused the stream: nothing of the request was processed. */
   refused = false;
+  /** The stream raced the server's GOAWAY: the server never saw it (see UpstreamConnection). */
+  unprocessed = false;
   private id = 0;
   private ended = false;
   private requestEnded = false;
@@ -306,9 +311,11 @@ export class Http2UpstreamStream implements UpstreamConnection {
     const empty = body === null || body.length === 0;
     const endStream = end && empty;
     if (!this.owner.session.canRequest) {
-      // GOAWAY arrived between the hand-out and now: fail the attempt as a reset.
+      // GOAWAY arrived between the hand-out and now: fail the attempt as a reset; nothing
+      // was sent, so the request may go again.
       this.closed = true;
       this.requestEnded = true;
+      this.unprocessed = true;
       queueMicrotask(() => this.onReset('connection going away (GOAWAY)', true));
       return true;
     }
@@ -413,6 +420,11 @@ export class Http2UpstreamStream implements UpstreamConnection {
     this.ended = true;
     const user = this.user as User | null;
     if (user !== null) user.onMessageComplete();
+  }
+
+  /** The server's GOAWAY left this stream out: it never processed the request. */
+  markUnprocessed(): void {
+    this.unprocessed = true;
   }
 
   /** The stream or its connection ended before the response did. */
