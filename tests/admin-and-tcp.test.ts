@@ -8,37 +8,16 @@ import { after, before, describe, it } from 'node:test';
 import {
   type Backend,
   bootstrap,
+  echoServer,
   httpListener,
   type RunningProxy,
   request,
   startBackend,
   startProxy,
   staticCluster,
-  TCP_PROXY_TYPE,
+  tcpListener,
   waitFor,
 } from './support/harness.js';
-
-function echoServer(): Promise<Server> {
-  const server = createServer({ allowHalfOpen: true }, (s) => s.pipe(s));
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
-}
-
-function tcpListener(name: string, cluster: string) {
-  return {
-    name,
-    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: 'envoy.filters.network.tcp_proxy',
-            typed_config: { '@type': TCP_PROXY_TYPE, stat_prefix: name, cluster },
-          },
-        ],
-      },
-    ],
-  };
-}
 
 async function get(p: RunningProxy, path: string, method = 'GET') {
   const url = new URL(p.adminUrl(path));

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { connect as h2Connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ProxyServer } from '../src/proxy/proxy-server.js';
@@ -19,13 +19,14 @@ import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js
 import {
   type Backend,
   bootstrap,
+  echoServer,
   httpListener,
   request,
   SOCKET_PATHS,
   startBackend,
   startProxyOnClock,
   staticCluster,
-  TCP_PROXY_TYPE,
+  tcpListener,
   tempDir,
   waitFor,
 } from './support/harness.js';
@@ -56,28 +57,6 @@ const EVERY_ROUTE_TIMEOUT = {
   retry_policy: { retry_on: '5xx', num_retries: 1, per_try_timeout: '5s', per_try_idle_timeout: '5s' },
   request_mirror_policies: [{ cluster: 'app' }],
 };
-
-function echoServer(): Promise<Server> {
-  const server = createServer((s) => s.pipe(s));
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
-}
-
-function tcpListener(name: string, cluster: string) {
-  return {
-    name,
-    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: 'envoy.filters.network.tcp_proxy',
-            typed_config: { '@type': TCP_PROXY_TYPE, stat_prefix: name, cluster },
-          },
-        ],
-      },
-    ],
-  };
-}
 
 /** One h2c (prior knowledge) connection, one request on it, then the client closes it. */
 function h2cRequest(port: number, path: string): Promise<number> {

@@ -21,6 +21,22 @@ import {
   staticCluster,
 } from './support/harness.js';
 
+/** A proxy with listener `l` routing to cluster `h2`: the frame server, over HTTP/2. */
+function proxyToH2(upstream: FrameServer, routes: unknown[]): Promise<RunningProxy> {
+  return startProxy(
+    bootstrap(
+      [httpListener('l', [{ name: 'v', domains: ['*'], routes }])],
+      [
+        staticCluster(
+          'h2',
+          [Number(new URL(upstream.url).port)],
+          protocolOptions({ explicit_http_config: { http2_protocol_options: {} } }),
+        ),
+      ],
+    ),
+  );
+}
+
 describe('retry_on refused-stream', () => {
   let upstream: FrameServer;
   let proxy: RunningProxy;
@@ -45,26 +61,10 @@ describe('retry_on refused-stream', () => {
       match: { prefix },
       route: { cluster: 'h2', retry_policy: { retry_on: retryOn, num_retries: 1 } },
     });
-    proxy = await startProxy(
-      bootstrap(
-        [
-          httpListener('l', [
-            {
-              name: 'v',
-              domains: ['*'],
-              routes: [route('/retry', 'refused-stream'), route('/no-retry', 'retriable-4xx')],
-            },
-          ]),
-        ],
-        [
-          staticCluster(
-            'h2',
-            [Number(new URL(upstream.url).port)],
-            protocolOptions({ explicit_http_config: { http2_protocol_options: {} } }),
-          ),
-        ],
-      ),
-    );
+    proxy = await proxyToH2(upstream, [
+      route('/retry', 'refused-stream'),
+      route('/no-retry', 'retriable-4xx'),
+    ]);
   });
   after(async () => {
     await proxy.close();
@@ -111,22 +111,7 @@ describe('a stream left out by an upstream GOAWAY', () => {
         },
       };
     });
-    proxy = await startProxy(
-      bootstrap(
-        [
-          httpListener('l', [
-            { name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'h2' } }] },
-          ]),
-        ],
-        [
-          staticCluster(
-            'h2',
-            [Number(new URL(upstream.url).port)],
-            protocolOptions({ explicit_http_config: { http2_protocol_options: {} } }),
-          ),
-        ],
-      ),
-    );
+    proxy = await proxyToH2(upstream, [{ match: { prefix: '/' }, route: { cluster: 'h2' } }]);
   });
   after(async () => {
     await proxy.close();

@@ -11,7 +11,12 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import {
+  type AddressInfo,
+  connect,
+  createServer as createTcpServer,
+  type Server as TcpServer,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,6 +76,30 @@ export function staticCluster(
 }
 
 /** An HTTP listener on port 0 with the given virtual hosts and HCM extras. */
+/** A tcp_proxy listener on a free loopback port, stat_prefix its name. */
+export function tcpListener(name: string, cluster: string) {
+  return {
+    name,
+    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.tcp_proxy',
+            typed_config: { '@type': TCP_PROXY_TYPE, stat_prefix: name, cluster },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A TCP echo server on a free loopback port (half-close: it ends when the client does). */
+export function echoServer(): Promise<TcpServer> {
+  const server = createTcpServer({ allowHalfOpen: true }, (s) => s.pipe(s));
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
+}
+
 export function httpListener(name: string, virtualHosts: unknown[], hcmExtra: Record<string, unknown> = {}) {
   return {
     name,
