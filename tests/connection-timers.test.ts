@@ -6,15 +6,12 @@
 // another, and the count must come back to where it was.
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { connect as h2Connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { connect, type Server } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ProxyServer } from '../src/proxy/proxy-server.js';
-import { createTestCa } from '../src/proxy/tls/testing/test-pki.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
 import {
   type Backend,
@@ -23,16 +20,14 @@ import {
   httpListener,
   request,
   SOCKET_PATHS,
+  serverTlsSocket,
   startBackend,
   startProxyOnClock,
   staticCluster,
+  TLS_INSPECTOR_FILTER,
   tcpListener,
-  tempDir,
   waitFor,
 } from './support/harness.js';
-
-const DOWNSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
-const TLS_INSPECTOR = 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
 
 const CONNECTIONS = 12;
 
@@ -78,34 +73,10 @@ function h2cRequest(port: number, path: string): Promise<number> {
 
 /** An HTTPS listener (tls_inspector, a handshake timeout) in front of the same routes. */
 async function httpsListener(vhosts: unknown[]) {
-  const dir = tempDir('weft-connection-timers-');
-  const ca = await createTestCa('Timers CA');
-  const pem = await ca.issue({ cn: 'a.test', dns: ['a.test'] });
-  writeFileSync(join(dir, 'a.crt'), pem.cert);
-  writeFileSync(join(dir, 'a.key'), pem.key);
   const listener = httpListener('https', vhosts) as { filter_chains: Record<string, unknown>[] };
-  listener.filter_chains[0]!.transport_socket = {
-    name: 'envoy.transport_sockets.tls',
-    typed_config: {
-      '@type': DOWNSTREAM_TLS,
-      common_tls_context: {
-        tls_certificates: [
-          {
-            certificate_chain: { filename: join(dir, 'a.crt') },
-            private_key: { filename: join(dir, 'a.key') },
-          },
-        ],
-      },
-    },
-  };
+  listener.filter_chains[0]!.transport_socket = await serverTlsSocket('weft-connection-timers-');
   listener.filter_chains[0]!.transport_socket_connect_timeout = '5s';
-  return {
-    ...listener,
-    listener_filters: [
-      { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TLS_INSPECTOR } },
-    ],
-    listener_filters_timeout: '3s',
-  };
+  return { ...listener, listener_filters: [TLS_INSPECTOR_FILTER], listener_filters_timeout: '3s' };
 }
 
 /** One HTTPS request on its own connection (Connection: close). */

@@ -11,12 +11,16 @@ import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { createMemoryLogger } from '../src/core/logger.js';
 import { ProxyServer } from '../src/proxy/proxy-server.js';
-import { createTestCa } from '../src/proxy/tls/testing/test-pki.js';
 import { createManualClock } from '../src/proxy/upstream/testing/manual-clock.js';
-import { bootstrap, HCM_TYPE, ROUTER_FILTER, tempDir, waitFor } from './support/harness.js';
-
-const DOWNSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
-const TLS_INSPECTOR = 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
+import {
+  bootstrap,
+  HCM_TYPE,
+  ROUTER_FILTER,
+  serverTlsSocket,
+  TLS_INSPECTOR_FILTER,
+  tempDir,
+  waitFor,
+} from './support/harness.js';
 
 function chain(extra: Record<string, unknown>) {
   return {
@@ -52,25 +56,7 @@ describe('timeouts before the filter chain', () => {
   const sockets: Socket[] = [];
 
   before(async () => {
-    const dir = tempDir('weft-tls-timeouts-');
-    const ca = await createTestCa('Timeout CA');
-    const pem = await ca.issue({ cn: 'a.test', dns: ['a.test'] });
-    writeFileSync(join(dir, 'a.crt'), pem.cert);
-    writeFileSync(join(dir, 'a.key'), pem.key);
-    const tls = {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: {
-        '@type': DOWNSTREAM_TLS,
-        common_tls_context: {
-          tls_certificates: [
-            {
-              certificate_chain: { filename: join(dir, 'a.crt') },
-              private_key: { filename: join(dir, 'a.key') },
-            },
-          ],
-        },
-      },
-    };
+    const tls = await serverTlsSocket('weft-tls-timeouts-');
     const address = { socket_address: { address: '127.0.0.1', port_value: 0 } };
     const config = bootstrap(
       [
@@ -82,16 +68,14 @@ describe('timeouts before the filter chain', () => {
         {
           name: 'inspect',
           address,
-          listener_filters: [
-            { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TLS_INSPECTOR } },
-          ],
+          listener_filters: [TLS_INSPECTOR_FILTER],
           listener_filters_timeout: '3s',
           filter_chains: [chain({})],
         },
       ],
       [],
     );
-    const configPath = join(dir, 'envoy.yaml');
+    const configPath = join(tempDir('weft-tls-timeouts-'), 'envoy.yaml');
     writeFileSync(configPath, YAML.stringify(config));
     proxy = await ProxyServer.start(
       { configPath, drainTimeMs: 1000 },

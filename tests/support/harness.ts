@@ -26,6 +26,7 @@ import { createMemoryLogger } from '../../src/core/logger.js';
 import { seededRandom } from '../../src/core/seeded-random.js';
 import { loadNativeSocketIo } from '../../src/proxy/network/native-socket.js';
 import { ProxyServer } from '../../src/proxy/proxy-server.js';
+import { createTestCa } from '../../src/proxy/tls/testing/test-pki.js';
 
 export const ROUTER_FILTER = {
   name: 'envoy.filters.http.router',
@@ -76,6 +77,39 @@ export function staticCluster(
 }
 
 /** An HTTP listener on port 0 with the given virtual hosts and HCM extras. */
+/** The tls_inspector listener filter (SNI and ALPN for filter chain matching). */
+export const TLS_INSPECTOR_FILTER = {
+  name: 'envoy.filters.listener.tls_inspector',
+  typed_config: {
+    '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+  },
+};
+
+/**
+ * A downstream TLS transport socket serving a certificate for `a.test` from a new test CA;
+ * the certificate and key are written to a new temp dir (`prefix`) and named by file.
+ */
+export async function serverTlsSocket(prefix: string) {
+  const dir = tempDir(prefix);
+  const pem = await (await createTestCa('Test CA')).issue({ cn: 'a.test', dns: ['a.test'] });
+  writeFileSync(join(dir, 'a.crt'), pem.cert);
+  writeFileSync(join(dir, 'a.key'), pem.key);
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+      common_tls_context: {
+        tls_certificates: [
+          {
+            certificate_chain: { filename: join(dir, 'a.crt') },
+            private_key: { filename: join(dir, 'a.key') },
+          },
+        ],
+      },
+    },
+  };
+}
+
 /** A tcp_proxy listener on a free loopback port, stat_prefix its name. */
 export function tcpListener(name: string, cluster: string) {
   return {

@@ -222,8 +222,6 @@ export class Http1ServerConnection implements Drainable, DownstreamStreamCodec {
     // idle timeout's is an hour by default.
     if (this.idleTimer !== null) this.idleTimer.cancel();
     if (this.closeTimer !== null) this.closeTimer.cancel();
-    this.idleTimer = null;
-    this.closeTimer = null;
     const stream = this.stream;
     if (stream !== null) stream.onDownstreamReset();
     this.stream = null;

@@ -211,7 +211,8 @@ class Session implements ClientSessionHandler {
     this.streams.get(stream)?.onTrailers(trailers);
   }
   onUnprocessed(stream: number): void {
-    this.streams.get(stream)?.markUnprocessed();
+    const s = this.streams.get(stream);
+    if (s !== undefined) s.unprocessed = true;
   }
   onReset(stream: number, code: number): void {
     const refused = code === REFUSED_STREAM;
@@ -420,11 +421,6 @@ export class Http2UpstreamStream implements UpstreamConnection {
     this.ended = true;
     const user = this.user as User | null;
     if (user !== null) user.onMessageComplete();
-  }
-
-  /** The server's GOAWAY left this stream out: it never processed the request. */
-  markUnprocessed(): void {
-    this.unprocessed = true;
   }
 
   /** The stream or its connection ended before the response did. */
